@@ -1,0 +1,49 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Out-of-tree build of kpool. Kbuild lists the objects; this file only
+# drives kbuild and the project's scripts.
+#
+#   make [KDIR=<kernel build dir>]   build the modules (default: running kernel)
+#   make install                     modules_install into the running kernel
+#   make userspace                   static user-space tools (userspace/)
+#   make example                     the example consumer module (samples/)
+#   make check                       the whole test matrix in QEMU guests
+#   make demo                        a scripted kpoolctl session in a 6.1 guest
+#   make vm                          an interactive shell in the test guest
+#   make clean
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+KERNEL ?= 6.1
+
+all: modules
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+install:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+
+userspace:
+	$(MAKE) -C userspace
+
+example: modules
+	$(MAKE) -C samples/kpool_example KDIR=$(KDIR) KPOOL_DIR=$(CURDIR)
+
+check:
+	scripts/check.sh
+
+demo:
+	scripts/demo.sh
+
+vm:
+	scripts/vm-shell.sh $(KERNEL)
+
+clean: clean-modules
+	$(MAKE) -C samples/kpool_example KDIR=$(KDIR) clean
+	$(MAKE) -C userspace clean
+	rm -rf .out
+
+clean-modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+
+.PHONY: all modules install userspace example check demo vm clean clean-modules

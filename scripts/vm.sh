@@ -1,0 +1,65 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# vm.sh [options] VMLINUZ INITRAMFS PLAN LOGDIR
+#
+# Boot a QEMU guest (TCG) that runs test plan PLAN (scripts/guest/plans)
+# and ends itself. LOGDIR gets console.log (kernel log, first serial port)
+# and results.log (the plan's output, second serial port). Exit status 0
+# only when the plan reported rc=0 and the kernel log has no splat.
+#
+#   --smp N         vCPUs (default 2)
+#   --mem MB        guest memory (default 1024)
+#   --timeout S     hard limit for the whole guest (default 900)
+#   --append ARGS   extra kernel command line
+#   --icount        deterministic mode: -icount shift=0,sleep=off and
+#                   single-threaded TCG (the guest TSC counts instructions)
+#   --kvm           use KVM instead of TCG (only when asked: KVM guests hang
+#                   on some hosts)
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+smp=2 mem=1024 timeout=900 append= accel=(-accel tcg,thread=multi)
+while [ $# -gt 0 ]; do
+	case $1 in
+	--smp) smp=$2; shift 2 ;;
+	--mem) mem=$2; shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--append) append=$2; shift 2 ;;
+	--icount) accel=(-icount shift=0,sleep=off -accel tcg,thread=single); shift ;;
+	--kvm) accel=(-accel kvm -cpu host); shift ;;
+	--) shift; break ;;
+	-*) die "unknown option $1" ;;
+	*) break ;;
+	esac
+done
+[ $# -eq 4 ] || die "usage: vm.sh [options] VMLINUZ INITRAMFS PLAN LOGDIR"
+kernel=$1 initrd=$2 plan=$3 logdir=$4
+mkdir -p "$logdir"
+console=$logdir/console.log results=$logdir/results.log
+: >"$console"
+: >"$results"
+
+status=0
+timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
+	"${accel[@]}" -m "$mem" -smp "$smp" \
+	-kernel "$kernel" -initrd "$initrd" \
+	-append "console=ttyS0 panic=-1 kpool.plan=$plan $append" \
+	-display none -monitor none -no-reboot \
+	-serial "file:$console" -serial "file:$results" || status=$?
+
+if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+	echo "vm: guest timed out after ${timeout}s (plan $plan)" >&2
+	tail -n 30 "$console" >&2
+	exit 1
+fi
+[ "$status" -eq 0 ] || { echo "vm: qemu exited with $status" >&2; exit 1; }
+
+verdict=0
+"$KPOOL_ROOT/scripts/splat.sh" "$console" "$results" || verdict=1
+if ! grep -q '^KPOOL-RESULT rc=0' "$results"; then
+	echo "vm: plan $plan did not pass ($(grep -a '^KPOOL-RESULT' "$results" || echo 'no result: the guest died')):" >&2
+	grep -a -E '^ *not ok|^KPOOL-RESULT' "$results" >&2 || tail -n 30 "$console" >&2
+	verdict=1
+fi
+exit $verdict
