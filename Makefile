@@ -10,6 +10,7 @@
 #   make check                       the whole test matrix in QEMU guests
 #   make demo                        a scripted kpoolctl session in a 6.1 guest
 #   make vm                          an interactive shell in the test guest
+#   make bench                       the benchmark in QEMU guests (bench/REPORT.md)
 #   make clean
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -38,12 +39,16 @@ demo:
 vm:
 	scripts/vm-shell.sh $(KERNEL)
 
+bench:
+	scripts/bench.sh $(BENCH_ARGS)
+
 clean: clean-modules
 	$(MAKE) -C samples/kpool_example KDIR=$(KDIR) clean
 	$(MAKE) -C userspace clean
+	$(MAKE) -C bench KDIR=$(KDIR) clean
 	rm -rf .out
 
 clean-modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 
-.PHONY: all modules install userspace example check demo vm clean clean-modules
+.PHONY: all modules install userspace example check demo vm bench clean clean-modules
