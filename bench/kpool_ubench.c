@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kpool_ubench - workload w5 of kpool's benchmark: the cost per block of
+ * allocating and freeing blocks from user space through /dev/kpool, one
+ * block per ioctl ("single") and KPOOL_UBENCH_BATCH blocks per ioctl
+ * ("batch64"). Loops are timed at their boundaries only, after a warm-up;
+ * a measurement is the fastest of REPEAT runs; the two modes take turns
+ * within each round.
+ *
+ * usage: kpool_ubench [-r ROUNDS] [-R REPEAT] [-n BLOCKS] [-w WARMUP] SIZE...
+ *
+ * Prints one line per measurement:
+ *   kpool_bench,csv,w5,SIZE,MODE,ROUND,BLOCKS,NS,CYCLES
+ * CYCLES is the time-stamp counter (x86-64; 0 elsewhere), which counts
+ * instructions in a QEMU guest started with -icount shift=0.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/types.h>
+#include <linux/kpool.h>
+
+#define KPOOL_UBENCH_BATCH	64
+
+struct ubench {
+	int fd;
+	__u32 pool;
+	unsigned int rounds;
+	unsigned int repeat;
+	__u64 blocks;
+	__u64 warmup;
+};
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static __u64 cycles(void)
+{
+#if defined(__x86_64__)
+	__u32 lo, hi;
+
+	asm volatile("rdtsc" : "=a" (lo), "=d" (hi));
+	return (__u64)hi << 32 | lo;
+#else
+	return 0;
+#endif
+}
+
+static int alloc_blocks(const struct ubench *ub, __u32 n, __u32 *h)
+{
+	struct kpool_ioc_alloc a = {
+		.size = sizeof(a),
+		.pool_id = ub->pool,
+		.count = n,
+		.handles = (__u64)(unsigned long)h,
+	};
+
+	return ioctl(ub->fd, KPOOL_IOC_ALLOC, &a);
+}
+
+static int free_blocks(const struct ubench *ub, __u32 n, __u32 *h)
+{
+	struct kpool_ioc_free f = {
+		.size = sizeof(f),
+		.pool_id = ub->pool,
+		.count = n,
+		.handles = (__u64)(unsigned long)h,
+	};
+
+	if (ioctl(ub->fd, KPOOL_IOC_FREE, &f))
+		return -1;
+	return f.freed == n ? 0 : -1;
+}
+
+/* Allocate and free @blocks blocks, @batch per ioctl. */
+static int run_loop(const struct ubench *ub, __u64 blocks, __u32 batch)
+{
+	__u32 h[KPOOL_UBENCH_BATCH];
+	__u64 done;
+
+	for (done = 0; done < blocks; done += batch)
+		if (alloc_blocks(ub, batch, h) || free_blocks(ub, batch, h))
+			return -1;
+	return 0;
+}
+
+/* One timed run of @blocks blocks, @batch per ioctl. */
+static int timed_run(const struct ubench *ub, __u64 blocks, __u32 batch,
+		     __u64 *ns, __u64 *cyc)
+{
+	__u64 t0, t1, c0, c1;
+
+	t0 = now_ns();
+	c0 = cycles();
+	if (run_loop(ub, blocks, batch))
+		return -1;
+	c1 = cycles();
+	t1 = now_ns();
+	*ns = t1 - t0;
+	*cyc = c1 - c0;
+	return 0;
+}
+
+static int measure(const struct ubench *ub, __u64 size, __u32 batch,
+		   unsigned int round)
+{
+	__u64 blocks = ub->blocks / batch * batch;
+	__u64 ns, cyc, best_ns = 0, best_cyc = 0;
+	unsigned int run;
+
+	if (run_loop(ub, ub->warmup, batch))
+		return -1;
+	for (run = 0; run < ub->repeat; run++) {
+		if (timed_run(ub, blocks, batch, &ns, &cyc))
+			return -1;
+		if (!run || ns < best_ns) {
+			best_ns = ns;
+			best_cyc = cyc;
+		}
+	}
+	printf("kpool_bench,csv,w5,%llu,%s,%u,%llu,%llu,%llu\n",
+	       (unsigned long long)size, batch == 1 ? "single" : "batch64",
+	       round, (unsigned long long)blocks,
+	       (unsigned long long)best_ns, (unsigned long long)best_cyc);
+	return 0;
+}
+
+static int create_pool(struct ubench *ub, __u64 size)
+{
+	struct kpool_ioc_create c = {
+		.size = sizeof(c),
+		.block_size = size,
+		.order = KPOOL_IOC_ORDER_AUTO,
+	};
+
+	snprintf(c.name, sizeof(c.name), "ubench-%llu",
+		 (unsigned long long)size);
+	if (ioctl(ub->fd, KPOOL_IOC_CREATE, &c))
+		return -1;
+	ub->pool = c.pool_id;
+	return 0;
+}
+
+static int destroy_pool(const struct ubench *ub)
+{
+	struct kpool_ioc_pool p = { .size = sizeof(p), .pool_id = ub->pool };
+
+	return ioctl(ub->fd, KPOOL_IOC_DESTROY, &p);
+}
+
+static int bench_size(struct ubench *ub, __u64 size)
+{
+	static const __u32 batches[] = { 1, KPOOL_UBENCH_BATCH };
+	unsigned int round, j;
+	int ret = 0;
+
+	if (create_pool(ub, size)) {
+		perror("kpool_ubench: CREATE");
+		return -1;
+	}
+	for (round = 0; round < ub->rounds && !ret; round++)
+		for (j = 0; j < 2 && !ret; j++)
+			ret = measure(ub, size, batches[(j + round) % 2],
+				      round);
+	if (ret)
+		perror("kpool_ubench: ALLOC/FREE");
+	if (destroy_pool(ub)) {
+		perror("kpool_ubench: DESTROY");
+		ret = -1;
+	}
+	return ret;
+}
+
+static void print_usage(void)
+{
+	fprintf(stderr,
+		"usage: kpool_ubench [-r ROUNDS] [-R REPEAT] [-n BLOCKS] [-w WARMUP] SIZE...\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	struct ubench ub = {
+		.rounds = 7, .repeat = 3, .blocks = 20000, .warmup = 2048,
+	};
+	int opt, i, ret = 0;
+
+	while ((opt = getopt(argc, argv, "r:R:n:w:")) != -1) {
+		switch (opt) {
+		case 'r':
+			ub.rounds = strtoul(optarg, NULL, 0);
+			break;
+		case 'R':
+			ub.repeat = strtoul(optarg, NULL, 0);
+			break;
+		case 'n':
+			ub.blocks = strtoull(optarg, NULL, 0);
+			break;
+		case 'w':
+			ub.warmup = strtoull(optarg, NULL, 0);
+			break;
+		default:
+			print_usage();
+		}
+	}
+	if (optind == argc || !ub.rounds || !ub.repeat ||
+	    ub.blocks < KPOOL_UBENCH_BATCH)
+		print_usage();
+	ub.fd = open("/dev/kpool", O_RDWR | O_CLOEXEC);
+	if (ub.fd < 0) {
+		perror("kpool_ubench: /dev/kpool");
+		return 1;
+	}
+	for (i = optind; i < argc && !ret; i++)
+		ret = bench_size(&ub, strtoull(argv[i], NULL, 0));
+	close(ub.fd);
+	return ret ? 1 : 0;
+}
