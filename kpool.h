@@ -9,24 +9,34 @@
  * Every page of a chunk points back to its chunk, so a block pointer is
  * mapped to its chunk, and validated, in O(1) without any search.
  *
- * Free blocks live in three places:
+ * Free blocks live in two places:
  *
- *  - a per-CPU magazine (a small LIFO array of block pointers). The fast
- *    path of kpool_alloc() and kpool_free() touches only the local
- *    magazine: no lock, no atomic read-modify-write on shared data and no
- *    interrupt toggling. A per-CPU recursion guard lets an interrupt that
- *    arrives while the magazine is being changed fall through to the slow
- *    path instead of corrupting it.
+ *  - a per-CPU magazine (a LIFO array of KPOOL_MAG_SIZE block pointers).
+ *    The fast path of kpool_alloc() and kpool_free() touches only the
+ *    local magazine: no lock and no interrupt toggling. Its only atomic
+ *    instruction is the bit flip in the block's chunk bitmap that records
+ *    whether the block is allocated. A per-CPU recursion guard lets an
+ *    interrupt that arrives while the magazine is being changed fall
+ *    through to the slow path instead of corrupting it.
  *  - the depot: per-chunk stacks of free block indices, refilled from and
- *    flushed to by magazines in batches, under the pool lock.
- *  - the reserve: min_blocks blocks set aside at kpool_create() time. Like
- *    mempool, the reserve is used only when growing the pool fails or the
- *    cap is reached, and kpool_free() refills it before anything else, so
- *    a caller that frees what it allocates always makes forward progress.
+ *    flushed to by magazines in batches of KPOOL_MAG_SIZE / 2, under the
+ *    pool lock.
+ *
+ * The reserve: min_blocks of the depot's free blocks are set aside at
+ * kpool_create() time. Like mempool, the reserve is used only when growing
+ * the pool fails or the cap is reached, and kpool_free() refills it before
+ * anything else (while the reserve is short, frees bypass the magazines),
+ * so a caller that frees what it allocates always makes forward progress.
+ * The chunks carved to fill the reserve may hold more free blocks than
+ * min_blocks; those are ordinary free blocks.
  *
  * Allocation order: magazine, depot, new chunk (when allowed and under the
- * cap), reserve, then - only if @gfp allows sleeping - a killable wait for
- * the next kpool_free().
+ * cap), reserve, then - only if @gfp allows sleeping - the magazines of all
+ * CPUs are drained and the allocation waits (killable) for the next
+ * kpool_free(). Up to KPOOL_MAG_SIZE free blocks per CPU may sit in other
+ * CPUs' magazines, where an atomic allocation cannot see them: when an
+ * atomic allocation fails it asks every CPU to drain its magazine
+ * (asynchronously), and kpool_shrink() drains them synchronously.
  *
  * Safety
  * ------
@@ -34,30 +44,50 @@
  * start on a block boundary and be allocated (a per-chunk bitmap records
  * which blocks are out). A bad free is refused, counted in the pool's
  * error counters, reported (rate-limited) with the pool's name, and leaves
- * the pool untouched. With KPOOL_F_DEBUG a pool also poisons free blocks,
- * surrounds blocks with red zones and records the allocation stack of
- * every block; corruption is reported with a hexdump and leaks at
- * kpool_destroy() list their allocation sites.
+ * the pool untouched. With KPOOL_F_DEBUG a pool has no magazines (every
+ * operation takes the checked slow path), fills free blocks with
+ * KPOOL_POISON_FREE (checked when the block is allocated again), follows
+ * every block with a red zone of at least KPOOL_REDZONE_MIN bytes of
+ * KPOOL_POISON_REDZONE (checked when the block is freed) and records the
+ * allocation stack of every block; corruption is counted and reported with
+ * a hexdump, the damaged bytes are restored and the operation goes on (a
+ * poisoned block is still handed out, a block with a damaged red zone is
+ * still freed); leaks at kpool_destroy() list their allocation sites.
+ * Pools with a constructor are not poisoned (it would destroy the
+ * constructed state) but still get red zones.
  *
  * Context
  * -------
- * kpool_alloc() with an atomic @gfp (GFP_ATOMIC, GFP_NOWAIT) and
- * kpool_free() may be called from any context: process, softirq and
- * hardirq. On PREEMPT_RT a hardirq caller is served from the pool's free
- * blocks and reserve only (the page allocator cannot be called there).
- * kpool_create(), kpool_destroy(), kpool_shrink() and the registry walks
- * may sleep.
+ * kpool_alloc() and kpool_alloc_bulk() with an atomic @gfp (GFP_ATOMIC,
+ * GFP_NOWAIT), kpool_free(), kpool_free_bulk(), kpool_get_stats(),
+ * kpool_occupancy(), kpool_set_fault() and the accessors may be called from
+ * any context but NMI: process, softirq and hardirq. On PREEMPT_RT a caller
+ * that is not preemptible (hardirq, raw spinlock held) is served from the
+ * pool's free blocks and reserve only: the page allocator cannot be called
+ * there. kpool_create(), kpool_destroy(), kpool_shrink() and the registry
+ * walks may sleep. A pool must not be used while, or after, it is
+ * destroyed.
  *
  * Limits
  * ------
+ * name: 1 to KPOOL_NAME_LEN - 1 characters from [A-Za-z0-9_.:-], not
+ * starting with '.'; unique among live pools.
  * block_size: KPOOL_MIN_BLOCK_SIZE .. KPOOL_MAX_BLOCK_SIZE bytes.
  * align: a power of two, at most PAGE_SIZE; 0 means the natural alignment
  * (the largest power of two dividing block_size, capped at PAGE_SIZE,
- * at least sizeof(void *)). A block no larger than a page never straddles
- * a page boundary when the alignment allows it.
- * Chunk order is chosen so that a chunk wastes at most 1/16 of itself,
- * where an order of at most KPOOL_AUTO_MAX_ORDER allows; the caller may
- * force an order.
+ * at least sizeof(void *)). The block stride is block_size (plus the red
+ * zone in debug pools) rounded up to align. A block whose stride is at
+ * most PAGE_SIZE never straddles a page boundary: each page holds
+ * PAGE_SIZE / stride blocks.
+ * Chunk order: KPOOL_ORDER_AUTO picks the smallest order up to
+ * KPOOL_AUTO_MAX_ORDER whose waste (bytes of the chunk outside every block:
+ * tails, alignment padding, red zones) is at most 1/16 of the chunk; if
+ * none qualifies, the order up to KPOOL_AUTO_MAX_ORDER with the smallest
+ * waste ratio (the smaller order on a tie); if no such order holds a
+ * single block, the smallest order up to KPOOL_MAX_ORDER that holds one.
+ * An explicit order must hold at least one block.
+ * min_blocks <= max_blocks when max_blocks is not 0.
+ * A constructor cannot be combined with KPOOL_F_ZERO.
  */
 #ifndef _KPOOL_H
 #define _KPOOL_H
@@ -71,6 +101,15 @@
 #define KPOOL_AUTO_MAX_ORDER	3
 #define KPOOL_MAX_ORDER		7
 
+/* Blocks one CPU's magazine holds; refills and flushes move half of it. */
+#define KPOOL_MAG_SIZE		32
+
+/* Debug pools: free blocks are filled with this byte... */
+#define KPOOL_POISON_FREE	0x6c
+/* ...and every block is followed by a red zone of this byte. */
+#define KPOOL_POISON_REDZONE	0xd5
+#define KPOOL_REDZONE_MIN	8
+
 /* kpool_params.flags */
 #define KPOOL_F_ZERO		0x1	/* every allocated block is zeroed */
 #define KPOOL_F_DEBUG		0x2	/* poison, red zones, owner tracking */
@@ -80,22 +119,32 @@
 /* kpool_params.order: let kpool choose the chunk order */
 #define KPOOL_ORDER_AUTO	(-1)
 
+/* kpool_params.gfp: the modifiers a pool accepts for its growth */
+#define KPOOL_GFP_ALLOWED	(__GFP_ACCOUNT | __GFP_NORETRY | \
+				 __GFP_RETRY_MAYFAIL | __GFP_NOMEMALLOC | \
+				 __GFP_NOWARN | __GFP_ZERO)
+
+/* kpool_set_fault(): probability_ppm is at most this */
+#define KPOOL_FAULT_PPM_MAX	1000000
+
 struct kpool;
 
 /**
  * struct kpool_params - how to build a pool
- * @name: shown in stats, debugfs and reports; unique among live pools.
+ * @name: shown in stats, debugfs and reports; unique among live pools
+ *	  (copied, see Limits for the characters allowed).
  * @block_size: bytes per block.
  * @align: block alignment; 0 for the natural alignment (see Limits).
  * @min_blocks: reserve preallocated at create and guaranteed afterwards.
  * @max_blocks: cap on blocks carved in total; 0 for no cap.
  * @node: NUMA node for chunks, or NUMA_NO_NODE.
  * @gfp: extra GFP flags used when the pool grows (e.g. __GFP_ACCOUNT);
- *	 only reclaim/accounting modifiers are accepted.
+ *	 only KPOOL_GFP_ALLOWED is accepted (__GFP_ZERO zeroes new chunks).
  * @flags: KPOOL_F_* flags.
  * @order: chunk order, or KPOOL_ORDER_AUTO.
  * @ctor: optional constructor, run once for each block carved from a new
- *	  chunk (not on every allocation).
+ *	  chunk (not on every allocation), outside any lock, possibly in the
+ *	  context of the kpool_alloc() that grows the pool.
  * @ctor_arg: passed to @ctor.
  * @owner: opaque cookie of the creator, reported through the registry
  *	   (kpool_dev uses it for per-file ownership); NULL for modules.
@@ -117,16 +166,65 @@ struct kpool_params {
 
 /**
  * struct kpool_stats - a consistent-enough snapshot of one pool
+ * @name: the pool's name.
+ * @id: its registry id (kpool_id()).
+ * @flags: its KPOOL_F_* flags.
+ * @block_size: bytes per block.
+ * @block_stride: distance between blocks: block_size plus the red zone
+ *		  (debug pools), rounded up to @align.
+ * @align: the block alignment in use.
+ * @chunk_order: the order of every chunk.
+ * @blocks_per_chunk: blocks in a full chunk (the cap may cut the last
+ *		      chunk short).
+ * @chunks: chunks carved and not given back.
+ * @pages: pages those chunks hold.
+ * @blocks_total: blocks in those chunks.
+ * @blocks_in_use: blocks handed out: the population count of the chunk
+ *		   bitmaps, exact when the pool is quiet.
+ * @blocks_free: @blocks_total - @blocks_in_use: the depot, the reserve and
+ *		 blocks cached in per-CPU magazines.
+ * @blocks_reserved: free blocks currently held as the reserve.
+ * @min_blocks: the reserve asked for at create.
+ * @max_blocks: the cap, 0 for none.
+ * @high_watermark: the most blocks out of the depot at once, sampled on
+ *		    the slow path whenever blocks leave the depot: blocks in
+ *		    use plus blocks cached in magazines, so an upper bound of
+ *		    the most blocks in use at once (exact for debug pools,
+ *		    which have no magazines).
+ * @wasted_per_chunk: bytes of a full chunk outside every block (tails,
+ *		      alignment padding, red zones).
+ * @allocs: blocks handed out (bulk included).
+ * @frees: blocks given back (bulk included; the blocks a failed bulk
+ *	   allocation gives back count too).
+ * @bulk_allocs: successful kpool_alloc_bulk() calls.
+ * @bulk_frees: kpool_free_bulk() calls.
+ * @alloc_failures: kpool_alloc() and kpool_alloc_bulk() calls that failed.
+ * @waits: allocations that had to sleep for a free.
+ * @grows: chunks carved, those filling the reserve at create included.
+ * @grow_failures: growth attempts that failed, injected faults included.
+ * @shrinks: chunks given back (kpool_shrink() and the shrinker).
+ * @reserve_allocs: blocks taken from the reserve.
+ * @cache_hits: block allocations served by the CPU's magazine.
+ * @cache_misses: block allocations that took the slow path (all of them in
+ *		  debug pools); hits + misses = every block allocation tried.
+ * @faults_injected: growth attempts failed by kpool_set_fault().
+ * @err_double_free: frees of blocks that were not allocated.
+ * @err_foreign: frees of memory that is not the pool's.
+ * @err_misaligned: frees of pointers into the pool that are not the start
+ *		    of a block.
+ * @err_poison: debug pools: free blocks found modified when allocated.
+ * @err_redzone: debug pools: red zones found damaged when freed.
  *
- * Geometry and occupancy are read under the pool lock; the event counters
- * are per-CPU sums and may lag concurrent operations by a few events.
+ * Geometry, chunk and reserve counts are read under the pool lock,
+ * @blocks_in_use from the bitmaps; the event counters are per-CPU sums and
+ * may lag concurrent operations by a few events.
  */
 struct kpool_stats {
 	char name[KPOOL_NAME_LEN];
 	u32 id;
 	u32 flags;
 	u64 block_size;
-	u64 block_stride;	/* block_size plus alignment and red zones */
+	u64 block_stride;
 	u64 align;
 	u32 chunk_order;
 	u32 blocks_per_chunk;
@@ -135,11 +233,11 @@ struct kpool_stats {
 	u64 blocks_total;
 	u64 blocks_in_use;
 	u64 blocks_free;
-	u64 blocks_reserved;	/* currently held in the reserve */
+	u64 blocks_reserved;
 	u64 min_blocks;
 	u64 max_blocks;
-	u64 high_watermark;	/* most blocks in use at once */
-	u64 wasted_per_chunk;	/* bytes of a chunk no block uses */
+	u64 high_watermark;
+	u64 wasted_per_chunk;
 	/* event counters */
 	u64 allocs;
 	u64 frees;

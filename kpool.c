@@ -1,0 +1,2335 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kpool - pools of fixed-size blocks carved from alloc_pages() chunks.
+ *
+ * Theory of operation
+ * ===================
+ *
+ * Chunks and blocks
+ * -----------------
+ * A chunk is 2^order pages from alloc_pages_node() (not compound, so
+ * naturally aligned by the buddy allocator). Every page of a chunk carries
+ * the chunk pointer in page->private and an owner key in page->index:
+ * chunk ^ pool->key, with a random key per pool. kpool_free() turns a
+ * pointer into its chunk by checking virt_addr_valid(), reading the two
+ * fields of its struct page and comparing the key: nothing the pointer
+ * leads to is dereferenced before the key proved the page belongs to the
+ * pool. Both fields are cleared before a chunk's pages are freed.
+ *
+ * A chunk is cut into "units" of 2^unit_shift bytes, each holding per_unit
+ * blocks at multiples of the stride: the unit is a page when the stride is
+ * at most PAGE_SIZE (so no such block straddles a page), else the whole
+ * chunk. A block is named by its index (unit << slot_shift) | slot, with
+ * slot_shift = order_base_2(per_unit): indices are computed with shifts and
+ * one multiplication, never a division; the index space may have holes,
+ * which are never set in the bitmap. The slot of a byte offset inside a
+ * unit is found with a 32-bit reciprocal of the stride; see kpool_slot().
+ *
+ * Per chunk: @allocated, a bitmap of the blocks handed out (set_bit() when
+ * a block is allocated, test_and_clear_bit() when it is freed, so a double
+ * free is seen even on the fast path), and a stack of free block indices
+ * (u16 when they fit) that forms the depot. Chunks are kept on three lists
+ * by the state of their stack - partial, full (no free block in the depot)
+ * and empty (every block in the depot) - so a refill finds a chunk in O(1)
+ * (partial ones first, so that empty ones can be given back) and so does
+ * the shrinker. Every chunk is also on pool->chunks in creation order,
+ * walked under RCU by stats, occupancy and the debugfs leak report.
+ *
+ * Per-CPU magazines
+ * -----------------
+ * struct kpool_cpu holds a LIFO magazine of free block pointers and the
+ * event counters. The fast path pins the task to the CPU (preempt_disable(),
+ * migrate_disable() on PREEMPT_RT) and claims the magazine with a per-CPU
+ * recursion guard: this_cpu_inc_return() == 1 means this context owns it;
+ * any other value means it interrupted (or, on RT, preempted) an owner on
+ * the same CPU, so it undoes the increment and takes the slow path. The
+ * fast path therefore takes no lock and never toggles interrupts. Only the
+ * owning CPU touches a magazine: others drain it by queueing a work item on
+ * that CPU (kpool_drain_all()); the magazine of a dead CPU is drained by a
+ * CPU hotplug callback. Debug pools have no magazines.
+ *
+ * The depot, growth, the reserve and waiting
+ * ------------------------------------------
+ * The depot, the reserve count and the growth bookkeeping are under
+ * pool->lock, a raw spinlock taken with irqsave (hardirq callers), held for
+ * bounded work only: moving at most KPOOL_MAG_SIZE blocks, unlinking one
+ * chunk. Growth allocates and carves a chunk (constructor, poisoning)
+ * without the lock and publishes it under the lock; the blocks it will add
+ * are claimed against max_blocks first, so concurrent growth never exceeds
+ * the cap (the last chunk is carved partially when the cap requires it).
+ *
+ * The reserve is min_blocks of the depot's free blocks that an allocation
+ * may take only after growth failed or hit the cap. Whenever a block comes
+ * back to the depot while the reserve is short, the reserve takes it. While
+ * the reserve is short, or while allocations are waiting, the pool is
+ * "tight": frees bypass the magazines (one READ_ONCE() on the fast path)
+ * and refills take single blocks, so free blocks go where they are needed.
+ *
+ * An allocation that may sleep and finds nothing registers as hungry (the
+ * pool turns tight), drains every CPU's magazine, retries and then sleeps,
+ * killable, on a simple wait queue (raw, irq-safe) until a free wakes it
+ * (swake_up_one()) or a second passes (then it retries growth too). A
+ * fatal signal ends the wait with NULL. An atomic allocation never waits.
+ *
+ * Chunk lifetime
+ * --------------
+ * The fast path of kpool_free() validates the pointer inside the pinned
+ * section, which is an RCU read-side critical section (preempt_disable();
+ * rcu_read_lock() is added on PREEMPT_RT). A chunk leaves the pool under
+ * pool->lock, its pages' owner fields are cleared and it is freed after an
+ * RCU grace period, so even a racing bogus free of one of its blocks reads
+ * valid memory (and is refused: its bits are all clear).
+ *
+ * Calling context
+ * ---------------
+ * See kpool.h: allocation with an atomic gfp and free from any context but
+ * NMI; create, destroy, shrink and registry walks from process context. On
+ * PREEMPT_RT the page allocator (and stack depot allocations) are used only
+ * when the caller is preemptible.
+ *
+ * Locking
+ * -------
+ * kpool_registry_lock (mutex): the pool list, the id xarray and name
+ * uniqueness; kpool_for_each()/kpool_with_id() call back under it. The
+ * shrinker only trylocks it.
+ * pool->lock (raw spinlock, irqsave): see struct kpool.
+ * The per-CPU guard is not a lock: it is only ever tried, never waited for.
+ * Order: kpool_registry_lock -> pool->lock -> swait queue lock. Magazine
+ * ownership (the guard) is taken before pool->lock.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitmap.h>
+#include <linux/bitops.h>
+#include <linux/cpu.h>
+#include <linux/cpuhotplug.h>
+#include <linux/ctype.h>
+#include <linux/debugfs.h>
+#include <linux/kallsyms.h>
+#include <linux/kmemleak.h>
+#include <linux/list.h>
+#include <linux/log2.h>
+#include <linux/math64.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/nodemask.h>
+#include <linux/percpu.h>
+#include <linux/random.h>
+#include <linux/ratelimit.h>
+#include <linux/rculist.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/seq_file.h>
+#include <linux/shrinker.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/stackdepot.h>
+#include <linux/stacktrace.h>
+#include <linux/string.h>
+#include <linux/swait.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+
+#include "kpool.h"
+
+#define CREATE_TRACE_POINTS
+#include "kpool_trace.h"
+
+#define KPOOL_MAG_BATCH		(KPOOL_MAG_SIZE / 2)
+#define KPOOL_STACK_DEPTH	16	/* frames kept per allocation */
+#define KPOOL_LEAKS_SHOWN	16	/* leaked blocks kpool_destroy() lists */
+#define KPOOL_DUMP_BYTES	64	/* hexdump around a corruption */
+#define KPOOL_WAIT_RETRY	HZ	/* a waiting allocation retries growth */
+
+/* Flags of the allocation context that kpool passes on to growth. */
+#define KPOOL_GFP_CONTEXT	(__GFP_HIGH | __GFP_IO | __GFP_FS | \
+				 __GFP_DIRECT_RECLAIM | __GFP_KSWAPD_RECLAIM | \
+				 __GFP_NORETRY | __GFP_RETRY_MAYFAIL | \
+				 __GFP_NOMEMALLOC | __GFP_MEMALLOC | \
+				 __GFP_ACCOUNT | __GFP_HARDWALL | __GFP_NOWARN)
+
+enum kpool_stat_item {
+	KPOOL_STAT_ALLOCS,
+	KPOOL_STAT_FREES,
+	KPOOL_STAT_BULK_ALLOCS,
+	KPOOL_STAT_BULK_FREES,
+	KPOOL_STAT_ALLOC_FAILURES,
+	KPOOL_STAT_WAITS,
+	KPOOL_STAT_GROWS,
+	KPOOL_STAT_GROW_FAILURES,
+	KPOOL_STAT_SHRINKS,
+	KPOOL_STAT_RESERVE_ALLOCS,
+	KPOOL_STAT_CACHE_HITS,
+	KPOOL_STAT_CACHE_MISSES,
+	KPOOL_STAT_FAULTS_INJECTED,
+	KPOOL_STAT_ERR_DOUBLE_FREE,
+	KPOOL_STAT_ERR_FOREIGN,
+	KPOOL_STAT_ERR_MISALIGNED,
+	KPOOL_STAT_ERR_POISON,
+	KPOOL_STAT_ERR_REDZONE,
+	KPOOL_NR_STATS
+};
+
+/**
+ * struct kpool_cpu - one CPU's part of a pool
+ * @guard: recursion guard: the context that raised it from 0 to 1 owns
+ *	   @nr and @mag until it lowers it again. Only this CPU changes it.
+ * @nr: blocks in @mag.
+ * @mag: free blocks, used LIFO.
+ * @stat: event counters (enum kpool_stat_item), summed by kpool_get_stats().
+ * @drain_work: moves this CPU's magazine back to the depot.
+ * @pool: the pool, for @drain_work.
+ */
+struct kpool_cpu {
+	unsigned int guard;
+	unsigned int nr;
+	void *mag[KPOOL_MAG_SIZE];
+	unsigned long stat[KPOOL_NR_STATS];
+	struct work_struct drain_work;
+	struct kpool *pool;
+};
+
+/**
+ * struct kpool_owner - who allocated a block of a debug pool
+ * @ip: the caller of kpool_alloc() or kpool_alloc_bulk().
+ * @stack: the allocation stack in the stack depot, or 0.
+ */
+struct kpool_owner {
+	unsigned long ip;
+#ifdef CONFIG_STACKDEPOT
+	depot_stack_handle_t stack;
+#endif
+};
+
+/**
+ * struct kpool_chunk - 2^order pages cut into blocks
+ * @state: on pool->partial, pool->full or pool->empty; under pool->lock.
+ * @node: on pool->chunks; changed under pool->lock, walked under RCU.
+ * @rcu: frees the chunk after the readers of @node and of the pages' owner
+ *	 fields are gone.
+ * @page: the first page.
+ * @base: its address.
+ * @order: the chunk order.
+ * @nr_blocks: blocks carved (fewer than blocks_per_chunk when the cap cut
+ *	       the last chunk short).
+ * @nr_free: indices on the free stack; under pool->lock.
+ * @free16: the free stack when indices fit in 16 bits...
+ * @free32: ...else this one; under pool->lock.
+ * @owners: debug pools: the owner of each block index.
+ * @allocated: bit per block index: set while the block is handed out.
+ */
+struct kpool_chunk {
+	struct list_head state;
+	struct list_head node;
+	struct rcu_head rcu;
+	struct page *page;
+	void *base;
+	unsigned int order;
+	unsigned int nr_blocks;
+	unsigned int nr_free;
+	union {
+		u16 *free16;
+		u32 *free32;
+	};
+	struct kpool_owner *owners;
+	unsigned long allocated[];
+};
+
+/**
+ * struct kpool - a pool
+ * @key: random owner key, see the theory of operation.
+ * @cpu: per-CPU magazines and counters.
+ * @mag_size: blocks a magazine may hold; 0 for debug pools.
+ * @tight: frees bypass the magazines and refills take single blocks;
+ *	   written under @lock, read locklessly by the fast path.
+ * @flags: KPOOL_F_*.
+ * @size: block size.
+ * @align: block alignment.
+ * @stride: distance between blocks.
+ * @stride_recip: ceil(2^32 / @stride), see kpool_slot().
+ * @unit_shift: log2 of the unit size (see the theory of operation).
+ * @unit_mask: the unit size minus one.
+ * @slot_shift: bits of the slot in a block index.
+ * @per_unit: blocks per unit.
+ * @order: chunk order.
+ * @per_chunk: blocks per full chunk.
+ * @index_space: block indices per chunk (holes included).
+ * @wide: the free stacks are u32, not u16.
+ * @free_offset: where a chunk's free stack starts in its metadata...
+ * @owners_offset: ...and where its owners array starts.
+ * @chunk_meta: bytes of struct kpool_chunk with its arrays.
+ * @zero: blocks are zeroed on allocation (KPOOL_F_ZERO).
+ * @lock: guards the depot (the chunk lists, every chunk's free stack and
+ *	  @nr_free), @depot_free, @blocks_total, @blocks_growing, @nr_chunks,
+ *	  @nr_empty, @nr_reserve, @nr_hungry, @tight and @high_watermark.
+ * @partial: chunks with some of their blocks in the depot.
+ * @full: chunks with none of their blocks in the depot.
+ * @empty: chunks with all of their blocks in the depot.
+ * @chunks: every chunk, in creation order.
+ * @nr_chunks: chunks on @chunks.
+ * @nr_empty: chunks on @empty (read locklessly by the shrinker).
+ * @blocks_total: blocks carved.
+ * @blocks_growing: blocks of chunks being carved, claimed against the cap.
+ * @depot_free: free blocks in the depot, the reserve included.
+ * @nr_reserve: blocks of @depot_free set aside as the reserve.
+ * @nr_hungry: allocations that found the pool empty and may wait.
+ * @high_watermark: most blocks out of the depot at once.
+ * @wait: allocations waiting for a free.
+ * @min_blocks: the reserve to keep.
+ * @max_blocks: cap on @blocks_total, 0 for none.
+ * @node: NUMA node of the chunks.
+ * @gfp: extra GFP flags for growth.
+ * @ctor: block constructor.
+ * @ctor_arg: its argument.
+ * @owner: the creator's cookie.
+ * @fault_every: fail every Nth growth attempt (kpool_set_fault()).
+ * @fault_ppm: fail growth with this probability in parts per million.
+ * @fault_count: growth attempts since the fault settings changed.
+ * @drain_kicked: jiffies of the last asynchronous drain request.
+ * @id: registry id.
+ * @list: on kpool_list; under kpool_registry_lock.
+ * @debugfs: the pool's debugfs directory.
+ * @name: the pool's name.
+ */
+struct kpool {
+	unsigned long key;
+	struct kpool_cpu __percpu *cpu;
+	unsigned int mag_size;
+	unsigned int tight;
+	unsigned int flags;
+	unsigned int size;
+	unsigned int align;
+	unsigned int stride;
+	u32 stride_recip;
+	unsigned int unit_shift;
+	unsigned long unit_mask;
+	unsigned int slot_shift;
+	unsigned int per_unit;
+	unsigned int order;
+	unsigned int per_chunk;
+	unsigned int index_space;
+	bool wide;
+	bool zero;
+	size_t free_offset;
+	size_t owners_offset;
+	size_t chunk_meta;
+
+	/* pool->lock: see the kernel-doc above for what it guards */
+	raw_spinlock_t lock;
+	struct list_head partial;
+	struct list_head full;
+	struct list_head empty;
+	struct list_head chunks;
+	unsigned long nr_chunks;
+	unsigned long nr_empty;
+	unsigned long blocks_total;
+	unsigned long blocks_growing;
+	unsigned long depot_free;
+	unsigned int nr_reserve;
+	unsigned int nr_hungry;
+	unsigned long high_watermark;
+	struct swait_queue_head wait;
+
+	unsigned int min_blocks;
+	unsigned int max_blocks;
+	int node;
+	gfp_t gfp;
+	void (*ctor)(void *block, void *arg);
+	void *ctor_arg;
+	const void *owner;
+
+	unsigned int fault_every;
+	unsigned int fault_ppm;
+	atomic_t fault_count;
+	unsigned long drain_kicked;
+
+	u32 id;
+	struct list_head list;
+	struct dentry *debugfs;
+	char name[KPOOL_NAME_LEN];
+};
+
+/* The layout of a pool, computed from its parameters. */
+struct kpool_geometry {
+	unsigned int align;
+	unsigned int stride;
+	unsigned int order;
+	unsigned int unit_shift;
+	unsigned int per_unit;
+};
+
+/* kpool_registry_lock guards kpool_list, kpool_ids and name uniqueness. */
+static DEFINE_MUTEX(kpool_registry_lock);
+static LIST_HEAD(kpool_list);
+static DEFINE_XARRAY_ALLOC1(kpool_ids);
+
+static struct workqueue_struct *kpool_wq;
+static struct dentry *kpool_debugfs_root;
+static enum cpuhp_state kpool_cpuhp_state;
+static bool kpool_stack_depot_ready;
+
+/* One budget for every corruption hexdump, so a storm cannot flood. */
+static DEFINE_RATELIMIT_STATE(kpool_dump_ratelimit, 5 * HZ, 10);
+
+static __always_inline void kpool_count(struct kpool *pool,
+					enum kpool_stat_item item)
+{
+	this_cpu_inc(pool->cpu->stat[item]);
+}
+
+static void kpool_count_n(struct kpool *pool, enum kpool_stat_item item,
+			  unsigned long n)
+{
+	this_cpu_add(pool->cpu->stat[item], n);
+}
+
+#define KPOOL_COUNTER(item, field) \
+	[KPOOL_STAT_##item] = offsetof(struct kpool_stats, field)
+
+/* Where each event counter goes in struct kpool_stats. */
+static const size_t kpool_counter_offset[KPOOL_NR_STATS] = {
+	KPOOL_COUNTER(ALLOCS, allocs),
+	KPOOL_COUNTER(FREES, frees),
+	KPOOL_COUNTER(BULK_ALLOCS, bulk_allocs),
+	KPOOL_COUNTER(BULK_FREES, bulk_frees),
+	KPOOL_COUNTER(ALLOC_FAILURES, alloc_failures),
+	KPOOL_COUNTER(WAITS, waits),
+	KPOOL_COUNTER(GROWS, grows),
+	KPOOL_COUNTER(GROW_FAILURES, grow_failures),
+	KPOOL_COUNTER(SHRINKS, shrinks),
+	KPOOL_COUNTER(RESERVE_ALLOCS, reserve_allocs),
+	KPOOL_COUNTER(CACHE_HITS, cache_hits),
+	KPOOL_COUNTER(CACHE_MISSES, cache_misses),
+	KPOOL_COUNTER(FAULTS_INJECTED, faults_injected),
+	KPOOL_COUNTER(ERR_DOUBLE_FREE, err_double_free),
+	KPOOL_COUNTER(ERR_FOREIGN, err_foreign),
+	KPOOL_COUNTER(ERR_MISALIGNED, err_misaligned),
+	KPOOL_COUNTER(ERR_POISON, err_poison),
+	KPOOL_COUNTER(ERR_REDZONE, err_redzone),
+};
+
+static u64 kpool_counter(struct kpool *pool, enum kpool_stat_item item)
+{
+	u64 sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += READ_ONCE(per_cpu_ptr(pool->cpu, cpu)->stat[item]);
+	return sum;
+}
+
+/* The page allocator may be called here: not in atomic context on RT. */
+static bool kpool_may_alloc_pages(void)
+{
+	return !IS_ENABLED(CONFIG_PREEMPT_RT) || preemptible();
+}
+
+/*
+ * Pin the task to this CPU for a magazine operation. The section is also
+ * an RCU read-side critical section, which keeps a chunk found by
+ * kpool_lookup() alive until kpool_cpu_unpin().
+ */
+static __always_inline void kpool_cpu_pin(void)
+{
+	if (IS_ENABLED(CONFIG_PREEMPT_RT)) {
+		migrate_disable();
+		rcu_read_lock();
+	} else {
+		preempt_disable();
+	}
+}
+
+static __always_inline void kpool_cpu_unpin(void)
+{
+	if (IS_ENABLED(CONFIG_PREEMPT_RT)) {
+		rcu_read_unlock();
+		migrate_enable();
+	} else {
+		preempt_enable();
+	}
+}
+
+/*
+ * Claim this CPU's magazine (the task is pinned). Return false when this
+ * context interrupted or preempted the magazine's owner on this CPU.
+ */
+static __always_inline bool kpool_cpu_claim(struct kpool *pool)
+{
+	if (likely(this_cpu_inc_return(pool->cpu->guard) == 1)) {
+		/* the magazine is touched only after the guard is raised */
+		barrier();
+		return true;
+	}
+	this_cpu_dec(pool->cpu->guard);
+	return false;
+}
+
+/* For the slow paths: this CPU's part of the pool if claimed, or NULL. */
+static struct kpool_cpu *kpool_cpu_try(struct kpool *pool)
+{
+	return kpool_cpu_claim(pool) ? this_cpu_ptr(pool->cpu) : NULL;
+}
+
+static __always_inline void kpool_cpu_release(struct kpool *pool)
+{
+	/* ...and no longer once it is lowered */
+	barrier();
+	this_cpu_dec(pool->cpu->guard);
+}
+
+/*
+ * The slot of the block starting at byte @in of a unit. With
+ * m = stride_recip = ceil(2^32 / s) = (2^32 + e) / s, 0 <= e < s: for
+ * in = q * s, in * m / 2^32 = q + q * e / 2^32 and q * e < q * s = in
+ * < 2^32, so the result is exactly q. For any other @in no slot satisfies
+ * slot * s == in: kpool_lookup() checks that.
+ */
+static __always_inline unsigned int kpool_slot(const struct kpool *pool,
+					       unsigned int in)
+{
+	return ((u64)in * pool->stride_recip) >> 32;
+}
+
+static __always_inline unsigned int kpool_index(const struct kpool *pool,
+						unsigned int unit,
+						unsigned int slot)
+{
+	return unit << pool->slot_shift | slot;
+}
+
+static void *kpool_block_addr(const struct kpool *pool,
+			      const struct kpool_chunk *chunk,
+			      unsigned int idx)
+{
+	unsigned int unit = idx >> pool->slot_shift;
+	unsigned int slot = idx & ((1U << pool->slot_shift) - 1);
+
+	return chunk->base + ((unsigned long)unit << pool->unit_shift) +
+	       slot * pool->stride;
+}
+
+/* The chunk of a block known to belong to the pool. */
+static __always_inline struct kpool_chunk *kpool_block_chunk(const void *block)
+{
+	return (struct kpool_chunk *)page_private(virt_to_page(block));
+}
+
+/* The index of a block known to belong to the pool. */
+static __always_inline unsigned int kpool_block_index(const struct kpool *pool,
+						      const struct kpool_chunk *chunk,
+						      const void *block)
+{
+	unsigned long off = block - chunk->base;
+
+	return kpool_index(pool, off >> pool->unit_shift,
+			   kpool_slot(pool, off & pool->unit_mask));
+}
+
+/*
+ * kpool_lookup() - validate a pointer handed to kpool_free()
+ *
+ * Reads only the struct page of @ptr until the owner key proves that the
+ * page belongs to a chunk of @pool. Must be called pinned.
+ *
+ * Return: true with *@chunkp and *@idx set; or false, with *@misaligned
+ * true for a pointer into the pool's chunks that is not the start of a
+ * block and false for a foreign pointer.
+ */
+static __always_inline bool kpool_lookup(const struct kpool *pool,
+					 const void *ptr,
+					 struct kpool_chunk **chunkp,
+					 unsigned int *idx, bool *misaligned)
+{
+	struct kpool_chunk *chunk;
+	unsigned int unit, slot, in;
+	unsigned long off, priv;
+	struct page *page;
+
+	*misaligned = false;
+	if (unlikely(!virt_addr_valid(ptr)))
+		return false;
+	page = virt_to_page(ptr);
+	priv = READ_ONCE(page->private);
+	if (unlikely(READ_ONCE(page->index) != (priv ^ pool->key)))
+		return false;
+
+	chunk = (struct kpool_chunk *)priv;
+	off = ptr - chunk->base;
+	unit = off >> pool->unit_shift;
+	in = off & pool->unit_mask;
+	slot = kpool_slot(pool, in);
+	*misaligned = true;
+	if (unlikely(slot * pool->stride != in || slot >= pool->per_unit ||
+		     unit * pool->per_unit + slot >= chunk->nr_blocks))
+		return false;
+	*chunkp = chunk;
+	*idx = kpool_index(pool, unit, slot);
+	return true;
+}
+
+/* Blocks a chunk of @order holds with the geometry's unit layout. */
+static unsigned long kpool_capacity(unsigned int stride, unsigned int order)
+{
+	if (stride <= PAGE_SIZE)
+		return (PAGE_SIZE / stride) << order;
+	return (PAGE_SIZE << order) / stride;
+}
+
+static u64 kpool_waste(size_t size, unsigned int stride, unsigned int order)
+{
+	return (PAGE_SIZE << order) - kpool_capacity(stride, order) * size;
+}
+
+/* Depot (pool->lock held) */
+
+static struct list_head *kpool_chunk_list(struct kpool *pool,
+					  const struct kpool_chunk *chunk)
+{
+	if (!chunk->nr_free)
+		return &pool->full;
+	if (chunk->nr_free == chunk->nr_blocks)
+		return &pool->empty;
+	return &pool->partial;
+}
+
+/* Put @chunk on the list for its state, which was @was. */
+static void kpool_chunk_relist(struct kpool *pool, struct kpool_chunk *chunk,
+			       struct list_head *was)
+{
+	struct list_head *now = kpool_chunk_list(pool, chunk);
+
+	if (now == was)
+		return;
+	list_move(&chunk->state, now);
+	if (was == &pool->empty)
+		WRITE_ONCE(pool->nr_empty, pool->nr_empty - 1);
+	if (now == &pool->empty)
+		WRITE_ONCE(pool->nr_empty, pool->nr_empty + 1);
+}
+
+static void kpool_update_tight(struct kpool *pool)
+{
+	WRITE_ONCE(pool->tight,
+		   pool->nr_hungry || pool->nr_reserve < pool->min_blocks);
+}
+
+/*
+ * Take a free block from the depot; from the reserve only if @use_reserve
+ * and nothing else is left. Return it, or NULL.
+ */
+static void *kpool_depot_take(struct kpool *pool, bool use_reserve)
+{
+	struct kpool_chunk *chunk;
+	struct list_head *was;
+	unsigned long out;
+	unsigned int idx;
+
+	lockdep_assert_held(&pool->lock);
+	if (pool->depot_free <= pool->nr_reserve) {
+		if (!use_reserve || !pool->nr_reserve)
+			return NULL;
+		pool->nr_reserve--;
+		kpool_update_tight(pool);
+		kpool_count(pool, KPOOL_STAT_RESERVE_ALLOCS);
+	}
+
+	chunk = list_first_entry_or_null(&pool->partial, struct kpool_chunk,
+					 state);
+	if (!chunk)
+		chunk = list_first_entry(&pool->empty, struct kpool_chunk,
+					 state);
+	was = kpool_chunk_list(pool, chunk);
+	chunk->nr_free--;
+	idx = pool->wide ? chunk->free32[chunk->nr_free] :
+			   chunk->free16[chunk->nr_free];
+	kpool_chunk_relist(pool, chunk, was);
+
+	pool->depot_free--;
+	out = pool->blocks_total - pool->depot_free;
+	if (out > pool->high_watermark)
+		pool->high_watermark = out;
+	return kpool_block_addr(pool, chunk, idx);
+}
+
+/* Give a free block back to the depot; the reserve takes it if short. */
+static void kpool_depot_put(struct kpool *pool, struct kpool_chunk *chunk,
+			    unsigned int idx)
+{
+	struct list_head *was = kpool_chunk_list(pool, chunk);
+
+	lockdep_assert_held(&pool->lock);
+	if (pool->wide)
+		chunk->free32[chunk->nr_free] = idx;
+	else
+		chunk->free16[chunk->nr_free] = idx;
+	chunk->nr_free++;
+	kpool_chunk_relist(pool, chunk, was);
+
+	pool->depot_free++;
+	if (pool->nr_reserve < pool->min_blocks) {
+		pool->nr_reserve++;
+		kpool_update_tight(pool);
+	}
+}
+
+static void kpool_depot_put_block(struct kpool *pool, void *block)
+{
+	struct kpool_chunk *chunk = kpool_block_chunk(block);
+
+	kpool_depot_put(pool, chunk, kpool_block_index(pool, chunk, block));
+}
+
+/* Move the @n oldest blocks of a magazine to the depot. */
+static void kpool_mag_flush(struct kpool *pool, struct kpool_cpu *pc,
+			    unsigned int n)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&pool->lock);
+	for (i = 0; i < n; i++)
+		kpool_depot_put_block(pool, pc->mag[i]);
+	pc->nr -= n;
+	memmove(pc->mag, pc->mag + n, pc->nr * sizeof(pc->mag[0]));
+}
+
+/* Empty a magazine this context owns into the depot; wake the hungry. */
+static void kpool_mag_drain(struct kpool *pool, struct kpool_cpu *pc)
+{
+	unsigned long flags;
+	bool hungry;
+
+	raw_spin_lock_irqsave(&pool->lock, flags);
+	kpool_mag_flush(pool, pc, pc->nr);
+	hungry = pool->nr_hungry;
+	raw_spin_unlock_irqrestore(&pool->lock, flags);
+	if (hungry)
+		swake_up_all(&pool->wait);
+}
+
+/* Drain this CPU's magazine. Return false if its owner was interrupted. */
+static bool kpool_drain_local(struct kpool *pool)
+{
+	struct kpool_cpu *pc;
+
+	kpool_cpu_pin();
+	pc = kpool_cpu_try(pool);
+	if (pc) {
+		kpool_mag_drain(pool, pc);
+		kpool_cpu_release(pool);
+	}
+	kpool_cpu_unpin();
+	return !!pc;
+}
+
+static void kpool_drain_work(struct work_struct *work)
+{
+	struct kpool_cpu *pc = container_of(work, struct kpool_cpu,
+					    drain_work);
+
+	/* Only on PREEMPT_RT can a task owning the magazine be preempted. */
+	while (!kpool_drain_local(pc->pool))
+		schedule_timeout_uninterruptible(1);
+}
+
+/*
+ * Drain the magazine of every CPU and wait for it. Magazines of dead CPUs
+ * were drained by kpool_cpu_dead().
+ */
+static void kpool_drain_all(struct kpool *pool)
+{
+	int cpu;
+
+	if (!pool->mag_size)
+		return;
+	for_each_online_cpu(cpu)
+		queue_work_on(cpu, kpool_wq,
+			      &per_cpu_ptr(pool->cpu, cpu)->drain_work);
+	for_each_possible_cpu(cpu)
+		flush_work(&per_cpu_ptr(pool->cpu, cpu)->drain_work);
+}
+
+/*
+ * Ask every CPU to drain its magazine, without waiting: an atomic
+ * allocation failed and free blocks may sit in other CPUs' magazines.
+ * At most once per jiffy.
+ */
+static void kpool_drain_async(struct kpool *pool)
+{
+	unsigned long now = jiffies;
+	int cpu;
+
+	if (!pool->mag_size || READ_ONCE(pool->drain_kicked) == now)
+		return;
+	WRITE_ONCE(pool->drain_kicked, now);
+	for_each_online_cpu(cpu)
+		queue_work_on(cpu, kpool_wq,
+			      &per_cpu_ptr(pool->cpu, cpu)->drain_work);
+}
+
+/* Magazine fast paths (the task is pinned) */
+
+static __always_inline void *kpool_cache_pop(struct kpool *pool)
+{
+	struct kpool_cpu *pc;
+	void *block = NULL;
+
+	if (likely(kpool_cpu_claim(pool))) {
+		pc = this_cpu_ptr(pool->cpu);
+		if (likely(pc->nr))
+			block = pc->mag[--pc->nr];
+		kpool_cpu_release(pool);
+	}
+	return block;
+}
+
+static __always_inline bool kpool_cache_push(struct kpool *pool, void *block)
+{
+	struct kpool_cpu *pc;
+	bool done = false;
+
+	if (likely(kpool_cpu_claim(pool))) {
+		pc = this_cpu_ptr(pool->cpu);
+		if (likely(!READ_ONCE(pool->tight) &&
+			   pc->nr < pool->mag_size)) {
+			pc->mag[pc->nr++] = block;
+			done = true;
+		}
+		kpool_cpu_release(pool);
+	}
+	return done;
+}
+
+/* Debug pools */
+
+static void kpool_report_corruption(struct kpool *pool, const char *what,
+				    const struct kpool_chunk *chunk,
+				    unsigned int idx, const u8 *area,
+				    size_t len, const u8 *bad)
+{
+	size_t start = round_down(bad - area, 16);
+
+	if (!__ratelimit(&kpool_dump_ratelimit))
+		return;
+	pr_warn("pool %s: %s overwritten in block %u of a chunk of order %u, at byte %zu of %zu (dump from byte %zu)\n",
+		pool->name, what, idx, chunk->order, (size_t)(bad - area),
+		len, start);
+	print_hex_dump(KERN_WARNING, KBUILD_MODNAME ": ", DUMP_PREFIX_OFFSET,
+		       16, 1, area + start,
+		       min_t(size_t, len - start, KPOOL_DUMP_BYTES), true);
+}
+
+#ifdef CONFIG_STACKDEPOT
+static void kpool_owner_save_stack(struct kpool_owner *owner)
+{
+	unsigned long entries[KPOOL_STACK_DEPTH];
+	unsigned int nr;
+
+	owner->stack = 0;
+	if (!kpool_stack_depot_ready || !kpool_may_alloc_pages())
+		return;
+	nr = stack_trace_save(entries, ARRAY_SIZE(entries), 2);
+	owner->stack = stack_depot_save(entries, nr, GFP_NOWAIT | __GFP_NOWARN);
+}
+
+#else
+static void kpool_owner_save_stack(struct kpool_owner *owner)
+{
+}
+#endif
+
+/* Write a line to @m, or to the kernel log when @m is NULL. */
+static __printf(2, 3) void kpool_emit(struct seq_file *m, const char *fmt, ...)
+{
+	struct va_format vaf;
+	va_list args;
+
+	va_start(args, fmt);
+	if (m) {
+		seq_vprintf(m, fmt, args);
+	} else {
+		vaf.fmt = fmt;
+		vaf.va = &args;
+		pr_warn("%pV", &vaf);
+	}
+	va_end(args);
+}
+
+/*
+ * The symbol of @ip, or "?": never the raw address sprint_symbol() falls
+ * back to when the text is gone (an unloaded module, freed init code).
+ */
+static const char *kpool_symbol(char *buf, unsigned long ip)
+{
+	sprint_symbol(buf, ip);
+	return str_has_prefix(buf, "0x") ? "?" : buf;
+}
+
+static void kpool_owner_report(struct seq_file *m, const struct kpool *pool,
+			       unsigned long chunk_nr, unsigned int idx,
+			       const struct kpool_owner *owner)
+{
+	char sym[KSYM_SYMBOL_LEN];
+#ifdef CONFIG_STACKDEPOT
+	unsigned long *entries;
+	unsigned int i, nr = 0;
+
+	if (owner->stack)
+		nr = stack_depot_fetch(owner->stack, &entries);
+#endif
+
+	kpool_emit(m, "pool %s: chunk %lu block %u allocated by %s\n",
+		   pool->name, chunk_nr, idx, kpool_symbol(sym, owner->ip));
+#ifdef CONFIG_STACKDEPOT
+	for (i = 0; i < nr; i++)
+		kpool_emit(m, "  %s\n", kpool_symbol(sym, entries[i]));
+#endif
+}
+
+/*
+ * Report up to @limit blocks of a debug pool that are allocated, with their
+ * owners, to @m or to the kernel log. Return how many blocks there are.
+ */
+static unsigned long kpool_report_owners(struct seq_file *m,
+					 struct kpool *pool,
+					 unsigned long limit)
+{
+	unsigned long chunk_nr = 0, found = 0;
+	struct kpool_chunk *chunk;
+	unsigned int idx;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(chunk, &pool->chunks, node) {
+		for_each_set_bit(idx, chunk->allocated, pool->index_space) {
+			if (found++ < limit)
+				kpool_owner_report(m, pool, chunk_nr, idx,
+						   &chunk->owners[idx]);
+		}
+		chunk_nr++;
+	}
+	rcu_read_unlock();
+	return found;
+}
+
+/* Fill a free block with poison and its red zone with the pattern. */
+static void kpool_debug_init_block(struct kpool *pool, void *block)
+{
+	if (!pool->ctor)
+		memset(block, KPOOL_POISON_FREE, pool->size);
+	memset(block + pool->size, KPOOL_POISON_REDZONE,
+	       pool->stride - pool->size);
+}
+
+/* A block of a debug pool leaves the depot: check poison, record owner. */
+static void kpool_debug_alloc(struct kpool *pool, void *block,
+			      unsigned long ip)
+{
+	struct kpool_chunk *chunk = kpool_block_chunk(block);
+	unsigned int idx = kpool_block_index(pool, chunk, block);
+	struct kpool_owner *owner = &chunk->owners[idx];
+	u8 *bad;
+
+	if (!pool->ctor) {
+		bad = memchr_inv(block, KPOOL_POISON_FREE, pool->size);
+		if (unlikely(bad)) {
+			kpool_count(pool, KPOOL_STAT_ERR_POISON);
+			trace_kpool_error(pool->id, pool->name,
+					  KPOOL_ERR_POISON);
+			kpool_report_corruption(pool, "free poison", chunk,
+						idx, block, pool->size, bad);
+		}
+	}
+	owner->ip = ip;
+	kpool_owner_save_stack(owner);
+}
+
+/* A block of a debug pool is freed: check the red zone, poison it. */
+static void kpool_debug_free(struct kpool *pool, struct kpool_chunk *chunk,
+			     unsigned int idx, void *block)
+{
+	size_t len = pool->stride - pool->size;
+	u8 *zone = block + pool->size;
+	u8 *bad;
+
+	bad = memchr_inv(zone, KPOOL_POISON_REDZONE, len);
+	if (unlikely(bad)) {
+		kpool_count(pool, KPOOL_STAT_ERR_REDZONE);
+		trace_kpool_error(pool->id, pool->name, KPOOL_ERR_REDZONE);
+		kpool_report_corruption(pool, "red zone", chunk, idx, zone,
+					len, bad);
+	}
+	kpool_debug_init_block(pool, block);
+}
+
+/* Chunks */
+
+static void kpool_chunk_carve(struct kpool *pool, struct kpool_chunk *chunk)
+{
+	unsigned int unit, slot, idx, n = 0;
+	void *block;
+
+	for (unit = 0; n < chunk->nr_blocks; unit++) {
+		for (slot = 0; slot < pool->per_unit && n < chunk->nr_blocks;
+		     slot++, n++) {
+			idx = kpool_index(pool, unit, slot);
+			/* the stack is popped from the top: lowest first */
+			if (pool->wide)
+				chunk->free32[chunk->nr_blocks - 1 - n] = idx;
+			else
+				chunk->free16[chunk->nr_blocks - 1 - n] = idx;
+			block = kpool_block_addr(pool, chunk, idx);
+			if (pool->ctor)
+				pool->ctor(block, pool->ctor_arg);
+			if (pool->flags & KPOOL_F_DEBUG)
+				kpool_debug_init_block(pool, block);
+		}
+	}
+	chunk->nr_free = chunk->nr_blocks;
+}
+
+/* Mark every page of the chunk as the pool's. */
+static void kpool_chunk_map(struct kpool *pool, struct kpool_chunk *chunk)
+{
+	unsigned int i;
+
+	for (i = 0; i < 1U << chunk->order; i++) {
+		struct page *page = chunk->page + i;
+
+		set_page_private(page, (unsigned long)chunk);
+		WRITE_ONCE(page->index, (unsigned long)chunk ^ pool->key);
+	}
+}
+
+static void kpool_chunk_unmap(struct kpool_chunk *chunk)
+{
+	unsigned int i;
+
+	kmemleak_free(chunk->base);
+	for (i = 0; i < 1U << chunk->order; i++) {
+		struct page *page = chunk->page + i;
+
+		WRITE_ONCE(page->index, 0);
+		set_page_private(page, 0);
+	}
+}
+
+static void kpool_chunk_free_rcu(struct rcu_head *rcu)
+{
+	struct kpool_chunk *chunk = container_of(rcu, struct kpool_chunk, rcu);
+
+	__free_pages(chunk->page, chunk->order);
+	kvfree(chunk);
+}
+
+/* The chunk has left the pool: give it back after an RCU grace period. */
+static void kpool_chunk_release(struct kpool_chunk *chunk)
+{
+	kpool_chunk_unmap(chunk);
+	call_rcu(&chunk->rcu, kpool_chunk_free_rcu);
+}
+
+/* Allocate and carve a chunk of @nr blocks; not yet published. */
+static struct kpool_chunk *kpool_chunk_create(struct kpool *pool,
+					      unsigned int nr, gfp_t gfp)
+{
+	struct kpool_chunk *chunk;
+
+	chunk = kvzalloc_node(pool->chunk_meta, gfp & ~__GFP_ZERO, pool->node);
+	if (!chunk)
+		return NULL;
+	chunk->page = alloc_pages_node(pool->node, gfp, pool->order);
+	if (!chunk->page) {
+		kvfree(chunk);
+		return NULL;
+	}
+	chunk->base = page_address(chunk->page);
+	chunk->order = pool->order;
+	chunk->nr_blocks = nr;
+	chunk->free16 = (void *)chunk + pool->free_offset;
+	if (pool->flags & KPOOL_F_DEBUG)
+		chunk->owners = (void *)chunk + pool->owners_offset;
+	kpool_chunk_carve(pool, chunk);
+	/* blocks may hold the only references to other objects */
+	kmemleak_alloc(chunk->base, PAGE_SIZE << chunk->order, 0, gfp);
+	kpool_chunk_map(pool, chunk);
+	return chunk;
+}
+
+/* Growth */
+
+/* Claim the blocks of a new chunk against the cap; 0 if at the cap. */
+static unsigned int kpool_grow_claim(struct kpool *pool)
+{
+	unsigned long flags, carved;
+	unsigned int nr = pool->per_chunk;
+
+	raw_spin_lock_irqsave(&pool->lock, flags);
+	if (pool->max_blocks) {
+		carved = pool->blocks_total + pool->blocks_growing;
+		nr = carved < pool->max_blocks ?
+		     min_t(unsigned long, nr, pool->max_blocks - carved) : 0;
+	}
+	pool->blocks_growing += nr;
+	raw_spin_unlock_irqrestore(&pool->lock, flags);
+	return nr;
+}
+
+/* Drop the claim of @nr blocks and publish @chunk if it was carved. */
+static void kpool_grow_publish(struct kpool *pool, struct kpool_chunk *chunk,
+			       unsigned int nr)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&pool->lock, flags);
+	pool->blocks_growing -= nr;
+	if (chunk) {
+		list_add_tail(&chunk->state, &pool->empty);
+		WRITE_ONCE(pool->nr_empty, pool->nr_empty + 1);
+		list_add_tail_rcu(&chunk->node, &pool->chunks);
+		pool->nr_chunks++;
+		pool->blocks_total += nr;
+		pool->depot_free += nr;
+	}
+	raw_spin_unlock_irqrestore(&pool->lock, flags);
+}
+
+/* Growth fault injection, see kpool_set_fault(). */
+static bool kpool_fault(struct kpool *pool)
+{
+	unsigned int every = READ_ONCE(pool->fault_every);
+	unsigned int ppm = READ_ONCE(pool->fault_ppm);
+	bool fail = false;
+
+	if (!every && !ppm)
+		return false;
+	if (every && !(atomic_inc_return(&pool->fault_count) % every))
+		fail = true;
+	if (!fail && ppm)
+		fail = get_random_u32_below(KPOOL_FAULT_PPM_MAX) < ppm;
+	if (fail)
+		kpool_count(pool, KPOOL_STAT_FAULTS_INJECTED);
+	return fail;
+}
+
+/*
+ * Add a chunk to the pool. Return 0, -ENOSPC at the cap, -EAGAIN where the
+ * page allocator cannot be used, -ENOMEM when the allocation failed.
+ */
+static int kpool_grow(struct kpool *pool, gfp_t gfp)
+{
+	struct kpool_chunk *chunk = NULL;
+	unsigned int nr;
+
+	if (!kpool_may_alloc_pages())
+		return -EAGAIN;
+	nr = kpool_grow_claim(pool);
+	if (!nr)
+		return -ENOSPC;
+
+	gfp = (gfp & KPOOL_GFP_CONTEXT) | pool->gfp | __GFP_NOWARN;
+	if (!kpool_fault(pool))
+		chunk = kpool_chunk_create(pool, nr, gfp);
+	kpool_grow_publish(pool, chunk, nr);
+
+	trace_kpool_grow(pool->id, pool->name, pool->order, nr,
+			 chunk ? 0 : -ENOMEM);
+	if (!chunk) {
+		kpool_count(pool, KPOOL_STAT_GROW_FAILURES);
+		return -ENOMEM;
+	}
+	kpool_count(pool, KPOOL_STAT_GROWS);
+	return 0;
+}
+
+/* Shrinking */
+
+/* The first chunk that can go without cutting into min_blocks, or NULL. */
+static struct kpool_chunk *kpool_releasable(struct kpool *pool)
+{
+	struct kpool_chunk *chunk;
+
+	lockdep_assert_held(&pool->lock);
+	chunk = list_first_entry_or_null(&pool->empty, struct kpool_chunk,
+					 state);
+	if (!chunk ||
+	    pool->blocks_total - chunk->nr_blocks < pool->min_blocks ||
+	    pool->depot_free - chunk->nr_blocks < pool->nr_reserve)
+		return NULL;
+	return chunk;
+}
+
+/* Give back chunks whose blocks are all in the depot, up to @max_pages. */
+static unsigned long kpool_release_free_chunks(struct kpool *pool,
+					       unsigned long max_pages)
+{
+	unsigned long flags, pages = 0, chunks = 0;
+	struct kpool_chunk *chunk;
+
+	while (pages < max_pages) {
+		raw_spin_lock_irqsave(&pool->lock, flags);
+		chunk = kpool_releasable(pool);
+		if (chunk) {
+			list_del(&chunk->state);
+			WRITE_ONCE(pool->nr_empty, pool->nr_empty - 1);
+			list_del_rcu(&chunk->node);
+			pool->nr_chunks--;
+			pool->blocks_total -= chunk->nr_blocks;
+			pool->depot_free -= chunk->nr_blocks;
+		}
+		raw_spin_unlock_irqrestore(&pool->lock, flags);
+		if (!chunk)
+			break;
+		kpool_chunk_release(chunk);
+		pages += 1UL << pool->order;
+		chunks++;
+	}
+	if (chunks) {
+		kpool_count_n(pool, KPOOL_STAT_SHRINKS, chunks);
+		trace_kpool_shrink(pool->id, pool->name, chunks, pages);
+	}
+	return pages;
+}
+
+/* Allocation slow path */
+
+/*
+ * Take a block from the depot for the caller and, unless the pool is
+ * tight, a batch for this CPU's magazine.
+ */
+static void *kpool_refill(struct kpool *pool, bool use_reserve)
+{
+	struct kpool_cpu *pc;
+	unsigned long flags;
+	void *block, *extra;
+
+	kpool_cpu_pin();
+	pc = kpool_cpu_try(pool);
+	raw_spin_lock_irqsave(&pool->lock, flags);
+	block = kpool_depot_take(pool, use_reserve);
+	if (block && pc && !pool->tight) {
+		while (pc->nr < pool->mag_size / 2) {
+			extra = kpool_depot_take(pool, false);
+			if (!extra)
+				break;
+			pc->mag[pc->nr++] = extra;
+		}
+	}
+	raw_spin_unlock_irqrestore(&pool->lock, flags);
+	if (pc)
+		kpool_cpu_release(pool);
+	kpool_cpu_unpin();
+	return block;
+}
+
+/* Depot, then growth, then the reserve. */
+static void *kpool_take(struct kpool *pool, gfp_t gfp)
+{
+	void *block;
+
+	do {
+		block = kpool_refill(pool, false);
+		if (block)
+			return block;
+	} while (!kpool_grow(pool, gfp));
+	return kpool_refill(pool, true);
+}
+
+/* An allocation found the pool empty: make frees bypass the magazines. */
+static void kpool_hungry_enter(struct kpool *pool)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&pool->lock, flags);
+	pool->nr_hungry++;
+	kpool_update_tight(pool);
+	raw_spin_unlock_irqrestore(&pool->lock, flags);
+}
+
+static void kpool_hungry_leave(struct kpool *pool, bool got_block)
+{
+	unsigned long flags;
+	bool others;
+
+	raw_spin_lock_irqsave(&pool->lock, flags);
+	pool->nr_hungry--;
+	kpool_update_tight(pool);
+	others = pool->nr_hungry;
+	raw_spin_unlock_irqrestore(&pool->lock, flags);
+	/* pass on a wake-up this allocation may have consumed for nothing */
+	if (!got_block && others)
+		swake_up_one(&pool->wait);
+}
+
+/* Sleep until a free wakes us or the retry period passes; then try. */
+static void *kpool_wait_block(struct kpool *pool)
+{
+	DECLARE_SWAITQUEUE(wait);
+	void *block;
+
+	prepare_to_swait_exclusive(&pool->wait, &wait, TASK_KILLABLE);
+	block = kpool_refill(pool, true);
+	if (!block)
+		schedule_timeout(KPOOL_WAIT_RETRY);
+	finish_swait(&pool->wait, &wait);
+	return block;
+}
+
+/*
+ * Get a block when the magazine had none. With a sleeping @gfp, drain all
+ * magazines before giving up and, if @may_wait, wait for a free.
+ */
+static void *kpool_get(struct kpool *pool, gfp_t gfp, bool may_wait)
+{
+	bool hungry = false, waited = false;
+	void *block;
+
+	for (;;) {
+		block = kpool_take(pool, gfp);
+		if (block || !gfpflags_allow_blocking(gfp))
+			break;
+		if (!hungry) {
+			hungry = true;
+			kpool_hungry_enter(pool);
+			kpool_drain_all(pool);
+			continue;
+		}
+		if (!may_wait || fatal_signal_pending(current))
+			break;
+		if (!waited) {
+			waited = true;
+			kpool_count(pool, KPOOL_STAT_WAITS);
+		}
+		block = kpool_wait_block(pool);
+		if (block)
+			break;
+	}
+	if (hungry)
+		kpool_hungry_leave(pool, !!block);
+	else if (!block)
+		kpool_drain_async(pool);
+	return block;
+}
+
+static noinline void *kpool_alloc_slow(struct kpool *pool, gfp_t gfp,
+				       bool may_wait, unsigned long ip)
+{
+	void *block;
+
+	might_alloc(gfp);
+	kpool_count(pool, KPOOL_STAT_CACHE_MISSES);
+	block = kpool_get(pool, gfp, may_wait);
+	if (unlikely(!block)) {
+		kpool_count(pool, KPOOL_STAT_ALLOC_FAILURES);
+		return NULL;
+	}
+	if (pool->flags & KPOOL_F_DEBUG)
+		kpool_debug_alloc(pool, block, ip);
+	return block;
+}
+
+static __always_inline void *__kpool_alloc(struct kpool *pool, gfp_t gfp,
+					   bool may_wait, unsigned long ip)
+{
+	struct kpool_chunk *chunk;
+	bool cached = true;
+	void *block;
+
+	kpool_cpu_pin();
+	block = kpool_cache_pop(pool);
+	kpool_cpu_unpin();
+	if (likely(block)) {
+		kpool_count(pool, KPOOL_STAT_CACHE_HITS);
+	} else {
+		block = kpool_alloc_slow(pool, gfp, may_wait, ip);
+		if (unlikely(!block))
+			return NULL;
+		cached = false;
+	}
+
+	chunk = kpool_block_chunk(block);
+	set_bit(kpool_block_index(pool, chunk, block), chunk->allocated);
+	kpool_count(pool, KPOOL_STAT_ALLOCS);
+	if (unlikely(pool->zero || (gfp & __GFP_ZERO)))
+		memset(block, 0, pool->size);
+	trace_kpool_alloc(pool->id, pool->name, cached);
+	return block;
+}
+
+/**
+ * kpool_alloc() - allocate a block
+ * @pool: the pool.
+ * @gfp: the allocation context: GFP_KERNEL and the like may sleep, reclaim
+ *	 when the pool grows and wait for a free; GFP_ATOMIC and GFP_NOWAIT
+ *	 never sleep. __GFP_ZERO zeroes the block.
+ *
+ * Tries the CPU's magazine, the depot, growth, the reserve and then, if
+ * @gfp allows sleeping, drains every CPU's magazine and waits (killable)
+ * until a block is freed.
+ *
+ * Context: Any context but NMI with an atomic @gfp; process context with a
+ * sleeping @gfp.
+ * Return: the block, or NULL if none could be had (atomic @gfp) or a fatal
+ * signal ended the wait.
+ */
+void *kpool_alloc(struct kpool *pool, gfp_t gfp)
+{
+	return __kpool_alloc(pool, gfp, true, _RET_IP_);
+}
+EXPORT_SYMBOL_NS_GPL(kpool_alloc, KPOOL);
+
+/**
+ * kpool_alloc_bulk() - allocate @n blocks, all or nothing
+ * @pool: the pool.
+ * @gfp: as for kpool_alloc().
+ * @n: how many blocks.
+ * @blocks: receives the blocks.
+ *
+ * Unlike kpool_alloc() this never waits for other users to free blocks
+ * (a request that holds blocks while waiting for more could deadlock):
+ * with a sleeping @gfp it may reclaim to grow the pool and drains every
+ * CPU's magazine before it fails. When a block cannot be had, the blocks
+ * already taken are freed again and every entry of @blocks written is
+ * reset to NULL.
+ *
+ * Context: As kpool_alloc().
+ * Return: 0, or -ENOMEM (nothing allocated).
+ */
+int kpool_alloc_bulk(struct kpool *pool, gfp_t gfp, unsigned int n,
+		     void **blocks)
+{
+	unsigned int i;
+
+	if (pool->max_blocks && n > pool->max_blocks) {
+		kpool_count(pool, KPOOL_STAT_ALLOC_FAILURES);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		blocks[i] = __kpool_alloc(pool, gfp, false, _RET_IP_);
+		if (!blocks[i])
+			goto undo;
+	}
+	kpool_count(pool, KPOOL_STAT_BULK_ALLOCS);
+	return 0;
+
+undo:
+	while (i--) {
+		kpool_free(pool, blocks[i]);
+		blocks[i] = NULL;
+	}
+	return -ENOMEM;
+}
+EXPORT_SYMBOL_NS_GPL(kpool_alloc_bulk, KPOOL);
+
+/* Free path */
+
+static noinline void kpool_bad_free(struct kpool *pool, const void *block,
+				    int err, bool misaligned)
+{
+	enum kpool_stat_item item;
+	const char *what;
+	int kind;
+
+	if (err == -EALREADY) {
+		item = KPOOL_STAT_ERR_DOUBLE_FREE;
+		kind = KPOOL_ERR_DOUBLE_FREE;
+		what = "double free";
+	} else if (misaligned) {
+		item = KPOOL_STAT_ERR_MISALIGNED;
+		kind = KPOOL_ERR_MISALIGNED;
+		what = "free of a pointer inside a block or past the blocks";
+	} else {
+		item = KPOOL_STAT_ERR_FOREIGN;
+		kind = KPOOL_ERR_FOREIGN;
+		what = "free of memory that is not the pool's";
+	}
+	kpool_count(pool, item);
+	trace_kpool_error(pool->id, pool->name, kind);
+	pr_warn_ratelimited("pool %s: %s (%p) refused\n", pool->name, what,
+			    block);
+}
+
+/*
+ * The magazine did not take a freed block (debug pool, tight pool, full
+ * or busy magazine): flush half of a full magazine or use the depot.
+ * The task is pinned.
+ */
+static noinline void kpool_free_slow(struct kpool *pool,
+				     struct kpool_chunk *chunk,
+				     unsigned int idx, void *block)
+{
+	struct kpool_cpu *pc;
+	unsigned long flags;
+	bool hungry;
+
+	if (pool->flags & KPOOL_F_DEBUG)
+		kpool_debug_free(pool, chunk, idx, block);
+
+	pc = kpool_cpu_try(pool);
+	raw_spin_lock_irqsave(&pool->lock, flags);
+	if (pc && pool->mag_size && !pool->tight) {
+		if (pc->nr == pool->mag_size)
+			kpool_mag_flush(pool, pc, KPOOL_MAG_BATCH);
+		pc->mag[pc->nr++] = block;
+	} else {
+		kpool_depot_put(pool, chunk, idx);
+	}
+	hungry = pool->nr_hungry;
+	raw_spin_unlock_irqrestore(&pool->lock, flags);
+	if (pc)
+		kpool_cpu_release(pool);
+	if (hungry)
+		swake_up_one(&pool->wait);
+}
+
+/**
+ * kpool_free() - free a block
+ * @pool: the pool the block came from.
+ * @block: the block, or NULL (then nothing happens).
+ *
+ * The block is validated first: memory that is not a block of @pool, a
+ * pointer that is not the start of a block and a block that is not
+ * allocated are refused, counted (err_foreign, err_misaligned,
+ * err_double_free), reported rate-limited and leave the pool untouched.
+ * In a debug pool a damaged red zone is counted (err_redzone), reported
+ * and restored, and the block is freed anyway.
+ *
+ * Context: Any context but NMI.
+ * Return: 0; -EINVAL for foreign memory or a misaligned pointer; -EALREADY
+ * for a block that is not allocated.
+ */
+int kpool_free(struct kpool *pool, void *block)
+{
+	struct kpool_chunk *chunk;
+	bool misaligned, cached = false;
+	unsigned int idx;
+	int err = 0;
+
+	if (unlikely(!block))
+		return 0;
+
+	kpool_cpu_pin();
+	if (unlikely(!kpool_lookup(pool, block, &chunk, &idx, &misaligned))) {
+		err = -EINVAL;
+	} else if (unlikely(!test_and_clear_bit(idx, chunk->allocated))) {
+		err = -EALREADY;
+	} else {
+		cached = kpool_cache_push(pool, block);
+		if (unlikely(!cached))
+			kpool_free_slow(pool, chunk, idx, block);
+	}
+	kpool_cpu_unpin();
+
+	if (unlikely(err)) {
+		kpool_bad_free(pool, block, err, misaligned);
+		return err;
+	}
+	kpool_count(pool, KPOOL_STAT_FREES);
+	trace_kpool_free(pool->id, pool->name, cached);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(kpool_free, KPOOL);
+
+/**
+ * kpool_free_bulk() - free @n blocks
+ * @pool: the pool.
+ * @n: how many blocks.
+ * @blocks: the blocks; NULL entries are skipped.
+ *
+ * Every block is handled as by kpool_free(): bad ones are refused and
+ * counted, the others are freed.
+ *
+ * Context: Any context but NMI.
+ * Return: 0, or the error of the first block refused.
+ */
+int kpool_free_bulk(struct kpool *pool, unsigned int n, void **blocks)
+{
+	unsigned int i;
+	int err, first = 0;
+
+	for (i = 0; i < n; i++) {
+		err = kpool_free(pool, blocks[i]);
+		if (err && !first)
+			first = err;
+	}
+	kpool_count(pool, KPOOL_STAT_BULK_FREES);
+	return first;
+}
+EXPORT_SYMBOL_NS_GPL(kpool_free_bulk, KPOOL);
+
+/* Introspection */
+
+static unsigned long kpool_in_use(struct kpool *pool)
+{
+	struct kpool_chunk *chunk;
+	unsigned long in_use = 0;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(chunk, &pool->chunks, node)
+		in_use += bitmap_weight(chunk->allocated, pool->index_space);
+	rcu_read_unlock();
+	return in_use;
+}
+
+/**
+ * kpool_get_stats() - take a snapshot of a pool's geometry and counters
+ * @pool: the pool.
+ * @stats: filled in, every field (see struct kpool_stats for what is exact
+ *	   and when; high_watermark is sampled on the slow path).
+ *
+ * Context: Any context but NMI. Walks every chunk's bitmap.
+ */
+void kpool_get_stats(struct kpool *pool, struct kpool_stats *stats)
+{
+	unsigned long flags;
+	unsigned int i;
+
+	memset(stats, 0, sizeof(*stats));
+	strscpy(stats->name, pool->name, sizeof(stats->name));
+	stats->id = pool->id;
+	stats->flags = pool->flags;
+	stats->block_size = pool->size;
+	stats->block_stride = pool->stride;
+	stats->align = pool->align;
+	stats->chunk_order = pool->order;
+	stats->blocks_per_chunk = pool->per_chunk;
+	stats->min_blocks = pool->min_blocks;
+	stats->max_blocks = pool->max_blocks;
+	stats->wasted_per_chunk = kpool_waste(pool->size, pool->stride,
+					      pool->order);
+
+	raw_spin_lock_irqsave(&pool->lock, flags);
+	stats->chunks = pool->nr_chunks;
+	stats->blocks_total = pool->blocks_total;
+	stats->blocks_reserved = pool->nr_reserve;
+	stats->high_watermark = pool->high_watermark;
+	raw_spin_unlock_irqrestore(&pool->lock, flags);
+	stats->pages = stats->chunks << pool->order;
+
+	stats->blocks_in_use = kpool_in_use(pool);
+	if (stats->blocks_in_use < stats->blocks_total)
+		stats->blocks_free = stats->blocks_total - stats->blocks_in_use;
+
+	for (i = 0; i < KPOOL_NR_STATS; i++)
+		*(u64 *)((void *)stats + kpool_counter_offset[i]) =
+			kpool_counter(pool, i);
+}
+EXPORT_SYMBOL_NS_GPL(kpool_get_stats, KPOOL);
+
+/**
+ * kpool_occupancy() - blocks in use in each chunk
+ * @pool: the pool.
+ * @in_use: receives the count of each chunk, in creation order.
+ * @nr: room in @in_use; may be 0 (then @in_use may be NULL).
+ *
+ * Context: Any context but NMI.
+ * Return: the number of chunks; only the first min(@nr, chunks) entries
+ * of @in_use are written.
+ */
+long kpool_occupancy(struct kpool *pool, u32 *in_use, unsigned long nr)
+{
+	struct kpool_chunk *chunk;
+	unsigned long n = 0;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(chunk, &pool->chunks, node) {
+		if (n < nr)
+			in_use[n] = bitmap_weight(chunk->allocated,
+						  pool->index_space);
+		n++;
+	}
+	rcu_read_unlock();
+	return n;
+}
+EXPORT_SYMBOL_NS_GPL(kpool_occupancy, KPOOL);
+
+/**
+ * kpool_set_fault() - inject growth failures
+ * @pool: the pool.
+ * @every_nth: fail every Nth growth attempt from now on; 0 for never.
+ * @probability_ppm: fail each other attempt with this probability, in
+ *		     parts per million (0 .. KPOOL_FAULT_PPM_MAX).
+ *
+ * Both 0 turn injection off. Injected failures count in faults_injected
+ * and grow_failures; the reserve filled at create is not affected.
+ *
+ * Context: Any context but NMI.
+ * Return: 0, or -EINVAL if @probability_ppm is out of range.
+ */
+int kpool_set_fault(struct kpool *pool, unsigned int every_nth,
+		    unsigned int probability_ppm)
+{
+	unsigned long flags;
+
+	if (probability_ppm > KPOOL_FAULT_PPM_MAX)
+		return -EINVAL;
+	raw_spin_lock_irqsave(&pool->lock, flags);
+	WRITE_ONCE(pool->fault_every, every_nth);
+	WRITE_ONCE(pool->fault_ppm, probability_ppm);
+	atomic_set(&pool->fault_count, 0);
+	raw_spin_unlock_irqrestore(&pool->lock, flags);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(kpool_set_fault, KPOOL);
+
+/**
+ * kpool_id() - the pool's registry id
+ * @pool: the pool.
+ *
+ * Context: Any context.
+ * Return: the id, never 0.
+ */
+u32 kpool_id(const struct kpool *pool)
+{
+	return pool->id;
+}
+EXPORT_SYMBOL_NS_GPL(kpool_id, KPOOL);
+
+/**
+ * kpool_name() - the pool's name
+ * @pool: the pool.
+ *
+ * Context: Any context.
+ * Return: the name, valid as long as the pool.
+ */
+const char *kpool_name(const struct kpool *pool)
+{
+	return pool->name;
+}
+EXPORT_SYMBOL_NS_GPL(kpool_name, KPOOL);
+
+/**
+ * kpool_owner() - the creator's cookie
+ * @pool: the pool.
+ *
+ * Context: Any context.
+ * Return: kpool_params.owner as given to kpool_create().
+ */
+const void *kpool_owner(const struct kpool *pool)
+{
+	return pool->owner;
+}
+EXPORT_SYMBOL_NS_GPL(kpool_owner, KPOOL);
+
+/**
+ * kpool_block_size() - the size of the pool's blocks
+ * @pool: the pool.
+ *
+ * Context: Any context.
+ * Return: kpool_params.block_size.
+ */
+size_t kpool_block_size(const struct kpool *pool)
+{
+	return pool->size;
+}
+EXPORT_SYMBOL_NS_GPL(kpool_block_size, KPOOL);
+
+/* debugfs */
+
+struct kpool_stat_field {
+	const char *name;
+	size_t offset;
+	bool is_u32;
+};
+
+#define KPOOL_U32(f) { #f, offsetof(struct kpool_stats, f), true }
+#define KPOOL_U64(f) { #f, offsetof(struct kpool_stats, f), false }
+
+static const struct kpool_stat_field kpool_stat_fields[] = {
+	KPOOL_U32(id),
+	KPOOL_U32(flags),
+	KPOOL_U64(block_size),
+	KPOOL_U64(block_stride),
+	KPOOL_U64(align),
+	KPOOL_U32(chunk_order),
+	KPOOL_U32(blocks_per_chunk),
+	KPOOL_U64(chunks),
+	KPOOL_U64(pages),
+	KPOOL_U64(blocks_total),
+	KPOOL_U64(blocks_in_use),
+	KPOOL_U64(blocks_free),
+	KPOOL_U64(blocks_reserved),
+	KPOOL_U64(min_blocks),
+	KPOOL_U64(max_blocks),
+	KPOOL_U64(high_watermark),
+	KPOOL_U64(wasted_per_chunk),
+	KPOOL_U64(allocs),
+	KPOOL_U64(frees),
+	KPOOL_U64(bulk_allocs),
+	KPOOL_U64(bulk_frees),
+	KPOOL_U64(alloc_failures),
+	KPOOL_U64(waits),
+	KPOOL_U64(grows),
+	KPOOL_U64(grow_failures),
+	KPOOL_U64(shrinks),
+	KPOOL_U64(reserve_allocs),
+	KPOOL_U64(cache_hits),
+	KPOOL_U64(cache_misses),
+	KPOOL_U64(faults_injected),
+	KPOOL_U64(err_double_free),
+	KPOOL_U64(err_foreign),
+	KPOOL_U64(err_misaligned),
+	KPOOL_U64(err_poison),
+	KPOOL_U64(err_redzone),
+};
+
+static int kpool_debugfs_stats_show(struct seq_file *m, void *unused)
+{
+	const struct kpool_stat_field *f;
+	struct kpool_stats *stats;
+	const void *field;
+
+	stats = kmalloc(sizeof(*stats), GFP_KERNEL);
+	if (!stats)
+		return -ENOMEM;
+	kpool_get_stats(m->private, stats);
+	seq_printf(m, "name: %s\n", stats->name);
+	for (f = kpool_stat_fields;
+	     f < kpool_stat_fields + ARRAY_SIZE(kpool_stat_fields); f++) {
+		field = (const void *)stats + f->offset;
+		seq_printf(m, "%s: %llu\n", f->name, f->is_u32 ?
+			   (u64)*(const u32 *)field : *(const u64 *)field);
+	}
+	kfree(stats);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(kpool_debugfs_stats);
+
+static int kpool_debugfs_leaks_show(struct seq_file *m, void *unused)
+{
+	kpool_report_owners(m, m->private, ULONG_MAX);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(kpool_debugfs_leaks);
+
+static void kpool_debugfs_add(struct kpool *pool)
+{
+	pool->debugfs = debugfs_create_dir(pool->name, kpool_debugfs_root);
+	debugfs_create_file("stats", 0400, pool->debugfs, pool,
+			    &kpool_debugfs_stats_fops);
+	if (pool->flags & KPOOL_F_DEBUG)
+		debugfs_create_file("leaks", 0400, pool->debugfs, pool,
+				    &kpool_debugfs_leaks_fops);
+}
+
+/* Creation and destruction */
+
+static bool kpool_name_valid(const char *name)
+{
+	size_t len, i;
+
+	if (!name)
+		return false;
+	len = strnlen(name, KPOOL_NAME_LEN);
+	if (!len || len == KPOOL_NAME_LEN || name[0] == '.')
+		return false;
+	for (i = 0; i < len; i++)
+		if (!isalnum(name[i]) && !strchr("_.:-", name[i]))
+			return false;
+	return true;
+}
+
+/* The order KPOOL_ORDER_AUTO stands for (see Limits in kpool.h). */
+static int kpool_auto_order(size_t size, unsigned int stride)
+{
+	u64 waste, bytes, best_waste = 0, best_bytes = 1;
+	int order, best = -1;
+
+	for (order = 0; order <= KPOOL_AUTO_MAX_ORDER; order++) {
+		if (!kpool_capacity(stride, order))
+			continue;
+		waste = kpool_waste(size, stride, order);
+		bytes = PAGE_SIZE << order;
+		if (waste * 16 <= bytes)
+			return order;
+		if (best < 0 || waste * best_bytes < best_waste * bytes) {
+			best = order;
+			best_waste = waste;
+			best_bytes = bytes;
+		}
+	}
+	if (best >= 0)
+		return best;
+	for (order = KPOOL_AUTO_MAX_ORDER + 1; order <= KPOOL_MAX_ORDER;
+	     order++)
+		if (kpool_capacity(stride, order))
+			return order;
+	return -EINVAL;
+}
+
+static int kpool_check_params(const struct kpool_params *p,
+			      struct kpool_geometry *g)
+{
+	size_t align = p->align, body;
+	int order;
+
+	if (!kpool_name_valid(p->name) ||
+	    p->block_size < KPOOL_MIN_BLOCK_SIZE ||
+	    p->block_size > KPOOL_MAX_BLOCK_SIZE ||
+	    (align && (!is_power_of_2(align) || align > PAGE_SIZE)) ||
+	    (p->flags & ~KPOOL_F_ALL) || (p->gfp & ~KPOOL_GFP_ALLOWED) ||
+	    (p->max_blocks && p->min_blocks > p->max_blocks) ||
+	    (p->ctor && (p->flags & KPOOL_F_ZERO)) ||
+	    (p->node != NUMA_NO_NODE &&
+	     (p->node < 0 || p->node >= MAX_NUMNODES || !node_online(p->node))))
+		return -EINVAL;
+
+	if (!align)
+		align = clamp_t(size_t, 1UL << __ffs(p->block_size),
+				sizeof(void *), PAGE_SIZE);
+	body = p->block_size;
+	if (p->flags & KPOOL_F_DEBUG)
+		body += KPOOL_REDZONE_MIN;
+	g->align = align;
+	g->stride = round_up(body, align);
+
+	if (p->order == KPOOL_ORDER_AUTO)
+		order = kpool_auto_order(p->block_size, g->stride);
+	else if (p->order >= 0 && p->order <= KPOOL_MAX_ORDER &&
+		 kpool_capacity(g->stride, p->order))
+		order = p->order;
+	else
+		order = -EINVAL;
+	if (order < 0)
+		return order;
+
+	g->order = order;
+	if (g->stride <= PAGE_SIZE) {
+		g->unit_shift = PAGE_SHIFT;
+		g->per_unit = PAGE_SIZE / g->stride;
+	} else {
+		g->unit_shift = PAGE_SHIFT + order;
+		g->per_unit = kpool_capacity(g->stride, order);
+	}
+	return 0;
+}
+
+static void kpool_set_geometry(struct kpool *pool,
+			       const struct kpool_params *p,
+			       const struct kpool_geometry *g)
+{
+	size_t bitmap, stack;
+
+	pool->size = p->block_size;
+	pool->align = g->align;
+	pool->stride = g->stride;
+	pool->stride_recip = div_u64((1ULL << 32) + g->stride - 1, g->stride);
+	pool->order = g->order;
+	pool->unit_shift = g->unit_shift;
+	pool->unit_mask = (1UL << g->unit_shift) - 1;
+	pool->per_unit = g->per_unit;
+	pool->slot_shift = order_base_2(g->per_unit);
+	pool->per_chunk = kpool_capacity(g->stride, g->order);
+	pool->index_space = (1U << (PAGE_SHIFT + g->order - g->unit_shift)) <<
+			    pool->slot_shift;
+	pool->wide = pool->index_space > U16_MAX + 1;
+
+	bitmap = BITS_TO_LONGS(pool->index_space) * sizeof(long);
+	stack = pool->per_chunk * (pool->wide ? sizeof(u32) : sizeof(u16));
+	pool->free_offset = sizeof(struct kpool_chunk) + bitmap;
+	pool->owners_offset = pool->free_offset + ALIGN(stack, 8);
+	pool->chunk_meta = pool->owners_offset;
+	if (p->flags & KPOOL_F_DEBUG)
+		pool->chunk_meta += (size_t)pool->index_space *
+				    sizeof(struct kpool_owner);
+}
+
+static void kpool_free_memory(struct kpool *pool)
+{
+	struct kpool_chunk *chunk, *next;
+
+	list_for_each_entry_safe(chunk, next, &pool->chunks, node)
+		kpool_chunk_release(chunk);
+	free_percpu(pool->cpu);
+	kfree(pool);
+}
+
+static struct kpool *kpool_alloc_pool(const struct kpool_params *p,
+				      const struct kpool_geometry *g)
+{
+	struct kpool *pool;
+	int cpu;
+
+	pool = kzalloc(sizeof(*pool), GFP_KERNEL);
+	if (!pool)
+		return NULL;
+	pool->cpu = alloc_percpu(struct kpool_cpu);
+	if (!pool->cpu) {
+		kfree(pool);
+		return NULL;
+	}
+	for_each_possible_cpu(cpu) {
+		struct kpool_cpu *pc = per_cpu_ptr(pool->cpu, cpu);
+
+		INIT_WORK(&pc->drain_work, kpool_drain_work);
+		pc->pool = pool;
+	}
+
+	pool->key = get_random_long() | 1;
+	pool->flags = p->flags;
+	pool->zero = p->flags & KPOOL_F_ZERO;
+	pool->mag_size = (p->flags & KPOOL_F_DEBUG) ? 0 : KPOOL_MAG_SIZE;
+	kpool_set_geometry(pool, p, g);
+	raw_spin_lock_init(&pool->lock);
+	INIT_LIST_HEAD(&pool->partial);
+	INIT_LIST_HEAD(&pool->full);
+	INIT_LIST_HEAD(&pool->empty);
+	INIT_LIST_HEAD(&pool->chunks);
+	init_swait_queue_head(&pool->wait);
+	pool->min_blocks = p->min_blocks;
+	pool->max_blocks = p->max_blocks;
+	pool->node = p->node;
+	pool->gfp = p->gfp;
+	pool->ctor = p->ctor;
+	pool->ctor_arg = p->ctor_arg;
+	pool->owner = p->owner;
+	atomic_set(&pool->fault_count, 0);
+	strscpy(pool->name, p->name, sizeof(pool->name));
+	return pool;
+}
+
+/* Carve chunks until the reserve can be set aside. */
+static int kpool_fill_reserve(struct kpool *pool)
+{
+	u64 chunks = DIV_ROUND_UP_ULL(pool->min_blocks, pool->per_chunk);
+
+	/* fail at once rather than after eating all memory */
+	if ((chunks << pool->order) > totalram_pages())
+		return -ENOMEM;
+	while (pool->blocks_total < pool->min_blocks) {
+		if (kpool_grow(pool, GFP_KERNEL | __GFP_RETRY_MAYFAIL))
+			return -ENOMEM;
+	}
+	pool->nr_reserve = pool->min_blocks;
+	return 0;
+}
+
+static struct kpool *kpool_find_name(const char *name)
+{
+	struct kpool *pool;
+
+	lockdep_assert_held(&kpool_registry_lock);
+	list_for_each_entry(pool, &kpool_list, list)
+		if (!strcmp(pool->name, name))
+			return pool;
+	return NULL;
+}
+
+static int kpool_register(struct kpool *pool)
+{
+	int err;
+
+	mutex_lock(&kpool_registry_lock);
+	if (kpool_find_name(pool->name)) {
+		err = -EEXIST;
+		goto out;
+	}
+	err = xa_alloc(&kpool_ids, &pool->id, pool, xa_limit_32b, GFP_KERNEL);
+	if (err)
+		goto out;
+	list_add_tail(&pool->list, &kpool_list);
+out:
+	mutex_unlock(&kpool_registry_lock);
+	return err;
+}
+
+/**
+ * kpool_create() - create a pool
+ * @params: what to build; read only during the call (the name is copied).
+ *
+ * Validates @params, carves enough chunks to set aside the reserve of
+ * min_blocks blocks, registers the pool (id, name) and adds its debugfs
+ * directory. On failure nothing is left behind. Every pool holds a
+ * reference to the kpool module until kpool_destroy().
+ *
+ * Context: Process context; may sleep.
+ * Return: the pool, or an ERR_PTR(): -EINVAL for bad parameters (name,
+ * block_size, align, flags, gfp, order, node, min_blocks > max_blocks,
+ * a constructor with KPOOL_F_ZERO), -ENOMEM when memory or the reserve
+ * could not be had, -EEXIST when a live pool has the same name.
+ */
+struct kpool *kpool_create(const struct kpool_params *params)
+{
+	struct kpool_geometry geometry;
+	struct kpool *pool;
+	int err;
+
+	if (!params)
+		return ERR_PTR(-EINVAL);
+	err = kpool_check_params(params, &geometry);
+	if (err)
+		return ERR_PTR(err);
+
+	pool = kpool_alloc_pool(params, &geometry);
+	if (!pool)
+		return ERR_PTR(-ENOMEM);
+	err = kpool_fill_reserve(pool);
+	if (err)
+		goto fail;
+	err = kpool_register(pool);
+	if (err)
+		goto fail;
+
+	kpool_debugfs_add(pool);
+	__module_get(THIS_MODULE);
+	return pool;
+
+fail:
+	kpool_free_memory(pool);
+	return ERR_PTR(err);
+}
+EXPORT_SYMBOL_NS_GPL(kpool_create, KPOOL);
+
+static void kpool_report_leaks(struct kpool *pool, unsigned long in_use)
+{
+	pr_warn("pool %s: not destroyed, %lu blocks still allocated\n",
+		pool->name, in_use);
+	if ((pool->flags & KPOOL_F_DEBUG) &&
+	    kpool_report_owners(NULL, pool, KPOOL_LEAKS_SHOWN) >
+	    KPOOL_LEAKS_SHOWN)
+		pr_warn("pool %s: more leaked blocks not shown\n", pool->name);
+}
+
+/**
+ * kpool_destroy() - destroy a pool
+ * @pool: the pool, or NULL (then nothing happens).
+ *
+ * Drains every CPU's magazine, then refuses if blocks are still allocated:
+ * it reports how many (and, for a debug pool, where they were allocated)
+ * and leaves the pool fully usable. Otherwise the pool leaves the registry
+ * and debugfs and all its memory is freed. Nothing may use the pool
+ * concurrently or afterwards.
+ *
+ * Context: Process context; may sleep.
+ * Return: 0, or -EBUSY if blocks are still allocated.
+ */
+int kpool_destroy(struct kpool *pool)
+{
+	unsigned long in_use;
+	int cpu;
+
+	if (!pool)
+		return 0;
+	kpool_drain_all(pool);
+	in_use = kpool_in_use(pool);
+	if (in_use) {
+		kpool_report_leaks(pool, in_use);
+		return -EBUSY;
+	}
+
+	/* first, so that a new pool of the same name gets its directory */
+	debugfs_remove_recursive(pool->debugfs);
+	mutex_lock(&kpool_registry_lock);
+	list_del(&pool->list);
+	xa_erase(&kpool_ids, pool->id);
+	mutex_unlock(&kpool_registry_lock);
+
+	for_each_possible_cpu(cpu)
+		flush_work(&per_cpu_ptr(pool->cpu, cpu)->drain_work);
+	kpool_free_memory(pool);
+	module_put(THIS_MODULE);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(kpool_destroy, KPOOL);
+
+/**
+ * kpool_shrink() - give free memory of a pool back
+ * @pool: the pool.
+ *
+ * Drains every CPU's magazine into the depot, then frees the chunks whose
+ * blocks are all free, as long as the pool keeps at least min_blocks blocks
+ * and its reserve. The pages return to the page allocator after an RCU
+ * grace period; the pool's counts drop at once.
+ *
+ * Context: Process context; may sleep.
+ * Return: the number of pages given back.
+ */
+unsigned long kpool_shrink(struct kpool *pool)
+{
+	kpool_drain_all(pool);
+	return kpool_release_free_chunks(pool, ULONG_MAX);
+}
+EXPORT_SYMBOL_NS_GPL(kpool_shrink, KPOOL);
+
+/* Registry */
+
+/**
+ * kpool_for_each() - call @fn for every live pool
+ * @fn: the callback; a non-zero return stops the walk. It runs under the
+ *	registry mutex: it may sleep and use the pool, but must not create
+ *	or destroy pools or walk the registry.
+ * @arg: passed to @fn.
+ *
+ * Context: Process context; may sleep.
+ * Return: 0, or the first non-zero value @fn returned.
+ */
+int kpool_for_each(int (*fn)(struct kpool *pool, void *arg), void *arg)
+{
+	struct kpool *pool;
+	int ret = 0;
+
+	mutex_lock(&kpool_registry_lock);
+	list_for_each_entry(pool, &kpool_list, list) {
+		ret = fn(pool, arg);
+		if (ret)
+			break;
+	}
+	mutex_unlock(&kpool_registry_lock);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(kpool_for_each, KPOOL);
+
+/**
+ * kpool_with_id() - call @fn for the pool with id @id
+ * @id: the id (kpool_id()).
+ * @fn: the callback, under the registry mutex (see kpool_for_each()).
+ * @arg: passed to @fn.
+ *
+ * Context: Process context; may sleep.
+ * Return: what @fn returned, or -ENOENT if no live pool has that id.
+ */
+int kpool_with_id(u32 id, int (*fn)(struct kpool *pool, void *arg),
+		  void *arg)
+{
+	struct kpool *pool;
+	int ret = -ENOENT;
+
+	mutex_lock(&kpool_registry_lock);
+	pool = xa_load(&kpool_ids, id);
+	if (pool)
+		ret = fn(pool, arg);
+	mutex_unlock(&kpool_registry_lock);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(kpool_with_id, KPOOL);
+
+/* Shrinker: gives back chunks already entirely free in the depot. */
+
+static unsigned long kpool_shrink_count(struct shrinker *shrinker,
+					struct shrink_control *sc)
+{
+	unsigned long pages = 0;
+	struct kpool *pool;
+
+	if (!mutex_trylock(&kpool_registry_lock))
+		return 0;
+	list_for_each_entry(pool, &kpool_list, list)
+		if (!(pool->flags & KPOOL_F_NO_SHRINK))
+			pages += READ_ONCE(pool->nr_empty) << pool->order;
+	mutex_unlock(&kpool_registry_lock);
+	return pages;
+}
+
+static unsigned long kpool_shrink_scan(struct shrinker *shrinker,
+				       struct shrink_control *sc)
+{
+	unsigned long freed = 0;
+	struct kpool *pool;
+
+	if (!mutex_trylock(&kpool_registry_lock))
+		return SHRINK_STOP;
+	list_for_each_entry(pool, &kpool_list, list) {
+		if (freed >= sc->nr_to_scan)
+			break;
+		if (!(pool->flags & KPOOL_F_NO_SHRINK))
+			freed += kpool_release_free_chunks(pool,
+							   sc->nr_to_scan - freed);
+	}
+	mutex_unlock(&kpool_registry_lock);
+	return freed ? freed : SHRINK_STOP;
+}
+
+/* SHRINKER_ALLOCATED came with shrinker_alloc(), in v6.7 */
+#ifdef SHRINKER_ALLOCATED
+static struct shrinker *kpool_shrinker;
+
+static int kpool_shrinker_register(void)
+{
+	kpool_shrinker = shrinker_alloc(0, "kpool");
+	if (!kpool_shrinker)
+		return -ENOMEM;
+	kpool_shrinker->count_objects = kpool_shrink_count;
+	kpool_shrinker->scan_objects = kpool_shrink_scan;
+	shrinker_register(kpool_shrinker);
+	return 0;
+}
+
+static void kpool_shrinker_unregister(void)
+{
+	shrinker_free(kpool_shrinker);
+}
+#else
+static struct shrinker kpool_shrinker = {
+	.count_objects = kpool_shrink_count,
+	.scan_objects = kpool_shrink_scan,
+	.seeks = DEFAULT_SEEKS,
+};
+
+static int kpool_shrinker_register(void)
+{
+	return register_shrinker(&kpool_shrinker, "kpool");
+}
+
+static void kpool_shrinker_unregister(void)
+{
+	unregister_shrinker(&kpool_shrinker);
+}
+#endif
+
+/* A CPU is dead: nothing runs there, drain its magazines from here. */
+static int kpool_cpu_dead(unsigned int cpu)
+{
+	struct kpool *pool;
+
+	mutex_lock(&kpool_registry_lock);
+	list_for_each_entry(pool, &kpool_list, list)
+		kpool_mag_drain(pool, per_cpu_ptr(pool->cpu, cpu));
+	mutex_unlock(&kpool_registry_lock);
+	return 0;
+}
+
+static int __init kpool_init(void)
+{
+	int err;
+
+	kpool_wq = alloc_workqueue("kpool", WQ_MEM_RECLAIM, 0);
+	if (!kpool_wq)
+		return -ENOMEM;
+	err = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN, "kpool:dead",
+					NULL, kpool_cpu_dead);
+	if (err < 0)
+		goto fail_wq;
+	kpool_cpuhp_state = err;
+	err = kpool_shrinker_register();
+	if (err)
+		goto fail_cpuhp;
+	/* without the stack depot, owners are tracked by caller address */
+	kpool_stack_depot_ready = IS_ENABLED(CONFIG_STACKDEPOT) &&
+				  !stack_depot_init();
+	kpool_debugfs_root = debugfs_create_dir("kpool", NULL);
+	return 0;
+
+fail_cpuhp:
+	cpuhp_remove_state_nocalls(kpool_cpuhp_state);
+fail_wq:
+	destroy_workqueue(kpool_wq);
+	return err;
+}
+
+static void __exit kpool_exit(void)
+{
+	debugfs_remove_recursive(kpool_debugfs_root);
+	kpool_shrinker_unregister();
+	cpuhp_remove_state_nocalls(kpool_cpuhp_state);
+	/* chunks of destroyed pools are still waiting for a grace period */
+	rcu_barrier();
+	destroy_workqueue(kpool_wq);
+	xa_destroy(&kpool_ids);
+}
+
+module_init(kpool_init);
+module_exit(kpool_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Pools of fixed-size blocks carved from page chunks");
+MODULE_AUTHOR("kpool developers");
