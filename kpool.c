@@ -11,7 +11,9 @@
  * naturally aligned by the buddy allocator). Every page of a chunk carries
  * the chunk pointer in page->private and an owner key in page->index:
  * chunk ^ pool->key, with a random key per pool. kpool_free() turns a
- * pointer into its chunk by checking virt_addr_valid(), reading the two
+ * pointer into its chunk by checking that it lies in the direct map below
+ * high_memory and that its page frame has a struct page (pfn_valid(),
+ * which also refuses the holes of a sparse memory map), reading the two
  * fields of its struct page and comparing the key: nothing the pointer
  * leads to is dereferenced before the key proved the page belongs to the
  * pool. Both fields are cleared before a chunk's pages are freed.
@@ -37,13 +39,16 @@
  *
  * Per-CPU magazines
  * -----------------
- * struct kpool_cpu holds a LIFO magazine of free block pointers and the
- * event counters. The fast path pins the task to the CPU (preempt_disable(),
- * migrate_disable() on PREEMPT_RT) and claims the magazine with a per-CPU
- * recursion guard: this_cpu_inc_return() == 1 means this context owns it;
- * any other value means it interrupted (or, on RT, preempted) an owner on
- * the same CPU, so it undoes the increment and takes the slow path. The
- * fast path therefore takes no lock and never toggles interrupts. Only the
+ * struct kpool_cpu holds a LIFO magazine of free blocks, each with its
+ * chunk and index (found when the block was validated by kpool_free(), so
+ * an allocation from the magazine only sets the bitmap bit), and the
+ * event counters; each fast path bumps one counter. The fast path pins
+ * the task to the CPU (preempt_disable(), migrate_disable() on
+ * PREEMPT_RT) and claims the magazine with a per-CPU recursion guard:
+ * this_cpu_inc_return() == 1 means this context owns it; any other value
+ * means it interrupted (or, on RT, preempted) an owner on the same CPU, so
+ * it undoes the increment and takes the slow path. The fast path
+ * therefore takes no lock and never toggles interrupts. Only the
  * owning CPU touches a magazine: others drain it by queueing a work item on
  * that CPU (kpool_drain_all()); the magazine of a dead CPU is drained by a
  * CPU hotplug callback. Debug pools have no magazines.
@@ -76,9 +81,12 @@
  * The fast path of kpool_free() validates the pointer inside the pinned
  * section, which is an RCU read-side critical section (preempt_disable();
  * rcu_read_lock() is added on PREEMPT_RT). A chunk leaves the pool under
- * pool->lock, its pages' owner fields are cleared and it is freed after an
- * RCU grace period, so even a racing bogus free of one of its blocks reads
- * valid memory (and is refused: its bits are all clear).
+ * pool->lock, its pages' owner fields and every CPU's hint pointing to it
+ * are cleared and it is freed after an RCU grace period, so even a racing
+ * bogus free of one of its blocks reads valid memory (and is refused: its
+ * bits are all clear). The hint is the chunk of the last block a CPU's
+ * kpool_free() put in its magazine: a pointer inside the hint chunk is
+ * known to be the pool's memory without reading its struct page.
  *
  * Calling context
  * ---------------
@@ -150,8 +158,13 @@
 				 __GFP_NOMEMALLOC | __GFP_MEMALLOC | \
 				 __GFP_ACCOUNT | __GFP_HARDWALL | __GFP_NOWARN)
 
+/*
+ * Event counters. The fast paths bump one counter each: a magazine hit
+ * counts only CACHE_HITS, so ALLOCS_SLOW counts the blocks handed out by
+ * the slow path and kpool_get_stats() reports their sum as allocs.
+ */
 enum kpool_stat_item {
-	KPOOL_STAT_ALLOCS,
+	KPOOL_STAT_ALLOCS_SLOW,
 	KPOOL_STAT_FREES,
 	KPOOL_STAT_BULK_ALLOCS,
 	KPOOL_STAT_BULK_FREES,
@@ -173,10 +186,28 @@ enum kpool_stat_item {
 };
 
 /**
+ * struct kpool_mag_slot - a free block in a magazine
+ * @block: the block.
+ * @chunk: its chunk...
+ * @idx: ...and its index there, known when the block was freed, so that
+ *	 an allocation from the magazine sets its bitmap bit without
+ *	 looking them up again.
+ */
+struct kpool_mag_slot {
+	void *block;
+	struct kpool_chunk *chunk;
+	unsigned long idx;
+};
+
+/**
  * struct kpool_cpu - one CPU's part of a pool
  * @guard: recursion guard: the context that raised it from 0 to 1 owns
  *	   @nr and @mag until it lowers it again. Only this CPU changes it.
  * @nr: blocks in @mag.
+ * @hint: the chunk of the block last put in @mag by kpool_free(), or NULL:
+ *	  a block in its range needs no struct page lookup. Written by the
+ *	  owner of @mag, cleared by kpool_forget_chunk() before the chunk
+ *	  leaves the pool.
  * @mag: free blocks, used LIFO.
  * @stat: event counters (enum kpool_stat_item), summed by kpool_get_stats().
  * @drain_work: moves this CPU's magazine back to the depot.
@@ -185,7 +216,8 @@ enum kpool_stat_item {
 struct kpool_cpu {
 	unsigned int guard;
 	unsigned int nr;
-	void *mag[KPOOL_MAG_SIZE];
+	struct kpool_chunk *hint;
+	struct kpool_mag_slot mag[KPOOL_MAG_SIZE];
 	unsigned long stat[KPOOL_NR_STATS];
 	struct work_struct drain_work;
 	struct kpool *pool;
@@ -294,24 +326,26 @@ struct kpool_chunk {
  * @name: the pool's name.
  */
 struct kpool {
+	/* what the fast paths read, together in the first 64 bytes */
 	unsigned long key;
 	struct kpool_cpu __percpu *cpu;
-	unsigned int mag_size;
-	unsigned int tight;
-	unsigned int flags;
-	unsigned int size;
-	unsigned int align;
-	unsigned int stride;
+	unsigned long unit_mask;
 	u32 stride_recip;
 	unsigned int unit_shift;
-	unsigned long unit_mask;
 	unsigned int slot_shift;
+	unsigned int stride;
 	unsigned int per_unit;
 	unsigned int order;
+	unsigned int mag_size;
+	unsigned int tight;
+	unsigned int size;
+	bool zero;
+
+	bool wide;
+	unsigned int flags;
+	unsigned int align;
 	unsigned int per_chunk;
 	unsigned int index_space;
-	bool wide;
-	bool zero;
 	size_t free_offset;
 	size_t owners_offset;
 	size_t chunk_meta;
@@ -390,7 +424,7 @@ static void kpool_count_n(struct kpool *pool, enum kpool_stat_item item,
 
 /* Where each event counter goes in struct kpool_stats. */
 static const size_t kpool_counter_offset[KPOOL_NR_STATS] = {
-	KPOOL_COUNTER(ALLOCS, allocs),
+	KPOOL_COUNTER(ALLOCS_SLOW, allocs),
 	KPOOL_COUNTER(FREES, frees),
 	KPOOL_COUNTER(BULK_ALLOCS, bulk_allocs),
 	KPOOL_COUNTER(BULK_FREES, bulk_frees),
@@ -455,28 +489,28 @@ static __always_inline void kpool_cpu_unpin(void)
  * Claim this CPU's magazine (the task is pinned). Return false when this
  * context interrupted or preempted the magazine's owner on this CPU.
  */
-static __always_inline bool kpool_cpu_claim(struct kpool *pool)
+static __always_inline bool kpool_cpu_claim(struct kpool_cpu __percpu *cpu)
 {
-	if (likely(this_cpu_inc_return(pool->cpu->guard) == 1)) {
+	if (likely(this_cpu_inc_return(cpu->guard) == 1)) {
 		/* the magazine is touched only after the guard is raised */
 		barrier();
 		return true;
 	}
-	this_cpu_dec(pool->cpu->guard);
+	this_cpu_dec(cpu->guard);
 	return false;
 }
 
 /* For the slow paths: this CPU's part of the pool if claimed, or NULL. */
 static struct kpool_cpu *kpool_cpu_try(struct kpool *pool)
 {
-	return kpool_cpu_claim(pool) ? this_cpu_ptr(pool->cpu) : NULL;
+	return kpool_cpu_claim(pool->cpu) ? this_cpu_ptr(pool->cpu) : NULL;
 }
 
-static __always_inline void kpool_cpu_release(struct kpool *pool)
+static __always_inline void kpool_cpu_release(struct kpool_cpu __percpu *cpu)
 {
 	/* ...and no longer once it is lowered */
 	barrier();
-	this_cpu_dec(pool->cpu->guard);
+	this_cpu_dec(cpu->guard);
 }
 
 /*
@@ -528,10 +562,33 @@ static __always_inline unsigned int kpool_block_index(const struct kpool *pool,
 }
 
 /*
+ * The struct page of @ptr if @ptr is in the direct map (the only place a
+ * chunk can be: its pages come from alloc_pages() without __GFP_HIGHMEM)
+ * and its page frame has a struct page, else NULL. Safe for any pointer:
+ * the range test comes first and pfn_valid() reads only the memory section
+ * table, so no hole of a sparse memory map is touched. Unlike
+ * virt_addr_valid() it is inline and it refuses kernel image addresses,
+ * which are never a chunk's.
+ */
+static __always_inline struct page *kpool_direct_page(const void *ptr)
+{
+	unsigned long addr = (unsigned long)ptr, pfn;
+
+	if (unlikely(addr < PAGE_OFFSET || addr >= (unsigned long)high_memory))
+		return NULL;
+	pfn = PHYS_PFN(__pa(addr));
+	if (unlikely(!pfn_valid(pfn)))
+		return NULL;
+	return pfn_to_page(pfn);
+}
+
+/*
  * kpool_lookup() - validate a pointer handed to kpool_free()
  *
- * Reads only the struct page of @ptr until the owner key proves that the
- * page belongs to a chunk of @pool. Must be called pinned.
+ * A pointer into this CPU's hint chunk (a live chunk of @pool, see struct
+ * kpool_cpu) needs no more proof; otherwise only the struct page of @ptr
+ * is read until the owner key proves that the page belongs to a chunk of
+ * @pool. Must be called pinned: the section keeps the hint chunk alive.
  *
  * Return: true with *@chunkp and *@idx set; or false, with *@misaligned
  * true for a pointer into the pool's chunks that is not the start of a
@@ -542,20 +599,23 @@ static __always_inline bool kpool_lookup(const struct kpool *pool,
 					 struct kpool_chunk **chunkp,
 					 unsigned int *idx, bool *misaligned)
 {
-	struct kpool_chunk *chunk;
+	struct kpool_chunk *chunk = this_cpu_read(pool->cpu->hint);
 	unsigned int unit, slot, in;
 	unsigned long off, priv;
 	struct page *page;
 
 	*misaligned = false;
-	if (unlikely(!virt_addr_valid(ptr)))
-		return false;
-	page = virt_to_page(ptr);
-	priv = READ_ONCE(page->private);
-	if (unlikely(READ_ONCE(page->index) != (priv ^ pool->key)))
-		return false;
+	if (!chunk || ((unsigned long)ptr - (unsigned long)chunk->base) >>
+		      (PAGE_SHIFT + pool->order)) {
+		page = kpool_direct_page(ptr);
+		if (unlikely(!page))
+			return false;
+		priv = READ_ONCE(page->private);
+		if (unlikely(READ_ONCE(page->index) != (priv ^ pool->key)))
+			return false;
+		chunk = (struct kpool_chunk *)priv;
+	}
 
-	chunk = (struct kpool_chunk *)priv;
 	off = ptr - chunk->base;
 	unit = off >> pool->unit_shift;
 	in = off & pool->unit_mask;
@@ -615,11 +675,22 @@ static void kpool_update_tight(struct kpool *pool)
 		   pool->nr_hungry || pool->nr_reserve < pool->min_blocks);
 }
 
+static __always_inline void kpool_mag_set(struct kpool_mag_slot *slot,
+					  void *block,
+					  struct kpool_chunk *chunk,
+					  unsigned int idx)
+{
+	slot->block = block;
+	slot->chunk = chunk;
+	slot->idx = idx;
+}
+
 /*
- * Take a free block from the depot; from the reserve only if @use_reserve
- * and nothing else is left. Return it, or NULL.
+ * Take a free block from the depot into @slot; from the reserve only if
+ * @use_reserve and nothing else is left. Return false if none was left.
  */
-static void *kpool_depot_take(struct kpool *pool, bool use_reserve)
+static bool kpool_depot_take(struct kpool *pool, bool use_reserve,
+			     struct kpool_mag_slot *slot)
 {
 	struct kpool_chunk *chunk;
 	struct list_head *was;
@@ -629,7 +700,7 @@ static void *kpool_depot_take(struct kpool *pool, bool use_reserve)
 	lockdep_assert_held(&pool->lock);
 	if (pool->depot_free <= pool->nr_reserve) {
 		if (!use_reserve || !pool->nr_reserve)
-			return NULL;
+			return false;
 		pool->nr_reserve--;
 		kpool_update_tight(pool);
 		kpool_count(pool, KPOOL_STAT_RESERVE_ALLOCS);
@@ -650,7 +721,8 @@ static void *kpool_depot_take(struct kpool *pool, bool use_reserve)
 	out = pool->blocks_total - pool->depot_free;
 	if (out > pool->high_watermark)
 		pool->high_watermark = out;
-	return kpool_block_addr(pool, chunk, idx);
+	kpool_mag_set(slot, kpool_block_addr(pool, chunk, idx), chunk, idx);
+	return true;
 }
 
 /* Give a free block back to the depot; the reserve takes it if short. */
@@ -674,13 +746,6 @@ static void kpool_depot_put(struct kpool *pool, struct kpool_chunk *chunk,
 	}
 }
 
-static void kpool_depot_put_block(struct kpool *pool, void *block)
-{
-	struct kpool_chunk *chunk = kpool_block_chunk(block);
-
-	kpool_depot_put(pool, chunk, kpool_block_index(pool, chunk, block));
-}
-
 /* Move the @n oldest blocks of a magazine to the depot. */
 static void kpool_mag_flush(struct kpool *pool, struct kpool_cpu *pc,
 			    unsigned int n)
@@ -689,7 +754,7 @@ static void kpool_mag_flush(struct kpool *pool, struct kpool_cpu *pc,
 
 	lockdep_assert_held(&pool->lock);
 	for (i = 0; i < n; i++)
-		kpool_depot_put_block(pool, pc->mag[i]);
+		kpool_depot_put(pool, pc->mag[i].chunk, pc->mag[i].idx);
 	pc->nr -= n;
 	memmove(pc->mag, pc->mag + n, pc->nr * sizeof(pc->mag[0]));
 }
@@ -717,7 +782,7 @@ static bool kpool_drain_local(struct kpool *pool)
 	pc = kpool_cpu_try(pool);
 	if (pc) {
 		kpool_mag_drain(pool, pc);
-		kpool_cpu_release(pool);
+		kpool_cpu_release(pool->cpu);
 	}
 	kpool_cpu_unpin();
 	return !!pc;
@@ -770,33 +835,55 @@ static void kpool_drain_async(struct kpool *pool)
 
 /* Magazine fast paths (the task is pinned) */
 
-static __always_inline void *kpool_cache_pop(struct kpool *pool)
-{
-	struct kpool_cpu *pc;
-	void *block = NULL;
-
-	if (likely(kpool_cpu_claim(pool))) {
-		pc = this_cpu_ptr(pool->cpu);
-		if (likely(pc->nr))
-			block = pc->mag[--pc->nr];
-		kpool_cpu_release(pool);
-	}
-	return block;
-}
-
-static __always_inline bool kpool_cache_push(struct kpool *pool, void *block)
+/*
+ * Pop a block from this CPU's magazine into @slot and count the hit.
+ * Return false if the magazine was empty or busy.
+ * Only @cpu is read from the pool: the guard's compiler barriers would
+ * make any other field be loaded again.
+ */
+static __always_inline bool kpool_cache_pop(struct kpool_cpu __percpu *cpu,
+					    struct kpool_mag_slot *slot)
 {
 	struct kpool_cpu *pc;
 	bool done = false;
+	unsigned int nr;
 
-	if (likely(kpool_cpu_claim(pool))) {
-		pc = this_cpu_ptr(pool->cpu);
-		if (likely(!READ_ONCE(pool->tight) &&
-			   pc->nr < pool->mag_size)) {
-			pc->mag[pc->nr++] = block;
+	if (likely(kpool_cpu_claim(cpu))) {
+		pc = this_cpu_ptr(cpu);
+		nr = pc->nr;
+		if (likely(nr)) {
+			pc->nr = --nr;
+			*slot = pc->mag[nr];
+			this_cpu_inc(cpu->stat[KPOOL_STAT_CACHE_HITS]);
 			done = true;
 		}
-		kpool_cpu_release(pool);
+		kpool_cpu_release(cpu);
+	}
+	return done;
+}
+
+/* Push a freed block on this CPU's magazine and count the free. */
+static __always_inline bool kpool_cache_push(struct kpool *pool, void *block,
+					     struct kpool_chunk *chunk,
+					     unsigned int idx)
+{
+	struct kpool_cpu __percpu *cpu = pool->cpu;
+	unsigned int mag_size = pool->mag_size;
+	struct kpool_cpu *pc;
+	bool done = false;
+	unsigned int nr;
+
+	if (likely(kpool_cpu_claim(cpu))) {
+		pc = this_cpu_ptr(cpu);
+		nr = pc->nr;
+		if (likely(!READ_ONCE(pool->tight) && nr < mag_size)) {
+			kpool_mag_set(&pc->mag[nr], block, chunk, idx);
+			pc->nr = nr + 1;
+			WRITE_ONCE(pc->hint, chunk);
+			this_cpu_inc(cpu->stat[KPOOL_STAT_FREES]);
+			done = true;
+		}
+		kpool_cpu_release(cpu);
 	}
 	return done;
 }
@@ -1160,6 +1247,22 @@ static struct kpool_chunk *kpool_releasable(struct kpool *pool)
 }
 
 /* Give back chunks whose blocks are all in the depot, up to @max_pages. */
+/*
+ * A chunk has left the pool's lists: no CPU may keep it as its hint. A
+ * fast path that read the hint before it is cleared is an RCU reader
+ * older than the grace period kpool_chunk_release() waits for; one that
+ * reads it later sees NULL or another chunk. No CPU sets it again: only a
+ * free into the magazine does, and none of the chunk's blocks is
+ * allocated.
+ */
+static void kpool_forget_chunk(struct kpool *pool, struct kpool_chunk *chunk)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		cmpxchg(&per_cpu_ptr(pool->cpu, cpu)->hint, chunk, NULL);
+}
+
 static unsigned long kpool_release_free_chunks(struct kpool *pool,
 					       unsigned long max_pages)
 {
@@ -1180,6 +1283,7 @@ static unsigned long kpool_release_free_chunks(struct kpool *pool,
 		raw_spin_unlock_irqrestore(&pool->lock, flags);
 		if (!chunk)
 			break;
+		kpool_forget_chunk(pool, chunk);
 		kpool_chunk_release(chunk);
 		pages += 1UL << pool->order;
 		chunks++;
@@ -1199,27 +1303,25 @@ static unsigned long kpool_release_free_chunks(struct kpool *pool,
  */
 static void *kpool_refill(struct kpool *pool, bool use_reserve)
 {
+	struct kpool_mag_slot slot;
 	struct kpool_cpu *pc;
 	unsigned long flags;
-	void *block, *extra;
+	bool got;
 
 	kpool_cpu_pin();
 	pc = kpool_cpu_try(pool);
 	raw_spin_lock_irqsave(&pool->lock, flags);
-	block = kpool_depot_take(pool, use_reserve);
-	if (block && pc && !pool->tight) {
-		while (pc->nr < pool->mag_size / 2) {
-			extra = kpool_depot_take(pool, false);
-			if (!extra)
-				break;
-			pc->mag[pc->nr++] = extra;
-		}
+	got = kpool_depot_take(pool, use_reserve, &slot);
+	if (got && pc && !pool->tight) {
+		while (pc->nr < pool->mag_size / 2 &&
+		       kpool_depot_take(pool, false, &pc->mag[pc->nr]))
+			pc->nr++;
 	}
 	raw_spin_unlock_irqrestore(&pool->lock, flags);
 	if (pc)
-		kpool_cpu_release(pool);
+		kpool_cpu_release(pool->cpu);
 	kpool_cpu_unpin();
-	return block;
+	return got ? slot.block : NULL;
 }
 
 /* Depot, then growth, then the reserve. */
@@ -1323,6 +1425,7 @@ static noinline void *kpool_alloc_slow(struct kpool *pool, gfp_t gfp,
 		kpool_count(pool, KPOOL_STAT_ALLOC_FAILURES);
 		return NULL;
 	}
+	kpool_count(pool, KPOOL_STAT_ALLOCS_SLOW);
 	if (pool->flags & KPOOL_F_DEBUG)
 		kpool_debug_alloc(pool, block, ip);
 	return block;
@@ -1331,29 +1434,25 @@ static noinline void *kpool_alloc_slow(struct kpool *pool, gfp_t gfp,
 static __always_inline void *__kpool_alloc(struct kpool *pool, gfp_t gfp,
 					   bool may_wait, unsigned long ip)
 {
-	struct kpool_chunk *chunk;
-	bool cached = true;
-	void *block;
+	struct kpool_mag_slot slot;
+	bool cached;
 
 	kpool_cpu_pin();
-	block = kpool_cache_pop(pool);
+	cached = kpool_cache_pop(pool->cpu, &slot);
 	kpool_cpu_unpin();
-	if (likely(block)) {
-		kpool_count(pool, KPOOL_STAT_CACHE_HITS);
-	} else {
-		block = kpool_alloc_slow(pool, gfp, may_wait, ip);
-		if (unlikely(!block))
+	if (unlikely(!cached)) {
+		slot.block = kpool_alloc_slow(pool, gfp, may_wait, ip);
+		if (unlikely(!slot.block))
 			return NULL;
-		cached = false;
+		slot.chunk = kpool_block_chunk(slot.block);
+		slot.idx = kpool_block_index(pool, slot.chunk, slot.block);
 	}
 
-	chunk = kpool_block_chunk(block);
-	set_bit(kpool_block_index(pool, chunk, block), chunk->allocated);
-	kpool_count(pool, KPOOL_STAT_ALLOCS);
+	set_bit(slot.idx, slot.chunk->allocated);
 	if (unlikely(pool->zero || (gfp & __GFP_ZERO)))
-		memset(block, 0, pool->size);
+		memset(slot.block, 0, pool->size);
 	trace_kpool_alloc(pool->id, pool->name, cached);
-	return block;
+	return slot.block;
 }
 
 /**
@@ -1470,14 +1569,15 @@ static noinline void kpool_free_slow(struct kpool *pool,
 	if (pc && pool->mag_size && !pool->tight) {
 		if (pc->nr == pool->mag_size)
 			kpool_mag_flush(pool, pc, KPOOL_MAG_BATCH);
-		pc->mag[pc->nr++] = block;
+		kpool_mag_set(&pc->mag[pc->nr++], block, chunk, idx);
 	} else {
 		kpool_depot_put(pool, chunk, idx);
 	}
 	hungry = pool->nr_hungry;
 	raw_spin_unlock_irqrestore(&pool->lock, flags);
 	if (pc)
-		kpool_cpu_release(pool);
+		kpool_cpu_release(pool->cpu);
+	kpool_count(pool, KPOOL_STAT_FREES);
 	if (hungry)
 		swake_up_one(&pool->wait);
 }
@@ -1514,7 +1614,7 @@ int kpool_free(struct kpool *pool, void *block)
 	} else if (unlikely(!test_and_clear_bit(idx, chunk->allocated))) {
 		err = -EALREADY;
 	} else {
-		cached = kpool_cache_push(pool, block);
+		cached = kpool_cache_push(pool, block, chunk, idx);
 		if (unlikely(!cached))
 			kpool_free_slow(pool, chunk, idx, block);
 	}
@@ -1524,7 +1624,6 @@ int kpool_free(struct kpool *pool, void *block)
 		kpool_bad_free(pool, block, err, misaligned);
 		return err;
 	}
-	kpool_count(pool, KPOOL_STAT_FREES);
 	trace_kpool_free(pool->id, pool->name, cached);
 	return 0;
 }
@@ -1613,6 +1712,8 @@ void kpool_get_stats(struct kpool *pool, struct kpool_stats *stats)
 	for (i = 0; i < KPOOL_NR_STATS; i++)
 		*(u64 *)((void *)stats + kpool_counter_offset[i]) =
 			kpool_counter(pool, i);
+	/* the counter of allocs holds the slow path's only */
+	stats->allocs += stats->cache_hits;
 }
 EXPORT_SYMBOL_NS_GPL(kpool_get_stats, KPOOL);
 
@@ -1824,7 +1925,8 @@ static bool kpool_name_valid(const char *name)
 	if (!len || len == KPOOL_NAME_LEN || name[0] == '.')
 		return false;
 	for (i = 0; i < len; i++)
-		if (!isalnum(name[i]) && !strchr("_.:-", name[i]))
+		if (!(isascii(name[i]) && isalnum(name[i])) &&
+		    !strchr("_.:-", name[i]))
 			return false;
 	return true;
 }
