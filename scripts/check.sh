@@ -121,7 +121,7 @@ stage userspace userspace
 for k in "${KPOOL_STOCK_KERNELS[@]}"; do
 	stage "guest $k" guest "$k" stock --mem 1024 --timeout 900
 done
-stage "guest debug" guest debug debug --mem 2048 --timeout 2400 \
+stage "guest debug" guest debug debug --mem 2048 --timeout 3600 \
 	--append "kmemleak=on"
 
 read -r npass nfail nskip < <(count_cases)

@@ -15,6 +15,10 @@ version=$(cat "$src/.kpool-version")
 hash=$(sha256sum "$fragment" | cut -c1-12)
 build=$KPOOL_CACHE/debug-$version-$hash/build
 
+# One build at a time: a second caller waits, then finds it done.
+mkdir -p "$KPOOL_CACHE"
+exec 9>"$KPOOL_CACHE/debug-kernel.lock"
+flock 9
 if [ -f "$build/.kpool-done" ]; then
 	echo "$build"
 	exit 0

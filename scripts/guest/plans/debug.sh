@@ -26,12 +26,21 @@ kmemleak_scan() {
 	fi
 }
 
+# Fail page allocations of the tasks that ask for it (make-it-fail): the
+# KUnit reserve test does, around its own allocations only.
+arm_fail_page_alloc() {
+	local d=/sys/kernel/debug/fail_page_alloc
+	echo Y >$d/task-filter && echo 100 >$d/probability && echo 1 >$d/interval &&
+		echo -1 >$d/times && echo 0 >$d/verbose
+}
+
 echo clear >"$kmemleak"
+step "arm fail_page_alloc" arm_fail_page_alloc
 load_modules kpool kpool_test
 step kunit kunit_results
 unload_modules kpool_test
 load_modules kpool_dev kpool_example
-FUZZ_ITERATIONS=1000000 FUZZ_SECONDS=900 userspace_suites
+FUZZ_ITERATIONS=1000000 FUZZ_SECONDS=2400 userspace_suites
 unload_modules kpool_example kpool_dev kpool
 step kmemleak kmemleak_scan
 finish

@@ -11,7 +11,7 @@ say "load kpool, its /dev/kpool interface and the example consumer module"
 insmod /kpool/kpool.ko
 insmod /kpool/kpool_dev.ko
 insmod /kpool/kpool_example.ko
-dmesg | grep -E 'kpool' | sed 's/^\[[^]]*\] //'
+dmesg | grep -E 'kpool(_dev|_example)?: ' | sed 's/^\[[^]]*\] //'
 
 say "kpoolctl: every pool on the system (the example module owns one)"
 kpoolctl list
