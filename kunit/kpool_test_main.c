@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kpool_test.ko - KUnit suites of the kpool block pools.
+ *
+ * Load kpool.ko first; results are in /sys/kernel/debug/kunit/<suite>/.
+ *
+ *   kpool_geometry     carving, alignment, geometry stats, ctor, ZERO
+ *   kpool_params       invalid parameters, limits, names, registry
+ *   kpool_capacity     reserve, cap and waiting, bulk, shrink, destroy
+ *   kpool_bad_free     every refused free, counted, pool intact
+ *   kpool_debug        poison and red-zone detection
+ *   kpool_concurrency  per-CPU threads, cross-CPU ring, hardirq, softirq
+ */
+#include <linux/module.h>
+
+#include "kpool_test.h"
+
+kunit_test_suites(&kt_geometry_suite, &kt_params_suite, &kt_capacity_suite,
+		  &kt_bad_free_suite, &kt_debug_suite, &kt_concurrency_suite);
+
+MODULE_IMPORT_NS(KPOOL);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("KUnit tests of the kpool block pools");
+MODULE_AUTHOR("kpool developers");

@@ -1,0 +1,2603 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kpool_conform - conformance tests of the /dev/kpool ioctl ABI, as KTAP.
+ *
+ * Every command is checked against the rules of include/uapi/linux/kpool.h:
+ * the size protocol (short, zero, longer with a zero or non-zero tail, the
+ * 4096-byte limit, a struct or its tail running into an unmapped page),
+ * bad argument pointers, read-only argument pages, then each command's own
+ * cases: flags and padding, counts, embedded pointers, handles of other
+ * pools and files, permissions across files and for kernel pools, offsets,
+ * and the happy paths with their data and statistics checked.
+ *
+ * Each case prints "ok N - name" or "not ok N - name" with "# ..."
+ * diagnostics saying what differed; cases that need a kernel-owned pool are
+ * skipped when none is listed. Exit status 0 iff every case passed.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include "kpool_lib.h"
+
+/* Seconds one case may take before the run is declared hung. */
+#define CASE_TIMEOUT		120
+/* The first published size of every argument struct (ABI version 1). */
+#define V1_SIZE(type)		((u32)sizeof(type))
+/* Module parameters of kpool_dev with the per-file limits. */
+#define PARAM_DIR		"/sys/module/kpool_dev/parameters/"
+/* A pool id no pool has. */
+#define NO_SUCH_POOL		0xfffffff0u
+/* The ABI's largest argument struct size. */
+#define MAX_ARG_SIZE		4096u
+#define CAP_SYS_ADMIN_BIT	21
+
+enum result { PASS, FAIL, SKIP };
+
+/* State shared by all cases. */
+struct fx {
+	int fd;			/* the main open file */
+	int fd2;		/* a second open file of the same process */
+	long page;
+	unsigned char *edge;	/* a read-write page followed by @none */
+	unsigned char *none;	/* a PROT_NONE page */
+	unsigned char *ro;	/* a page made read-only after it is filled */
+	unsigned int seq;	/* for unique pool names */
+	bool cap_sys_admin;
+	bool have_kernel_pool;
+	u32 kernel_pool;
+	const char *skip_reason;
+};
+
+/* ---- checking helpers --------------------------------------------------- */
+
+static bool want_ret(int line, const char *expr, int got, int want)
+{
+	if (got == want)
+		return true;
+	ktap_diag("line %d: %s = %s (%d), expected %s", line, expr,
+		  kp_errname(got), got, kp_errname(want));
+	return false;
+}
+
+static bool check_true(int line, const char *expr, bool ok)
+{
+	if (!ok)
+		ktap_diag("line %d: check failed: %s", line, expr);
+	return ok;
+}
+
+static bool check_u64(int line, const char *expr, u64 got, u64 want)
+{
+	if (got == want)
+		return true;
+	ktap_diag("line %d: %s = %llu, expected %llu", line, expr,
+		  got, want);
+	return false;
+}
+
+/* The call's return (0 or -errno) must be @err. */
+#define WANT(expr, err)		want_ret(__LINE__, #expr, (expr), (err))
+#define CHECK(cond)		check_true(__LINE__, #cond, (cond))
+#define CHECK_EQ(expr, want)	check_u64(__LINE__, #expr, (expr), (want))
+
+static enum result verdict(bool ok)
+{
+	return ok ? PASS : FAIL;
+}
+
+/* ---- pools -------------------------------------------------------------- */
+
+struct pool_spec {
+	u64 block_size;
+	u32 flags;
+	u32 min_blocks;
+	u32 max_blocks;
+	u64 align;
+};
+
+static void unique_name(struct fx *fx, char name[KPOOL_IOC_NAME_LEN])
+{
+	snprintf(name, KPOOL_IOC_NAME_LEN, "kc%d-%u", (int)getpid(), ++fx->seq);
+}
+
+static bool pool_new_spec(struct fx *fx, int fd, const struct pool_spec *s,
+			  u32 *id)
+{
+	struct kpool_ioc_create c = {
+		.flags = s->flags,
+		.block_size = s->block_size,
+		.align = s->align,
+		.min_blocks = s->min_blocks,
+		.max_blocks = s->max_blocks,
+		.order = KPOOL_IOC_ORDER_AUTO,
+	};
+	int ret;
+
+	unique_name(fx, c.name);
+	ret = kp_create(fd, &c);
+	if (ret) {
+		ktap_diag("cannot create pool %s (block size %llu): %s",
+			  c.name, s->block_size, kp_errname(ret));
+		return false;
+	}
+	*id = c.pool_id;
+	return true;
+}
+
+static bool pool_new(struct fx *fx, int fd, u64 block_size, u32 *id)
+{
+	struct pool_spec s = { .block_size = block_size };
+
+	return pool_new_spec(fx, fd, &s, id);
+}
+
+static bool stats_of(int fd, u32 id, struct kpool_ioc_stats *st)
+{
+	int ret = kp_stats(fd, id, st);
+
+	if (ret)
+		ktap_diag("STATS of pool %u: %s", id, kp_errname(ret));
+	return !ret;
+}
+
+/* blocks_in_use of pool @id as seen through @fd; UINT64_MAX on error. */
+static u64 in_use(int fd, u32 id)
+{
+	struct kpool_ioc_stats st;
+
+	return stats_of(fd, id, &st) ? st.blocks_in_use : UINT64_MAX;
+}
+
+/* The LIST entry of pool @id, through @fd. */
+static bool list_entry(int fd, u32 id, struct kpool_ioc_pool_entry *out)
+{
+	struct kpool_ioc_pool_entry *e;
+	u32 n, i;
+	bool found = false;
+
+	if (kp_list(fd, &e, &n))
+		return false;
+	for (i = 0; i < n; i++) {
+		if (e[i].pool_id == id) {
+			*out = e[i];
+			found = true;
+		}
+	}
+	free(e);
+	return found;
+}
+
+static bool pool_listed(int fd, u32 id)
+{
+	struct kpool_ioc_pool_entry e;
+
+	return list_entry(fd, id, &e);
+}
+
+static bool name_listed(int fd, const char *name)
+{
+	u32 id;
+
+	return kp_find_pool(fd, name, &id) == 0;
+}
+
+/* Read a module parameter of kpool_dev; false if it cannot be read. */
+static bool read_param(const char *name, u64 *v)
+{
+	char path[128], buf[64];
+	FILE *f;
+	bool ok;
+
+	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	ok = !!fgets(buf, sizeof(buf), f);
+	fclose(f);
+	if (!ok)
+		return false;
+	buf[strcspn(buf, "\n")] = '\0';
+	return kp_parse_u64(buf, v) == 0;
+}
+
+/* Fill @len bytes with a pattern derived from @seed. */
+static void pattern(unsigned char *buf, size_t len, u32 seed)
+{
+	u64 s = kp_rand_seed(seed);
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = (unsigned char)(kp_rand(&s) >> 56);
+}
+
+static bool all_bytes(const unsigned char *buf, size_t len, unsigned char c)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (buf[i] != c)
+			return false;
+	return true;
+}
+
+/* Put @len bytes of @src at the very end of @fx->edge (before @none). */
+static void *at_edge(struct fx *fx, const void *src, size_t len)
+{
+	void *dst = fx->edge + fx->page - len;
+
+	memcpy(dst, src, len);
+	return dst;
+}
+
+/* Fill the read-only page with @len bytes of @src; returns the page. */
+static void *read_only_copy(struct fx *fx, const void *src, size_t len)
+{
+	mprotect(fx->ro, fx->page, PROT_READ | PROT_WRITE);
+	memset(fx->ro, 0, fx->page);
+	memcpy(fx->ro, src, len);
+	mprotect(fx->ro, fx->page, PROT_READ);
+	return fx->ro;
+}
+
+/* ---- the generic cases, for every command -------------------------------- */
+
+/* What a prepared call needs; the argument struct is built in @arg. */
+struct prep {
+	union {
+		struct kpool_ioc_version version;
+		struct kpool_ioc_create create;
+		struct kpool_ioc_pool pool;
+		struct kpool_ioc_alloc alloc;
+		struct kpool_ioc_free free;
+		struct kpool_ioc_rw rw;
+		struct kpool_ioc_stats stats;
+		struct kpool_ioc_list list;
+		struct kpool_ioc_info info;
+		struct kpool_ioc_fault fault;
+		unsigned char raw[2 * MAX_ARG_SIZE];
+	} arg;
+	bool has_pool;		/* @pool was made for the call */
+	u32 pool;
+	char name[KPOOL_IOC_NAME_LEN];	/* CREATE: the name it uses */
+	u32 handles[2];
+	unsigned char data[64];
+	struct kpool_ioc_pool_entry entries[8];
+	u32 map[8];
+};
+
+struct cmd_desc {
+	const char *name;
+	unsigned long nr;
+	u32 size;		/* first published size */
+	bool writes_back;	/* the struct has output fields */
+	bool (*prepare)(struct fx *fx, struct prep *p);
+};
+
+static bool prep_pool(struct fx *fx, struct prep *p)
+{
+	p->has_pool = pool_new(fx, fx->fd, 64, &p->pool);
+	return p->has_pool;
+}
+
+/* A pool with one block allocated, its handle in p->handles[0]. */
+static bool prep_block(struct fx *fx, struct prep *p)
+{
+	if (!prep_pool(fx, p))
+		return false;
+	return WANT(kp_alloc(fx->fd, p->pool, 1, p->handles), 0);
+}
+
+static bool prep_version(struct fx *fx, struct prep *p)
+{
+	(void)fx;
+	p->arg.version.size = V1_SIZE(struct kpool_ioc_version);
+	return true;
+}
+
+static bool prep_create(struct fx *fx, struct prep *p)
+{
+	struct kpool_ioc_create *c = &p->arg.create;
+
+	c->size = V1_SIZE(*c);
+	c->block_size = 64;
+	c->order = KPOOL_IOC_ORDER_AUTO;
+	unique_name(fx, p->name);
+	memcpy(c->name, p->name, sizeof(c->name));
+	return true;
+}
+
+static bool prep_destroy(struct fx *fx, struct prep *p)
+{
+	p->arg.pool.size = V1_SIZE(struct kpool_ioc_pool);
+	if (!prep_pool(fx, p))
+		return false;
+	p->arg.pool.pool_id = p->pool;
+	return true;
+}
+
+static bool prep_alloc(struct fx *fx, struct prep *p)
+{
+	struct kpool_ioc_alloc *a = &p->arg.alloc;
+
+	a->size = V1_SIZE(*a);
+	a->count = 1;
+	a->handles = (uintptr_t)p->handles;
+	if (!prep_pool(fx, p))
+		return false;
+	a->pool_id = p->pool;
+	return true;
+}
+
+static bool prep_free(struct fx *fx, struct prep *p)
+{
+	struct kpool_ioc_free *f = &p->arg.free;
+
+	f->size = V1_SIZE(*f);
+	f->count = 1;
+	f->handles = (uintptr_t)p->handles;
+	if (!prep_block(fx, p))
+		return false;
+	f->pool_id = p->pool;
+	return true;
+}
+
+static bool prep_rw(struct fx *fx, struct prep *p)
+{
+	struct kpool_ioc_rw *rw = &p->arg.rw;
+
+	rw->size = V1_SIZE(*rw);
+	rw->len = 16;
+	rw->buf = (uintptr_t)p->data;
+	if (!prep_block(fx, p))
+		return false;
+	rw->pool_id = p->pool;
+	rw->handle = p->handles[0];
+	return true;
+}
+
+static bool prep_shrink(struct fx *fx, struct prep *p)
+{
+	return prep_destroy(fx, p);
+}
+
+static bool prep_stats(struct fx *fx, struct prep *p)
+{
+	p->arg.stats.size = V1_SIZE(struct kpool_ioc_stats);
+	if (!prep_pool(fx, p))
+		return false;
+	p->arg.stats.pool_id = p->pool;
+	return true;
+}
+
+static bool prep_list(struct fx *fx, struct prep *p)
+{
+	struct kpool_ioc_list *l = &p->arg.list;
+
+	(void)fx;
+	l->size = V1_SIZE(*l);
+	l->count = ARRAY_SIZE(p->entries);
+	l->entry_size = sizeof(p->entries[0]);
+	l->entries = (uintptr_t)p->entries;
+	return true;
+}
+
+static bool prep_info(struct fx *fx, struct prep *p)
+{
+	struct kpool_ioc_info *in = &p->arg.info;
+
+	in->size = V1_SIZE(*in);
+	in->nr_chunks = ARRAY_SIZE(p->map);
+	in->map = (uintptr_t)p->map;
+	if (!prep_block(fx, p))
+		return false;
+	in->pool_id = p->pool;
+	return true;
+}
+
+static bool prep_fault(struct fx *fx, struct prep *p)
+{
+	p->arg.fault.size = V1_SIZE(struct kpool_ioc_fault);
+	if (!prep_pool(fx, p))
+		return false;
+	p->arg.fault.pool_id = p->pool;
+	return true;
+}
+
+static const struct cmd_desc cmds[] = {
+	{ "VERSION", KPOOL_IOC_VERSION, V1_SIZE(struct kpool_ioc_version), true, prep_version },
+	{ "CREATE", KPOOL_IOC_CREATE, V1_SIZE(struct kpool_ioc_create), true, prep_create },
+	{ "DESTROY", KPOOL_IOC_DESTROY, V1_SIZE(struct kpool_ioc_pool), false, prep_destroy },
+	{ "ALLOC", KPOOL_IOC_ALLOC, V1_SIZE(struct kpool_ioc_alloc), false, prep_alloc },
+	{ "FREE", KPOOL_IOC_FREE, V1_SIZE(struct kpool_ioc_free), true, prep_free },
+	{ "WRITE", KPOOL_IOC_WRITE, V1_SIZE(struct kpool_ioc_rw), false, prep_rw },
+	{ "READ", KPOOL_IOC_READ, V1_SIZE(struct kpool_ioc_rw), false, prep_rw },
+	{ "SHRINK", KPOOL_IOC_SHRINK, V1_SIZE(struct kpool_ioc_pool), true, prep_shrink },
+	{ "STATS", KPOOL_IOC_STATS, V1_SIZE(struct kpool_ioc_stats), true, prep_stats },
+	{ "LIST", KPOOL_IOC_LIST, V1_SIZE(struct kpool_ioc_list), true, prep_list },
+	{ "INFO", KPOOL_IOC_INFO, V1_SIZE(struct kpool_ioc_info), true, prep_info },
+	{ "FAULT", KPOOL_IOC_FAULT, V1_SIZE(struct kpool_ioc_fault), false, prep_fault },
+};
+
+/* Undo what the prepared call (and the call itself) created. */
+static void unprepare(struct fx *fx, const struct cmd_desc *d, struct prep *p)
+{
+	u32 id;
+
+	if (p->has_pool)
+		kp_destroy(fx->fd, p->pool);	/* may be gone (DESTROY) */
+	if (d->nr == KPOOL_IOC_CREATE && !kp_find_pool(fx->fd, p->name, &id))
+		kp_destroy(fx->fd, id);
+}
+
+enum generic_kind {
+	G_SIZE_SHORT,
+	G_SIZE_ZERO,
+	G_TAIL_NONZERO,
+	G_TAIL_ZERO,
+	G_SIZE_TOO_BIG,
+	G_AT_PAGE_END,
+	G_ARG_NULL,
+	G_ARG_UNMAPPED,
+	G_STRUCT_UNMAPPED,
+	G_TAIL_UNMAPPED,
+	G_READ_ONLY,
+	G_NR_KINDS
+};
+
+static const char *const generic_names[G_NR_KINDS] = {
+	[G_SIZE_SHORT] = "size = first size - 1 -> EINVAL",
+	[G_SIZE_ZERO] = "size = 0 -> EINVAL",
+	[G_TAIL_NONZERO] = "size + 8 with a non-zero tail -> E2BIG",
+	[G_TAIL_ZERO] = "size + 8 with a zero tail is accepted",
+	[G_SIZE_TOO_BIG] = "size 4097 (zero tail) -> E2BIG",
+	[G_AT_PAGE_END] = "exact size ending at an unmapped page is accepted",
+	[G_ARG_NULL] = "NULL argument -> EFAULT",
+	[G_ARG_UNMAPPED] = "unmapped argument -> EFAULT",
+	[G_STRUCT_UNMAPPED] = "struct running into an unmapped page -> EFAULT",
+	[G_TAIL_UNMAPPED] = "size + 8 with the tail unmapped -> EFAULT",
+	[G_READ_ONLY] = "argument in a read-only page",
+};
+
+struct generic_case {
+	const struct cmd_desc *cmd;
+	enum generic_kind kind;
+};
+
+static void set_size(struct prep *p, u32 size)
+{
+	memcpy(p->arg.raw, &size, sizeof(size));
+}
+
+static enum result t_generic(struct fx *fx, const void *arg)
+{
+	const struct generic_case *gc = arg;
+	const struct cmd_desc *d = gc->cmd;
+	struct prep *p = calloc(1, sizeof(*p));
+	int want = 0, got;
+	bool ok = false;
+	void *where;
+
+	if (!p)
+		return FAIL;
+	if (!d->prepare(fx, p))
+		goto out;
+	where = p->arg.raw;
+	switch (gc->kind) {
+	case G_SIZE_SHORT:
+		set_size(p, d->size - 1);
+		want = -EINVAL;
+		break;
+	case G_SIZE_ZERO:
+		set_size(p, 0);
+		want = -EINVAL;
+		break;
+	case G_TAIL_NONZERO:
+		set_size(p, d->size + 8);
+		p->arg.raw[d->size + 5] = 0x5a;
+		want = -E2BIG;
+		break;
+	case G_TAIL_ZERO:
+		set_size(p, d->size + 8);
+		break;
+	case G_SIZE_TOO_BIG:
+		set_size(p, MAX_ARG_SIZE + 1);
+		want = -E2BIG;
+		break;
+	case G_AT_PAGE_END:
+		where = at_edge(fx, p->arg.raw, d->size);
+		break;
+	case G_ARG_NULL:
+		where = NULL;
+		want = -EFAULT;
+		break;
+	case G_ARG_UNMAPPED:
+		where = fx->none;
+		want = -EFAULT;
+		break;
+	case G_STRUCT_UNMAPPED:
+		where = at_edge(fx, p->arg.raw, sizeof(u32));
+		want = -EFAULT;
+		break;
+	case G_TAIL_UNMAPPED:
+		set_size(p, d->size + 8);
+		where = at_edge(fx, p->arg.raw, d->size);
+		want = -EFAULT;
+		break;
+	case G_READ_ONLY:
+		where = read_only_copy(fx, p->arg.raw, d->size);
+		want = d->writes_back ? -EFAULT : 0;
+		break;
+	default:
+		goto out;
+	}
+	got = kp_ioctl(fx->fd, d->nr, where);
+	ok = want_ret(__LINE__, d->name, got, want);
+	if (gc->kind == G_READ_ONLY && d->nr == KPOOL_IOC_CREATE)
+		ok &= CHECK(!name_listed(fx->fd, p->name));
+out:
+	unprepare(fx, d, p);
+	free(p);
+	return verdict(ok);
+}
+
+/* ---- command numbers ------------------------------------------------------ */
+
+static enum result t_unknown_commands(struct fx *fx, const void *arg)
+{
+	static const unsigned int unknown[] = { 0x0c, 0x0d, 0x7f, 0xff };
+	struct kpool_ioc_version v = { .size = sizeof(v) };
+	bool ok = true;
+	size_t i;
+
+	(void)arg;
+	for (i = 0; i < ARRAY_SIZE(unknown); i++) {
+		unsigned long nr = _IOC(_IOC_READ | _IOC_WRITE, KPOOL_IOC_MAGIC,
+					unknown[i], sizeof(v));
+
+		ok &= WANT(kp_ioctl(fx->fd, nr, &v), -ENOTTY);
+	}
+	/* unknown command with a bad pointer: ENOTTY before the argument */
+	ok &= WANT(kp_ioctl(fx->fd, _IO(KPOOL_IOC_MAGIC, 0x0c), NULL), -ENOTTY);
+	return verdict(ok);
+}
+
+static enum result t_wrong_magic(struct fx *fx, const void *arg)
+{
+	struct kpool_ioc_version v = { .size = sizeof(v) };
+	unsigned long nr;
+	bool ok = true;
+
+	(void)arg;
+	nr = _IOWR(KPOOL_IOC_MAGIC ^ 0x01, 0x00, struct kpool_ioc_version);
+	ok &= WANT(kp_ioctl(fx->fd, nr, &v), -ENOTTY);
+	nr = _IOWR(KPOOL_IOC_MAGIC ^ 0x80, 0x08, struct kpool_ioc_stats);
+	ok &= WANT(kp_ioctl(fx->fd, nr, &v), -ENOTTY);
+	/* a common tty ioctl on /dev/kpool */
+	ok &= WANT(kp_ioctl(fx->fd, TCGETS, &v), -ENOTTY);
+	return verdict(ok);
+}
+
+static enum result t_number_size_ignored(struct fx *fx, const void *arg)
+{
+	struct kpool_ioc_version v;
+	unsigned long nr;
+	bool ok = true;
+
+	(void)arg;
+	/* the same command with another size in the number still dispatches */
+	nr = _IOC(_IOC_READ | _IOC_WRITE, KPOOL_IOC_MAGIC, 0x00, 200);
+	memset(&v, 0, sizeof(v));
+	v.size = sizeof(v);
+	ok &= WANT(kp_ioctl(fx->fd, nr, &v), 0);
+	ok &= CHECK_EQ(v.abi_version, KPOOL_ABI_VERSION);
+	nr = _IOC(_IOC_READ | _IOC_WRITE, KPOOL_IOC_MAGIC, 0x00, 1);
+	memset(&v, 0, sizeof(v));
+	v.size = sizeof(v);
+	ok &= WANT(kp_ioctl(fx->fd, nr, &v), 0);
+	ok &= CHECK_EQ(v.abi_version, KPOOL_ABI_VERSION);
+	return verdict(ok);
+}
+
+/* ---- VERSION -------------------------------------------------------------- */
+
+static enum result t_version(struct fx *fx, const void *arg)
+{
+	const u64 feats = KPOOL_FEAT_BATCH | KPOOL_FEAT_RW |
+			       KPOOL_FEAT_OCCUPANCY | KPOOL_FEAT_FAULT;
+	struct kpool_ioc_version v;
+	bool ok = true;
+
+	(void)arg;
+	memset(&v, 0xff, sizeof(v));	/* outputs are outputs only */
+	v.size = sizeof(v);
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_VERSION, &v), 0);
+	ok &= CHECK_EQ(v.size, sizeof(v));
+	ok &= CHECK_EQ(v.abi_version, KPOOL_ABI_VERSION);
+	ok &= CHECK_EQ(v.features & feats, feats);
+	ok &= CHECK_EQ(v.max_batch, KPOOL_IOC_MAX_BATCH);
+	ok &= CHECK_EQ(v.max_name_len, KPOOL_IOC_NAME_LEN);
+	return verdict(ok);
+}
+
+/* ---- CREATE ----------------------------------------------------------------- */
+
+static enum result t_create_happy(struct fx *fx, const void *arg)
+{
+	struct kpool_ioc_create c = {
+		.block_size = 200,
+		.order = KPOOL_IOC_ORDER_AUTO,
+	};
+	struct kpool_ioc_pool_entry e;
+	struct kpool_ioc_stats st;
+	bool ok = false;
+
+	(void)arg;
+	unique_name(fx, c.name);
+	c.pool_id = 0xdeadbeef;
+	if (!WANT(kp_create(fx->fd, &c), 0))
+		goto out;
+	ok = CHECK(list_entry(fx->fd, c.pool_id, &e));
+	if (ok) {
+		ok &= CHECK_EQ(e.owner, KPOOL_OWNER_SELF);
+		ok &= CHECK_EQ(e.block_size, 200);
+		ok &= CHECK_EQ(e.blocks_in_use, 0);
+		ok &= CHECK(!strncmp(e.name, c.name, KPOOL_IOC_NAME_LEN));
+	}
+	ok &= stats_of(fx->fd, c.pool_id, &st);
+	ok &= CHECK_EQ(st.pool_id, c.pool_id);
+	ok &= CHECK(!strncmp(st.name, c.name, KPOOL_IOC_NAME_LEN));
+	ok &= CHECK_EQ(st.block_size, 200);
+	ok &= CHECK(st.block_stride >= 200);
+	/* user pools always zero their blocks */
+	ok &= CHECK(st.flags & KPOOL_IOC_F_ZERO);
+	ok &= CHECK(!(st.flags & KPOOL_IOC_F_DEBUG));
+	ok &= CHECK_EQ(st.blocks_in_use, 0);
+	ok &= WANT(kp_destroy(fx->fd, c.pool_id), 0);
+	ok &= CHECK(!pool_listed(fx->fd, c.pool_id));
+out:
+	return verdict(ok);
+}
+
+static enum result t_create_flags(struct fx *fx, const void *arg)
+{
+	static const u32 bad[] = { 1u << 2, 1u << 3, 1u << 31 };
+	struct kpool_ioc_create c = { .block_size = 64, .order = KPOOL_IOC_ORDER_AUTO };
+	struct kpool_ioc_stats st;
+	bool ok = true;
+	size_t i;
+
+	(void)arg;
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		unique_name(fx, c.name);
+		c.flags = bad[i];
+		ok &= WANT(kp_create(fx->fd, &c), -EINVAL);
+		ok &= CHECK(!name_listed(fx->fd, c.name));
+	}
+	/* both known flags together are fine */
+	unique_name(fx, c.name);
+	c.flags = KPOOL_IOC_F_ZERO | KPOOL_IOC_F_DEBUG;
+	if (!WANT(kp_create(fx->fd, &c), 0))
+		return FAIL;
+	ok &= stats_of(fx->fd, c.pool_id, &st);
+	ok &= CHECK_EQ(st.flags & KPOOL_IOC_F_ALL, KPOOL_IOC_F_ALL);
+	ok &= WANT(kp_destroy(fx->fd, c.pool_id), 0);
+	return verdict(ok);
+}
+
+/* CREATE with one field changed must fail with @err and leave no pool. */
+static bool create_fails(struct fx *fx, struct kpool_ioc_create *c, int err,
+			 int line)
+{
+	char name[KPOOL_IOC_NAME_LEN + 1];
+	int ret = kp_create(fx->fd, c);
+	bool ok = want_ret(line, "CREATE", ret, err);
+
+	kp_name(name, c->name);
+	if (!ret)
+		kp_destroy(fx->fd, c->pool_id);
+	else if (*name && err != -EEXIST)
+		ok &= check_true(line, "no pool left", !name_listed(fx->fd, name));
+	return ok;
+}
+
+static void create_defaults(struct fx *fx, struct kpool_ioc_create *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->block_size = 64;
+	c->order = KPOOL_IOC_ORDER_AUTO;
+	unique_name(fx, c->name);
+}
+
+static enum result t_create_bad_geometry(struct fx *fx, const void *arg)
+{
+	struct kpool_ioc_create c;
+	bool ok = true;
+
+	(void)arg;
+	create_defaults(fx, &c);
+	c.block_size = 0;
+	ok &= create_fails(fx, &c, -EINVAL, __LINE__);
+	create_defaults(fx, &c);
+	c.block_size = 1ULL << 40;
+	ok &= create_fails(fx, &c, -EINVAL, __LINE__);
+	create_defaults(fx, &c);
+	c.block_size = UINT64_MAX;
+	ok &= create_fails(fx, &c, -EINVAL, __LINE__);
+	create_defaults(fx, &c);
+	c.align = 3;
+	ok &= create_fails(fx, &c, -EINVAL, __LINE__);
+	create_defaults(fx, &c);
+	c.align = 2 * (u64)fx->page;
+	ok &= create_fails(fx, &c, -EINVAL, __LINE__);
+	create_defaults(fx, &c);
+	c.align = 1ULL << 63;
+	ok &= create_fails(fx, &c, -EINVAL, __LINE__);
+	create_defaults(fx, &c);
+	c.order = 42;
+	ok &= create_fails(fx, &c, -EINVAL, __LINE__);
+	create_defaults(fx, &c);
+	c.order = -2;
+	ok &= create_fails(fx, &c, -EINVAL, __LINE__);
+	create_defaults(fx, &c);
+	c.order = INT32_MIN;
+	ok &= create_fails(fx, &c, -EINVAL, __LINE__);
+	return verdict(ok);
+}
+
+static enum result t_create_bad_names(struct fx *fx, const void *arg)
+{
+	static const char *const bad[] = {
+		"", "has space", ".hidden", "a/b", "tab\there", "caf\xc3\xa9",
+		"semi;colon",
+	};
+	struct kpool_ioc_create c;
+	char name[8];
+	bool ok = true;
+	size_t i;
+
+	(void)arg;
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		create_defaults(fx, &c);
+		memset(c.name, 0, sizeof(c.name));
+		memcpy(c.name, bad[i], strlen(bad[i]));
+		if (!create_fails(fx, &c, -EINVAL, __LINE__)) {
+			ktap_diag("name \"%s\" was not refused", bad[i]);
+			ok = false;
+		}
+	}
+	/* all 32 bytes used: no terminating NUL */
+	create_defaults(fx, &c);
+	memset(c.name, 'x', sizeof(c.name));
+	ok &= create_fails(fx, &c, -EINVAL, __LINE__);
+	/* every allowed character, 31 of them */
+	create_defaults(fx, &c);
+	memset(c.name, 'a', sizeof(c.name) - 1);
+	c.name[sizeof(c.name) - 1] = '\0';
+	memcpy(c.name, "Az09_.:-", 8);
+	snprintf(name, sizeof(name), "%05d", (int)(getpid() % 100000));
+	memcpy(c.name + 8, name, 5);
+	ok &= WANT(kp_create(fx->fd, &c), 0);
+	ok &= WANT(kp_destroy(fx->fd, c.pool_id), 0);
+	return verdict(ok);
+}
+
+static enum result t_create_duplicate(struct fx *fx, const void *arg)
+{
+	struct kpool_ioc_create c, c2;
+	bool ok = true;
+	int ret;
+
+	(void)arg;
+	create_defaults(fx, &c);
+	if (!WANT(kp_create(fx->fd, &c), 0))
+		return FAIL;
+	c2 = c;
+	ok &= create_fails(fx, &c2, -EEXIST, __LINE__);
+	/* names are unique among all pools, not per file */
+	c2 = c;
+	ret = kp_create(fx->fd2, &c2);
+	ok &= WANT(ret, -EEXIST);
+	if (!ret)
+		kp_destroy(fx->fd2, c2.pool_id);
+	ok &= WANT(kp_destroy(fx->fd, c.pool_id), 0);
+	/* the name is free again */
+	c2 = c;
+	ok &= WANT(kp_create(fx->fd2, &c2), 0);
+	ok &= WANT(kp_destroy(fx->fd2, c2.pool_id), 0);
+	return verdict(ok);
+}
+
+static enum result t_create_reserve(struct fx *fx, const void *arg)
+{
+	struct pool_spec s = { .block_size = 128, .min_blocks = 40 };
+	struct kpool_ioc_stats st;
+	u32 id;
+	bool ok = true;
+
+	(void)arg;
+	if (!pool_new_spec(fx, fx->fd, &s, &id))
+		return FAIL;
+	ok &= stats_of(fx->fd, id, &st);
+	ok &= CHECK_EQ(st.min_blocks, 40);
+	ok &= CHECK(st.blocks_total >= 40);
+	ok &= CHECK_EQ(st.blocks_reserved, 40);
+	ok &= CHECK_EQ(st.blocks_in_use, 0);
+	ok &= WANT(kp_destroy(fx->fd, id), 0);
+	return verdict(ok);
+}
+
+static enum result t_create_pool_limit(struct fx *fx, const void *arg)
+{
+	u64 limit;
+	u32 id, i;
+	bool ok = true;
+	int fd, ret;
+
+	(void)arg;
+	if (!read_param("max_pools_per_fd", &limit) || limit > 4096) {
+		fx->skip_reason = "max_pools_per_fd not readable or too large";
+		return SKIP;
+	}
+	fd = kp_open(NULL);
+	if (fd < 0)
+		return FAIL;
+	for (i = 0; i < limit && ok; i++)
+		ok &= pool_new(fx, fd, 8, &id);
+	if (ok) {
+		struct kpool_ioc_create c;
+
+		create_defaults(fx, &c);
+		ret = kp_create(fd, &c);
+		ok &= WANT(ret, -ENOSPC);
+		ok &= CHECK(!name_listed(fd, c.name));
+	}
+	close(fd);
+	/* closing the file destroyed them: a new file may create again */
+	fd = kp_open(NULL);
+	if (fd < 0)
+		return FAIL;
+	ok &= pool_new(fx, fd, 8, &id);
+	close(fd);
+	return verdict(ok);
+}
+
+static enum result t_create_byte_limit(struct fx *fx, const void *arg)
+{
+	struct kpool_ioc_create c;
+	u64 limit, blocks;
+	bool ok = true;
+
+	(void)arg;
+	if (!read_param("max_bytes_per_fd", &limit)) {
+		fx->skip_reason = "max_bytes_per_fd not readable";
+		return SKIP;
+	}
+	blocks = limit / 4096 + 1;
+	if (blocks > UINT32_MAX) {
+		fx->skip_reason = "max_bytes_per_fd too large to exceed";
+		return SKIP;
+	}
+	create_defaults(fx, &c);
+	c.block_size = 4096;
+	c.min_blocks = (u32)blocks;
+	ok &= create_fails(fx, &c, -ENOMEM, __LINE__);
+	/* a reserve that overflows 64 bits */
+	create_defaults(fx, &c);
+	c.block_size = 1ULL << 62;
+	c.min_blocks = 8;
+	ok &= create_fails(fx, &c, -EINVAL, __LINE__);
+	return verdict(ok);
+}
+
+/* ---- DESTROY ---------------------------------------------------------------- */
+
+static enum result t_destroy_with_blocks(struct fx *fx, const void *arg)
+{
+	u32 a, b, h[8], hb;
+	bool ok = false;
+
+	(void)arg;
+	if (!pool_new(fx, fx->fd, 64, &a))
+		return FAIL;
+	if (!pool_new(fx, fx->fd, 64, &b)) {
+		kp_destroy(fx->fd, a);
+		return FAIL;
+	}
+	if (!WANT(kp_alloc(fx->fd, a, 8, h), 0))
+		goto out;
+	if (!WANT(kp_alloc(fx->fd, b, 1, &hb), 0))
+		goto out;
+	ok = WANT(kp_destroy(fx->fd, a), 0);
+	ok &= CHECK(!pool_listed(fx->fd, a));
+	/* its handles are gone with it; another pool's are untouched */
+	ok &= WANT(kp_free(fx->fd, b, 1, &h[3], NULL, NULL), -ENOENT);
+	ok &= WANT(kp_write(fx->fd, b, h[0], 0, "x", 1), -ENOENT);
+	ok &= CHECK_EQ(in_use(fx->fd, b), 1);
+	ok &= WANT(kp_destroy(fx->fd, a), -ENOENT);
+	ok &= WANT(kp_free(fx->fd, b, 1, &hb, NULL, NULL), 0);
+out:
+	kp_destroy(fx->fd, a);
+	kp_destroy(fx->fd, b);
+	return verdict(ok);
+}
+
+/* ---- pool ids: unknown, another file's ------------------------------------ */
+
+/* Each pool-taking command on pool @id through @fd must give @err. */
+static bool every_pool_command(int fd, u32 id, u32 handle, int err,
+			       bool include_readers, int reader_err)
+{
+	s32 status[1];
+	u32 h = handle, hs[1];
+	unsigned char buf[8] = { 0 };
+	struct kpool_ioc_stats st;
+	u32 *map, nr, bpc;
+	u64 pages;
+	bool ok = true;
+	int ret;
+
+	ok &= WANT(kp_alloc(fd, id, 1, hs), err);
+	ok &= WANT(kp_free(fd, id, 1, &h, status, NULL), err);
+	ok &= WANT(kp_write(fd, id, h, 0, buf, sizeof(buf)), err);
+	ok &= WANT(kp_read(fd, id, h, 0, buf, sizeof(buf)), err);
+	ok &= WANT(kp_shrink(fd, id, &pages), err);
+	ok &= WANT(kp_fault(fd, id, 0, 0), err);
+	ok &= WANT(kp_destroy(fd, id), err);
+	if (include_readers) {
+		ok &= WANT(kp_stats(fd, id, &st), reader_err);
+		ret = kp_info(fd, id, &map, &nr, &bpc);
+		if (!ret)
+			free(map);
+		ok &= WANT(ret, reader_err);
+	}
+	return ok;
+}
+
+static enum result t_unknown_pool(struct fx *fx, const void *arg)
+{
+	(void)arg;
+	return verdict(every_pool_command(fx->fd, NO_SUCH_POOL, 1, -ENOENT,
+					  true, -ENOENT));
+}
+
+static enum result t_destroyed_pool(struct fx *fx, const void *arg)
+{
+	u32 id, h;
+	bool ok;
+
+	(void)arg;
+	if (!pool_new(fx, fx->fd, 64, &id))
+		return FAIL;
+	ok = WANT(kp_alloc(fx->fd, id, 1, &h), 0);
+	ok &= WANT(kp_destroy(fx->fd, id), 0);
+	ok &= every_pool_command(fx->fd, id, h, -ENOENT, true, -ENOENT);
+	return verdict(ok);
+}
+
+static enum result t_other_file_pool(struct fx *fx, const void *arg)
+{
+	int reader = fx->cap_sys_admin ? 0 : -EPERM;
+	struct kpool_ioc_stats st;
+	u32 id, h;
+	bool ok = false;
+
+	(void)arg;
+	if (!pool_new(fx, fx->fd2, 64, &id))
+		return FAIL;
+	if (!WANT(kp_alloc(fx->fd2, id, 1, &h), 0))
+		goto out;
+	ok = every_pool_command(fx->fd, id, h, -EPERM, true, reader);
+	/* nothing happened to it */
+	ok &= CHECK(pool_listed(fx->fd, id));
+	ok &= stats_of(fx->fd2, id, &st);
+	ok &= CHECK_EQ(st.blocks_in_use, 1);
+	ok &= WANT(kp_free(fx->fd2, id, 1, &h, NULL, NULL), 0);
+out:
+	kp_destroy(fx->fd2, id);
+	return verdict(ok);
+}
+
+static enum result t_other_file_readers(struct fx *fx, const void *arg)
+{
+	struct kpool_ioc_stats st;
+	u32 id, h[3], *map = NULL, nr, bpc;
+	bool ok = false;
+
+	(void)arg;
+	if (!fx->cap_sys_admin) {
+		fx->skip_reason = "needs CAP_SYS_ADMIN";
+		return SKIP;
+	}
+	if (!pool_new(fx, fx->fd2, 96, &id))
+		return FAIL;
+	if (!WANT(kp_alloc(fx->fd2, id, 3, h), 0))
+		goto out;
+	ok = WANT(kp_stats(fx->fd, id, &st), 0);
+	ok &= CHECK_EQ(st.pool_id, id);
+	ok &= CHECK_EQ(st.block_size, 96);
+	ok &= CHECK_EQ(st.blocks_in_use, 3);
+	ok &= WANT(kp_info(fx->fd, id, &map, &nr, &bpc), 0);
+	ok &= CHECK(nr >= 1);
+out:
+	free(map);
+	kp_destroy(fx->fd2, id);
+	return verdict(ok);
+}
+
+/* ---- ALLOC ------------------------------------------------------------------- */
+
+static enum result t_alloc_counts(struct fx *fx, const void *arg)
+{
+	static const u32 bad[] = {
+		0, KPOOL_IOC_MAX_BATCH + 1, 1u << 20, UINT32_MAX,
+	};
+	struct kpool_ioc_alloc a = { .size = sizeof(a) };
+	u32 id, *h;
+	bool ok = true;
+	size_t i;
+
+	(void)arg;
+	h = calloc(KPOOL_IOC_MAX_BATCH + 1, sizeof(*h));
+	if (!h || !pool_new(fx, fx->fd, 32, &id)) {
+		free(h);
+		return FAIL;
+	}
+	a.pool_id = id;
+	a.handles = (uintptr_t)h;
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		a.count = bad[i];
+		if (!WANT(kp_ioctl(fx->fd, KPOOL_IOC_ALLOC, &a), -EINVAL)) {
+			ktap_diag("count %u accepted", bad[i]);
+			ok = false;
+		}
+	}
+	ok &= CHECK_EQ(in_use(fx->fd, id), 0);
+	free(h);
+	kp_destroy(fx->fd, id);
+	return verdict(ok);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	u32 x = *(const u32 *)a, y = *(const u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The @n handles are non-zero, at most INT_MAX and distinct. */
+static bool handles_sane(const u32 *h, u32 n)
+{
+	u32 *s = malloc(n * sizeof(*s)), i;
+	bool ok = true;
+
+	if (!s)
+		return false;
+	memcpy(s, h, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), cmp_u32);
+	for (i = 0; i < n; i++) {
+		if (!s[i] || s[i] > INT32_MAX || (i && s[i] == s[i - 1])) {
+			ktap_diag("bad or repeated handle %u", s[i]);
+			ok = false;
+			break;
+		}
+	}
+	free(s);
+	return ok;
+}
+
+static enum result t_alloc_max_batch(struct fx *fx, const void *arg)
+{
+	const u32 n = KPOOL_IOC_MAX_BATCH;
+	struct kpool_ioc_stats st0, st;
+	u32 id, freed = 0, *h;
+	bool ok = false;
+
+	(void)arg;
+	h = calloc(n, sizeof(*h));
+	if (!h || !pool_new(fx, fx->fd, 16, &id)) {
+		free(h);
+		return FAIL;
+	}
+	if (!stats_of(fx->fd, id, &st0))
+		goto out;
+	if (!WANT(kp_alloc(fx->fd, id, n, h), 0))
+		goto out;
+	ok = handles_sane(h, n);
+	ok &= stats_of(fx->fd, id, &st);
+	ok &= CHECK_EQ(st.blocks_in_use, n);
+	ok &= CHECK(st.high_watermark >= n);
+	ok &= CHECK(st.blocks_total >= n);
+	ok &= CHECK_EQ(st.allocs - st0.allocs, n);
+	ok &= WANT(kp_free(fx->fd, id, n, h, NULL, &freed), 0);
+	ok &= CHECK_EQ(freed, n);
+	ok &= stats_of(fx->fd, id, &st);
+	ok &= CHECK_EQ(st.blocks_in_use, 0);
+	ok &= CHECK_EQ(st.frees - st0.frees, n);
+out:
+	free(h);
+	kp_destroy(fx->fd, id);
+	return verdict(ok);
+}
+
+static enum result t_alloc_flags(struct fx *fx, const void *arg)
+{
+	struct kpool_ioc_alloc a = { .size = sizeof(a), .count = 1 };
+	u32 id, h;
+	bool ok = true;
+
+	(void)arg;
+	if (!pool_new(fx, fx->fd, 32, &id))
+		return FAIL;
+	a.pool_id = id;
+	a.handles = (uintptr_t)&h;
+	a.flags = 1;
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_ALLOC, &a), -EINVAL);
+	a.flags = 1u << 31;
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_ALLOC, &a), -EINVAL);
+	ok &= CHECK_EQ(in_use(fx->fd, id), 0);
+	kp_destroy(fx->fd, id);
+	return verdict(ok);
+}
+
+/* ALLOC of @count into @handles must fail with EFAULT and leak nothing. */
+static bool alloc_efault(struct fx *fx, u32 id, u32 count,
+			 void *handles, int line)
+{
+	bool ok = want_ret(line, "ALLOC", kp_alloc(fx->fd, id, count, handles),
+			   -EFAULT);
+
+	ok &= check_u64(line, "blocks_in_use", in_use(fx->fd, id), 0);
+	return ok;
+}
+
+static enum result t_alloc_bad_handles(struct fx *fx, const void *arg)
+{
+	u32 id, h[2];
+	bool ok = true;
+
+	(void)arg;
+	if (!pool_new(fx, fx->fd, 32, &id))
+		return FAIL;
+	ok &= alloc_efault(fx, id, 1, NULL, __LINE__);
+	ok &= alloc_efault(fx, id, 4, fx->none, __LINE__);
+	ok &= alloc_efault(fx, id, 4, read_only_copy(fx, "", 0), __LINE__);
+	/* the first handle fits, the second runs into the unmapped page */
+	ok &= alloc_efault(fx, id, 2, fx->edge + fx->page - 4, __LINE__);
+	ok &= alloc_efault(fx, id, KPOOL_IOC_MAX_BATCH, fx->edge, __LINE__);
+	/* a kernel address is a bad user pointer too */
+	ok &= alloc_efault(fx, id, 1, (void *)0xffff888000000000UL, __LINE__);
+	/* the pool still works */
+	ok &= WANT(kp_alloc(fx->fd, id, 2, h), 0);
+	ok &= CHECK_EQ(in_use(fx->fd, id), 2);
+	kp_destroy(fx->fd, id);
+	return verdict(ok);
+}
+
+static enum result t_alloc_misaligned_handles(struct fx *fx, const void *arg)
+{
+	unsigned char raw[3 * sizeof(u32) + 1];
+	u32 id, h[3];
+	bool ok;
+
+	(void)arg;
+	if (!pool_new(fx, fx->fd, 32, &id))
+		return FAIL;
+	ok = WANT(kp_alloc(fx->fd, id, 3, (u32 *)(raw + 1)), 0);
+	memcpy(h, raw + 1, sizeof(h));
+	ok &= handles_sane(h, 3);
+	ok &= WANT(kp_free(fx->fd, id, 3, h, NULL, NULL), 0);
+	kp_destroy(fx->fd, id);
+	return verdict(ok);
+}
+
+static enum result t_alloc_cap_all_or_nothing(struct fx *fx, const void *arg)
+{
+	struct pool_spec s = { .block_size = 64, .max_blocks = 8 };
+	struct kpool_ioc_stats st;
+	u32 id, h[8];
+	bool ok = true;
+
+	(void)arg;
+	if (!pool_new_spec(fx, fx->fd, &s, &id))
+		return FAIL;
+	ok &= WANT(kp_alloc(fx->fd, id, 6, h), 0);
+	ok &= WANT(kp_alloc(fx->fd, id, 4, h + 6), -ENOMEM);
+	ok &= CHECK_EQ(in_use(fx->fd, id), 6);
+	ok &= WANT(kp_alloc(fx->fd, id, 2, h + 6), 0);
+	ok &= WANT(kp_alloc(fx->fd, id, 1, h), -ENOMEM);
+	ok &= stats_of(fx->fd, id, &st);
+	ok &= CHECK_EQ(st.blocks_in_use, 8);
+	ok &= CHECK(st.blocks_total <= 8);
+	ok &= CHECK(st.alloc_failures >= 1);
+	/* a free makes room again */
+	ok &= WANT(kp_free(fx->fd, id, 1, &h[7], NULL, NULL), 0);
+	ok &= WANT(kp_alloc(fx->fd, id, 1, &h[7]), 0);
+	ok &= WANT(kp_alloc(fx->fd, id, 9, h), -ENOMEM);
+	kp_destroy(fx->fd, id);
+	return verdict(ok);
+}
+
+static enum result t_alloc_byte_limit(struct fx *fx, const void *arg)
+{
+	const u64 block = 64 * 1024;
+	u64 limit, count;
+	u32 id, *h;
+	bool ok;
+
+	(void)arg;
+	if (!read_param("max_bytes_per_fd", &limit)) {
+		fx->skip_reason = "max_bytes_per_fd not readable";
+		return SKIP;
+	}
+	count = limit / block + 1;
+	if (count > KPOOL_IOC_MAX_BATCH) {
+		fx->skip_reason = "max_bytes_per_fd too large for one batch";
+		return SKIP;
+	}
+	h = calloc(count, sizeof(*h));
+	if (!h || !pool_new(fx, fx->fd, block, &id)) {
+		free(h);
+		return FAIL;
+	}
+	ok = WANT(kp_alloc(fx->fd, id, (u32)count, h), -ENOMEM);
+	ok &= CHECK_EQ(in_use(fx->fd, id), 0);
+	/* well below the limit works */
+	ok &= WANT(kp_alloc(fx->fd, id, (u32)(count / 2), h), 0);
+	kp_destroy(fx->fd, id);
+	free(h);
+	return verdict(ok);
+}
+
+static enum result t_handles_unique_per_file(struct fx *fx, const void *arg)
+{
+	u32 a, b, h[64];
+	bool ok = false;
+
+	(void)arg;
+	if (!pool_new(fx, fx->fd, 16, &a))
+		return FAIL;
+	if (!pool_new(fx, fx->fd, 48, &b)) {
+		kp_destroy(fx->fd, a);
+		return FAIL;
+	}
+	if (!WANT(kp_alloc(fx->fd, a, 32, h), 0))
+		goto out;
+	if (!WANT(kp_alloc(fx->fd, b, 32, h + 32), 0))
+		goto out;
+	ok = handles_sane(h, 64);
+out:
+	kp_destroy(fx->fd, a);
+	kp_destroy(fx->fd, b);
+	return verdict(ok);
+}
+
+/* ---- FREE --------------------------------------------------------------------- */
+
+static enum result t_free_fields(struct fx *fx, const void *arg)
+{
+	static const u32 bad_counts[] = {
+		0, KPOOL_IOC_MAX_BATCH + 1, UINT32_MAX,
+	};
+	struct kpool_ioc_free f = { .size = sizeof(f), .count = 1 };
+	u32 id, h, *many;
+	bool ok = false;
+	size_t i;
+
+	(void)arg;
+	many = calloc(KPOOL_IOC_MAX_BATCH + 1, sizeof(*many));
+	if (!many || !pool_new(fx, fx->fd, 32, &id)) {
+		free(many);
+		return FAIL;
+	}
+	if (!WANT(kp_alloc(fx->fd, id, 1, &h), 0))
+		goto out;
+	f.pool_id = id;
+	f.handles = (uintptr_t)many;
+	many[0] = h;
+	ok = true;
+	for (i = 0; i < ARRAY_SIZE(bad_counts); i++) {
+		f.count = bad_counts[i];
+		ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_FREE, &f), -EINVAL);
+	}
+	f.count = 1;
+	f.flags = 1;
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_FREE, &f), -EINVAL);
+	f.flags = 0;
+	f.pad = 1;
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_FREE, &f), -EINVAL);
+	f.pad = 0;
+	ok &= CHECK_EQ(in_use(fx->fd, id), 1);
+	/* outputs are outputs only: a garbage @freed is fine */
+	f.freed = 12345;
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_FREE, &f), 0);
+	ok &= CHECK_EQ(f.freed, 1);
+	ok &= CHECK_EQ(in_use(fx->fd, id), 0);
+out:
+	free(many);
+	kp_destroy(fx->fd, id);
+	return verdict(ok);
+}
+
+/* FREE must fail with EFAULT and free nothing. */
+static bool free_efault(struct fx *fx, u32 id, u32 count,
+			const void *handles, void *status, int line)
+{
+	u64 before = in_use(fx->fd, id);
+	bool ok;
+
+	ok = want_ret(line, "FREE", kp_free(fx->fd, id, count, handles, status,
+					    NULL), -EFAULT);
+	ok &= check_u64(line, "blocks_in_use", in_use(fx->fd, id), before);
+	return ok;
+}
+
+static enum result t_free_bad_pointers(struct fx *fx, const void *arg)
+{
+	u32 id, h[4];
+	s32 status[4];
+	void *edge2;
+	bool ok = false;
+
+	(void)arg;
+	if (!pool_new(fx, fx->fd, 32, &id))
+		return FAIL;
+	if (!WANT(kp_alloc(fx->fd, id, 4, h), 0))
+		goto out;
+	ok = free_efault(fx, id, 1, NULL, NULL, __LINE__);
+	ok &= free_efault(fx, id, 4, fx->none, NULL, __LINE__);
+	/* handles running into an unmapped page */
+	edge2 = at_edge(fx, h, 2 * sizeof(u32));
+	ok &= free_efault(fx, id, 4, edge2, NULL, __LINE__);
+	/* status: unmapped, read-only, running into an unmapped page */
+	ok &= free_efault(fx, id, 4, h, fx->none, __LINE__);
+	ok &= free_efault(fx, id, 4, h, read_only_copy(fx, "", 0), __LINE__);
+	ok &= free_efault(fx, id, 4, h, fx->edge + fx->page - 8, __LINE__);
+	/* the handles are all still valid */
+	ok &= WANT(kp_free(fx->fd, id, 4, h, status, NULL), 0);
+	ok &= CHECK_EQ(in_use(fx->fd, id), 0);
+out:
+	kp_destroy(fx->fd, id);
+	return verdict(ok);
+}
+
+static enum result t_free_mixed_batch(struct fx *fx, const void *arg)
+{
+	struct kpool_ioc_free f = { .size = sizeof(f) };
+	u32 a, b, ha[2], hb, batch[5];
+	s32 status[5];
+	bool ok = false;
+
+	(void)arg;
+	if (!pool_new(fx, fx->fd, 32, &a))
+		return FAIL;
+	if (!pool_new(fx, fx->fd, 32, &b)) {
+		kp_destroy(fx->fd, a);
+		return FAIL;
+	}
+	if (!WANT(kp_alloc(fx->fd, a, 2, ha), 0))
+		goto out;
+	if (!WANT(kp_alloc(fx->fd, b, 1, &hb), 0))
+		goto out;
+	/* valid, unknown, another pool's, valid, 0 */
+	batch[0] = ha[0];
+	batch[1] = 0x7ffffff0;
+	batch[2] = hb;
+	batch[3] = ha[1];
+	batch[4] = 0;
+	memset(status, 0x55, sizeof(status));
+	f.pool_id = a;
+	f.count = 5;
+	f.handles = (uintptr_t)batch;
+	f.status = (uintptr_t)status;
+	ok = WANT(kp_ioctl(fx->fd, KPOOL_IOC_FREE, &f), -ENOENT);
+	ok &= CHECK_EQ(f.freed, 2);
+	ok &= CHECK_EQ((u32)status[0], 0);
+	ok &= CHECK_EQ((u32)-status[1], ENOENT);
+	ok &= CHECK_EQ((u32)-status[2], EINVAL);
+	ok &= CHECK_EQ((u32)status[3], 0);
+	ok &= CHECK_EQ((u32)-status[4], ENOENT);
+	ok &= CHECK_EQ(in_use(fx->fd, a), 0);
+	/* the other pool's block was left alone */
+	ok &= CHECK_EQ(in_use(fx->fd, b), 1);
+	/* the first bad handle decides the error: here another pool's */
+	f.pool_id = a;
+	f.count = 1;
+	f.handles = (uintptr_t)&hb;
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_FREE, &f), -EINVAL);
+	ok &= CHECK_EQ(f.freed, 0);
+	ok &= CHECK_EQ(in_use(fx->fd, b), 1);
+	ok &= WANT(kp_free(fx->fd, b, 1, &hb, NULL, NULL), 0);
+out:
+	kp_destroy(fx->fd, a);
+	kp_destroy(fx->fd, b);
+	return verdict(ok);
+}
+
+static enum result t_free_double(struct fx *fx, const void *arg)
+{
+	u32 id, h[3], twice[2], freed;
+	s32 status[2];
+	bool ok = false;
+
+	(void)arg;
+	if (!pool_new(fx, fx->fd, 32, &id))
+		return FAIL;
+	if (!WANT(kp_alloc(fx->fd, id, 3, h), 0))
+		goto out;
+	ok = WANT(kp_free(fx->fd, id, 1, &h[0], NULL, NULL), 0);
+	ok &= WANT(kp_free(fx->fd, id, 1, &h[0], NULL, NULL), -ENOENT);
+	/* the same handle twice in one batch: freed once */
+	twice[0] = h[1];
+	twice[1] = h[1];
+	ok &= WANT(kp_free(fx->fd, id, 2, twice, status, &freed), -ENOENT);
+	ok &= CHECK_EQ(freed, 1);
+	ok &= CHECK_EQ((u32)status[0], 0);
+	ok &= CHECK_EQ((u32)-status[1], ENOENT);
+	ok &= CHECK_EQ(in_use(fx->fd, id), 1);
+	/* a freed handle is not usable for READ/WRITE either */
+	ok &= WANT(kp_write(fx->fd, id, h[0], 0, "x", 1), -ENOENT);
+	ok &= WANT(kp_read(fx->fd, id, h[1], 0, status, 1), -ENOENT);
+out:
+	kp_destroy(fx->fd, id);
+	return verdict(ok);
+}
+
+static enum result t_handles_per_file(struct fx *fx, const void *arg)
+{
+	u32 mine, theirs, h;
+	int fd3;
+	bool ok = false;
+
+	(void)arg;
+	fd3 = kp_open(NULL);
+	if (fd3 < 0)
+		return FAIL;
+	if (!pool_new(fx, fd3, 32, &mine) || !pool_new(fx, fx->fd2, 32, &theirs))
+		goto out;
+	if (!WANT(kp_alloc(fx->fd2, theirs, 1, &h), 0))
+		goto out;
+	/* fd3 never allocated: the other file's handle is unknown here */
+	ok = WANT(kp_free(fd3, mine, 1, &h, NULL, NULL), -ENOENT);
+	ok &= WANT(kp_read(fd3, mine, h, 0, &mine, 1), -ENOENT);
+	ok &= CHECK_EQ(in_use(fx->fd2, theirs), 1);
+	ok &= WANT(kp_destroy(fx->fd2, theirs), 0);
+out:
+	close(fd3);
+	return verdict(ok);
+}
+
+/* ---- WRITE / READ -------------------------------------------------------------- */
+
+/* Write a pattern over a whole block, read it back. */
+static bool round_trip(int fd, u32 id, u32 h, size_t size,
+		       u32 seed)
+{
+	unsigned char *w = malloc(size), *r = malloc(size);
+	bool ok = false;
+
+	if (!w || !r)
+		goto out;
+	pattern(w, size, seed);
+	memset(r, 0, size);
+	if (!WANT(kp_write(fd, id, h, 0, w, size), 0))
+		goto out;
+	if (!WANT(kp_read(fd, id, h, 0, r, size), 0))
+		goto out;
+	ok = CHECK(!memcmp(w, r, size));
+out:
+	free(w);
+	free(r);
+	return ok;
+}
+
+struct size_case {
+	u64 block_size;
+	u32 flags;
+};
+
+static const struct size_case size_cases[] = {
+	{ 8, 0 }, { 24, 0 }, { 100, 0 }, { 512, 0 }, { 4096, 0 },
+	{ 9000, 0 }, { 65536, 0 }, { 264, KPOOL_IOC_F_DEBUG },
+};
+
+static enum result t_rw_block_size(struct fx *fx, const void *arg)
+{
+	const struct size_case *sc = arg;
+	struct pool_spec s = { .block_size = sc->block_size, .flags = sc->flags };
+	unsigned char *buf = malloc(sc->block_size);
+	struct kpool_ioc_stats st;
+	u32 id, h[3], i;
+	bool ok = false;
+
+	if (!buf || !pool_new_spec(fx, fx->fd, &s, &id)) {
+		free(buf);
+		return FAIL;
+	}
+	if (!WANT(kp_alloc(fx->fd, id, 3, h), 0))
+		goto out;
+	ok = true;
+	for (i = 0; i < 3; i++) {
+		/* a fresh block reads as zeros */
+		ok &= WANT(kp_read(fx->fd, id, h[i], 0, buf, sc->block_size), 0);
+		ok &= CHECK(all_bytes(buf, sc->block_size, 0));
+		ok &= round_trip(fx->fd, id, h[i], sc->block_size, h[i] * 7 + i);
+	}
+	/* the blocks do not overlap: each still holds its own pattern */
+	for (i = 0; i < 3; i++) {
+		unsigned char *want = malloc(sc->block_size);
+
+		if (!want)
+			break;
+		pattern(want, sc->block_size, h[i] * 7 + i);
+		ok &= WANT(kp_read(fx->fd, id, h[i], 0, buf, sc->block_size), 0);
+		ok &= CHECK(!memcmp(buf, want, sc->block_size));
+		free(want);
+	}
+	ok &= stats_of(fx->fd, id, &st);
+	ok &= CHECK_EQ(st.block_size, sc->block_size);
+	ok &= CHECK_EQ(st.blocks_in_use, 3);
+	ok &= CHECK(st.block_stride >= st.block_size);
+	ok &= CHECK(st.blocks_per_chunk >= 1);
+	ok &= CHECK(st.pages >= (u64)st.chunks << st.chunk_order);
+	if (st.align)
+		ok &= CHECK(st.block_stride % st.align == 0);
+out:
+	free(buf);
+	kp_destroy(fx->fd, id);
+	return verdict(ok);
+}
+
+static enum result t_rw_partial(struct fx *fx, const void *arg)
+{
+	unsigned char block[256], part[40], r[256];
+	u32 id, h;
+	bool ok = false;
+
+	(void)arg;
+	if (!pool_new(fx, fx->fd, sizeof(block), &id))
+		return FAIL;
+	if (!WANT(kp_alloc(fx->fd, id, 1, &h), 0))
+		goto out;
+	pattern(block, sizeof(block), 1);
+	pattern(part, sizeof(part), 2);
+	if (!WANT(kp_write(fx->fd, id, h, 0, block, sizeof(block)), 0))
+		goto out;
+	ok = WANT(kp_write(fx->fd, id, h, 100, part, sizeof(part)), 0);
+	memcpy(block + 100, part, sizeof(part));
+	ok &= WANT(kp_read(fx->fd, id, h, 0, r, sizeof(r)), 0);
+	ok &= CHECK(!memcmp(r, block, sizeof(block)));
+	/* the last byte, and reads at offsets */
+	ok &= WANT(kp_write(fx->fd, id, h, 255, "Z", 1), 0);
+	ok &= WANT(kp_read(fx->fd, id, h, 255, r, 1), 0);
+	ok &= CHECK_EQ(r[0], 'Z');
+	ok &= WANT(kp_read(fx->fd, id, h, 101, r, 10), 0);
+	ok &= CHECK(!memcmp(r, part + 1, 10));
+	/* len 0 is a no-op, up to the end of the block */
+	ok &= WANT(kp_read(fx->fd, id, h, 256, r, 0), 0);
+	ok &= WANT(kp_write(fx->fd, id, h, 0, NULL, 0), 0);
+out:
+	kp_destroy(fx->fd, id);
+	return verdict(ok);
+}
+
+static enum result t_rw_bounds(struct fx *fx, const void *arg)
+{
+	static const struct {
+		u64 offset, len;
+	} bad[] = {
+		{ 0, 65 }, { 64, 1 }, { 63, 2 }, { 65, 0 }, { 1, 64 },
+		{ UINT64_MAX, 2 }, { 2, UINT64_MAX }, { UINT64_MAX, 0 },
+		{ 1ULL << 32, 1 }, { 0, 1ULL << 32 },
+	};
+	unsigned char buf[128] = { 0 };
+	u32 id, h;
+	bool ok = false;
+	size_t i;
+
+	(void)arg;
+	if (!pool_new(fx, fx->fd, 64, &id))
+		return FAIL;
+	if (!WANT(kp_alloc(fx->fd, id, 1, &h), 0))
+		goto out;
+	ok = true;
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		bool w = WANT(kp_write(fx->fd, id, h, bad[i].offset, buf, bad[i].len), -EINVAL);
+		bool r = WANT(kp_read(fx->fd, id, h, bad[i].offset, buf, bad[i].len), -EINVAL);
+
+		if (!w || !r) {
+			ktap_diag("offset %llu len %llu on a 64-byte block",
+				  bad[i].offset, bad[i].len);
+			ok = false;
+		}
+	}
+	ok &= WANT(kp_write(fx->fd, id, h, 0, buf, 64), 0);
+out:
+	kp_destroy(fx->fd, id);
+	return verdict(ok);
+}
+
+static enum result t_rw_flags_and_handles(struct fx *fx, const void *arg)
+{
+	struct kpool_ioc_rw rw = { .size = sizeof(rw), .len = 8 };
+	unsigned char buf[8] = { 0 };
+	u32 a, b, ha, hb;
+	bool ok = false;
+
+	(void)arg;
+	if (!pool_new(fx, fx->fd, 64, &a))
+		return FAIL;
+	if (!pool_new(fx, fx->fd, 64, &b)) {
+		kp_destroy(fx->fd, a);
+		return FAIL;
+	}
+	if (!WANT(kp_alloc(fx->fd, a, 1, &ha), 0))
+		goto out;
+	if (!WANT(kp_alloc(fx->fd, b, 1, &hb), 0))
+		goto out;
+	rw.pool_id = a;
+	rw.handle = ha;
+	rw.buf = (uintptr_t)buf;
+	rw.flags = 1;
+	ok = WANT(kp_ioctl(fx->fd, KPOOL_IOC_WRITE, &rw), -EINVAL);
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_READ, &rw), -EINVAL);
+	rw.flags = 1u << 31;
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_READ, &rw), -EINVAL);
+	/* another pool's handle, an unknown handle, handle 0 */
+	ok &= WANT(kp_write(fx->fd, a, hb, 0, buf, 8), -EINVAL);
+	ok &= WANT(kp_read(fx->fd, a, hb, 0, buf, 8), -EINVAL);
+	ok &= WANT(kp_write(fx->fd, a, 0x7ffffff0, 0, buf, 8), -ENOENT);
+	ok &= WANT(kp_read(fx->fd, a, 0x7ffffff0, 0, buf, 8), -ENOENT);
+	ok &= WANT(kp_read(fx->fd, a, 0, 0, buf, 8), -ENOENT);
+	ok &= WANT(kp_read(fx->fd, a, UINT32_MAX, 0, buf, 8), -ENOENT);
+	ok &= WANT(kp_read(fx->fd, a, ha, 0, buf, 8), 0);
+out:
+	kp_destroy(fx->fd, a);
+	kp_destroy(fx->fd, b);
+	return verdict(ok);
+}
+
+static enum result t_rw_bad_buffers(struct fx *fx, const void *arg)
+{
+	unsigned char data[64], back[64];
+	u32 id, h;
+	bool ok = false;
+
+	(void)arg;
+	if (!pool_new(fx, fx->fd, 64, &id))
+		return FAIL;
+	if (!WANT(kp_alloc(fx->fd, id, 1, &h), 0))
+		goto out;
+	ok = WANT(kp_write(fx->fd, id, h, 0, NULL, 8), -EFAULT);
+	ok &= WANT(kp_write(fx->fd, id, h, 0, fx->none, 8), -EFAULT);
+	ok &= WANT(kp_write(fx->fd, id, h, 0, fx->edge + fx->page - 4, 8), -EFAULT);
+	ok &= WANT(kp_read(fx->fd, id, h, 0, NULL, 8), -EFAULT);
+	ok &= WANT(kp_read(fx->fd, id, h, 0, fx->none, 8), -EFAULT);
+	ok &= WANT(kp_read(fx->fd, id, h, 0, fx->edge + fx->page - 4, 8), -EFAULT);
+	/* READ writes the buffer: a read-only one faults ... */
+	ok &= WANT(kp_read(fx->fd, id, h, 0, read_only_copy(fx, "", 0), 8), -EFAULT);
+	/* ... WRITE only reads it: a read-only one is fine */
+	pattern(data, sizeof(data), 3);
+	ok &= WANT(kp_write(fx->fd, id, h, 0, read_only_copy(fx, data, sizeof(data)), 64), 0);
+	ok &= WANT(kp_read(fx->fd, id, h, 0, back, sizeof(back)), 0);
+	ok &= CHECK(!memcmp(data, back, sizeof(data)));
+	/* a buffer that ends exactly at an unmapped page */
+	ok &= WANT(kp_read(fx->fd, id, h, 0, fx->edge + fx->page - 64, 64), 0);
+	ok &= CHECK(!memcmp(fx->edge + fx->page - 64, data, 64));
+out:
+	kp_destroy(fx->fd, id);
+	return verdict(ok);
+}
+
+/* Freed and re-allocated blocks never show what was written before. */
+static enum result t_rw_no_stale_data(struct fx *fx, const void *arg)
+{
+	const u32 n = 64, size = 512;
+	unsigned char *buf = malloc(size);
+	struct pool_spec s = { .block_size = size, .flags = (uintptr_t)arg };
+	u32 id, h[64], round, i;
+	bool ok = false;
+
+	if (!buf || !pool_new_spec(fx, fx->fd, &s, &id)) {
+		free(buf);
+		return FAIL;
+	}
+	ok = true;
+	for (round = 0; round < 3 && ok; round++) {
+		if (!WANT(kp_alloc(fx->fd, id, n, h), 0))
+			goto out;
+		for (i = 0; i < n; i++) {
+			ok &= WANT(kp_read(fx->fd, id, h[i], 0, buf, size), 0);
+			if (!all_bytes(buf, size, 0)) {
+				ktap_diag("round %u: handle %u has stale data",
+					  round, h[i]);
+				ok = false;
+				break;
+			}
+			memset(buf, 0xa5, size);
+			ok &= WANT(kp_write(fx->fd, id, h[i], 0, buf, size), 0);
+		}
+		ok &= WANT(kp_free(fx->fd, id, n, h, NULL, NULL), 0);
+	}
+out:
+	if (!ok)
+		ktap_diag("pool flags 0x%x", s.flags);
+	free(buf);
+	kp_destroy(fx->fd, id);
+	return verdict(ok);
+}
+
+/* ---- SHRINK --------------------------------------------------------------------- */
+
+static enum result t_shrink(struct fx *fx, const void *arg)
+{
+	struct pool_spec s = { .block_size = 256, .min_blocks = 20 };
+	struct kpool_ioc_stats before, after;
+	u32 id, *h = calloc(2000, sizeof(*h));
+	u64 pages = 0;
+	bool ok = false;
+
+	(void)arg;
+	if (!h || !pool_new_spec(fx, fx->fd, &s, &id)) {
+		free(h);
+		return FAIL;
+	}
+	if (!WANT(kp_alloc(fx->fd, id, 2000, h), 0))
+		goto out;
+	if (!WANT(kp_free(fx->fd, id, 2000, h, NULL, NULL), 0))
+		goto out;
+	if (!stats_of(fx->fd, id, &before))
+		goto out;
+	ok = WANT(kp_shrink(fx->fd, id, &pages), 0);
+	ok &= stats_of(fx->fd, id, &after);
+	ok &= CHECK(pages > 0);
+	ok &= CHECK_EQ(before.pages - after.pages, pages);
+	ok &= CHECK(after.blocks_total >= 20);
+	ok &= CHECK(after.blocks_total < before.blocks_total);
+	ok &= CHECK_EQ(after.blocks_in_use, 0);
+	ok &= CHECK(after.shrinks > before.shrinks);
+	/* a second shrink has nothing left to give but the reserve */
+	ok &= WANT(kp_shrink(fx->fd, id, &pages), 0);
+	ok &= stats_of(fx->fd, id, &after);
+	ok &= CHECK(after.blocks_total >= 20);
+	/* the pool grows again */
+	ok &= WANT(kp_alloc(fx->fd, id, 100, h), 0);
+	ok &= CHECK_EQ(in_use(fx->fd, id), 100);
+out:
+	free(h);
+	kp_destroy(fx->fd, id);
+	return verdict(ok);
+}
+
+/* ---- STATS ------------------------------------------------------------------------ */
+
+static enum result t_stats_counts(struct fx *fx, const void *arg)
+{
+	struct pool_spec s = { .block_size = 48, .max_blocks = 1000 };
+	struct kpool_ioc_stats st0, st;
+	u32 id, h[10];
+	bool ok = false;
+
+	(void)arg;
+	if (!pool_new_spec(fx, fx->fd, &s, &id))
+		return FAIL;
+	if (!stats_of(fx->fd, id, &st0))
+		goto out;
+	ok = CHECK_EQ(st0.blocks_in_use, 0);
+	ok &= CHECK_EQ(st0.max_blocks, 1000);
+	ok &= WANT(kp_alloc(fx->fd, id, 7, h), 0);
+	ok &= WANT(kp_alloc(fx->fd, id, 1, h + 7), 0);
+	ok &= WANT(kp_alloc(fx->fd, id, 2, h + 8), 0);
+	ok &= stats_of(fx->fd, id, &st);
+	ok &= CHECK_EQ(st.blocks_in_use, 10);
+	ok &= CHECK_EQ(st.allocs - st0.allocs, 10);
+	ok &= CHECK(st.high_watermark >= 10);
+	ok &= CHECK(st.blocks_total >= 10);
+	ok &= CHECK(st.blocks_total <= 1000);
+	ok &= CHECK(st.blocks_free <= st.blocks_total - st.blocks_in_use);
+	ok &= WANT(kp_free(fx->fd, id, 4, h, NULL, NULL), 0);
+	ok &= WANT(kp_free(fx->fd, id, 1, h + 4, NULL, NULL), 0);
+	ok &= stats_of(fx->fd, id, &st);
+	ok &= CHECK_EQ(st.blocks_in_use, 5);
+	ok &= CHECK_EQ(st.frees - st0.frees, 5);
+	ok &= CHECK(st.high_watermark >= 10);
+	/* refused frees are not blocks freed */
+	ok &= WANT(kp_free(fx->fd, id, 1, h, NULL, NULL), -ENOENT);
+	ok &= stats_of(fx->fd, id, &st);
+	ok &= CHECK_EQ(st.frees - st0.frees, 5);
+	ok &= CHECK_EQ(st.allocs - st.frees, st0.allocs - st0.frees + 5);
+out:
+	kp_destroy(fx->fd, id);
+	return verdict(ok);
+}
+
+static enum result t_stats_outputs_only(struct fx *fx, const void *arg)
+{
+	struct kpool_ioc_stats st, st2;
+	u32 id;
+	bool ok;
+
+	(void)arg;
+	if (!pool_new(fx, fx->fd, 64, &id))
+		return FAIL;
+	/* garbage in the output fields does not matter */
+	memset(&st, 0xee, sizeof(st));
+	st.size = sizeof(st);
+	st.pool_id = id;
+	ok = WANT(kp_ioctl(fx->fd, KPOOL_IOC_STATS, &st), 0);
+	ok &= stats_of(fx->fd, id, &st2);
+	ok &= CHECK_EQ(st.blocks_in_use, 0);
+	ok &= CHECK(!memcmp(st.name, st2.name, sizeof(st.name)));
+	ok &= CHECK_EQ(st.err_redzone, 0);
+	kp_destroy(fx->fd, id);
+	return verdict(ok);
+}
+
+/* ---- LIST ------------------------------------------------------------------------- */
+
+static enum result t_list_sizing(struct fx *fx, const void *arg)
+{
+	struct kpool_ioc_list l = { .size = sizeof(l), .entry_size = 64 };
+	u32 id, n;
+	bool ok;
+
+	(void)arg;
+	if (!pool_new(fx, fx->fd, 64, &id))
+		return FAIL;
+	/* count 0: nothing is written, so any pointer will do */
+	l.count = 0;
+	l.entries = (uintptr_t)fx->none;
+	ok = WANT(kp_ioctl(fx->fd, KPOOL_IOC_LIST, &l), 0);
+	n = l.count;
+	ok &= CHECK(n >= 1);
+	l.count = 0;
+	l.entries = 0;
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_LIST, &l), 0);
+	ok &= CHECK_EQ(l.count, n);
+	/* one pool less, one entry less */
+	ok &= WANT(kp_destroy(fx->fd, id), 0);
+	l.count = 0;
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_LIST, &l), 0);
+	ok &= CHECK_EQ(l.count, n - 1);
+	return verdict(ok);
+}
+
+static enum result t_list_fields(struct fx *fx, const void *arg)
+{
+	static const u32 bad_sizes[] = { 0, 1, 63, 4097, UINT32_MAX };
+	struct kpool_ioc_list l = { .size = sizeof(l), .entry_size = 64 };
+	struct kpool_ioc_pool_entry e[2];
+	bool ok = true;
+	size_t i;
+
+	(void)arg;
+	l.entries = (uintptr_t)e;
+	for (i = 0; i < ARRAY_SIZE(bad_sizes); i++) {
+		l.entry_size = bad_sizes[i];
+		l.count = 0;
+		ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_LIST, &l), -EINVAL);
+		l.count = 2;
+		ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_LIST, &l), -EINVAL);
+	}
+	l.entry_size = sizeof(e[0]);
+	l.pad = 1;
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_LIST, &l), -EINVAL);
+	l.pad = 0;
+	l.count = 2;
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_LIST, &l), 0);
+	return verdict(ok);
+}
+
+static enum result t_list_capacity(struct fx *fx, const void *arg)
+{
+	struct kpool_ioc_list l = { .size = sizeof(l), .entry_size = 64 };
+	struct kpool_ioc_pool_entry e[4];
+	u32 ids[3], i;
+	bool ok = true;
+
+	(void)arg;
+	for (i = 0; i < 3; i++)
+		ok &= pool_new(fx, fx->fd, 64, &ids[i]);
+	if (ok) {
+		/* capacity 1: one entry written, the total reported */
+		memset(e, 0xcc, sizeof(e));
+		l.count = 1;
+		l.entries = (uintptr_t)e;
+		ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_LIST, &l), 0);
+		ok &= CHECK(l.count >= 3);
+		ok &= CHECK(e[0].block_size != 0xccccccccccccccccULL);
+		ok &= CHECK(all_bytes((unsigned char *)&e[1], sizeof(e[1]), 0xcc));
+		/* entries exactly filling a page before an unmapped one */
+		l.count = 2;
+		l.entries = (uintptr_t)(fx->edge + fx->page - 2 * 64);
+		ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_LIST, &l), 0);
+		/* and one entry more than fits */
+		l.count = 3;
+		ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_LIST, &l), -EFAULT);
+	}
+	for (i = 0; i < 3; i++)
+		kp_destroy(fx->fd, ids[i]);
+	return verdict(ok);
+}
+
+static enum result t_list_entry_stride(struct fx *fx, const void *arg)
+{
+	const u32 stride = 128;
+	struct kpool_ioc_list l = { .size = sizeof(l), .entry_size = stride };
+	unsigned char buf[4 * 128];
+	struct kpool_ioc_pool_entry e;
+	u32 ids[2], i;
+	bool ok = true;
+
+	(void)arg;
+	ok &= pool_new(fx, fx->fd, 72, &ids[0]);
+	ok &= ok && pool_new(fx, fx->fd, 72, &ids[1]);
+	if (!ok)
+		goto out;
+	memset(buf, 0xcc, sizeof(buf));
+	l.count = 2;
+	l.entries = (uintptr_t)buf;
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_LIST, &l), 0);
+	for (i = 0; i < 2 && ok; i++) {
+		memcpy(&e, buf + i * stride, sizeof(e));
+		ok &= CHECK(e.owner <= KPOOL_OWNER_KERNEL);
+		ok &= CHECK(e.block_size != 0);
+		/* bytes past the kernel's entry are zeroed */
+		ok &= CHECK(all_bytes(buf + i * stride + sizeof(e),
+				      stride - sizeof(e), 0));
+	}
+	/* nothing past the entries asked for */
+	ok &= CHECK(all_bytes(buf + 2 * stride, 2 * stride, 0xcc));
+out:
+	kp_destroy(fx->fd, ids[0]);
+	kp_destroy(fx->fd, ids[1]);
+	return verdict(ok);
+}
+
+static enum result t_list_bad_entries(struct fx *fx, const void *arg)
+{
+	struct kpool_ioc_list l = { .size = sizeof(l), .entry_size = 64 };
+	u32 id;
+	bool ok;
+
+	(void)arg;
+	if (!pool_new(fx, fx->fd, 64, &id))
+		return FAIL;
+	l.count = 4;
+	l.entries = 0;
+	ok = WANT(kp_ioctl(fx->fd, KPOOL_IOC_LIST, &l), -EFAULT);
+	l.count = 4;
+	l.entries = (uintptr_t)fx->none;
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_LIST, &l), -EFAULT);
+	l.count = 4;
+	l.entries = (uintptr_t)read_only_copy(fx, "", 0);
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_LIST, &l), -EFAULT);
+	/* an address range that wraps around */
+	l.count = 4;
+	l.entries = UINT64_MAX - 63;
+	ok &= CHECK(kp_ioctl(fx->fd, KPOOL_IOC_LIST, &l) != 0);
+	kp_destroy(fx->fd, id);
+	return verdict(ok);
+}
+
+static enum result t_list_owners(struct fx *fx, const void *arg)
+{
+	struct kpool_ioc_pool_entry e;
+	u32 mine, theirs;
+	bool ok = false;
+
+	(void)arg;
+	if (!pool_new(fx, fx->fd, 40, &mine))
+		return FAIL;
+	if (!pool_new(fx, fx->fd2, 40, &theirs))
+		goto out;
+	ok = CHECK(list_entry(fx->fd, mine, &e)) && CHECK_EQ(e.owner, KPOOL_OWNER_SELF);
+	ok &= CHECK(list_entry(fx->fd, theirs, &e)) &&
+	      CHECK_EQ(e.owner, KPOOL_OWNER_OTHER_FILE);
+	ok &= CHECK(list_entry(fx->fd2, mine, &e)) &&
+	      CHECK_EQ(e.owner, KPOOL_OWNER_OTHER_FILE);
+	ok &= CHECK(list_entry(fx->fd2, theirs, &e)) &&
+	      CHECK_EQ(e.owner, KPOOL_OWNER_SELF);
+	kp_destroy(fx->fd2, theirs);
+out:
+	kp_destroy(fx->fd, mine);
+	return verdict(ok);
+}
+
+static enum result t_list_counts(struct fx *fx, const void *arg)
+{
+	struct kpool_ioc_pool_entry e;
+	u32 id, h[5];
+	bool ok = false;
+
+	(void)arg;
+	if (!pool_new(fx, fx->fd, 1000, &id))
+		return FAIL;
+	if (!WANT(kp_alloc(fx->fd, id, 5, h), 0))
+		goto out;
+	if (!WANT(kp_free(fx->fd, id, 2, h, NULL, NULL), 0))
+		goto out;
+	ok = CHECK(list_entry(fx->fd, id, &e));
+	ok &= CHECK_EQ(e.block_size, 1000);
+	ok &= CHECK_EQ(e.blocks_in_use, 3);
+	ok &= CHECK(e.blocks_total >= 3);
+out:
+	kp_destroy(fx->fd, id);
+	return verdict(ok);
+}
+
+static enum result t_close_destroys(struct fx *fx, const void *arg)
+{
+	struct kpool_ioc_stats st;
+	struct kpool_ioc_create c;
+	u32 h[16];
+	bool ok = false;
+	int fd3;
+
+	(void)arg;
+	fd3 = kp_open(NULL);
+	if (fd3 < 0)
+		return FAIL;
+	create_defaults(fx, &c);
+	c.min_blocks = 4;
+	if (!WANT(kp_create(fd3, &c), 0)) {
+		close(fd3);
+		return FAIL;
+	}
+	ok = WANT(kp_alloc(fd3, c.pool_id, 16, h), 0);
+	ok &= CHECK(pool_listed(fx->fd, c.pool_id));
+	close(fd3);
+	/* close() runs release() once the last reference is gone: now */
+	ok &= CHECK(!pool_listed(fx->fd, c.pool_id));
+	ok &= CHECK(!name_listed(fx->fd, c.name));
+	ok &= WANT(kp_stats(fx->fd, c.pool_id, &st), -ENOENT);
+	/* its name may be used again */
+	ok &= WANT(kp_create(fx->fd, &c), 0);
+	ok &= WANT(kp_destroy(fx->fd, c.pool_id), 0);
+	return verdict(ok);
+}
+
+/* ---- INFO ------------------------------------------------------------------------- */
+
+static enum result t_info_map(struct fx *fx, const void *arg)
+{
+	struct kpool_ioc_info in = { .size = sizeof(in) };
+	struct kpool_ioc_stats st;
+	u32 id, *h = calloc(600, sizeof(*h)), *map = NULL, nr, bpc, i;
+	u64 sum = 0;
+	bool ok = false;
+
+	(void)arg;
+	if (!h || !pool_new(fx, fx->fd, 128, &id)) {
+		free(h);
+		return FAIL;
+	}
+	if (!WANT(kp_alloc(fx->fd, id, 600, h), 0))
+		goto out;
+	if (!WANT(kp_free(fx->fd, id, 150, h + 200, NULL, NULL), 0))
+		goto out;
+	/* nr_chunks 0: only the counts */
+	in.pool_id = id;
+	if (!WANT(kp_ioctl(fx->fd, KPOOL_IOC_INFO, &in), 0))
+		goto out;
+	if (!stats_of(fx->fd, id, &st))
+		goto out;
+	ok = CHECK_EQ(in.nr_chunks, st.chunks);
+	ok &= CHECK_EQ(in.blocks_per_chunk, st.blocks_per_chunk);
+	ok &= CHECK(in.nr_chunks >= 2);
+	if (!WANT(kp_info(fx->fd, id, &map, &nr, &bpc), 0))
+		goto out;
+	ok &= CHECK_EQ(nr, st.chunks);
+	for (i = 0; i < nr; i++) {
+		ok &= CHECK(map[i] <= bpc);
+		sum += map[i];
+	}
+	ok &= CHECK_EQ(sum, 450);
+	ok &= CHECK_EQ(sum, st.blocks_in_use);
+out:
+	free(map);
+	free(h);
+	kp_destroy(fx->fd, id);
+	return verdict(ok);
+}
+
+static enum result t_info_capacity(struct fx *fx, const void *arg)
+{
+	struct kpool_ioc_info in = { .size = sizeof(in) };
+	u32 id, *h = calloc(300, sizeof(*h)), map[3];
+	bool ok = false;
+
+	(void)arg;
+	if (!h || !pool_new(fx, fx->fd, 512, &id)) {
+		free(h);
+		return FAIL;
+	}
+	if (!WANT(kp_alloc(fx->fd, id, 300, h), 0))
+		goto out;
+	map[1] = 0xcccccccc;
+	map[2] = 0xcccccccc;
+	in.pool_id = id;
+	in.nr_chunks = 1;
+	in.map = (uintptr_t)map;
+	if (!WANT(kp_ioctl(fx->fd, KPOOL_IOC_INFO, &in), 0))
+		goto out;
+	ok = CHECK(in.nr_chunks >= 2);
+	ok &= CHECK(map[0] <= in.blocks_per_chunk);
+	ok &= CHECK_EQ(map[1], 0xcccccccc);
+	/* bad map pointers, when something is to be written */
+	in.nr_chunks = 2;
+	in.map = 0;
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_INFO, &in), -EFAULT);
+	in.nr_chunks = 2;
+	in.map = (uintptr_t)fx->none;
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_INFO, &in), -EFAULT);
+	in.nr_chunks = 2;
+	in.map = (uintptr_t)read_only_copy(fx, "", 0);
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_INFO, &in), -EFAULT);
+	in.nr_chunks = 2;
+	in.map = (uintptr_t)(fx->edge + fx->page - 4);
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_INFO, &in), -EFAULT);
+	/* a huge capacity is only a capacity */
+	in.nr_chunks = UINT32_MAX;
+	in.map = (uintptr_t)fx->edge;
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_INFO, &in), 0);
+out:
+	free(h);
+	kp_destroy(fx->fd, id);
+	return verdict(ok);
+}
+
+/* ---- FAULT ------------------------------------------------------------------------ */
+
+/*
+ * With growth failing, single allocations succeed only from the blocks the
+ * pool already has: at most blocks_total of them, then -ENOMEM. Returns
+ * the number that succeeded, or -1 if none failed.
+ */
+static long alloc_until_enomem(struct fx *fx, u32 id, u32 *h,
+			       u32 max)
+{
+	struct kpool_ioc_stats st;
+	u32 n;
+	int ret = 0;
+
+	if (!stats_of(fx->fd, id, &st))
+		return -1;
+	for (n = 0; n < max; n++) {
+		ret = kp_alloc(fx->fd, id, 1, &h[n]);
+		if (ret)
+			break;
+	}
+	if (!WANT(ret, -ENOMEM))
+		return -1;
+	if (!CHECK(n <= st.blocks_total - st.blocks_in_use))
+		return -1;
+	return n;
+}
+
+static enum result t_fault_every(struct fx *fx, const void *arg)
+{
+	struct kpool_ioc_stats st;
+	u32 id, h[256];
+	bool ok = true;
+
+	(void)arg;
+	if (!pool_new(fx, fx->fd, 2048, &id))
+		return FAIL;
+	ok &= WANT(kp_fault(fx->fd, id, 1, 0), 0);
+	ok &= alloc_until_enomem(fx, id, h, ARRAY_SIZE(h)) >= 0;
+	ok &= stats_of(fx->fd, id, &st);
+	ok &= CHECK(st.faults_injected >= 1);
+	ok &= CHECK(st.alloc_failures >= 1);
+	ok &= WANT(kp_fault(fx->fd, id, 0, 0), 0);
+	ok &= WANT(kp_alloc(fx->fd, id, 4, h), 0);
+	ok &= CHECK_EQ(in_use(fx->fd, id), 4);
+	kp_destroy(fx->fd, id);
+	return verdict(ok);
+}
+
+static enum result t_fault_probability(struct fx *fx, const void *arg)
+{
+	struct kpool_ioc_fault f = { .size = sizeof(f) };
+	u32 id, h[64];
+	bool ok = true;
+
+	(void)arg;
+	if (!pool_new(fx, fx->fd, 4096, &id))
+		return FAIL;
+	f.pool_id = id;
+	f.probability_ppm = 1000001;
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_FAULT, &f), -EINVAL);
+	f.probability_ppm = UINT32_MAX;
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_FAULT, &f), -EINVAL);
+	ok &= WANT(kp_fault(fx->fd, id, 0, 1000000), 0);
+	ok &= alloc_until_enomem(fx, id, h, ARRAY_SIZE(h)) >= 0;
+	ok &= WANT(kp_fault(fx->fd, id, 0, 0), 0);
+	ok &= WANT(kp_alloc(fx->fd, id, 1, h), 0);
+	kp_destroy(fx->fd, id);
+	return verdict(ok);
+}
+
+/* The reserve serves min_blocks allocations while every growth fails. */
+static enum result t_fault_reserve(struct fx *fx, const void *arg)
+{
+	struct pool_spec s = { .block_size = 1024, .min_blocks = 6 };
+	u32 id, h[64];
+	bool ok = true;
+
+	(void)arg;
+	if (!pool_new_spec(fx, fx->fd, &s, &id))
+		return FAIL;
+	ok &= WANT(kp_fault(fx->fd, id, 1, 0), 0);
+	ok &= CHECK(alloc_until_enomem(fx, id, h, ARRAY_SIZE(h)) >= 6);
+	/* a free refills the reserve: the next allocation succeeds */
+	ok &= WANT(kp_free(fx->fd, id, 1, &h[0], NULL, NULL), 0);
+	ok &= WANT(kp_alloc(fx->fd, id, 1, &h[0]), 0);
+	kp_destroy(fx->fd, id);
+	return verdict(ok);
+}
+
+/* ---- kernel-owned pool -------------------------------------------------------------- */
+
+static enum result t_kernel_pool_listed(struct fx *fx, const void *arg)
+{
+	struct kpool_ioc_pool_entry e;
+	bool ok;
+
+	(void)arg;
+	if (!fx->have_kernel_pool) {
+		fx->skip_reason = "no kernel-owned pool listed (load kpool_example)";
+		return SKIP;
+	}
+	ok = CHECK(list_entry(fx->fd, fx->kernel_pool, &e));
+	ok = ok && CHECK_EQ(e.owner, KPOOL_OWNER_KERNEL);
+	ok = ok && CHECK(list_entry(fx->fd2, fx->kernel_pool, &e));
+	ok = ok && CHECK_EQ(e.owner, KPOOL_OWNER_KERNEL);
+	return verdict(ok);
+}
+
+static enum result t_kernel_pool_read_only(struct fx *fx, const void *arg)
+{
+	int reader = fx->cap_sys_admin ? 0 : -EPERM;
+	bool ok;
+
+	(void)arg;
+	if (!fx->have_kernel_pool) {
+		fx->skip_reason = "no kernel-owned pool listed (load kpool_example)";
+		return SKIP;
+	}
+	ok = every_pool_command(fx->fd, fx->kernel_pool, 1, -EPERM, true, reader);
+	ok &= CHECK(pool_listed(fx->fd, fx->kernel_pool));
+	return verdict(ok);
+}
+
+/* ---- the case table ------------------------------------------------------------------ */
+
+struct tcase {
+	char *name;
+	enum result (*fn)(struct fx *fx, const void *arg);
+	const void *arg;
+};
+
+struct named_case {
+	const char *name;
+	enum result (*fn)(struct fx *fx, const void *arg);
+	const void *arg;
+};
+
+static const struct named_case named_cases[] = {
+	{ "ioctl: unknown command numbers -> ENOTTY", t_unknown_commands, NULL },
+	{ "ioctl: wrong magic -> ENOTTY", t_wrong_magic, NULL },
+	{ "ioctl: the size in the number is not used for dispatch", t_number_size_ignored, NULL },
+	{ "VERSION: ABI version, features and limits", t_version, NULL },
+	{ "CREATE: pool listed as SELF with its name and geometry", t_create_happy, NULL },
+	{ "CREATE: unknown flags -> EINVAL, known flags reported", t_create_flags, NULL },
+	{ "CREATE: bad block size, alignment, order -> EINVAL", t_create_bad_geometry, NULL },
+	{ "CREATE: bad names -> EINVAL", t_create_bad_names, NULL },
+	{ "CREATE: duplicate name -> EEXIST, in any file", t_create_duplicate, NULL },
+	{ "CREATE: min_blocks reserve in place", t_create_reserve, NULL },
+	{ "CREATE: max_pools_per_fd -> ENOSPC", t_create_pool_limit, NULL },
+	{ "CREATE: reserve over max_bytes_per_fd -> ENOMEM", t_create_byte_limit, NULL },
+	{ "DESTROY: pool with blocks out; its handles die with it", t_destroy_with_blocks, NULL },
+	{ "pool id unknown -> ENOENT for every command", t_unknown_pool, NULL },
+	{ "pool id destroyed -> ENOENT for every command", t_destroyed_pool, NULL },
+	{ "another file's pool -> EPERM for every changing command", t_other_file_pool, NULL },
+	{ "another file's pool: STATS and INFO with CAP_SYS_ADMIN", t_other_file_readers, NULL },
+	{ "ALLOC: count 0, max + 1, huge -> EINVAL", t_alloc_counts, NULL },
+	{ "ALLOC: count = KPOOL_IOC_MAX_BATCH, stats checked", t_alloc_max_batch, NULL },
+	{ "ALLOC: unknown flags -> EINVAL", t_alloc_flags, NULL },
+	{ "ALLOC: bad handles pointer -> EFAULT, nothing leaked", t_alloc_bad_handles, NULL },
+	{ "ALLOC: misaligned handles array works", t_alloc_misaligned_handles, NULL },
+	{ "ALLOC: all or nothing at max_blocks", t_alloc_cap_all_or_nothing, NULL },
+	{ "ALLOC: over max_bytes_per_fd -> ENOMEM, nothing leaked", t_alloc_byte_limit, NULL },
+	{ "ALLOC: handles unique across a file's pools", t_handles_unique_per_file, NULL },
+	{ "FREE: count, flags, pad checked; outputs ignored", t_free_fields, NULL },
+	{ "FREE: bad handles/status pointer -> EFAULT, nothing freed", t_free_bad_pointers, NULL },
+	{ "FREE: mixed batch frees the good, reports the bad", t_free_mixed_batch, NULL },
+	{ "FREE: double free -> ENOENT", t_free_double, NULL },
+	{ "FREE: another file's handle is unknown -> ENOENT", t_handles_per_file, NULL },
+	{ "READ/WRITE: partial ranges, last byte, len 0", t_rw_partial, NULL },
+	{ "READ/WRITE: offset/len past the block -> EINVAL", t_rw_bounds, NULL },
+	{ "READ/WRITE: flags; foreign -> EINVAL, unknown -> ENOENT", t_rw_flags_and_handles, NULL },
+	{ "READ/WRITE: bad buffers -> EFAULT, read-only source ok", t_rw_bad_buffers, NULL },
+	{ "READ: re-allocated blocks read as zeros", t_rw_no_stale_data, (void *)0 },
+	{ "READ: re-allocated blocks read as zeros (debug pool)", t_rw_no_stale_data,
+	  (void *)(uintptr_t)KPOOL_IOC_F_DEBUG },
+	{ "SHRINK: returns free chunks, keeps the reserve", t_shrink, NULL },
+	{ "STATS: in_use, allocs, frees, watermark", t_stats_counts, NULL },
+	{ "STATS: output fields are not input", t_stats_outputs_only, NULL },
+	{ "LIST: count 0 sizes the buffer", t_list_sizing, NULL },
+	{ "LIST: entry_size and pad checked", t_list_fields, NULL },
+	{ "LIST: capacity respected, total reported", t_list_capacity, NULL },
+	{ "LIST: entry_size stride, tail zeroed", t_list_entry_stride, NULL },
+	{ "LIST: bad entries pointer -> EFAULT", t_list_bad_entries, NULL },
+	{ "LIST: owner SELF vs OTHER_FILE", t_list_owners, NULL },
+	{ "LIST: block size and blocks in use", t_list_counts, NULL },
+	{ "close() destroys the file's pools and frees their blocks", t_close_destroys, NULL },
+	{ "INFO: occupancy map matches STATS", t_info_map, NULL },
+	{ "INFO: capacity respected, bad map -> EFAULT", t_info_capacity, NULL },
+	{ "FAULT: every_nth fails growth, off restores it", t_fault_every, NULL },
+	{ "FAULT: probability, range checked", t_fault_probability, NULL },
+	{ "FAULT: the reserve serves min_blocks while growth fails", t_fault_reserve, NULL },
+	{ "kernel pool: listed as KERNEL", t_kernel_pool_listed, NULL },
+	{ "kernel pool: read-only from user space -> EPERM", t_kernel_pool_read_only, NULL },
+};
+
+static struct tcase *cases;
+static unsigned int nr_cases;
+
+static void add_case(const char *name, enum result (*fn)(struct fx *, const void *),
+		     const void *arg)
+{
+	cases[nr_cases++] = (struct tcase){ strdup(name), fn, arg };
+}
+
+static bool build_cases(void)
+{
+	static struct generic_case generic[ARRAY_SIZE(cmds) * G_NR_KINDS];
+	char name[160];
+	size_t i, k, n = 0;
+
+	cases = calloc(ARRAY_SIZE(generic) + ARRAY_SIZE(named_cases) +
+		       ARRAY_SIZE(size_cases), sizeof(*cases));
+	if (!cases)
+		return false;
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		for (k = 0; k < G_NR_KINDS; k++) {
+			generic[n] = (struct generic_case){ &cmds[i], k };
+			snprintf(name, sizeof(name), "%s: %s%s", cmds[i].name,
+				 generic_names[k],
+				 k != G_READ_ONLY ? "" :
+				 cmds[i].writes_back ? " -> EFAULT" : " is accepted");
+			add_case(name, t_generic, &generic[n++]);
+		}
+	}
+	for (i = 0; i < ARRAY_SIZE(named_cases); i++)
+		add_case(named_cases[i].name, named_cases[i].fn, named_cases[i].arg);
+	for (i = 0; i < ARRAY_SIZE(size_cases); i++) {
+		snprintf(name, sizeof(name), "READ/WRITE: %llu-byte blocks%s round trip",
+			 size_cases[i].block_size,
+			 size_cases[i].flags & KPOOL_IOC_F_DEBUG ? " (debug pool)" : "");
+		add_case(name, t_rw_block_size, &size_cases[i]);
+	}
+	return true;
+}
+
+/* ---- setup and main ------------------------------------------------------------------ */
+
+static bool has_cap_sys_admin(void)
+{
+	char line[256];
+	unsigned long long caps;
+	bool found = false, ok = false;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (f) {
+		while (fgets(line, sizeof(line), f)) {
+			if (sscanf(line, "CapEff: %llx", &caps) == 1) {
+				found = true;
+				ok = caps & (1ULL << CAP_SYS_ADMIN_BIT);
+				break;
+			}
+		}
+		fclose(f);
+	}
+	return found ? ok : geteuid() == 0;
+}
+
+/* The kernel pool to test: "example" if listed, else any kernel pool. */
+static void find_kernel_pool(struct fx *fx)
+{
+	struct kpool_ioc_pool_entry *e;
+	u32 n, i;
+
+	if (kp_list(fx->fd, &e, &n))
+		return;
+	for (i = 0; i < n; i++) {
+		if (e[i].owner != KPOOL_OWNER_KERNEL)
+			continue;
+		if (!fx->have_kernel_pool ||
+		    !strncmp(e[i].name, "example", KPOOL_IOC_NAME_LEN)) {
+			fx->kernel_pool = e[i].pool_id;
+			fx->have_kernel_pool = true;
+		}
+	}
+	free(e);
+}
+
+static bool setup(struct fx *fx, const char *device)
+{
+	unsigned char *m;
+
+	fx->page = sysconf(_SC_PAGESIZE);
+	fx->fd = kp_open(device);
+	fx->fd2 = kp_open(device);
+	if (fx->fd < 0 || fx->fd2 < 0) {
+		ktap_diag("cannot open %s: %s", device ? device : KP_DEFAULT_DEVICE,
+			  kp_strerror(fx->fd < 0 ? fx->fd : fx->fd2));
+		return false;
+	}
+	/* [edge: rw][none: PROT_NONE][ro] */
+	m = mmap(NULL, 3 * fx->page, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return false;
+	fx->edge = m;
+	fx->none = m + fx->page;
+	fx->ro = m + 2 * fx->page;
+	if (mprotect(fx->none, fx->page, PROT_NONE) ||
+	    mprotect(fx->ro, fx->page, PROT_READ))
+		return false;
+	fx->cap_sys_admin = has_cap_sys_admin();
+	find_kernel_pool(fx);
+	return true;
+}
+
+/*
+ * The watchdog: a case stuck in the kernel (a wait that only a fatal
+ * signal ends) is reported as failed and the run ends; _exit() kills the
+ * stuck thread too.
+ */
+static pthread_mutex_t watchdog_lock = PTHREAD_MUTEX_INITIALIZER;
+static double watchdog_deadline;	/* 0: no case running */
+static char watchdog_line[256];		/* the result line of a timeout */
+
+static void *watchdog(void *arg)
+{
+	bool expired;
+
+	(void)arg;
+	for (;;) {
+		sleep(1);
+		pthread_mutex_lock(&watchdog_lock);
+		expired = watchdog_deadline && kp_now() > watchdog_deadline;
+		if (expired) {
+			fflush(stdout);
+			fputs(watchdog_line, stdout);
+			fflush(stdout);
+			_exit(1);
+		}
+		pthread_mutex_unlock(&watchdog_lock);
+	}
+	return NULL;
+}
+
+/* Arm the watchdog for case @name (number @nr), or disarm it (NULL). */
+static void watchdog_arm(unsigned int nr, const char *name)
+{
+	pthread_mutex_lock(&watchdog_lock);
+	if (name) {
+		snprintf(watchdog_line, sizeof(watchdog_line),
+			 "not ok %u - %s # timed out after %d s\n", nr, name,
+			 CASE_TIMEOUT);
+		watchdog_deadline = kp_now() + CASE_TIMEOUT;
+	} else {
+		watchdog_deadline = 0;
+	}
+	pthread_mutex_unlock(&watchdog_lock);
+}
+
+static void print_help(FILE *f)
+{
+	fprintf(f,
+		"Usage: kpool_conform [--device PATH] [--list] [--filter TEXT]\n"
+		"\n"
+		"Conformance tests of the /dev/kpool ioctl ABI; KTAP on stdout.\n"
+		"  --device PATH   the device (default " KP_DEFAULT_DEVICE ")\n"
+		"  --list          print the case names and exit\n"
+		"  --filter TEXT   run only the cases whose name contains TEXT\n"
+		"Exit status: 0 all passed, 1 a case failed, 2 usage, 3 no device.\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "device", required_argument, NULL, 'd' },
+		{ "list", no_argument, NULL, 'l' },
+		{ "filter", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *device = NULL, *filter = NULL;
+	struct fx fx = { .fd = -1, .fd2 = -1 };
+	unsigned int i, planned = 0;
+	bool list = false;
+	struct ktap t;
+	pthread_t wd;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "d:lf:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'd':
+			device = optarg;
+			break;
+		case 'l':
+			list = true;
+			break;
+		case 'f':
+			filter = optarg;
+			break;
+		case 'h':
+			print_help(stdout);
+			return 0;
+		default:
+			print_help(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		print_help(stderr);
+		return 2;
+	}
+	if (!build_cases())
+		return 1;
+	for (i = 0; i < nr_cases; i++) {
+		if (filter && !strstr(cases[i].name, filter))
+			continue;
+		if (list)
+			printf("%s\n", cases[i].name);
+		planned++;
+	}
+	if (list)
+		return 0;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	ktap_begin(&t, planned);
+	if (!setup(&fx, device)) {
+		ktap_diag("setup failed; nothing was tested");
+		return 3;
+	}
+	ktap_diag("CAP_SYS_ADMIN: %s; kernel pool: %s", fx.cap_sys_admin ? "yes" : "no",
+		  fx.have_kernel_pool ? "yes" : "none listed");
+	if (pthread_create(&wd, NULL, watchdog, NULL)) {
+		ktap_diag("cannot start the watchdog thread");
+		return 1;
+	}
+	for (i = 0; i < nr_cases; i++) {
+		enum result r;
+
+		if (filter && !strstr(cases[i].name, filter))
+			continue;
+		watchdog_arm(t.next, cases[i].name);
+		fx.skip_reason = NULL;
+		r = cases[i].fn(&fx, cases[i].arg);
+		watchdog_arm(0, NULL);
+		if (r == SKIP)
+			ktap_skip(&t, fx.skip_reason ? fx.skip_reason : "", "%s",
+				  cases[i].name);
+		else
+			ktap_result(&t, r == PASS, "%s", cases[i].name);
+	}
+	close(fx.fd);
+	close(fx.fd2);
+	for (i = 0; i < nr_cases; i++)
+		free(cases[i].name);
+	free(cases);
+	return ktap_end(&t);
+}

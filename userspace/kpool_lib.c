@@ -1,0 +1,453 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kpool_lib - code shared by the kpool user-space tools (see kpool_lib.h).
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+
+#include "kpool_lib.h"
+
+/* ---- device -------------------------------------------------------- */
+
+int kp_open(const char *path)
+{
+	int fd = open(path ? path : KP_DEFAULT_DEVICE, O_RDWR | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static const char no_device_hint[] =
+	"is kpool_dev loaded? try 'modprobe kpool_dev' (or insmod kpool.ko kpool_dev.ko)";
+static const char no_access_hint[] =
+	"the device is root-only by default (kpool_dev's 'mode' parameter)";
+
+const char *kp_open_hint(int err)
+{
+	switch (err < 0 ? -err : err) {
+	case ENOENT:
+	case ENXIO:
+	case ENODEV:
+		return no_device_hint;
+	case EACCES:
+	case EPERM:
+		return no_access_hint;
+	default:
+		return "";
+	}
+}
+
+int kp_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) < 0 ? -errno : 0;
+}
+
+/* ---- wrappers -------------------------------------------------------- */
+
+int kp_version(int fd, struct kpool_ioc_version *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->size = sizeof(*v);
+	return kp_ioctl(fd, KPOOL_IOC_VERSION, v);
+}
+
+int kp_create(int fd, struct kpool_ioc_create *c)
+{
+	c->size = sizeof(*c);
+	return kp_ioctl(fd, KPOOL_IOC_CREATE, c);
+}
+
+int kp_destroy(int fd, u32 pool_id)
+{
+	struct kpool_ioc_pool p = { .size = sizeof(p), .pool_id = pool_id };
+
+	return kp_ioctl(fd, KPOOL_IOC_DESTROY, &p);
+}
+
+int kp_shrink(int fd, u32 pool_id, u64 *pages)
+{
+	struct kpool_ioc_pool p = { .size = sizeof(p), .pool_id = pool_id };
+	int ret = kp_ioctl(fd, KPOOL_IOC_SHRINK, &p);
+
+	if (!ret && pages)
+		*pages = p.result;
+	return ret;
+}
+
+int kp_alloc(int fd, u32 pool_id, u32 count, u32 *handles)
+{
+	struct kpool_ioc_alloc a = {
+		.size = sizeof(a),
+		.pool_id = pool_id,
+		.count = count,
+		.handles = (uintptr_t)handles,
+	};
+
+	return kp_ioctl(fd, KPOOL_IOC_ALLOC, &a);
+}
+
+int kp_free(int fd, u32 pool_id, u32 count, const u32 *handles,
+	    s32 *status, u32 *freed)
+{
+	struct kpool_ioc_free f = {
+		.size = sizeof(f),
+		.pool_id = pool_id,
+		.count = count,
+		.handles = (uintptr_t)handles,
+		.status = (uintptr_t)status,
+	};
+	int ret = kp_ioctl(fd, KPOOL_IOC_FREE, &f);
+
+	if (freed)
+		*freed = f.freed;
+	return ret;
+}
+
+static int kp_rw(int fd, unsigned long cmd, u32 pool_id, u32 handle,
+		 u64 offset, const void *buf, u64 len)
+{
+	struct kpool_ioc_rw rw = {
+		.size = sizeof(rw),
+		.pool_id = pool_id,
+		.handle = handle,
+		.offset = offset,
+		.len = len,
+		.buf = (uintptr_t)buf,
+	};
+
+	return kp_ioctl(fd, cmd, &rw);
+}
+
+int kp_write(int fd, u32 pool_id, u32 handle, u64 offset,
+	     const void *buf, u64 len)
+{
+	return kp_rw(fd, KPOOL_IOC_WRITE, pool_id, handle, offset, buf, len);
+}
+
+int kp_read(int fd, u32 pool_id, u32 handle, u64 offset,
+	    void *buf, u64 len)
+{
+	return kp_rw(fd, KPOOL_IOC_READ, pool_id, handle, offset, buf, len);
+}
+
+int kp_stats(int fd, u32 pool_id, struct kpool_ioc_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
+	st->pool_id = pool_id;
+	return kp_ioctl(fd, KPOOL_IOC_STATS, st);
+}
+
+int kp_fault(int fd, u32 pool_id, u32 every_nth,
+	     u32 probability_ppm)
+{
+	struct kpool_ioc_fault f = {
+		.size = sizeof(f),
+		.pool_id = pool_id,
+		.every_nth = every_nth,
+		.probability_ppm = probability_ppm,
+	};
+
+	return kp_ioctl(fd, KPOOL_IOC_FAULT, &f);
+}
+
+/* Pools may appear between the sizing call and the copy: try a few times. */
+#define KP_SIZE_RETRIES	8
+#define KP_SIZE_SLACK	16
+
+int kp_list(int fd, struct kpool_ioc_pool_entry **entries, u32 *count)
+{
+	struct kpool_ioc_list l = {
+		.size = sizeof(l),
+		.entry_size = sizeof(**entries),
+	};
+	struct kpool_ioc_pool_entry *buf = NULL;
+	u32 cap = 0;
+	int ret, i;
+
+	for (i = 0; i < KP_SIZE_RETRIES; i++) {
+		l.count = cap;
+		l.entries = (uintptr_t)buf;
+		ret = kp_ioctl(fd, KPOOL_IOC_LIST, &l);
+		if (ret)
+			break;
+		if (l.count <= cap) {
+			*entries = buf;
+			*count = l.count;
+			return 0;
+		}
+		cap = l.count + KP_SIZE_SLACK;
+		free(buf);
+		buf = calloc(cap, sizeof(*buf));
+		if (!buf)
+			return -ENOMEM;
+	}
+	free(buf);
+	return ret ? ret : -EAGAIN;
+}
+
+int kp_info(int fd, u32 pool_id, u32 **map, u32 *nr_chunks,
+	    u32 *blocks_per_chunk)
+{
+	struct kpool_ioc_info in = { .size = sizeof(in), .pool_id = pool_id };
+	u32 *buf = NULL;
+	u32 cap = 0;
+	int ret, i;
+
+	for (i = 0; i < KP_SIZE_RETRIES; i++) {
+		in.nr_chunks = cap;
+		in.map = (uintptr_t)buf;
+		ret = kp_ioctl(fd, KPOOL_IOC_INFO, &in);
+		if (ret)
+			break;
+		if (in.nr_chunks <= cap) {
+			*map = buf;
+			*nr_chunks = in.nr_chunks;
+			*blocks_per_chunk = in.blocks_per_chunk;
+			return 0;
+		}
+		cap = in.nr_chunks + KP_SIZE_SLACK;
+		free(buf);
+		buf = calloc(cap, sizeof(*buf));
+		if (!buf)
+			return -ENOMEM;
+	}
+	free(buf);
+	return ret ? ret : -EAGAIN;
+}
+
+void kp_name(char dst[KPOOL_IOC_NAME_LEN + 1], const char *src)
+{
+	size_t n = strnlen(src, KPOOL_IOC_NAME_LEN);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+int kp_find_pool(int fd, const char *name, u32 *pool_id)
+{
+	struct kpool_ioc_pool_entry *e;
+	char n[KPOOL_IOC_NAME_LEN + 1];
+	u32 count, i;
+	int ret = kp_list(fd, &e, &count);
+
+	if (ret)
+		return ret;
+	ret = -ENOENT;
+	for (i = 0; i < count; i++) {
+		kp_name(n, e[i].name);
+		if (!strcmp(n, name)) {
+			*pool_id = e[i].pool_id;
+			ret = 0;
+			break;
+		}
+	}
+	free(e);
+	return ret;
+}
+
+/* ---- errors --------------------------------------------------------- */
+
+const char *kp_errname(int err)
+{
+	static __thread char buf[16];
+	const char *name;
+
+	if (err < 0)
+		err = -err;
+	if (err == 0)
+		return "OK";
+	name = strerrorname_np(err);
+	if (name)
+		return name;
+	snprintf(buf, sizeof(buf), "E?%d", err);
+	return buf;
+}
+
+const char *kp_strerror(int err)
+{
+	return strerror(err < 0 ? -err : err);
+}
+
+/* ---- parsing -------------------------------------------------------- */
+
+int kp_parse_u64(const char *s, u64 *v)
+{
+	unsigned int shift = 0, base = 10;
+	unsigned long long x;
+	char *end;
+
+	if (!s)
+		return -EINVAL;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	/* strtoull() would accept a sign and leading blanks. */
+	if (!isxdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	x = strtoull(s, &end, base);
+	if (errno || end == s)
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K':
+		shift = 10;
+		break;
+	case 'm': case 'M':
+		shift = 20;
+		break;
+	case 'g': case 'G':
+		shift = 30;
+		break;
+	case '\0':
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (shift && (end[1] || x > (UINT64_MAX >> shift)))
+		return -EINVAL;
+	*v = (u64)x << shift;
+	return 0;
+}
+
+int kp_parse_u32(const char *s, u32 max, u32 *v)
+{
+	u64 x;
+
+	if (kp_parse_u64(s, &x) || x > max)
+		return -EINVAL;
+	*v = (u32)x;
+	return 0;
+}
+
+int kp_parse_seconds(const char *s, double *seconds)
+{
+	char *end;
+	double x;
+
+	if (!s || !*s)
+		return -EINVAL;
+	errno = 0;
+	x = strtod(s, &end);
+	if (errno || end == s || *end || !(x >= 0.0) || x > 1e6)
+		return -EINVAL;
+	*seconds = x;
+	return 0;
+}
+
+/* ---- time ----------------------------------------------------------- */
+
+double kp_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---- KTAP ----------------------------------------------------------- */
+
+void ktap_begin(struct ktap *t, unsigned int planned)
+{
+	memset(t, 0, sizeof(*t));
+	t->planned = planned;
+	t->next = 1;
+	printf("KTAP version 1\n1..%u\n", planned);
+	fflush(stdout);
+}
+
+static void ktap_line(struct ktap *t, bool ok, const char *directive,
+		      const char *fmt, va_list ap)
+{
+	flockfile(stdout);
+	printf("%sok %u - ", ok ? "" : "not ", t->next++);
+	vprintf(fmt, ap);
+	if (directive)
+		printf(" # %s", directive);
+	putchar('\n');
+	funlockfile(stdout);
+	fflush(stdout);
+}
+
+bool ktap_result(struct ktap *t, bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ktap_line(t, ok, NULL, fmt, ap);
+	va_end(ap);
+	if (ok)
+		t->passed++;
+	else
+		t->failed++;
+	return ok;
+}
+
+void ktap_skip(struct ktap *t, const char *reason, const char *fmt, ...)
+{
+	char directive[160];
+	va_list ap;
+
+	snprintf(directive, sizeof(directive), "SKIP %s", reason);
+	va_start(ap, fmt);
+	ktap_line(t, true, directive, fmt, ap);
+	va_end(ap);
+	t->skipped++;
+}
+
+void ktap_diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	flockfile(stdout);
+	fputs("# ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	funlockfile(stdout);
+	fflush(stdout);
+}
+
+int ktap_end(struct ktap *t)
+{
+	unsigned int ran = t->next - 1;
+
+	ktap_diag("totals: pass:%u fail:%u skip:%u of %u planned",
+		  t->passed, t->failed, t->skipped, t->planned);
+	if (ran != t->planned)
+		ktap_diag("plan mismatch: %u results for %u planned",
+			  ran, t->planned);
+	return !t->failed && ran == t->planned ? 0 : 1;
+}
+
+/* ---- random numbers ------------------------------------------------ */
+
+u64 kp_rand_seed(u64 seed)
+{
+	u64 z = seed + 0x9e3779b97f4a7c15ULL;
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	z ^= z >> 31;
+	return z ? z : 0x9e3779b97f4a7c15ULL;
+}
+
+u64 kp_default_seed(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((u64)ts.tv_sec * 1000000007ULL) ^ (u64)ts.tv_nsec ^
+	       ((u64)getpid() << 32);
+}

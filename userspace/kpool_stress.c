@@ -1,0 +1,895 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kpool_stress - many threads hammering /dev/kpool at once, verifying data.
+ *
+ * N worker threads share one open file and P pools created through it.
+ * Each worker keeps its own set of live blocks and, at random, allocates
+ * (single and batched), writes a whole block with a pattern derived from
+ * its pool, handle and a per-write sequence number, reads a block (or a
+ * random slice of it) back and compares it with the pattern (a block never
+ * written must read as zeros), frees (single and batched, checking every
+ * status), and now and then reads STATS/LIST/INFO or shrinks a pool while
+ * the others work. Extra threads each open their own file, create a pool,
+ * use it, check that the shared pools refuse them (-EPERM) and close the
+ * file, sometimes with blocks still allocated, sometimes after destroying
+ * the pool while a racer thread allocates, writes, reads and frees in it.
+ *
+ * At the end every worker frees what it holds, and each pool's STATS must
+ * show no block in use and exactly the allocations and frees the workers
+ * counted. Prints totals and one KTAP result; exit 0 on success.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kpool_lib.h"
+
+#define MAX_THREADS	64
+#define MAX_POOLS	16
+#define MAX_BATCH_OP	32	/* largest batch a worker allocates or frees */
+#define MAX_LIVE	512	/* blocks one worker holds at most */
+#define MAX_ERRORS	8	/* failures described in detail */
+#define DEFAULT_FD_CAP	(64ull << 20)
+
+/* Block sizes the pools cycle through (odd ones too). */
+static const u32 block_sizes[] = { 64, 24, 200, 4096, 100, 1024, 8, 520 };
+
+struct options {
+	unsigned int threads;
+	unsigned int seconds;
+	unsigned int pools;
+	unsigned int fd_threads;
+	u64 seed;
+	const char *device;
+};
+
+struct pool {
+	u32 id;
+	u32 block_size;
+	char name[KPOOL_IOC_NAME_LEN];
+};
+
+/* Shared, read-only while the workers run (but for the atomics). */
+struct shared {
+	const struct options *opt;
+	int fd;
+	struct pool pools[MAX_POOLS];
+	unsigned int nr_pools;
+	u32 max_live;		/* per worker */
+	atomic_bool stop;
+	atomic_uint failures;
+};
+
+struct counters {
+	u64 ops;
+	u64 allocs[MAX_POOLS];	/* blocks, by pool */
+	u64 frees[MAX_POOLS];
+	u64 enomem[MAX_POOLS];	/* allocations refused for memory */
+	u64 alloc_calls, batch_allocs, free_calls, batch_frees;
+	u64 writes, reads, verified_bytes, zero_reads;
+	u64 double_frees;		/* refused as they must be */
+	u64 readers, shrinks;
+	u64 fd_cycles, fd_closes_with_blocks, eperm_checks;
+	u64 races, race_ops;		/* DESTROY racing another thread */
+};
+
+struct live {
+	u32 handle;
+	u16 pool;
+	bool written;
+	u32 seq;			/* of the last write */
+};
+
+struct worker {
+	struct shared *sh;
+	unsigned int index;
+	pthread_t thread;
+	u64 rng;
+	struct live *live;
+	u32 nr_live;
+	u32 seq;
+	unsigned char *buf, *want;	/* one block each, largest size */
+	struct counters c;
+};
+
+/* ---- failures ----------------------------------------------------------- */
+
+static __printf(2, 3) void failure(struct shared *sh, const char *fmt, ...)
+{
+	unsigned int n = atomic_fetch_add(&sh->failures, 1);
+	char text[256];
+	va_list ap;
+
+	atomic_store(&sh->stop, true);
+	if (n >= MAX_ERRORS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	ktap_diag("FAIL: %s", text);
+}
+
+/* ---- patterns ----------------------------------------------------------- */
+
+/* The content of a block of @pool after write @seq through @handle. */
+static void fill_pattern(unsigned char *buf, u32 len, u32 pool,
+			 u32 handle, u32 seq)
+{
+	u64 s = kp_rand_seed(((u64)handle << 32) ^ seq ^ ((u64)pool << 56));
+	u32 i = 0;
+	u64 w;
+
+	for (; i + 8 <= len; i += 8) {
+		w = kp_rand(&s);
+		memcpy(buf + i, &w, 8);
+	}
+	w = kp_rand(&s);
+	for (; i < len; i++, w >>= 8)
+		buf[i] = (unsigned char)w;
+}
+
+static void report_mismatch(struct worker *w, const struct live *l,
+			    u32 off, u32 len, const char *what)
+{
+	u32 i;
+
+	for (i = 0; i < len && w->buf[i] == w->want[off + i]; i++)
+		;
+	failure(w->sh, "thread %u: pool %u handle %u: %s at %u: 0x%02x, not 0x%02x (write #%u)",
+		w->index, w->sh->pools[l->pool].id, l->handle, what, off + i,
+		w->buf[i], w->want[off + i], l->seq);
+}
+
+/* ---- worker operations --------------------------------------------------- */
+
+static bool check_ret(struct worker *w, const char *op, u32 pool, int ret,
+		      int want)
+{
+	if (ret == want)
+		return true;
+	failure(w->sh, "thread %u: %s on pool %u: %s, expected %s",
+		w->index, op, w->sh->pools[pool].id, kp_errname(ret),
+		kp_errname(want));
+	return false;
+}
+
+static void op_alloc(struct worker *w, bool batch)
+{
+	u32 room = w->sh->max_live - w->nr_live, handles[MAX_BATCH_OP];
+	u32 pool = kp_rand_below(&w->rng, w->sh->nr_pools), n = 1, i;
+	int ret;
+
+	if (!room)
+		return;
+	if (batch)
+		n = 2 + kp_rand_below(&w->rng, MAX_BATCH_OP - 1);
+	if (n > room)
+		n = room;
+	ret = kp_alloc(w->sh->fd, w->sh->pools[pool].id, n, handles);
+	w->c.alloc_calls++;
+	if (ret == -ENOMEM) {
+		w->c.enomem[pool]++;
+		return;
+	}
+	if (!check_ret(w, "ALLOC", pool, ret, 0))
+		return;
+	w->c.batch_allocs += n > 1;
+	w->c.allocs[pool] += n;
+	for (i = 0; i < n; i++)
+		w->live[w->nr_live++] = (struct live){ handles[i], (u16)pool, false, 0 };
+}
+
+static void op_write(struct worker *w)
+{
+	struct live *l;
+	struct pool *p;
+
+	if (!w->nr_live)
+		return;
+	l = &w->live[kp_rand_below(&w->rng, w->nr_live)];
+	p = &w->sh->pools[l->pool];
+	l->seq = ++w->seq;
+	fill_pattern(w->buf, p->block_size, l->pool, l->handle, l->seq);
+	if (!check_ret(w, "WRITE", l->pool,
+		       kp_write(w->sh->fd, p->id, l->handle, 0, w->buf,
+				p->block_size), 0))
+		return;
+	l->written = true;
+	w->c.writes++;
+}
+
+/* Read the whole block or a random slice and compare. */
+static void op_read(struct worker *w)
+{
+	u32 off = 0, len;
+	struct live *l;
+	struct pool *p;
+
+	if (!w->nr_live)
+		return;
+	l = &w->live[kp_rand_below(&w->rng, w->nr_live)];
+	p = &w->sh->pools[l->pool];
+	len = p->block_size;
+	if (kp_rand_below(&w->rng, 2)) {
+		off = kp_rand_below(&w->rng, p->block_size);
+		len = 1 + kp_rand_below(&w->rng, p->block_size - off);
+	}
+	if (!check_ret(w, "READ", l->pool,
+		       kp_read(w->sh->fd, p->id, l->handle, off, w->buf, len), 0))
+		return;
+	w->c.reads++;
+	if (l->written) {
+		fill_pattern(w->want, p->block_size, l->pool, l->handle, l->seq);
+		if (memcmp(w->buf, w->want + off, len))
+			report_mismatch(w, l, off, len, "data differs");
+	} else {
+		memset(w->want, 0, p->block_size);
+		w->c.zero_reads++;
+		if (memcmp(w->buf, w->want + off, len))
+			report_mismatch(w, l, off, len, "fresh block not zeroed");
+	}
+	w->c.verified_bytes += len;
+}
+
+/* Verify a block completely before it is freed. */
+static bool verify_block(struct worker *w, const struct live *l)
+{
+	struct pool *p = &w->sh->pools[l->pool];
+
+	if (!check_ret(w, "READ", l->pool,
+		       kp_read(w->sh->fd, p->id, l->handle, 0, w->buf,
+			       p->block_size), 0))
+		return false;
+	if (l->written)
+		fill_pattern(w->want, p->block_size, l->pool, l->handle, l->seq);
+	else
+		memset(w->want, 0, p->block_size);
+	if (memcmp(w->buf, w->want, p->block_size)) {
+		report_mismatch(w, l, 0, p->block_size, "data differs before free");
+		return false;
+	}
+	w->c.reads++;
+	w->c.verified_bytes += p->block_size;
+	return true;
+}
+
+/* Free up to @max blocks of one pool (verified first); a batch if > 1. */
+static void op_free(struct worker *w, u32 max)
+{
+	u32 handles[MAX_BATCH_OP], pool, n = 0, i, freed = 0;
+	s32 status[MAX_BATCH_OP];
+	int ret;
+
+	if (!w->nr_live)
+		return;
+	pool = w->live[kp_rand_below(&w->rng, w->nr_live)].pool;
+	/* take blocks of that pool, swapping them out of the live table */
+	for (i = 0; i < w->nr_live && n < max; ) {
+		if (w->live[i].pool != pool) {
+			i++;
+			continue;
+		}
+		if (!verify_block(w, &w->live[i]))
+			return;
+		handles[n++] = w->live[i].handle;
+		w->live[i] = w->live[--w->nr_live];
+	}
+	memset(status, 0x7f, sizeof(status));
+	ret = kp_free(w->sh->fd, w->sh->pools[pool].id, n, handles, status, &freed);
+	w->c.free_calls++;
+	if (!check_ret(w, "FREE", pool, ret, 0))
+		return;
+	for (i = 0; i < n; i++)
+		if (status[i])
+			failure(w->sh, "thread %u: FREE returned 0 but status[%u] = %d",
+				w->index, i, status[i]);
+	if (freed != n)
+		failure(w->sh, "thread %u: FREE freed %u of %u",
+			w->index, freed, n);
+	w->c.batch_frees += n > 1;
+	w->c.frees[pool] += n;
+	/* a handle once freed is unknown: freeing it again must fail */
+	if (!kp_rand_below(&w->rng, 8)) {
+		ret = kp_free(w->sh->fd, w->sh->pools[pool].id, 1, handles, NULL, NULL);
+		if (check_ret(w, "second FREE", pool, ret, -ENOENT))
+			w->c.double_frees++;
+	}
+}
+
+/* STATS, LIST or INFO while the other threads change things. */
+static void op_reader(struct worker *w)
+{
+	u32 pool = kp_rand_below(&w->rng, w->sh->nr_pools), n, bpc, i;
+	struct kpool_ioc_pool_entry *e;
+	struct kpool_ioc_stats st;
+	u32 *map;
+	int ret;
+
+	w->c.readers++;
+	switch (kp_rand_below(&w->rng, 3)) {
+	case 0:
+		/*
+		 * Occupancy is exact only in a quiet pool (kpool.h): while
+		 * others work, only the pool's identity can be checked.
+		 */
+		ret = kp_stats(w->sh->fd, w->sh->pools[pool].id, &st);
+		if (check_ret(w, "STATS", pool, ret, 0) &&
+		    (st.pool_id != w->sh->pools[pool].id ||
+		     st.block_size != w->sh->pools[pool].block_size))
+			failure(w->sh, "STATS of pool %u: id %u, block size %llu",
+				w->sh->pools[pool].id, st.pool_id, st.block_size);
+		break;
+	case 1:
+		ret = kp_list(w->sh->fd, &e, &n);
+		if (check_ret(w, "LIST", pool, ret, 0))
+			free(e);
+		break;
+	default:
+		ret = kp_info(w->sh->fd, w->sh->pools[pool].id, &map, &n, &bpc);
+		if (!check_ret(w, "INFO", pool, ret, 0))
+			break;
+		for (i = 0; i < n; i++) {
+			if (map[i] > bpc)
+				failure(w->sh, "INFO: chunk %u has %u blocks in use of %u",
+					i, map[i], bpc);
+		}
+		free(map);
+		break;
+	}
+}
+
+static void op_shrink(struct worker *w)
+{
+	u32 pool = kp_rand_below(&w->rng, w->sh->nr_pools);
+	u64 pages;
+
+	if (check_ret(w, "SHRINK", pool,
+		      kp_shrink(w->sh->fd, w->sh->pools[pool].id, &pages), 0))
+		w->c.shrinks++;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	u32 r;
+
+	while (!atomic_load_explicit(&w->sh->stop, memory_order_relaxed)) {
+		w->c.ops++;
+		r = kp_rand_below(&w->rng, 1000);
+		if (r < 150)
+			op_alloc(w, false);
+		else if (r < 250)
+			op_alloc(w, true);
+		else if (r < 500)
+			op_write(w);
+		else if (r < 750)
+			op_read(w);
+		else if (r < 850)
+			op_free(w, 1);
+		else if (r < 950)
+			op_free(w, MAX_BATCH_OP);
+		else if (r < 998)
+			op_reader(w);
+		else
+			op_shrink(w);
+	}
+	/* leave nothing behind */
+	while (w->nr_live && !atomic_load(&w->sh->failures))
+		op_free(w, MAX_BATCH_OP);
+	return NULL;
+}
+
+/* ---- threads with their own open file ------------------------------------ */
+
+/*
+ * A thread racing a DESTROY: it allocates, writes, reads back and frees
+ * blocks of @pool through @fd until told to stop, while the owner of the
+ * file destroys the pool under it. An ALLOC that starts after DESTROY has
+ * returned must fail; errors the race explains (the pool or its handles
+ * gone, the pool id reused by another file) are expected; anything else,
+ * and data that differs, is a failure.
+ */
+struct racer {
+	struct worker *w;
+	int fd;
+	u32 pool;
+	u32 size;
+	atomic_bool destroyed;		/* set once DESTROY has returned */
+	atomic_bool stop;
+	pthread_t thread;
+	u64 ops;
+	unsigned char buf[4096], back[4096];
+};
+
+static bool race_explains(int ret)
+{
+	return ret == -ENOENT || ret == -EPERM || ret == -ENOMEM;
+}
+
+static void racer_check(struct racer *r, const char *op, int ret)
+{
+	if (ret && !race_explains(ret))
+		failure(r->w->sh, "racer %u: %s: %s", r->w->index, op,
+			kp_errname(ret));
+}
+
+/* Write, read back and compare @n blocks; then free them. */
+static void racer_use(struct racer *r, const u32 *h, u32 n)
+{
+	u32 i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		fill_pattern(r->buf, r->size, 0xfe, h[i], (u32)r->ops);
+		ret = kp_write(r->fd, r->pool, h[i], 0, r->buf, r->size);
+		racer_check(r, "WRITE", ret);
+		if (ret)
+			continue;
+		ret = kp_read(r->fd, r->pool, h[i], 0, r->back, r->size);
+		racer_check(r, "READ", ret);
+		if (!ret && memcmp(r->buf, r->back, r->size))
+			failure(r->w->sh, "racer %u: data differs", r->w->index);
+	}
+	racer_check(r, "FREE", kp_free(r->fd, r->pool, n, h, NULL, NULL));
+}
+
+static void *racer_main(void *arg)
+{
+	struct racer *r = arg;
+	bool after_destroy;
+	u32 h[4], n;
+	int ret;
+
+	while (!atomic_load(&r->stop)) {
+		n = 1 + r->ops++ % ARRAY_SIZE(h);
+		after_destroy = atomic_load(&r->destroyed);
+		ret = kp_alloc(r->fd, r->pool, n, h);
+		if (!ret && after_destroy)
+			failure(r->w->sh, "racer %u: ALLOC succeeded on a destroyed pool",
+				r->w->index);
+		racer_check(r, "ALLOC", ret);
+		if (!ret)
+			racer_use(r, h, n);
+	}
+	return NULL;
+}
+
+/* DESTROY pool @c of @fd while a racer uses it. */
+static void destroy_under_racer(struct worker *w, int fd,
+				const struct kpool_ioc_create *c)
+{
+	struct racer *r = calloc(1, sizeof(*r));
+	int ret;
+
+	if (!r) {
+		failure(w->sh, "fd thread %u: out of memory", w->index);
+		return;
+	}
+	r->w = w;
+	r->fd = fd;
+	r->pool = c->pool_id;
+	r->size = (u32)c->block_size;
+	if (pthread_create(&r->thread, NULL, racer_main, r)) {
+		failure(w->sh, "fd thread %u: cannot start a racer", w->index);
+		free(r);
+		return;
+	}
+	usleep(kp_rand_below(&w->rng, 2000));
+	ret = kp_destroy(fd, c->pool_id);
+	atomic_store(&r->destroyed, true);
+	if (ret)
+		failure(w->sh, "fd thread %u: DESTROY under a racer: %s", w->index,
+			kp_errname(ret));
+	usleep(1000);
+	atomic_store(&r->stop, true);
+	pthread_join(r->thread, NULL);
+	w->c.races++;
+	w->c.race_ops += r->ops;
+	free(r);
+}
+
+/* Allocate, write and verify @n blocks of a file's own pool. */
+static int fd_use_pool(struct worker *w, int fd, u32 pool, u32 size,
+		       u32 *handles, u32 n)
+{
+	u32 i;
+	int ret = kp_alloc(fd, pool, n, handles);
+
+	if (ret && ret != -ENOMEM)
+		failure(w->sh, "fd thread %u: ALLOC %u: %s", w->index, n,
+			kp_errname(ret));
+	for (i = 0; !ret && i < n; i++) {
+		fill_pattern(w->buf, size, 0xff, handles[i], w->seq);
+		ret = kp_write(fd, pool, handles[i], 0, w->buf, size);
+		if (!ret)
+			ret = kp_read(fd, pool, handles[i], 0, w->want, size);
+		if (ret)
+			failure(w->sh, "fd thread %u: WRITE/READ: %s", w->index,
+				kp_errname(ret));
+		else if (memcmp(w->buf, w->want, size))
+			failure(w->sh, "fd thread %u: data differs", w->index);
+	}
+	return ret;
+}
+
+/*
+ * One open-use-close cycle. The file ends in one of three ways: blocks
+ * freed and pool destroyed; closed with blocks out (release() cleans up);
+ * or the pool destroyed while a racer thread uses it. Returns false on a
+ * failure.
+ */
+static bool fd_cycle(struct worker *w)
+{
+	u32 size = block_sizes[kp_rand_below(&w->rng, ARRAY_SIZE(block_sizes))];
+	struct kpool_ioc_create c = {
+		.block_size = size,
+		.order = KPOOL_IOC_ORDER_AUTO,
+	};
+	u32 handles[MAX_BATCH_OP], shared_pool, n, id;
+	u32 ending = kp_rand_below(&w->rng, 3);
+	int fd, ret;
+
+	fd = kp_open(w->sh->opt->device);
+	if (fd < 0) {
+		failure(w->sh, "fd thread %u: open: %s", w->index, kp_strerror(fd));
+		return false;
+	}
+	snprintf(c.name, sizeof(c.name), "ksf%d-%u-%u", (int)getpid(),
+		 w->index, w->seq++);
+	ret = kp_create(fd, &c);
+	if (ret) {
+		failure(w->sh, "fd thread %u: CREATE %s: %s", w->index, c.name,
+			kp_errname(ret));
+		close(fd);
+		return false;
+	}
+	/* the shared pools belong to another file */
+	shared_pool = kp_rand_below(&w->rng, w->sh->nr_pools);
+	ret = kp_alloc(fd, w->sh->pools[shared_pool].id, 1, handles);
+	if (ret != -EPERM)
+		failure(w->sh, "fd thread %u: ALLOC on another file's pool: %s, expected EPERM",
+			w->index, kp_errname(ret));
+	w->c.eperm_checks++;
+	n = 1 + kp_rand_below(&w->rng, MAX_BATCH_OP);
+	ret = fd_use_pool(w, fd, c.pool_id, size, handles, n);
+	if (!ret && ending == 0) {
+		ret = kp_free(fd, c.pool_id, n, handles, NULL, NULL);
+		if (!ret)
+			ret = kp_destroy(fd, c.pool_id);
+		if (ret)
+			failure(w->sh, "fd thread %u: FREE/DESTROY: %s", w->index,
+				kp_errname(ret));
+	} else if (ending == 2) {
+		destroy_under_racer(w, fd, &c);
+	}
+	w->c.fd_closes_with_blocks += ending == 1;
+	close(fd);
+	/* release() destroyed the pool */
+	if (kp_find_pool(w->sh->fd, c.name, &id) != -ENOENT)
+		failure(w->sh, "fd thread %u: pool %s outlived its file", w->index,
+			c.name);
+	w->c.fd_cycles++;
+	return !atomic_load(&w->sh->failures);
+}
+
+static void *fd_thread_main(void *arg)
+{
+	struct worker *w = arg;
+
+	while (!atomic_load_explicit(&w->sh->stop, memory_order_relaxed))
+		if (!fd_cycle(w))
+			break;
+	return NULL;
+}
+
+/* ---- setup, final checks, main ---------------------------------------------- */
+
+static bool create_pools(struct shared *sh, u64 seed)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < sh->opt->pools; i++) {
+		struct kpool_ioc_create c = {
+			.block_size = block_sizes[(seed + i) % ARRAY_SIZE(block_sizes)],
+			.order = KPOOL_IOC_ORDER_AUTO,
+			.min_blocks = i % 2 ? 16 : 0,
+			.flags = i % 3 == 2 ? KPOOL_IOC_F_DEBUG : 0,
+		};
+
+		snprintf(c.name, sizeof(c.name), "ks%d-%u", (int)getpid(), i);
+		ret = kp_create(sh->fd, &c);
+		if (ret) {
+			ktap_diag("CREATE %s: %s", c.name, kp_strerror(ret));
+			return false;
+		}
+		sh->pools[i].id = c.pool_id;
+		sh->pools[i].block_size = (u32)c.block_size;
+		memcpy(sh->pools[i].name, c.name, sizeof(c.name));
+		sh->nr_pools++;
+	}
+	return true;
+}
+
+/* Blocks per worker so that all of them stay well under the file's cap. */
+static u32 live_limit(const struct options *opt)
+{
+	u64 cap = DEFAULT_FD_CAP, per;
+	FILE *f = fopen("/sys/module/kpool_dev/parameters/max_bytes_per_fd", "r");
+	unsigned long long v;
+
+	if (f) {
+		if (fscanf(f, "%llu", &v) == 1)
+			cap = v;
+		fclose(f);
+	}
+	/* a quarter of the cap, divided by the largest block (+ bookkeeping) */
+	per = cap / 4 / opt->threads / (4096 + 128);
+	if (per > MAX_LIVE)
+		per = MAX_LIVE;
+	return per < MAX_BATCH_OP ? MAX_BATCH_OP : (u32)per;
+}
+
+/* struct counters holds nothing but u64: add them up one by one. */
+static void sum_counters(struct counters *t, const struct counters *c)
+{
+	const u64 *src = (const u64 *)c;
+	u64 *dst = (u64 *)t;
+	size_t i;
+
+	for (i = 0; i < sizeof(*c) / sizeof(u64); i++)
+		dst[i] += src[i];
+}
+
+/*
+ * After the run: each pool empty, its counters equal to ours. A refused
+ * batch allocation takes blocks and gives them back (all or nothing), so
+ * it counts in allocs and frees alike: then only the difference between
+ * the pool's counters and ours must be the same for both.
+ */
+static bool final_checks(struct shared *sh, const struct counters *t)
+{
+	struct kpool_ioc_stats st;
+	bool ok = true;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < sh->nr_pools; i++) {
+		ret = kp_stats(sh->fd, sh->pools[i].id, &st);
+		if (ret) {
+			ktap_diag("FAIL: STATS %s: %s", sh->pools[i].name, kp_strerror(ret));
+			ok = false;
+			continue;
+		}
+		printf("# pool %s: %u-byte blocks, %llu allocs, %llu frees, %llu in use,",
+		       sh->pools[i].name, sh->pools[i].block_size, st.allocs, st.frees,
+		       st.blocks_in_use);
+		printf(" %llu chunks, high watermark %llu, %llu grows, %llu cache hits\n",
+		       st.chunks, st.high_watermark, st.grows, st.cache_hits);
+		if (st.blocks_in_use || st.allocs != st.frees ||
+		    st.allocs < t->allocs[i] ||
+		    st.allocs - t->allocs[i] != st.frees - t->frees[i] ||
+		    (!t->enomem[i] && st.allocs != t->allocs[i])) {
+			printf("# FAIL: pool %s: STATS in use %llu, allocs %llu, frees %llu; "
+			       "threads counted allocs %llu, frees %llu\n",
+			       sh->pools[i].name, st.blocks_in_use, st.allocs, st.frees,
+			       t->allocs[i], t->frees[i]);
+			ok = false;
+		}
+		if (st.err_double_free || st.err_foreign || st.err_misaligned ||
+		    st.err_poison || st.err_redzone) {
+			ktap_diag("FAIL: pool %s: error counters not zero", sh->pools[i].name);
+			ok = false;
+		}
+	}
+	return ok;
+}
+
+/* Destroy the pools, close the file, and check they are gone. */
+static bool teardown(struct shared *sh)
+{
+	bool ok = true;
+	unsigned int i;
+	u32 id;
+	int fd, ret;
+
+	for (i = 0; i < sh->nr_pools; i++) {
+		ret = kp_destroy(sh->fd, sh->pools[i].id);
+		if (ret) {
+			ktap_diag("FAIL: DESTROY %s: %s", sh->pools[i].name, kp_strerror(ret));
+			ok = false;
+		}
+	}
+	close(sh->fd);
+	fd = kp_open(sh->opt->device);
+	if (fd < 0)
+		return false;
+	for (i = 0; i < sh->nr_pools; i++) {
+		if (kp_find_pool(fd, sh->pools[i].name, &id) != -ENOENT) {
+			ktap_diag("FAIL: pool %s still listed", sh->pools[i].name);
+			ok = false;
+		}
+	}
+	close(fd);
+	return ok;
+}
+
+static void print_totals(const struct counters *t, double secs,
+			 unsigned int nthreads)
+{
+	u64 allocs = 0, frees = 0, enomem = 0;
+	size_t i;
+
+	for (i = 0; i < MAX_POOLS; i++) {
+		allocs += t->allocs[i];
+		frees += t->frees[i];
+		enomem += t->enomem[i];
+	}
+	printf("# %llu operations in %.1f s by %u threads (%.0f/s)\n",
+	       t->ops, secs, nthreads, secs > 0 ? t->ops / secs : 0.0);
+	printf("# blocks allocated %llu (%llu calls, %llu batched, %llu ENOMEM),",
+	       allocs, t->alloc_calls, t->batch_allocs, enomem);
+	printf(" freed %llu (%llu calls, %llu batched)\n", frees, t->free_calls,
+	       t->batch_frees);
+	printf("# writes %llu, reads %llu (%llu of never-written blocks), %llu bytes verified\n",
+	       t->writes, t->reads, t->zero_reads, t->verified_bytes);
+	printf("# double frees refused %llu, STATS/LIST/INFO %llu, shrinks %llu\n",
+	       t->double_frees, t->readers, t->shrinks);
+	printf("# extra files: %llu open/close cycles (%llu closed with blocks out),",
+	       t->fd_cycles, t->fd_closes_with_blocks);
+	printf(" %llu EPERM checks, %llu DESTROYs raced by %llu calls\n",
+	       t->eperm_checks, t->races, t->race_ops);
+}
+
+static void print_help(FILE *f)
+{
+	fprintf(f,
+		"Usage: kpool_stress [--threads N] [--seconds S] [--pools P] [--fds F]\n"
+		"                    [--seed X] [--device PATH]\n"
+		"\n"
+		"N threads (default 4) for S seconds (default 10) allocate, write,\n"
+		"verify and free blocks of P pools (default 3) on one open file,\n"
+		"while F more threads (default 1) cycle through files of their own.\n"
+		"Prints totals and one KTAP result; exit 0 on success, 1 on a\n"
+		"failure, 2 on a usage error, 3 if the device cannot be opened.\n");
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "threads", required_argument, NULL, 't' },
+		{ "seconds", required_argument, NULL, 's' },
+		{ "pools", required_argument, NULL, 'p' },
+		{ "fds", required_argument, NULL, 'f' },
+		{ "seed", required_argument, NULL, 'S' },
+		{ "device", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	int opt, bad = 0;
+
+	while ((opt = getopt_long(argc, argv, "t:s:p:f:S:d:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 't':
+			bad |= kp_parse_u32(optarg, MAX_THREADS, &o->threads) || !o->threads;
+			break;
+		case 's':
+			bad |= kp_parse_u32(optarg, 86400, &o->seconds);
+			break;
+		case 'p':
+			bad |= kp_parse_u32(optarg, MAX_POOLS, &o->pools) || !o->pools;
+			break;
+		case 'f':
+			bad |= kp_parse_u32(optarg, MAX_THREADS, &o->fd_threads);
+			break;
+		case 'S':
+			bad |= kp_parse_u64(optarg, &o->seed);
+			break;
+		case 'd':
+			o->device = optarg;
+			break;
+		case 'h':
+			print_help(stdout);
+			exit(0);
+		default:
+			bad = 1;
+		}
+	}
+	if (bad || optind != argc) {
+		fprintf(stderr, "kpool_stress: bad arguments\n");
+		print_help(stderr);
+		return 2;
+	}
+	return 0;
+}
+
+static struct worker *new_workers(struct shared *sh, unsigned int n,
+				  unsigned int first_index)
+{
+	struct worker *w = calloc(n ? n : 1, sizeof(*w));
+	unsigned int i;
+
+	for (i = 0; w && i < n; i++) {
+		w[i].sh = sh;
+		w[i].index = first_index + i;
+		w[i].rng = kp_rand_seed(sh->opt->seed * 1000003 + first_index + i);
+		w[i].live = calloc(sh->max_live, sizeof(*w[i].live));
+		w[i].buf = malloc(4096);
+		w[i].want = malloc(4096);
+		if (!w[i].live || !w[i].buf || !w[i].want)
+			return NULL;
+	}
+	return w;
+}
+
+int main(int argc, char **argv)
+{
+	struct options opt = { .threads = 4, .seconds = 10, .pools = 3,
+			       .fd_threads = 1, .seed = kp_default_seed() };
+	struct shared sh = { .opt = &opt };
+	struct worker *workers, *fdw;
+	struct counters total = { 0 };
+	unsigned int i;
+	double start, secs;
+	struct ktap t;
+	bool ok;
+	int ret = parse_options(argc, argv, &opt);
+
+	if (ret)
+		return ret;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	ktap_begin(&t, 1);
+	ktap_diag("kpool_stress --threads %u --seconds %u --pools %u --fds %u --seed %llu",
+		  opt.threads, opt.seconds, opt.pools, opt.fd_threads, opt.seed);
+	sh.fd = kp_open(opt.device);
+	if (sh.fd < 0) {
+		ktap_diag("cannot open %s: %s", opt.device ? opt.device : KP_DEFAULT_DEVICE,
+			  kp_strerror(sh.fd));
+		ktap_result(&t, false, "kpool_stress");
+		return 3;
+	}
+	sh.max_live = live_limit(&opt);
+	workers = new_workers(&sh, opt.threads, 0);
+	fdw = new_workers(&sh, opt.fd_threads, opt.threads);
+	if (!workers || !fdw || !create_pools(&sh, opt.seed)) {
+		ktap_diag("setup failed");
+		ktap_result(&t, false, "kpool_stress");
+		return 1;
+	}
+	start = kp_now();
+	for (i = 0; i < opt.threads; i++)
+		if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]))
+			failure(&sh, "cannot start thread %u", i);
+	for (i = 0; i < opt.fd_threads; i++)
+		if (pthread_create(&fdw[i].thread, NULL, fd_thread_main, &fdw[i]))
+			failure(&sh, "cannot start fd thread %u", i);
+	while (!atomic_load(&sh.stop) && kp_now() - start < opt.seconds)
+		usleep(50000);
+	atomic_store(&sh.stop, true);
+	for (i = 0; i < opt.threads; i++) {
+		pthread_join(workers[i].thread, NULL);
+		sum_counters(&total, &workers[i].c);
+	}
+	for (i = 0; i < opt.fd_threads; i++) {
+		pthread_join(fdw[i].thread, NULL);
+		sum_counters(&total, &fdw[i].c);
+	}
+	secs = kp_now() - start;
+	print_totals(&total, secs, opt.threads + opt.fd_threads);
+	ok = !atomic_load(&sh.failures);
+	if (ok)
+		ok = final_checks(&sh, &total);
+	ok &= teardown(&sh);
+	if (atomic_load(&sh.failures) > MAX_ERRORS)
+		ktap_diag("%u failures in all", atomic_load(&sh.failures));
+	ktap_result(&t, ok, "kpool_stress: %u threads, %u s, %u pools, seed %llu",
+		    opt.threads, opt.seconds, opt.pools, opt.seed);
+	return ktap_end(&t);
+}

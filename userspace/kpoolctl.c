@@ -1,0 +1,2039 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kpoolctl - administer kpool block pools through /dev/kpool.
+ *
+ * One verb per invocation, or many in a session ("kpoolctl run FILE"),
+ * which keeps one file open: pools belong to the open file that created
+ * them and are destroyed when it is closed, so a pool created by one
+ * kpoolctl process dies with that process.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+
+#include "json.h"
+#include "kpool_lib.h"
+
+#define KPOOLCTL_VERSION	"1.0"
+
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,		/* the operation failed */
+	EXIT_USAGE = 2,		/* bad command line */
+	EXIT_NODEV = 3,		/* /dev/kpool missing or not usable */
+};
+
+/* Largest READ accepted on the command line (blocks are at most 256 KiB). */
+#define MAX_READ_LEN		(16u << 20)
+/* Handles printed per line by alloc. */
+#define HANDLES_PER_LINE	16
+/* Cells per row of the occupancy map. */
+#define MAP_ROW			64
+
+/* A handle allocated in this session, in allocation order (@N refers to it). */
+struct held {
+	u32 pool_id;
+	u32 handle;
+	bool live;
+};
+
+struct ctl {
+	const char *device;
+	int fd;			/* -1 until the device is opened */
+	u32 max_batch;
+	bool json;
+	bool in_session;
+	const char *verb;	/* for messages */
+	char where[300];	/* "FILE:LINE: " inside a session, else "" */
+	struct held *held;	/* handles allocated in this session */
+	size_t nr_held;
+	size_t cap_held;
+	struct json j;
+};
+
+/* A pool named on the command line, by id or by name. */
+struct pool_ref {
+	u32 id;
+	char label[64];		/* "pool 3" or "pool 3 (name)" */
+};
+
+struct verb {
+	const char *name;
+	const char *synopsis;
+	const char *summary;
+	const char *details;
+	int (*run)(struct ctl *c, int argc, char **argv);
+};
+
+static const struct verb *find_verb(const char *name);
+static int dispatch(struct ctl *c, int argc, char **argv);
+
+/* ---- messages -------------------------------------------------------- */
+
+static void vmsg(struct ctl *c, const char *fmt, va_list ap)
+{
+	fflush(stdout);
+	fprintf(stderr, "kpoolctl: %s", c->where);
+	if (c->verb)
+		fprintf(stderr, "%s: ", c->verb);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+static __printf(2, 3) void msg(struct ctl *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(c, fmt, ap);
+	va_end(ap);
+}
+
+static __printf(2, 3) int usage_error(struct ctl *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(c, fmt, ap);
+	va_end(ap);
+	if (c->verb)
+		fprintf(stderr, "Try 'kpoolctl %s --help'.\n", c->verb);
+	else
+		fprintf(stderr, "Try 'kpoolctl --help'.\n");
+	return EXIT_USAGE;
+}
+
+/* What an errno means, for the verbs in @verbs (all if NULL). */
+struct hint {
+	int err;
+	const char *verbs;	/* space-separated */
+	const char *text;
+};
+
+static const struct hint hints[] = {
+	{ EPERM, "stats info", "another file's or a kernel module's pool: needs CAP_SYS_ADMIN" },
+	{ EPERM, NULL, "a pool belongs to the open file that created it: see 'kpoolctl run'" },
+	{ ENOENT, "read write free", "no such pool, or a handle this session does not hold" },
+	{ ENOENT, NULL, "no such pool" },
+	{ EINVAL, "create", "bad name, size, alignment or order: see 'kpoolctl create --help'" },
+	{ EINVAL, "read write free", "past the end of the block, or a handle of another pool" },
+	{ ENOSPC, NULL, "too many pools for one open file (max_pools_per_fd)" },
+	{ EEXIST, NULL, "a pool of that name exists" },
+	{ ENOMEM, "alloc create", "at the pool's --max, the file's max_bytes_per_fd, or a fault" },
+};
+
+/* Is @word one of the space-separated words of @list? */
+static bool word_in(const char *list, const char *word)
+{
+	size_t len = strlen(word);
+	const char *p;
+
+	for (p = strstr(list, word); p; p = strstr(p + 1, word))
+		if ((p == list || p[-1] == ' ') && (p[len] == ' ' || !p[len]))
+			return true;
+	return false;
+}
+
+static const char *errno_hint(const struct ctl *c, int err)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(hints); i++)
+		if (hints[i].err == -err &&
+		    (!hints[i].verbs || word_in(hints[i].verbs, c->verb)))
+			return hints[i].text;
+	return NULL;
+}
+
+/* "kpoolctl: VERB: pool 3: Cannot allocate memory"; returns EXIT_FAIL. */
+static int fail(struct ctl *c, const char *what, int err)
+{
+	const char *hint = errno_hint(c, err);
+
+	if (hint)
+		msg(c, "%s: %s (%s)", what, kp_strerror(err), hint);
+	else
+		msg(c, "%s: %s", what, kp_strerror(err));
+	return EXIT_FAIL;
+}
+
+/* ---- the device ------------------------------------------------------ */
+
+/* Open the device on first use; EXIT_OK or EXIT_NODEV. */
+static int need_device(struct ctl *c)
+{
+	struct kpool_ioc_version v;
+	const char *path = c->device ? c->device : KP_DEFAULT_DEVICE;
+	const char *hint;
+	int fd, ret;
+
+	if (c->fd >= 0)
+		return EXIT_OK;
+	fd = kp_open(path);
+	if (fd < 0) {
+		hint = kp_open_hint(fd);
+		fflush(stdout);
+		fprintf(stderr, "kpoolctl: cannot open %s: %s%s%s%s\n", path,
+			kp_strerror(fd), *hint ? " (" : "", hint,
+			*hint ? ")" : "");
+		return EXIT_NODEV;
+	}
+	ret = kp_version(fd, &v);
+	if (ret) {
+		fflush(stdout);
+		fprintf(stderr, "kpoolctl: %s: not a kpool device: VERSION failed: %s\n",
+			path, kp_strerror(ret));
+		close(fd);
+		return EXIT_NODEV;
+	}
+	if (v.abi_version != KPOOL_ABI_VERSION)
+		msg(c, "note: device ABI version %u, kpoolctl built for %u",
+		    v.abi_version, KPOOL_ABI_VERSION);
+	c->fd = fd;
+	c->max_batch = v.max_batch ? v.max_batch : KPOOL_IOC_MAX_BATCH;
+	if (c->max_batch > KPOOL_IOC_MAX_BATCH)
+		c->max_batch = KPOOL_IOC_MAX_BATCH;
+	return EXIT_OK;
+}
+
+/* ---- option parsing -------------------------------------------------- */
+
+enum { OPT_HELP = 1000, OPT_BAD };
+
+/* Options every verb takes, besides its own. */
+static const struct option common_options[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "json", no_argument, NULL, 'j' },
+};
+
+#define MAX_VERB_OPTIONS	8
+
+static void print_verb_help(const struct verb *v)
+{
+	printf("Usage: kpoolctl [--json] [--device PATH] %s\n\n%s.\n",
+	       v->synopsis, v->summary);
+	if (v->details)
+		printf("\n%s", v->details);
+}
+
+/*
+ * getopt_long() for a verb with its own @options (NULL or ending with an
+ * empty entry) and the common ones; @shortopts must start with ":hj".
+ * Handles --help (prints it: OPT_HELP), --json and errors (OPT_BAD, after
+ * the message). Returns the next verb option or -1.
+ */
+static int next_opt(struct ctl *c, int argc, char **argv,
+		    const char *shortopts, const struct option *options)
+{
+	struct option all[MAX_VERB_OPTIONS + ARRAY_SIZE(common_options) + 1];
+	size_t n = 0;
+	int opt;
+
+	for (; options && options[n].name && n < MAX_VERB_OPTIONS; n++)
+		all[n] = options[n];
+	memcpy(all + n, common_options, sizeof(common_options));
+	memset(all + n + ARRAY_SIZE(common_options), 0, sizeof(all[0]));
+	for (;;) {
+		opt = getopt_long(argc, argv, shortopts, all, NULL);
+		switch (opt) {
+		case 'j':
+			c->json = true;
+			continue;
+		case 'h':
+			print_verb_help(find_verb(c->verb));
+			return OPT_HELP;
+		case ':':
+			usage_error(c, "option '%s' needs an argument",
+				    argv[optind - 1]);
+			return OPT_BAD;
+		case '?':
+			if (optopt)
+				usage_error(c, "unknown option '-%c'", optopt);
+			else
+				usage_error(c, "unknown option '%s'",
+					    argv[optind - 1]);
+			return OPT_BAD;
+		default:
+			return opt;
+		}
+	}
+}
+
+/* Only the common options; positional arguments start at optind. */
+static int common_opts(struct ctl *c, int argc, char **argv)
+{
+	int opt = next_opt(c, argc, argv, ":hj", NULL);
+
+	if (opt == OPT_HELP)
+		return EXIT_OK;
+	if (opt == OPT_BAD)
+		return EXIT_USAGE;
+	return -1;
+}
+
+/* Check the number of positional arguments left after the options. */
+static int want_args(struct ctl *c, int argc, int min, int max)
+{
+	int n = argc - optind;
+
+	if (n < min)
+		return usage_error(c, "missing argument");
+	if (max >= 0 && n > max)
+		return usage_error(c, "unexpected argument");
+	return -1;
+}
+
+static int parse_u64_arg(struct ctl *c, const char *what, const char *s,
+			 u64 *v)
+{
+	if (kp_parse_u64(s, v))
+		return usage_error(c, "bad %s '%s' (a number, 0x hex, K/M/G suffix)",
+				   what, s);
+	return -1;
+}
+
+static int parse_u32_arg(struct ctl *c, const char *what, const char *s,
+			 u32 max, u32 *v)
+{
+	if (kp_parse_u32(s, max, v))
+		return usage_error(c, "bad %s '%s' (a number up to %u)",
+				   what, s, max);
+	return -1;
+}
+
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+/* POOL: a numeric id, or a name looked up through LIST. Opens the device. */
+static int resolve_pool(struct ctl *c, const char *arg, struct pool_ref *p)
+{
+	int ret = need_device(c);
+
+	if (ret)
+		return ret;
+	if (all_digits(arg)) {
+		if (kp_parse_u32(arg, UINT32_MAX, &p->id))
+			return usage_error(c, "bad pool id '%s'", arg);
+		snprintf(p->label, sizeof(p->label), "pool %u", p->id);
+		return -1;
+	}
+	ret = kp_find_pool(c->fd, arg, &p->id);
+	if (ret == -ENOENT) {
+		msg(c, "no pool named '%s'", arg);
+		return EXIT_FAIL;
+	}
+	if (ret)
+		return fail(c, "list", ret);
+	snprintf(p->label, sizeof(p->label), "pool %u (%.32s)",
+		 p->id, arg);
+	return -1;
+}
+
+/* ---- session handles -------------------------------------------------- */
+
+static int hold(struct ctl *c, u32 pool_id, u32 handle)
+{
+	struct held *h;
+
+	if (c->nr_held == c->cap_held) {
+		size_t cap = c->cap_held ? 2 * c->cap_held : 64;
+
+		h = realloc(c->held, cap * sizeof(*h));
+		if (!h)
+			return -ENOMEM;
+		c->held = h;
+		c->cap_held = cap;
+	}
+	c->held[c->nr_held++] = (struct held){ pool_id, handle, true };
+	return 0;
+}
+
+static void release(struct ctl *c, u32 pool_id, u32 handle)
+{
+	size_t i;
+
+	for (i = 0; i < c->nr_held; i++)
+		if (c->held[i].live && c->held[i].pool_id == pool_id &&
+		    c->held[i].handle == handle)
+			c->held[i].live = false;
+}
+
+static void release_pool(struct ctl *c, u32 pool_id)
+{
+	size_t i;
+
+	for (i = 0; i < c->nr_held; i++)
+		if (c->held[i].pool_id == pool_id)
+			c->held[i].live = false;
+}
+
+/* HANDLE: a number, @N (the Nth handle of this session) or @last. */
+static int parse_handle(struct ctl *c, const char *arg, u32 *handle)
+{
+	u64 n;
+
+	if (arg[0] != '@')
+		return parse_u32_arg(c, "handle", arg, UINT32_MAX, handle);
+	if (!c->in_session)
+		return usage_error(c, "'%s': @references work only in a session (kpoolctl run)",
+				   arg);
+	if (!strcmp(arg, "@last"))
+		n = c->nr_held;
+	else if (kp_parse_u64(arg + 1, &n))
+		return usage_error(c, "bad handle reference '%s'", arg);
+	if (n < 1 || n > c->nr_held)
+		return usage_error(c, "'%s': this session allocated %zu handles",
+				   arg, c->nr_held);
+	*handle = c->held[n - 1].handle;
+	return -1;
+}
+
+/* ---- list ------------------------------------------------------------- */
+
+static const char *owner_name(u32 owner)
+{
+	switch (owner) {
+	case KPOOL_OWNER_SELF:
+		return "self";
+	case KPOOL_OWNER_OTHER_FILE:
+		return "other";
+	case KPOOL_OWNER_KERNEL:
+		return "kernel";
+	default:
+		return "?";
+	}
+}
+
+static double percent(u64 part, u64 whole)
+{
+	return whole ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+static void list_json(struct ctl *c, const struct kpool_ioc_pool_entry *e,
+		      u32 n)
+{
+	u32 i;
+
+	json_object_begin(&c->j, NULL);
+	json_array_begin(&c->j, "pools");
+	for (i = 0; i < n; i++) {
+		json_object_begin(&c->j, NULL);
+		json_u64(&c->j, "id", e[i].pool_id);
+		json_string_n(&c->j, "name", e[i].name, KPOOL_IOC_NAME_LEN);
+		json_string(&c->j, "owner", owner_name(e[i].owner));
+		json_u64(&c->j, "block_size", e[i].block_size);
+		json_u64(&c->j, "blocks_in_use", e[i].blocks_in_use);
+		json_u64(&c->j, "blocks_total", e[i].blocks_total);
+		json_object_end(&c->j);
+	}
+	json_array_end(&c->j);
+	json_object_end(&c->j);
+}
+
+static void list_text(const struct kpool_ioc_pool_entry *e, u32 n)
+{
+	char name[KPOOL_IOC_NAME_LEN + 1];
+	u32 i;
+
+	if (!n) {
+		printf("no pools\n");
+		return;
+	}
+	printf("%6s  %-31s  %-6s  %8s  %9s  %9s  %6s\n", "ID", "NAME",
+	       "OWNER", "BLOCK", "IN USE", "TOTAL", "USE%");
+	for (i = 0; i < n; i++) {
+		kp_name(name, e[i].name);
+		printf("%6u  %-31s  %-6s  %8llu  %9llu  %9llu  %6.1f\n",
+		       e[i].pool_id, name, owner_name(e[i].owner),
+		       e[i].block_size, e[i].blocks_in_use, e[i].blocks_total,
+		       percent(e[i].blocks_in_use, e[i].blocks_total));
+	}
+}
+
+static int cmd_list(struct ctl *c, int argc, char **argv)
+{
+	struct kpool_ioc_pool_entry *e;
+	u32 n;
+	int ret = common_opts(c, argc, argv);
+
+	if (ret < 0)
+		ret = want_args(c, argc, 0, 0);
+	if (ret >= 0)
+		return ret;
+	ret = need_device(c);
+	if (ret)
+		return ret;
+	ret = kp_list(c->fd, &e, &n);
+	if (ret)
+		return fail(c, "LIST", ret);
+	if (c->json)
+		list_json(c, e, n);
+	else
+		list_text(e, n);
+	free(e);
+	return EXIT_OK;
+}
+
+/* ---- stats ------------------------------------------------------------ */
+
+struct stat_field {
+	const char *name;
+	size_t offset;		/* of a __u64 in struct kpool_ioc_stats */
+};
+
+#define STAT(f) { #f, offsetof(struct kpool_ioc_stats, f) }
+
+static const struct stat_field geometry_fields[] = {
+	STAT(block_size), STAT(block_stride), STAT(align),
+	STAT(blocks_per_chunk), STAT(wasted_per_chunk), STAT(chunks),
+	STAT(pages),
+};
+
+static const struct stat_field occupancy_fields[] = {
+	STAT(blocks_total), STAT(blocks_in_use), STAT(blocks_free),
+	STAT(blocks_reserved), STAT(min_blocks), STAT(max_blocks),
+	STAT(high_watermark),
+};
+
+static const struct stat_field event_fields[] = {
+	STAT(allocs), STAT(frees), STAT(bulk_allocs), STAT(bulk_frees),
+	STAT(alloc_failures), STAT(waits), STAT(grows), STAT(grow_failures),
+	STAT(shrinks), STAT(reserve_allocs), STAT(cache_hits),
+	STAT(cache_misses), STAT(faults_injected),
+};
+
+static const struct stat_field error_fields[] = {
+	STAT(err_double_free), STAT(err_foreign), STAT(err_misaligned),
+	STAT(err_poison), STAT(err_redzone),
+};
+
+static const struct {
+	const char *title;
+	const struct stat_field *fields;
+	size_t n;
+} stat_groups[] = {
+	{ "geometry", geometry_fields, ARRAY_SIZE(geometry_fields) },
+	{ "occupancy", occupancy_fields, ARRAY_SIZE(occupancy_fields) },
+	{ "events", event_fields, ARRAY_SIZE(event_fields) },
+	{ "errors", error_fields, ARRAY_SIZE(error_fields) },
+};
+
+static u64 stat_value(const struct kpool_ioc_stats *st,
+		      const struct stat_field *f)
+{
+	u64 v;
+
+	memcpy(&v, (const char *)st + f->offset, sizeof(v));
+	return v;
+}
+
+/* "zero,debug" or "none". */
+static const char *flag_names(u32 flags, char *buf, size_t size)
+{
+	static const struct {
+		u32 bit;
+		const char *name;
+	} names[] = {
+		{ KPOOL_IOC_F_ZERO, "zero" },
+		{ KPOOL_IOC_F_DEBUG, "debug" },
+		{ KPOOL_IOC_F_NO_SHRINK, "no_shrink" },
+	};
+	size_t i, len = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		if (!(flags & names[i].bit))
+			continue;
+		len += snprintf(buf + len, size - len, "%s%s",
+				len ? "," : "", names[i].name);
+		flags &= ~names[i].bit;
+		if (len >= size)
+			return buf;
+	}
+	if (flags)
+		snprintf(buf + len, size - len, "%s0x%x",
+			 len ? "," : "", flags);
+	else if (!len)
+		snprintf(buf, size, "none");
+	return buf;
+}
+
+static void stats_json(struct ctl *c, const struct kpool_ioc_stats *st)
+{
+	size_t g, i;
+
+	json_object_begin(&c->j, NULL);
+	json_u64(&c->j, "id", st->pool_id);
+	json_string_n(&c->j, "name", st->name, KPOOL_IOC_NAME_LEN);
+	json_u64(&c->j, "flags", st->flags);
+	json_bool(&c->j, "zero", st->flags & KPOOL_IOC_F_ZERO);
+	json_bool(&c->j, "debug", st->flags & KPOOL_IOC_F_DEBUG);
+	json_u64(&c->j, "chunk_order", st->chunk_order);
+	for (g = 0; g < ARRAY_SIZE(stat_groups); g++)
+		for (i = 0; i < stat_groups[g].n; i++)
+			json_u64(&c->j, stat_groups[g].fields[i].name,
+				 stat_value(st, &stat_groups[g].fields[i]));
+	json_object_end(&c->j);
+}
+
+/* Statistics in two columns, a group at a time. */
+static void stats_text(const struct kpool_ioc_stats *st)
+{
+	char name[KPOOL_IOC_NAME_LEN + 1], flags[64];
+	const struct stat_field *f;
+	size_t g, i;
+
+	kp_name(name, st->name);
+	printf("pool %u (%s): flags %s, chunk order %u\n", st->pool_id, name,
+	       flag_names(st->flags, flags, sizeof(flags)), st->chunk_order);
+	for (g = 0; g < ARRAY_SIZE(stat_groups); g++) {
+		printf("%s:", stat_groups[g].title);
+		for (i = 0; i < stat_groups[g].n; i++) {
+			f = &stat_groups[g].fields[i];
+			printf("%s%-18s %12llu", i % 2 ? "    " : "\n  ", f->name,
+			       stat_value(st, f));
+		}
+		putchar('\n');
+	}
+}
+
+static int cmd_stats(struct ctl *c, int argc, char **argv)
+{
+	struct kpool_ioc_stats st;
+	struct pool_ref p;
+	int ret = common_opts(c, argc, argv);
+
+	if (ret < 0)
+		ret = want_args(c, argc, 1, 1);
+	if (ret < 0)
+		ret = resolve_pool(c, argv[optind], &p);
+	if (ret >= 0)
+		return ret;
+	ret = kp_stats(c->fd, p.id, &st);
+	if (ret)
+		return fail(c, p.label, ret);
+	if (c->json)
+		stats_json(c, &st);
+	else
+		stats_text(&st);
+	return EXIT_OK;
+}
+
+/* ---- info: the occupancy map ------------------------------------------ */
+
+#define MAP_LEVELS	5
+
+struct shades {
+	const char *cell[MAP_LEVELS];
+};
+
+static const struct shades ascii_shades = { { ".", "-", "+", "*", "#" } };
+static const struct shades utf8_shades = {
+	{ "\u00b7", "\u2591", "\u2592", "\u2593", "\u2588" }
+};
+
+static const char *const level_names[MAP_LEVELS] = {
+	"empty", "1-33%", "34-66%", "67-99%", "full",
+};
+
+/* 0: empty, 4: full, 1..3: thirds in between. */
+static unsigned int fill_level(u32 in_use, u32 per_chunk)
+{
+	unsigned int level;
+
+	if (!in_use)
+		return 0;
+	if (in_use >= per_chunk)
+		return MAP_LEVELS - 1;
+	level = 1 + (unsigned int)((u64)in_use * 3 / per_chunk);
+	return level < MAP_LEVELS - 1 ? level : MAP_LEVELS - 2;
+}
+
+/* The first of LC_ALL, LC_CTYPE, LANG that is set names a UTF-8 locale. */
+static bool locale_is_utf8(void)
+{
+	static const char *const vars[] = { "LC_ALL", "LC_CTYPE", "LANG" };
+	const char *v;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(vars); i++) {
+		v = getenv(vars[i]);
+		if (v && *v)
+			return strcasestr(v, "utf-8") || strcasestr(v, "utf8");
+	}
+	return false;
+}
+
+static void info_json(struct ctl *c, const struct kpool_ioc_stats *st,
+		      const u32 *map, u32 nr, u32 per_chunk)
+{
+	u32 i;
+
+	json_object_begin(&c->j, NULL);
+	json_u64(&c->j, "id", st->pool_id);
+	json_string_n(&c->j, "name", st->name, KPOOL_IOC_NAME_LEN);
+	json_u64(&c->j, "chunk_order", st->chunk_order);
+	json_u64(&c->j, "blocks_per_chunk", per_chunk);
+	json_u64(&c->j, "blocks_in_use", st->blocks_in_use);
+	json_u64(&c->j, "blocks_total", st->blocks_total);
+	json_u64(&c->j, "chunks", nr);
+	json_array_begin(&c->j, "map");
+	for (i = 0; i < nr; i++)
+		json_u64(&c->j, NULL, map[i]);
+	json_array_end(&c->j);
+	json_object_end(&c->j);
+}
+
+static void info_text(const struct kpool_ioc_stats *st, const u32 *map,
+		      u32 nr, u32 per_chunk, const struct shades *sh)
+{
+	char name[KPOOL_IOC_NAME_LEN + 1];
+	unsigned int level;
+	u32 i;
+
+	kp_name(name, st->name);
+	printf("pool %u (%s): %u chunk%s of %u blocks (order %u, %llu-byte blocks),",
+	       st->pool_id, name, nr, nr == 1 ? "" : "s", per_chunk,
+	       st->chunk_order, st->block_size);
+	printf(" %llu/%llu blocks in use (%.1f%%)\n", st->blocks_in_use,
+	       st->blocks_total, percent(st->blocks_in_use, st->blocks_total));
+	for (i = 0; i < nr; i++) {
+		if (i % MAP_ROW == 0)
+			printf("%s%6u ", i ? "\n" : "", i);
+		fputs(sh->cell[fill_level(map[i], per_chunk)], stdout);
+	}
+	if (nr)
+		putchar('\n');
+	else
+		printf("  (no chunks)\n");
+	printf("legend: one cell per chunk, row label = first chunk index;");
+	for (level = 0; level < MAP_LEVELS; level++)
+		printf(" %s %s", sh->cell[level], level_names[level]);
+	putchar('\n');
+}
+
+static int cmd_info(struct ctl *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "ascii", no_argument, NULL, 'a' },
+		{ "utf8", no_argument, NULL, 'u' },
+		{ 0 }
+	};
+	const struct shades *sh = locale_is_utf8() ? &utf8_shades : &ascii_shades;
+	struct kpool_ioc_stats st;
+	u32 *map, nr, per_chunk;
+	struct pool_ref p;
+	int opt, ret;
+
+	while ((opt = next_opt(c, argc, argv, ":hjau", longopts)) != -1) {
+		switch (opt) {
+		case 'a':
+			sh = &ascii_shades;
+			break;
+		case 'u':
+			sh = &utf8_shades;
+			break;
+		case OPT_HELP:
+			return EXIT_OK;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	ret = want_args(c, argc, 1, 1);
+	if (ret < 0)
+		ret = resolve_pool(c, argv[optind], &p);
+	if (ret >= 0)
+		return ret;
+	ret = kp_stats(c->fd, p.id, &st);
+	if (ret)
+		return fail(c, p.label, ret);
+	ret = kp_info(c->fd, p.id, &map, &nr, &per_chunk);
+	if (ret)
+		return fail(c, p.label, ret);
+	if (c->json)
+		info_json(c, &st, map, nr, per_chunk);
+	else
+		info_text(&st, map, nr, per_chunk, sh);
+	free(map);
+	return EXIT_OK;
+}
+
+/* ---- version ---------------------------------------------------------- */
+
+static const struct {
+	u64 bit;
+	const char *name;
+} features[] = {
+	{ KPOOL_FEAT_BATCH, "batch" },
+	{ KPOOL_FEAT_RW, "rw" },
+	{ KPOOL_FEAT_OCCUPANCY, "occupancy" },
+	{ KPOOL_FEAT_FAULT, "fault" },
+};
+
+static int cmd_version(struct ctl *c, int argc, char **argv)
+{
+	struct kpool_ioc_version v;
+	size_t i;
+	int ret = common_opts(c, argc, argv);
+
+	if (ret < 0)
+		ret = want_args(c, argc, 0, 0);
+	if (ret >= 0)
+		return ret;
+	ret = need_device(c);
+	if (ret)
+		return ret;
+	ret = kp_version(c->fd, &v);
+	if (ret)
+		return fail(c, "VERSION", ret);
+	if (c->json) {
+		json_object_begin(&c->j, NULL);
+		json_string(&c->j, "kpoolctl", KPOOLCTL_VERSION);
+		json_u64(&c->j, "abi_version", v.abi_version);
+		json_u64(&c->j, "features_mask", v.features);
+		json_array_begin(&c->j, "features");
+		for (i = 0; i < ARRAY_SIZE(features); i++)
+			if (v.features & features[i].bit)
+				json_string(&c->j, NULL, features[i].name);
+		json_array_end(&c->j);
+		json_u64(&c->j, "max_batch", v.max_batch);
+		json_u64(&c->j, "max_name_len", v.max_name_len);
+		json_object_end(&c->j);
+		return EXIT_OK;
+	}
+	printf("kpoolctl %s (built for ABI %d)\n", KPOOLCTL_VERSION,
+	       KPOOL_ABI_VERSION);
+	printf("device ABI version  %u\n", v.abi_version);
+	printf("features            0x%llx", v.features);
+	for (i = 0; i < ARRAY_SIZE(features); i++)
+		if (v.features & features[i].bit)
+			printf(" %s", features[i].name);
+	printf("\nmax batch           %u\n", v.max_batch);
+	printf("max name length     %u\n", v.max_name_len);
+	return EXIT_OK;
+}
+
+/* ---- create / destroy -------------------------------------------------- */
+
+static int cmd_create(struct ctl *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "size", required_argument, NULL, 's' },
+		{ "align", required_argument, NULL, 'a' },
+		{ "min", required_argument, NULL, 'm' },
+		{ "max", required_argument, NULL, 'M' },
+		{ "order", required_argument, NULL, 'o' },
+		{ "zero", no_argument, NULL, 'z' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ 0 }
+	};
+	struct kpool_ioc_create cr = { .order = KPOOL_IOC_ORDER_AUTO };
+	u64 size = 0, align = 0;
+	bool have_size = false;
+	const char *name;
+	u32 order;
+	int opt, ret;
+
+	while ((opt = next_opt(c, argc, argv, ":hjs:a:m:M:o:zd", longopts)) != -1) {
+		ret = -1;
+		switch (opt) {
+		case 's':
+			ret = parse_u64_arg(c, "size", optarg, &size);
+			have_size = true;
+			break;
+		case 'a':
+			ret = parse_u64_arg(c, "alignment", optarg, &align);
+			break;
+		case 'm':
+			ret = parse_u32_arg(c, "minimum", optarg, UINT32_MAX, &cr.min_blocks);
+			break;
+		case 'M':
+			ret = parse_u32_arg(c, "maximum", optarg, UINT32_MAX, &cr.max_blocks);
+			break;
+		case 'o':
+			ret = parse_u32_arg(c, "order", optarg, INT32_MAX, &order);
+			cr.order = (s32)order;
+			break;
+		case 'z':
+			cr.flags |= KPOOL_IOC_F_ZERO;
+			break;
+		case 'd':
+			cr.flags |= KPOOL_IOC_F_DEBUG;
+			break;
+		case OPT_HELP:
+			return EXIT_OK;
+		default:
+			return EXIT_USAGE;
+		}
+		if (ret >= 0)
+			return ret;
+	}
+	ret = want_args(c, argc, 1, 1);
+	if (ret >= 0)
+		return ret;
+	if (!have_size)
+		return usage_error(c, "--size is required");
+	name = argv[optind];
+	if (strlen(name) >= sizeof(cr.name))
+		return usage_error(c, "name '%s' is too long (at most %zu bytes)",
+				   name, sizeof(cr.name) - 1);
+	ret = need_device(c);
+	if (ret)
+		return ret;
+	memcpy(cr.name, name, strlen(name));
+	cr.block_size = size;
+	cr.align = align;
+	ret = kp_create(c->fd, &cr);
+	if (ret)
+		return fail(c, name, ret);
+	if (c->json) {
+		json_object_begin(&c->j, NULL);
+		json_u64(&c->j, "id", cr.pool_id);
+		json_string(&c->j, "name", name);
+		json_object_end(&c->j);
+	} else {
+		printf("created pool %u (%s): %llu-byte blocks\n",
+		       cr.pool_id, name, cr.block_size);
+	}
+	if (!c->in_session)
+		msg(c, "note: the pool dies when kpoolctl exits; 'kpoolctl run' keeps it");
+	return EXIT_OK;
+}
+
+/* For verbs of the form "VERB POOL": options, one argument, the pool. */
+static int pool_verb_args(struct ctl *c, int argc, char **argv,
+			  struct pool_ref *p)
+{
+	int ret = common_opts(c, argc, argv);
+
+	if (ret < 0)
+		ret = want_args(c, argc, 1, 1);
+	if (ret < 0)
+		ret = resolve_pool(c, argv[optind], p);
+	return ret;
+}
+
+static int cmd_destroy(struct ctl *c, int argc, char **argv)
+{
+	struct pool_ref p;
+	int ret = pool_verb_args(c, argc, argv, &p);
+
+	if (ret >= 0)
+		return ret;
+	ret = kp_destroy(c->fd, p.id);
+	if (ret)
+		return fail(c, p.label, ret);
+	release_pool(c, p.id);
+	if (c->json) {
+		json_object_begin(&c->j, NULL);
+		json_u64(&c->j, "id", p.id);
+		json_bool(&c->j, "destroyed", true);
+		json_object_end(&c->j);
+	} else {
+		printf("%s: destroyed\n", p.label);
+	}
+	return EXIT_OK;
+}
+
+static int cmd_shrink(struct ctl *c, int argc, char **argv)
+{
+	struct pool_ref p;
+	u64 pages;
+	int ret = pool_verb_args(c, argc, argv, &p);
+
+	if (ret >= 0)
+		return ret;
+	ret = kp_shrink(c->fd, p.id, &pages);
+	if (ret)
+		return fail(c, p.label, ret);
+	if (c->json) {
+		json_object_begin(&c->j, NULL);
+		json_u64(&c->j, "id", p.id);
+		json_u64(&c->j, "pages", pages);
+		json_object_end(&c->j);
+	} else {
+		printf("%s: returned %llu page%s\n", p.label, pages,
+		       pages == 1 ? "" : "s");
+	}
+	return EXIT_OK;
+}
+
+static int cmd_fault(struct ctl *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "every", required_argument, NULL, 'e' },
+		{ "probability", required_argument, NULL, 'p' },
+		{ "off", no_argument, NULL, 'o' },
+		{ 0 }
+	};
+	u32 every = 0, ppm = 0;
+	bool set = false;
+	struct pool_ref p;
+	int opt, ret;
+
+	while ((opt = next_opt(c, argc, argv, ":hje:p:o", longopts)) != -1) {
+		ret = -1;
+		switch (opt) {
+		case 'e':
+			ret = parse_u32_arg(c, "--every", optarg, UINT32_MAX, &every);
+			break;
+		case 'p':
+			ret = parse_u32_arg(c, "--probability", optarg, 1000000, &ppm);
+			break;
+		case 'o':
+			every = 0;
+			ppm = 0;
+			break;
+		case OPT_HELP:
+			return EXIT_OK;
+		default:
+			return EXIT_USAGE;
+		}
+		if (ret >= 0)
+			return ret;
+		set = true;
+	}
+	if (!set)
+		return usage_error(c, "give --every N, --probability PPM or --off");
+	ret = want_args(c, argc, 1, 1);
+	if (ret < 0)
+		ret = resolve_pool(c, argv[optind], &p);
+	if (ret >= 0)
+		return ret;
+	ret = kp_fault(c->fd, p.id, every, ppm);
+	if (ret)
+		return fail(c, p.label, ret);
+	if (c->json) {
+		json_object_begin(&c->j, NULL);
+		json_u64(&c->j, "id", p.id);
+		json_u64(&c->j, "every_nth", every);
+		json_u64(&c->j, "probability_ppm", ppm);
+		json_object_end(&c->j);
+	} else if (!every && !ppm) {
+		printf("%s: growth fault injection off\n", p.label);
+	} else {
+		printf("%s: growth faults: every %u attempt(s) (0: never), %u ppm\n",
+		       p.label, every, ppm);
+	}
+	return EXIT_OK;
+}
+
+/* ---- alloc / free ------------------------------------------------------ */
+
+/* Handles as "1-100 205 207-209", runs of consecutive numbers joined. */
+static void print_handles(FILE *f, const u32 *h, u32 n)
+{
+	u32 i, run, printed = 0;
+
+	for (i = 0; i < n; i += run) {
+		for (run = 1; i + run < n && h[i + run] == h[i] + run; run++)
+			;
+		fprintf(f, "%s%u", printed % HANDLES_PER_LINE ? " " :
+			(printed ? "\n  " : "  "), h[i]);
+		if (run > 1)
+			fprintf(f, "-%u", h[i + run - 1]);
+		printed++;
+	}
+	fputc('\n', f);
+}
+
+/* Free @n handles of @pool_id in batches, ignoring errors (undo). */
+static void free_quietly(struct ctl *c, u32 pool_id, const u32 *h,
+			 u32 n)
+{
+	u32 done, batch;
+
+	for (done = 0; done < n; done += batch) {
+		batch = n - done < c->max_batch ? n - done : c->max_batch;
+		kp_free(c->fd, pool_id, batch, h + done, NULL, NULL);
+	}
+}
+
+static int cmd_alloc(struct ctl *c, int argc, char **argv)
+{
+	u32 count = 1, done, batch, i, *h;
+	size_t first_ref = c->nr_held + 1;
+	struct pool_ref p;
+	int ret = common_opts(c, argc, argv);
+
+	if (ret < 0)
+		ret = want_args(c, argc, 1, 2);
+	if (ret < 0 && argc - optind == 2)
+		ret = parse_u32_arg(c, "count", argv[optind + 1], 1u << 24, &count);
+	if (ret < 0 && !count)
+		ret = usage_error(c, "count must be at least 1");
+	if (ret < 0)
+		ret = resolve_pool(c, argv[optind], &p);
+	if (ret >= 0)
+		return ret;
+	h = calloc(count, sizeof(*h));
+	if (!h)
+		return fail(c, "alloc", -ENOMEM);
+	/* All or nothing, like one ALLOC, also across batches. */
+	for (done = 0; done < count; done += batch) {
+		batch = count - done < c->max_batch ? count - done : c->max_batch;
+		ret = kp_alloc(c->fd, p.id, batch, h + done);
+		if (ret) {
+			free_quietly(c, p.id, h, done);
+			free(h);
+			return fail(c, p.label, ret);
+		}
+	}
+	for (i = 0; i < count && c->in_session; i++) {
+		ret = hold(c, p.id, h[i]);
+		if (ret) {
+			free(h);
+			return fail(c, "alloc", ret);
+		}
+	}
+	if (c->json) {
+		json_object_begin(&c->j, NULL);
+		json_u64(&c->j, "id", p.id);
+		json_array_begin(&c->j, "handles");
+		for (i = 0; i < count; i++)
+			json_u64(&c->j, NULL, h[i]);
+		json_array_end(&c->j);
+		json_object_end(&c->j);
+	} else {
+		printf("%s: allocated %u block%s", p.label, count,
+		       count == 1 ? "" : "s");
+		if (c->in_session && count == 1)
+			printf(" (@%zu)", first_ref);
+		else if (c->in_session)
+			printf(" (@%zu..@%zu)", first_ref, first_ref + count - 1);
+		printf(", handle%s:\n", count == 1 ? "" : "s");
+		print_handles(stdout, h, count);
+	}
+	free(h);
+	return EXIT_OK;
+}
+
+/* The live handles this session allocated in @pool_id, malloc()ed. */
+static u32 *session_handles(struct ctl *c, u32 pool_id, u32 *n)
+{
+	u32 *h = calloc(c->nr_held ? c->nr_held : 1, sizeof(*h));
+	size_t i;
+
+	*n = 0;
+	for (i = 0; h && i < c->nr_held; i++)
+		if (c->held[i].live && c->held[i].pool_id == pool_id)
+			h[(*n)++] = c->held[i].handle;
+	return h;
+}
+
+/* Handle arguments (numbers, @N, or "all") into a malloc()ed array. */
+static int free_args(struct ctl *c, const struct pool_ref *p, int argc,
+		     char **argv, u32 **handles, u32 *n)
+{
+	u32 *h;
+	int i, ret;
+
+	if (argc == 1 && !strcmp(argv[0], "all")) {
+		if (!c->in_session)
+			return usage_error(c, "'all' needs a session: see 'kpoolctl run'");
+		*handles = session_handles(c, p->id, n);
+		return *handles ? -1 : fail(c, "free", -ENOMEM);
+	}
+	h = calloc(argc, sizeof(*h));
+	if (!h)
+		return fail(c, "free", -ENOMEM);
+	for (i = 0; i < argc; i++) {
+		ret = parse_handle(c, argv[i], &h[i]);
+		if (ret >= 0) {
+			free(h);
+			return ret;
+		}
+	}
+	*handles = h;
+	*n = (u32)argc;
+	return -1;
+}
+
+static bool any_error(const s32 *status, u32 n)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		if (status[i])
+			return true;
+	return false;
+}
+
+/* FREE in batches; reports each bad handle. Returns handles freed. */
+static u32 free_batches(struct ctl *c, const struct pool_ref *p,
+			const u32 *h, u32 n, int *first_err)
+{
+	s32 status[KPOOL_IOC_MAX_BATCH];
+	u32 done, batch, freed, total = 0, i;
+	char what[96];
+	int ret;
+
+	*first_err = 0;
+	for (done = 0; done < n; done += batch) {
+		batch = n - done < c->max_batch ? n - done : c->max_batch;
+		freed = 0;
+		memset(status, 0, batch * sizeof(status[0]));
+		ret = kp_free(c->fd, p->id, batch, h + done, status, &freed);
+		if (ret && !any_error(status, batch)) {
+			/* the whole call failed: nothing in status[] */
+			if (!*first_err)
+				*first_err = ret;
+			fail(c, p->label, ret);
+			continue;
+		}
+		total += freed;
+		for (i = 0; i < batch; i++) {
+			if (!status[i]) {
+				release(c, p->id, h[done + i]);
+				continue;
+			}
+			if (!*first_err)
+				*first_err = status[i];
+			snprintf(what, sizeof(what), "%s: handle %u",
+				 p->label, h[done + i]);
+			fail(c, what, status[i]);
+		}
+	}
+	return total;
+}
+
+static int cmd_free(struct ctl *c, int argc, char **argv)
+{
+	struct pool_ref p;
+	u32 *h, n, freed;
+	int err, ret = common_opts(c, argc, argv);
+
+	if (ret < 0)
+		ret = want_args(c, argc, 2, -1);
+	if (ret < 0)
+		ret = resolve_pool(c, argv[optind], &p);
+	if (ret < 0)
+		ret = free_args(c, &p, argc - optind - 1, argv + optind + 1, &h, &n);
+	if (ret >= 0)
+		return ret;
+	freed = free_batches(c, &p, h, n, &err);
+	free(h);
+	if (c->json) {
+		json_object_begin(&c->j, NULL);
+		json_u64(&c->j, "id", p.id);
+		json_u64(&c->j, "requested", n);
+		json_u64(&c->j, "freed", freed);
+		json_object_end(&c->j);
+	} else {
+		printf("%s: freed %u of %u block%s\n",
+		       p.label, freed, n, n == 1 ? "" : "s");
+	}
+	return err ? EXIT_FAIL : EXIT_OK;
+}
+
+/* ---- write / read ------------------------------------------------------ */
+
+static int hex_digit(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	ch = tolower(ch);
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	return -1;
+}
+
+/*
+ * "68656c6c6f", "0x68656c6c6f", "68 65 6c", "68:65:6c" into @buf (at least
+ * strlen(s) / 2 bytes). Returns the length, or -1.
+ */
+static long parse_hex(const char *s, unsigned char *buf)
+{
+	long len = 0;
+	int hi, lo;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	while (*s) {
+		if (*s == ' ' || *s == ':') {
+			s++;
+			continue;
+		}
+		hi = hex_digit((unsigned char)s[0]);
+		lo = hi < 0 ? -1 : hex_digit((unsigned char)s[1]);
+		if (lo < 0)
+			return -1;
+		buf[len++] = (unsigned char)(hi << 4 | lo);
+		s += 2;
+	}
+	return len;
+}
+
+/* POOL HANDLE OFFSET as the first three positional arguments. */
+static int block_args(struct ctl *c, char **argv, struct pool_ref *p,
+		      u32 *handle, u64 *offset)
+{
+	int ret = resolve_pool(c, argv[0], p);
+
+	if (ret < 0)
+		ret = parse_handle(c, argv[1], handle);
+	if (ret < 0)
+		ret = parse_u64_arg(c, "offset", argv[2], offset);
+	return ret;
+}
+
+static int cmd_write(struct ctl *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "hex", no_argument, NULL, 'x' },
+		{ 0 }
+	};
+	unsigned char *buf = NULL;
+	const char *data;
+	bool hex = false;
+	struct pool_ref p;
+	u32 handle;
+	u64 offset;
+	char what[96];
+	long len;
+	int opt, ret;
+
+	while ((opt = next_opt(c, argc, argv, ":hjx", longopts)) != -1) {
+		if (opt == 'x')
+			hex = true;
+		else
+			return opt == OPT_HELP ? EXIT_OK : EXIT_USAGE;
+	}
+	ret = want_args(c, argc, 4, 4);
+	if (ret < 0)
+		ret = block_args(c, argv + optind, &p, &handle, &offset);
+	if (ret >= 0)
+		return ret;
+	data = argv[optind + 3];
+	len = (long)strlen(data);
+	if (hex) {
+		buf = malloc(len / 2 + 1);
+		if (!buf)
+			return fail(c, "write", -ENOMEM);
+		len = parse_hex(data, buf);
+		if (len < 0) {
+			free(buf);
+			return usage_error(c, "bad hex data '%s'", data);
+		}
+		data = (const char *)buf;
+	}
+	ret = kp_write(c->fd, p.id, handle, offset, data, (u64)len);
+	free(buf);
+	snprintf(what, sizeof(what), "%s: handle %u", p.label, handle);
+	if (ret)
+		return fail(c, what, ret);
+	if (c->json) {
+		json_object_begin(&c->j, NULL);
+		json_u64(&c->j, "id", p.id);
+		json_u64(&c->j, "handle", handle);
+		json_u64(&c->j, "offset", offset);
+		json_u64(&c->j, "written", (u64)len);
+		json_object_end(&c->j);
+	} else {
+		printf("%s: wrote %ld byte%s at offset %llu\n", what,
+		       len, len == 1 ? "" : "s", offset);
+	}
+	return EXIT_OK;
+}
+
+/* hexdump -C style, offsets relative to the block. */
+static void hexdump(const unsigned char *buf, u64 len, u64 base)
+{
+	u64 i, j;
+
+	for (i = 0; i < len; i += 16) {
+		printf("%08llx ", base + i);
+		for (j = i; j < i + 16; j++) {
+			if (j % 8 == 0)
+				putchar(' ');
+			if (j < len)
+				printf("%02x ", buf[j]);
+			else
+				fputs("   ", stdout);
+		}
+		fputs(" |", stdout);
+		for (j = i; j < i + 16 && j < len; j++)
+			putchar(isprint(buf[j]) ? buf[j] : '.');
+		puts("|");
+	}
+}
+
+static void read_json(struct ctl *c, const struct pool_ref *p,
+		      u32 handle, u64 offset,
+		      const unsigned char *buf, u64 len)
+{
+	char *hex = malloc(2 * len + 1);
+	u64 i;
+
+	json_object_begin(&c->j, NULL);
+	json_u64(&c->j, "id", p->id);
+	json_u64(&c->j, "handle", handle);
+	json_u64(&c->j, "offset", offset);
+	json_u64(&c->j, "len", len);
+	if (hex) {
+		for (i = 0; i < len; i++)
+			snprintf(hex + 2 * i, 3, "%02x", buf[i]);
+		hex[2 * len] = '\0';
+		json_string(&c->j, "hex", hex);
+	}
+	json_object_end(&c->j);
+	free(hex);
+}
+
+static int cmd_read(struct ctl *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "raw", no_argument, NULL, 'r' },
+		{ 0 }
+	};
+	unsigned char *buf;
+	bool raw = false;
+	struct pool_ref p;
+	u64 offset, len = 0;
+	u32 handle;
+	char what[96];
+	int opt, ret;
+
+	while ((opt = next_opt(c, argc, argv, ":hjr", longopts)) != -1) {
+		if (opt == 'r')
+			raw = true;
+		else
+			return opt == OPT_HELP ? EXIT_OK : EXIT_USAGE;
+	}
+	ret = want_args(c, argc, 4, 4);
+	if (ret < 0)
+		ret = block_args(c, argv + optind, &p, &handle, &offset);
+	if (ret < 0)
+		ret = parse_u64_arg(c, "length", argv[optind + 3], &len);
+	if (ret < 0 && len > MAX_READ_LEN)
+		ret = usage_error(c, "length %llu is too large (blocks are at most 256 KiB)",
+				  len);
+	if (ret >= 0)
+		return ret;
+	buf = malloc(len ? len : 1);
+	if (!buf)
+		return fail(c, "read", -ENOMEM);
+	ret = kp_read(c->fd, p.id, handle, offset, buf, len);
+	snprintf(what, sizeof(what), "%s: handle %u", p.label, handle);
+	if (ret) {
+		free(buf);
+		return fail(c, what, ret);
+	}
+	if (c->json)
+		read_json(c, &p, handle, offset, buf, len);
+	else if (raw)
+		fwrite(buf, 1, len, stdout);
+	else
+		hexdump(buf, len, offset);
+	free(buf);
+	return EXIT_OK;
+}
+
+/* ---- watch ------------------------------------------------------------ */
+
+static atomic_bool interrupted;	/* set by SIGINT during watch */
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	atomic_store(&interrupted, true);
+}
+
+/* One pool's line of a sample. */
+struct watch_row {
+	struct kpool_ioc_pool_entry e;
+	bool have_stats;	/* STATS may be refused (-EPERM) */
+	u64 allocs, frees;
+};
+
+struct watch_sample {
+	struct watch_row *rows;
+	u32 n;
+	double when;
+};
+
+static int watch_take(struct ctl *c, struct watch_sample *s)
+{
+	struct kpool_ioc_pool_entry *e;
+	struct kpool_ioc_stats st;
+	u32 n, i;
+	int ret = kp_list(c->fd, &e, &n);
+
+	if (ret)
+		return ret;
+	s->when = kp_now();
+	s->n = n;
+	s->rows = calloc(n ? n : 1, sizeof(*s->rows));
+	if (!s->rows) {
+		free(e);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		s->rows[i].e = e[i];
+		if (kp_stats(c->fd, e[i].pool_id, &st))
+			continue;
+		s->rows[i].have_stats = true;
+		s->rows[i].allocs = st.allocs;
+		s->rows[i].frees = st.frees;
+	}
+	free(e);
+	return 0;
+}
+
+/* Events per second of @now's row against the same pool in @prev. */
+static bool watch_rates(const struct watch_sample *prev,
+			const struct watch_row *now, double when,
+			double *allocs, double *frees)
+{
+	double dt;
+	u32 i;
+
+	if (!prev || !now->have_stats)
+		return false;
+	dt = when - prev->when;
+	for (i = 0; i < prev->n; i++) {
+		const struct watch_row *r = &prev->rows[i];
+
+		if (r->e.pool_id != now->e.pool_id || !r->have_stats || dt <= 0)
+			continue;
+		*allocs = (double)(now->allocs - r->allocs) / dt;
+		*frees = (double)(now->frees - r->frees) / dt;
+		return true;
+	}
+	return false;
+}
+
+static void watch_json(struct ctl *c, const struct watch_sample *prev,
+		       const struct watch_sample *s)
+{
+	double a, f;
+	u32 i;
+
+	json_object_begin(&c->j, NULL);
+	json_u64(&c->j, "time", (u64)time(NULL));
+	json_array_begin(&c->j, "pools");
+	for (i = 0; i < s->n; i++) {
+		const struct watch_row *r = &s->rows[i];
+
+		json_object_begin(&c->j, NULL);
+		json_u64(&c->j, "id", r->e.pool_id);
+		json_string_n(&c->j, "name", r->e.name, KPOOL_IOC_NAME_LEN);
+		json_string(&c->j, "owner", owner_name(r->e.owner));
+		json_u64(&c->j, "blocks_in_use", r->e.blocks_in_use);
+		json_u64(&c->j, "blocks_total", r->e.blocks_total);
+		if (watch_rates(prev, r, s->when, &a, &f)) {
+			json_double(&c->j, "allocs_per_s", a);
+			json_double(&c->j, "frees_per_s", f);
+		}
+		json_object_end(&c->j);
+	}
+	json_array_end(&c->j);
+	json_object_end(&c->j);
+}
+
+static void watch_text(struct ctl *c, const struct watch_sample *prev,
+		       const struct watch_sample *s, double interval,
+		       bool tty)
+{
+	char name[KPOOL_IOC_NAME_LEN + 1], clock[16];
+	time_t now = time(NULL);
+	u64 used = 0, total = 0;
+	double a, f;
+	u32 i;
+
+	strftime(clock, sizeof(clock), "%H:%M:%S", localtime(&now));
+	if (tty)
+		fputs("\033[H\033[2J", stdout);	/* home, clear screen */
+	else if (prev)
+		putchar('\n');
+	for (i = 0; i < s->n; i++) {
+		used += s->rows[i].e.blocks_in_use;
+		total += s->rows[i].e.blocks_total;
+	}
+	printf("kpoolctl watch - %s - every %.1fs - %s - %u pool%s, %llu/%llu blocks in use\n\n",
+	       c->device ? c->device : KP_DEFAULT_DEVICE, interval, clock,
+	       s->n, s->n == 1 ? "" : "s", used, total);
+	printf("%6s  %-24s  %-6s  %9s  %9s  %6s  %10s  %10s\n", "ID", "NAME",
+	       "OWNER", "IN USE", "TOTAL", "USE%", "ALLOC/s", "FREE/s");
+	for (i = 0; i < s->n; i++) {
+		const struct watch_row *r = &s->rows[i];
+
+		kp_name(name, r->e.name);
+		printf("%6u  %-24.24s  %-6s  %9llu  %9llu  %6.1f",
+		       r->e.pool_id, name, owner_name(r->e.owner),
+		       r->e.blocks_in_use, r->e.blocks_total,
+		       percent(r->e.blocks_in_use, r->e.blocks_total));
+		if (watch_rates(prev, r, s->when, &a, &f))
+			printf("  %10.0f  %10.0f\n", a, f);
+		else
+			printf("  %10s  %10s\n", "-", "-");
+	}
+	fflush(stdout);
+}
+
+static void sleep_seconds(double s)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)s,
+		.tv_nsec = (long)((s - (double)(time_t)s) * 1e9),
+	};
+
+	nanosleep(&ts, NULL);	/* SIGINT cuts it short */
+}
+
+static int cmd_watch(struct ctl *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "interval", required_argument, NULL, 'i' },
+		{ "count", required_argument, NULL, 'n' },
+		{ 0 }
+	};
+	struct sigaction sa = { .sa_handler = on_interrupt }, old;
+	struct watch_sample prev = { 0 }, cur;
+	bool tty = isatty(STDOUT_FILENO);
+	u32 count = 0, done;
+	double interval = 1.0;
+	int opt, ret = -1;
+
+	while ((opt = next_opt(c, argc, argv, ":hji:n:", longopts)) != -1) {
+		switch (opt) {
+		case 'i':
+			if (kp_parse_seconds(optarg, &interval) || interval < 0.05)
+				ret = usage_error(c, "bad interval '%s' (seconds, at least 0.05)",
+						  optarg);
+			break;
+		case 'n':
+			ret = parse_u32_arg(c, "count", optarg, UINT32_MAX, &count);
+			break;
+		case OPT_HELP:
+			return EXIT_OK;
+		default:
+			return EXIT_USAGE;
+		}
+		if (ret >= 0)
+			return ret;
+	}
+	ret = want_args(c, argc, 0, 0);
+	if (ret >= 0)
+		return ret;
+	ret = need_device(c);
+	if (ret)
+		return ret;
+	atomic_store(&interrupted, false);
+	sigaction(SIGINT, &sa, &old);
+	c->j.pretty = false;	/* JSON Lines: one object per refresh */
+	for (done = 0; !atomic_load(&interrupted) && (!count || done < count); done++) {
+		if (done)
+			sleep_seconds(interval);
+		if (atomic_load(&interrupted))
+			break;
+		ret = watch_take(c, &cur);
+		if (ret)
+			break;
+		if (c->json)
+			watch_json(c, done ? &prev : NULL, &cur);
+		else
+			watch_text(c, done ? &prev : NULL, &cur, interval, tty);
+		free(prev.rows);
+		prev = cur;
+	}
+	free(prev.rows);
+	c->j.pretty = true;
+	sigaction(SIGINT, &old, NULL);
+	return ret ? fail(c, "LIST", ret) : EXIT_OK;
+}
+
+/* ---- run: a session on one open file ------------------------------------ */
+
+/*
+ * Split @line into words in place, sh-like: blanks separate words, '...'
+ * is literal, "..." allows \" and \\, a backslash outside quotes escapes
+ * the next character, and '#' at the start of a word begins a comment.
+ * Returns the number of words (at most @max), or -1 for an unterminated
+ * quote or too many words.
+ */
+static int split_words(char *line, char **words, int max)
+{
+	char *src = line, *dst = line;
+	int n = 0;
+
+	for (;;) {
+		while (*src == ' ' || *src == '\t')
+			src++;
+		if (!*src || *src == '#')
+			return n;
+		if (n == max)
+			return -1;
+		words[n++] = dst;
+		while (*src && *src != ' ' && *src != '\t') {
+			if (*src == '\'') {
+				for (src++; *src && *src != '\''; )
+					*dst++ = *src++;
+				if (!*src++)
+					return -1;
+			} else if (*src == '"') {
+				for (src++; *src && *src != '"'; ) {
+					if (*src == '\\' && (src[1] == '"' || src[1] == '\\'))
+						src++;
+					*dst++ = *src++;
+				}
+				if (!*src++)
+					return -1;
+			} else if (*src == '\\' && src[1]) {
+				*dst++ = src[1];
+				src += 2;
+			} else {
+				*dst++ = *src++;
+			}
+		}
+		/* dst never passes src: terminate, then step past a blank */
+		if (*src)
+			src++;
+		*dst++ = '\0';
+	}
+}
+
+#define MAX_WORDS	256
+
+/* One line of a session; returns its exit code. */
+static int run_line(struct ctl *c, char *line, const char *file,
+		    unsigned long lineno)
+{
+	char *words[MAX_WORDS + 2] = { "kpoolctl" };
+	bool json = c->json;
+	int n, ret;
+
+	snprintf(c->where, sizeof(c->where), "%s:%lu: ",
+		 strcmp(file, "-") ? file : "stdin", lineno);
+	n = split_words(line, words + 1, MAX_WORDS);
+	if (n < 0) {
+		c->verb = NULL;
+		return usage_error(c, "unterminated quote or too many words");
+	}
+	if (!n)
+		return EXIT_OK;
+	words[n + 1] = NULL;
+	ret = dispatch(c, n + 1, words);
+	c->json = json;
+	fflush(stdout);
+	return ret;
+}
+
+static int cmd_run(struct ctl *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "keep-going", no_argument, NULL, 'k' },
+		{ 0 }
+	};
+	const char *file = "-";
+	bool keep_going = false, json;
+	unsigned long lineno = 0;
+	size_t cap = 0;
+	char *line = NULL, *text;
+	int opt, ret, status = EXIT_OK;
+	ssize_t len;
+	FILE *f;
+
+	if (c->in_session)
+		return usage_error(c, "sessions do not nest");
+	while ((opt = next_opt(c, argc, argv, ":hjk", longopts)) != -1) {
+		if (opt == 'k')
+			keep_going = true;
+		else
+			return opt == OPT_HELP ? EXIT_OK : EXIT_USAGE;
+	}
+	ret = want_args(c, argc, 0, 1);
+	if (ret >= 0)
+		return ret;
+	ret = need_device(c);
+	if (ret)
+		return ret;
+	json = c->json;
+	if (optind < argc)
+		file = argv[optind];
+	f = strcmp(file, "-") ? fopen(file, "r") : stdin;
+	if (!f) {
+		msg(c, "%s: %s", file, strerror(errno));
+		return EXIT_FAIL;
+	}
+	c->in_session = true;
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		lineno++;
+		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		for (text = line; *text == ' ' || *text == '\t'; text++)
+			;
+		if (!*text)
+			continue;
+		/* with --json for the whole session, stdout is JSON only */
+		if (*text == '#') {
+			if (!json)
+				printf("%s\n", text);	/* comments narrate */
+			continue;
+		}
+		if (!json)
+			printf("+ %s\n", text);
+		fflush(stdout);
+		ret = run_line(c, text, file, lineno);
+		if (ret && status == EXIT_OK)
+			status = ret;
+		if (ret && !keep_going)
+			break;
+	}
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	c->in_session = false;
+	c->where[0] = '\0';
+	return status;
+}
+
+/* ---- help and dispatch -------------------------------------------------- */
+
+static int cmd_help(struct ctl *c, int argc, char **argv);
+
+static const struct verb verbs[] = {
+	{ "list", "list", "List all pools: id, name, owner, block size, use",
+	  "OWNER is self (this open file), other (another open file) or kernel.\n",
+	  cmd_list },
+	{ "stats", "stats POOL", "Show every statistic of a pool",
+	  "Pools of other files and of the kernel need CAP_SYS_ADMIN.\n",
+	  cmd_stats },
+	{ "info", "info POOL [--ascii|--utf8]",
+	  "Draw a pool's occupancy map, one cell per chunk",
+	  "Each cell is one chunk, shaded by the share of its blocks in use.\n"
+	  "Options:\n"
+	  "  --ascii   draw with . - + * #\n"
+	  "  --utf8    draw with shade characters (default in UTF-8 locales)\n",
+	  cmd_info },
+	{ "version", "version", "Show the device's ABI version, features, limits",
+	  NULL, cmd_version },
+	{ "create",
+	  "create NAME --size N [--align N] [--min N] [--max N] [--order N] [--zero] [--debug]",
+	  "Create a pool owned by this open file",
+	  "Options:\n"
+	  "  --size N    block size in bytes (K, M suffixes allowed)\n"
+	  "  --align N   block alignment, a power of two (default: natural)\n"
+	  "  --min N     blocks reserved at creation and guaranteed afterwards\n"
+	  "  --max N     cap on the blocks of the pool (default: none)\n"
+	  "  --order N   chunk order (default: chosen by kpool)\n"
+	  "  --zero      zero blocks on allocation (user pools always do)\n"
+	  "  --debug     poison free blocks, red zones, allocation owners\n"
+	  "NAME: 1-31 characters from A-Z a-z 0-9 _ . : - (not starting with '.').\n"
+	  "The pool is destroyed when the file is closed, i.e. when kpoolctl\n"
+	  "exits: create pools inside a session (kpoolctl run).\n",
+	  cmd_create },
+	{ "destroy", "destroy POOL",
+	  "Destroy a pool of this session, freeing its blocks", NULL,
+	  cmd_destroy },
+	{ "alloc", "alloc POOL [COUNT]",
+	  "Allocate COUNT blocks (default 1) and print their handles",
+	  "All or nothing: on failure no block stays allocated.\n"
+	  "In a session, the Nth handle allocated can be named @N (and the last\n"
+	  "one @last) by later commands.\n",
+	  cmd_alloc },
+	{ "free", "free POOL HANDLE...|all", "Free blocks by handle",
+	  "HANDLE: a number, or @N / @last in a session. 'all' frees every block\n"
+	  "this session allocated in POOL and has not freed. Every valid handle\n"
+	  "is freed even if others are bad; each bad one is reported.\n",
+	  cmd_free },
+	{ "write", "write POOL HANDLE OFFSET DATA [--hex]",
+	  "Write DATA (a string, or hex with --hex) into a block",
+	  "Options:\n"
+	  "  --hex   DATA is hex: 68656c6c6f, 0x68656c6c6f or \"68 65 6c\"\n",
+	  cmd_write },
+	{ "read", "read POOL HANDLE OFFSET LEN [--raw]",
+	  "Show LEN bytes of a block at OFFSET as a hex dump",
+	  "Options:\n"
+	  "  --raw   write the bytes to stdout as they are\n"
+	  "  --json  {\"hex\": \"...\"} with the bytes in hex\n",
+	  cmd_read },
+	{ "shrink", "shrink POOL",
+	  "Give a pool's free chunks back to the page allocator", NULL,
+	  cmd_shrink },
+	{ "fault", "fault POOL --every N | --probability PPM | --off",
+	  "Inject growth failures into a pool",
+	  "Options:\n"
+	  "  --every N          fail every Nth growth of the pool\n"
+	  "  --probability PPM  fail growth with this chance in a million\n"
+	  "  --off              stop injecting\n",
+	  cmd_fault },
+	{ "watch", "watch [--interval S] [--count N]",
+	  "Show all pools live, like top, with allocations/s",
+	  "Options:\n"
+	  "  --interval S   seconds between refreshes (default 1, fractions allowed)\n"
+	  "  --count N      stop after N refreshes (default: until interrupted)\n"
+	  "The screen is cleared only when stdout is a terminal; --json prints\n"
+	  "one JSON object per line and refresh.\n",
+	  cmd_watch },
+	{ "run", "run [FILE|-] [--keep-going]",
+	  "Run a session: one command per line, one open file",
+	  "Each line is a command as on the command line, without 'kpoolctl'\n"
+	  "('--json' may start it). Words split like sh: quotes '...' and \"...\"\n"
+	  "and backslash escapes. '#' starts a comment; comment lines are\n"
+	  "printed, commands are echoed as '+ command' before their output\n"
+	  "(not with 'kpoolctl --json run': then stdout is only JSON).\n"
+	  "Pools created in a session live until it ends; alloc prints handles\n"
+	  "and their @N names for later lines; 'free POOL all' frees what the\n"
+	  "session allocated in POOL. The session stops at the first failing\n"
+	  "command and exits with its code; with --keep-going it runs every\n"
+	  "line and exits with the code of the first failure.\n"
+	  "FILE '-' or none: standard input.\n",
+	  cmd_run },
+	{ "help", "help [VERB]", "Show help for kpoolctl or one verb", NULL,
+	  cmd_help },
+};
+
+static const struct verb *find_verb(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < ARRAY_SIZE(verbs); i++)
+		if (!strcmp(verbs[i].name, name))
+			return &verbs[i];
+	return NULL;
+}
+
+static void print_usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f,
+		"Usage: kpoolctl [--json] [--device PATH] VERB [ARGS]\n"
+		"       kpoolctl VERB --help\n"
+		"\n"
+		"Administer kpool block pools through /dev/kpool.\n"
+		"\n"
+		"Verbs:\n");
+	for (i = 0; i < ARRAY_SIZE(verbs); i++)
+		fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+	fprintf(f,
+		"\n"
+		"Options:\n"
+		"  -j, --json          JSON output (list, stats, info, version, and\n"
+		"                      the other verbs' results)\n"
+		"  -d, --device PATH   the device (default " KP_DEFAULT_DEVICE ")\n"
+		"  -h, --help          this help\n"
+		"  -V, --version       kpoolctl's version\n"
+		"\n"
+		"POOL is a pool id or a pool name. Sizes and counts accept 0x hex and\n"
+		"K, M, G suffixes.\n"
+		"\n"
+		"Pools belong to the open file that created them: closing it (kpoolctl\n"
+		"exiting) frees their blocks and destroys them, and other files may not\n"
+		"change them. Use a session to create and use pools:\n"
+		"  kpoolctl run demo.kpool      kpoolctl run - <<'EOF' ... EOF\n"
+		"\n"
+		"Exit status:\n"
+		"  0  success\n"
+		"  1  the operation failed (the kernel's error is printed)\n"
+		"  2  usage error\n"
+		"  3  the device is missing or cannot be opened\n");
+}
+
+static int cmd_help(struct ctl *c, int argc, char **argv)
+{
+	const struct verb *v;
+	int ret = common_opts(c, argc, argv);
+
+	if (ret < 0)
+		ret = want_args(c, argc, 0, 1);
+	if (ret >= 0)
+		return ret;
+	if (optind == argc) {
+		print_usage(stdout);
+		return EXIT_OK;
+	}
+	v = find_verb(argv[optind]);
+	if (!v)
+		return usage_error(c, "unknown verb '%s'", argv[optind]);
+	print_verb_help(v);
+	return EXIT_OK;
+}
+
+/* [global options] VERB [args]: used for the command line and each line. */
+static int dispatch(struct ctl *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "device", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 }
+	};
+	const struct verb *v;
+	int opt;
+
+	c->verb = NULL;
+	optind = 0;	/* glibc: full reset, also in sessions */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+:jd:hV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			c->json = true;
+			break;
+		case 'd':
+			if (c->in_session)
+				return usage_error(c, "--device cannot change inside a session");
+			c->device = optarg;
+			break;
+		case 'h':
+			print_usage(stdout);
+			return EXIT_OK;
+		case 'V':
+			printf("kpoolctl %s (kpool ABI %d)\n", KPOOLCTL_VERSION,
+			       KPOOL_ABI_VERSION);
+			return EXIT_OK;
+		case ':':
+			return usage_error(c, "option '%s' needs an argument",
+					   argv[optind - 1]);
+		default:
+			return usage_error(c, "unknown option '%s'",
+					   argv[optind - 1]);
+		}
+	}
+	if (optind == argc) {
+		if (c->in_session)
+			return usage_error(c, "missing verb");
+		print_usage(stderr);
+		return EXIT_USAGE;
+	}
+	v = find_verb(argv[optind]);
+	if (!v)
+		return usage_error(c, "unknown verb '%s'", argv[optind]);
+	c->verb = v->name;
+	argc -= optind;
+	argv += optind;
+	optind = 0;
+	return v->run(c, argc, argv);
+}
+
+int main(int argc, char **argv)
+{
+	struct ctl c = { .fd = -1 };
+	int ret;
+
+	json_init(&c.j, stdout, true);
+	ret = dispatch(&c, argc, argv);
+	if (c.fd >= 0)
+		close(c.fd);
+	free(c.held);
+	return ret;
+}

@@ -1,0 +1,61 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# test-kpoolctl.sh [KPOOLCTL] - kpoolctl's command line where no kpool
+# device is needed or present: help texts, usage errors (exit 2) and a
+# missing or wrong device (exit 3). KTAP output; exit 0 iff all passed.
+# Run by `make test`; never touches /dev/kpool when a missing path is given.
+
+ctl=${1:-./kpoolctl}
+nodev=/nonexistent/kpool
+n=0
+failed=0
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+# case NAME STATUS PATTERN -- ARGS...: kpoolctl ARGS must exit with STATUS
+# and print (stdout and stderr) something matching the extended regex.
+case_() {
+	name=$1 want=$2 pattern=$3
+	shift 4
+	n=$((n + 1))
+	"$ctl" "$@" >"$out" 2>&1
+	got=$?
+	if [ "$got" -eq "$want" ] && grep -Eq -- "$pattern" "$out"; then
+		echo "ok $n - $name"
+	else
+		echo "not ok $n - $name"
+		echo "# kpoolctl $*: exit $got (want $want), output:"
+		sed 's/^/#   /' "$out"
+		failed=$((failed + 1))
+	fi
+}
+
+echo "KTAP version 1"
+echo "1..28"
+case_ "--help lists the verbs and exit codes" 0 "Exit status" -- --help
+case_ "help VERB" 0 "Usage: kpoolctl .* create NAME" -- help create
+case_ "no verb: usage on stderr" 2 "Usage: kpoolctl" --
+case_ "unknown verb" 2 "unknown verb 'frobnicate'" -- frobnicate
+case_ "unknown global option" 2 "unknown option '--frob'" -- --frob list
+case_ "--version" 0 "kpoolctl [0-9.]+ \\(kpool ABI 1\\)" -- --version
+for verb in list stats info version create destroy alloc free write read \
+	shrink fault watch run; do
+	case_ "$verb --help" 0 "Usage: kpoolctl \\[--json\\] \\[--device PATH\\] $verb" -- \
+		--device "$nodev" "$verb" --help
+done
+case_ "missing device: exit 3 with a hint" 3 "cannot open $nodev: No such file.*modprobe kpool_dev" -- \
+	--device "$nodev" list
+case_ "not a kpool device: exit 3" 3 "not a kpool device" -- --device /dev/null list
+case_ "usage errors come before the device" 2 "create: --size is required" -- \
+	--device "$nodev" create foo
+case_ "bad number" 2 "bad size '12Q'" -- --device "$nodev" create foo --size 12Q
+case_ "name too long" 2 "too long" -- --device "$nodev" create \
+	aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa --size 64
+case_ "missing option argument" 2 "option '--size' needs an argument" -- \
+	--device "$nodev" create foo --size
+case_ "fault needs a setting" 2 "give --every N, --probability PPM or --off" -- \
+	--device "$nodev" fault 1
+case_ "probability out of range" 2 "bad --probability '1000001'" -- \
+	--device "$nodev" fault 1 --probability 1000001
+[ "$failed" -eq 0 ]
