@@ -78,6 +78,11 @@ userspace() {
 		make -C "$KPOOL_ROOT/userspace" install DESTDIR="$out/tools"
 }
 
+# The host-side unit tests of the tools' pure parts (KTAP).
+userspace_unit() {
+	needs userspace && make -s -C "$KPOOL_ROOT/userspace" test | tee -a "$ktap"
+}
+
 # guest KERNEL PLAN [vm.sh options]: boot KERNEL with kpool's modules for it
 # and the tools, run PLAN; the guest's KTAP joins the totals.
 guest() {
@@ -118,6 +123,7 @@ for k in "${KPOOL_STOCK_KERNELS[@]}" debug; do
 done
 stage checkpatch checkpatch
 stage userspace userspace
+stage "userspace unit" userspace_unit
 for k in "${KPOOL_STOCK_KERNELS[@]}"; do
 	stage "guest $k" guest "$k" stock --mem 1024 --timeout 900
 done
