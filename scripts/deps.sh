@@ -13,14 +13,21 @@ packages=(
 	qemu-system-x86 busybox-static gnuplot-nox
 	"$KPOOL_SOURCE_PKG"
 )
-for k in "${KPOOL_STOCK_KERNELS[@]}"; do
-	packages+=("${KPOOL_HEADERS_PKG[$k]}")
-done
+
+installed() {
+	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
 
 missing=()
 for p in "${packages[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
-		missing+=("$p")
+	installed "$p" || missing+=("$p")
+done
+# The headers a metapackage names now must be there too (the archive moves
+# to new ABIs; scripts/kernels.sh fetches the images that match them).
+# Installing the metapackage brings them.
+for k in "${KPOOL_STOCK_KERNELS[@]}"; do
+	meta=${KPOOL_HEADERS_PKG[$k]}
+	installed "$meta" && installed "$(resolve_metapackage "$meta")" || missing+=("$meta")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
