@@ -9,7 +9,9 @@
  * - At max_blocks an atomic allocation fails at once and is counted; a
  *   sleeping one waits, is woken by the next kpool_free() and gets the
  *   freed block, or returns NULL on SIGKILL.
- * - Blocks freed on one CPU can be allocated on another at the cap.
+ * - At the cap, blocks freed into one CPU's magazine can be allocated on
+ *   another: atomically once the drain it triggers has run, sleeping at
+ *   once. kpool_set_fault() probabilities are validated and honoured.
  * - kpool_alloc_bulk() is all-or-nothing when the cap or a growth failure
  *   stops it half-way.
  * - kpool_shrink() frees entirely free chunks, returns their pages and
@@ -28,11 +30,107 @@
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/signal.h>
+#include <linux/string.h>
 
 #include "kpool_test.h"
 
 #define KT_THREAD_TIMEOUT	(10 * HZ)
-#define KT_WAKE_LATENCY		(HZ / 2)
+/* A woken waiter returns within this; kpool's own retry comes after 1s. */
+#define KT_WAKE_LATENCY		(HZ * 3 / 4)
+/* An atomic allocation that fails "at once" returns within this. */
+#define KT_AT_ONCE		(2 * HZ)
+
+/**
+ * struct kt_worker - a thread that allocates into a pool's slots
+ * @kp: the pool.
+ * @first: first slot it fills.
+ * @n: blocks to allocate.
+ * @gfp: for kpool_alloc().
+ * @free_after: free the blocks again before finishing.
+ * @retry: jiffies an atomic allocation that failed is retried for.
+ * @got: blocks allocated.
+ * @free_ret: what freeing them returned.
+ * @started: completed before the first allocation.
+ * @done: completed (complete_all()) when the work is over.
+ */
+struct kt_worker {
+	struct kt_pool *kp;
+	unsigned int first;
+	unsigned int n;
+	gfp_t gfp;
+	bool free_after;
+	unsigned long retry;
+	unsigned int got;
+	int free_ret;
+	struct completion started;
+	struct completion done;
+};
+
+static int kt_worker_fn(void *data)
+{
+	struct kt_worker *w = data;
+	unsigned long deadline = jiffies + w->retry;
+
+	allow_signal(SIGKILL);
+	complete(&w->started);
+	w->got = kt_alloc_slots(w->kp, w->first, w->n, w->gfp);
+	while (w->got < w->n && time_before(jiffies, deadline)) {
+		usleep_range(2000, 5000);
+		w->got += kt_alloc_slots(w->kp, w->first + w->got,
+					 w->n - w->got, w->gfp);
+	}
+	if (w->free_after)
+		w->free_ret = kt_free_slots(w->kp, w->first, w->got);
+	complete_all(&w->done);
+	return 0;
+}
+
+static struct kt_worker *kt_worker_new(struct kunit *test, struct kt_pool *kp,
+				       unsigned int first, unsigned int n,
+				       gfp_t gfp)
+{
+	struct kt_worker *w = kunit_kzalloc(test, sizeof(*w), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	w->kp = kp;
+	w->first = first;
+	w->n = n;
+	w->gfp = gfp;
+	init_completion(&w->started);
+	init_completion(&w->done);
+	return w;
+}
+
+/* Runs @w on @cpu (or anywhere for -1) to its end. */
+static void kt_run_worker(struct kunit *test, struct kt_worker *w, int cpu)
+{
+	struct task_struct *task;
+
+	task = kt_start_on_cpu(kt_worker_fn, w, cpu, "kpool_kt/%u");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	KUNIT_EXPECT_TRUE(test, kt_stop(task, &w->done, KT_THREAD_TIMEOUT));
+}
+
+/*
+ * One atomic allocation into slot @slot of @kp, made by a thread bound to
+ * this CPU, so that a pool that wrongly sleeps fails the case instead of
+ * hanging it. Return: whether the allocation returned within KT_AT_ONCE.
+ */
+static bool kt_atomic_alloc(struct kunit *test, struct kt_pool *kp,
+			    unsigned int slot, gfp_t gfp)
+{
+	struct kt_worker *w = kt_worker_new(test, kp, slot, 1, gfp);
+	struct task_struct *task;
+	bool quick;
+
+	task = kt_start_on_cpu(kt_worker_fn, w, raw_smp_processor_id(),
+			       "kpool_kt/%u");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	wait_for_completion(&w->started);
+	quick = wait_for_completion_timeout(&w->done, KT_AT_ONCE);
+	kt_stop(task, &w->done, KT_THREAD_TIMEOUT);
+	return quick;
+}
 
 struct kt_reserve_param {
 	size_t block_size;
@@ -99,8 +197,14 @@ static void kt_reserve_under_faults(struct kunit *test)
 	KUNIT_EXPECT_GE(test, st.grow_failures, 1);
 	KUNIT_EXPECT_GE(test, st.faults_injected, 1);
 
-	KUNIT_EXPECT_NULL(test, kpool_alloc(kp->pool, GFP_ATOMIC));
-	KUNIT_EXPECT_NULL(test, kpool_alloc(kp->pool, GFP_NOWAIT));
+	KUNIT_EXPECT_TRUE_MSG(test,
+			      kt_atomic_alloc(test, kp, total, GFP_ATOMIC),
+			      "GFP_ATOMIC allocation did not return at once");
+	KUNIT_EXPECT_NULL(test, kp->blocks[total]);
+	KUNIT_EXPECT_TRUE_MSG(test,
+			      kt_atomic_alloc(test, kp, total, GFP_NOWAIT),
+			      "GFP_NOWAIT allocation did not return at once");
+	KUNIT_EXPECT_NULL(test, kp->blocks[total]);
 	kt_stats(kp, &st);
 	KUNIT_EXPECT_EQ(test, st.alloc_failures, 2);
 
@@ -125,18 +229,51 @@ static void kt_reserve_under_faults(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, kt_free_slots(kp, 0, total + 1), 0);
 }
 
+/*
+ * kpool_set_fault() accepts probabilities up to KPOOL_FAULT_PPM_MAX only;
+ * at that probability every growth fails, and turning it off lets the pool
+ * grow again.
+ */
+static void kt_fault_probability(struct kunit *test)
+{
+	struct kpool_params p;
+	struct kpool_stats st;
+	struct kt_pool *kp;
+
+	kt_params_init(&p, kt_unique_name(test, "ppm"), PAGE_SIZE);
+	p.order = 0;
+	kp = kt_create(test, &p, 1);
+	KUNIT_EXPECT_EQ(test, kpool_set_fault(kp->pool, 0,
+					      KPOOL_FAULT_PPM_MAX + 1), -EINVAL);
+	KUNIT_ASSERT_EQ(test, kpool_set_fault(kp->pool, 0,
+					      KPOOL_FAULT_PPM_MAX), 0);
+	KUNIT_EXPECT_EQ(test, kt_alloc_slots(kp, 0, 1, GFP_ATOMIC), 0);
+	KUNIT_EXPECT_EQ(test, kt_alloc_slots(kp, 0, 1, GFP_ATOMIC), 0);
+	kt_stats(kp, &st);
+	KUNIT_EXPECT_EQ(test, st.faults_injected, 2);
+	KUNIT_EXPECT_EQ(test, st.grow_failures, 2);
+	KUNIT_EXPECT_EQ(test, st.chunks, 0);
+
+	KUNIT_ASSERT_EQ(test, kpool_set_fault(kp->pool, 0, 0), 0);
+	KUNIT_EXPECT_EQ(test, kt_alloc_slots(kp, 0, 1, GFP_ATOMIC), 1);
+	kt_stats(kp, &st);
+	KUNIT_EXPECT_EQ(test, st.faults_injected, 2);
+	KUNIT_EXPECT_EQ(test, st.chunks, 1);
+}
+
 #ifdef CONFIG_FAIL_PAGE_ALLOC
 #define KT_FPA_ORDER	4
 #define KT_FPA_RESERVE	2
 
-static bool kt_fail_page_alloc_armed(void)
+/* Whether a chunk-sized atomic page allocation succeeds right now. */
+static bool kt_chunk_pages_available(void)
 {
 	struct page *page = alloc_pages(GFP_ATOMIC | __GFP_NOWARN,
 					KT_FPA_ORDER);
 
 	if (page)
 		__free_pages(page, KT_FPA_ORDER);
-	return !page;
+	return page;
 }
 
 /*
@@ -160,8 +297,10 @@ static void kt_reserve_under_fail_page_alloc(struct kunit *test)
 	p.min_blocks = res;
 	kp = kt_create(test, &p, res + 1);
 
+	if (!kt_chunk_pages_available())
+		kunit_skip(test, "no free pages of order %u", KT_FPA_ORDER);
 	current->make_it_fail = 1;
-	armed = kt_fail_page_alloc_armed();
+	armed = !kt_chunk_pages_available();
 	if (armed)
 		got = kt_alloc_slots(kp, 0, res + 1, GFP_ATOMIC);
 	current->make_it_fail = 0;
@@ -186,77 +325,6 @@ static void kt_reserve_under_fail_page_alloc(struct kunit *test)
 	kunit_skip(test, "needs CONFIG_FAIL_PAGE_ALLOC");
 }
 #endif
-
-/**
- * struct kt_worker - a thread that allocates into a pool's slots
- * @kp: the pool.
- * @first: first slot it fills.
- * @n: blocks to allocate.
- * @gfp: for kpool_alloc().
- * @free_after: free the blocks again before finishing.
- * @retry: jiffies an atomic allocation that failed is retried for.
- * @got: blocks allocated.
- * @free_ret: what freeing them returned.
- * @started: completed before the first allocation.
- * @done: completed when the work is over.
- */
-struct kt_worker {
-	struct kt_pool *kp;
-	unsigned int first;
-	unsigned int n;
-	gfp_t gfp;
-	bool free_after;
-	unsigned long retry;
-	unsigned int got;
-	int free_ret;
-	struct completion started;
-	struct completion done;
-};
-
-static int kt_worker_fn(void *data)
-{
-	struct kt_worker *w = data;
-	unsigned long deadline = jiffies + w->retry;
-
-	allow_signal(SIGKILL);
-	complete(&w->started);
-	w->got = kt_alloc_slots(w->kp, w->first, w->n, w->gfp);
-	while (w->got < w->n && time_before(jiffies, deadline)) {
-		usleep_range(2000, 5000);
-		w->got += kt_alloc_slots(w->kp, w->first + w->got,
-					 w->n - w->got, w->gfp);
-	}
-	if (w->free_after)
-		w->free_ret = kt_free_slots(w->kp, w->first, w->got);
-	complete_all(&w->done);
-	return 0;
-}
-
-static struct kt_worker *kt_worker_new(struct kunit *test, struct kt_pool *kp,
-				       unsigned int first, unsigned int n,
-				       gfp_t gfp)
-{
-	struct kt_worker *w = kunit_kzalloc(test, sizeof(*w), GFP_KERNEL);
-
-	KUNIT_ASSERT_NOT_NULL(test, w);
-	w->kp = kp;
-	w->first = first;
-	w->n = n;
-	w->gfp = gfp;
-	init_completion(&w->started);
-	init_completion(&w->done);
-	return w;
-}
-
-/* Runs @w on @cpu (or anywhere for -1) to its end. */
-static void kt_run_worker(struct kunit *test, struct kt_worker *w, int cpu)
-{
-	struct task_struct *task;
-
-	task = kt_start_on_cpu(kt_worker_fn, w, cpu, "kpool_kt/%u");
-	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
-	KUNIT_EXPECT_TRUE(test, kt_stop(task, &w->done, KT_THREAD_TIMEOUT));
-}
 
 /*
  * Whether @task went to sleep in a wait of @kp (counted in waits) before
@@ -301,28 +369,22 @@ static struct kt_pool *kt_full_capped_pool(struct kunit *test)
 }
 
 /*
- * At the cap, GFP_ATOMIC and GFP_NOWAIT fail at once (here even with
- * interrupts off, which would splat if they slept) and are counted,
+ * At the cap, GFP_ATOMIC and GFP_NOWAIT fail at once and are counted,
  * without any wait.
  */
 static void kt_atomic_fails_at_cap(struct kunit *test)
 {
 	struct kt_pool *kp = kt_full_capped_pool(test);
 	struct kpool_stats st;
-	unsigned long flags;
-	void *a, *b;
 
-	local_irq_save(flags);
-	a = kpool_alloc(kp->pool, GFP_ATOMIC);
-	b = kpool_alloc(kp->pool, GFP_NOWAIT);
-	local_irq_restore(flags);
-	if (a)
-		kpool_free(kp->pool, a);
-	if (b)
-		kpool_free(kp->pool, b);
-
-	KUNIT_EXPECT_NULL(test, a);
-	KUNIT_EXPECT_NULL(test, b);
+	KUNIT_EXPECT_TRUE_MSG(test,
+			      kt_atomic_alloc(test, kp, KT_CAP, GFP_ATOMIC),
+			      "GFP_ATOMIC allocation did not return at once");
+	KUNIT_EXPECT_NULL(test, kp->blocks[KT_CAP]);
+	KUNIT_EXPECT_TRUE_MSG(test,
+			      kt_atomic_alloc(test, kp, KT_CAP, GFP_NOWAIT),
+			      "GFP_NOWAIT allocation did not return at once");
+	KUNIT_EXPECT_NULL(test, kp->blocks[KT_CAP]);
 	kt_stats(kp, &st);
 	KUNIT_EXPECT_EQ(test, st.alloc_failures, 2);
 	KUNIT_EXPECT_EQ(test, st.waits, 0);
@@ -397,6 +459,7 @@ static void kt_waiter_killed(struct kunit *test)
 	KUNIT_EXPECT_TRUE_MSG(test, ended, "SIGKILL did not end the wait");
 	KUNIT_EXPECT_EQ(test, w->got, 0);
 	kt_stats(kp, &st);
+	KUNIT_EXPECT_EQ(test, st.alloc_failures, 1);
 	KUNIT_EXPECT_EQ(test, st.blocks_in_use, KT_CAP);
 }
 
@@ -448,6 +511,32 @@ static void kt_cap_reachable_from_other_cpu(struct kunit *test)
 
 #define KT_BULK_HELD	5
 #define KT_BULK_ASK	5
+#define KT_BULK_SLOTS	64
+
+/*
+ * Bulk allocation into the slots from @first, so that the exit hook frees
+ * whatever a failing case leaves there. After a failure the slots are
+ * undefined: they are cleared.
+ */
+static int kt_bulk_alloc(struct kt_pool *kp, unsigned int first,
+			 unsigned int n)
+{
+	int ret = kpool_alloc_bulk(kp->pool, GFP_ATOMIC, n, kp->blocks + first);
+
+	if (ret)
+		memset(kp->blocks + first, 0, n * sizeof(void *));
+	return ret;
+}
+
+/* kpool_free_bulk() of the slots from @first, which it empties. */
+static int kt_bulk_free(struct kt_pool *kp, unsigned int first,
+			unsigned int n)
+{
+	int ret = kpool_free_bulk(kp->pool, n, kp->blocks + first);
+
+	memset(kp->blocks + first, 0, n * sizeof(void *));
+	return ret;
+}
 
 /*
  * A bulk request the cap can satisfy only in part fails as a whole and
@@ -455,7 +544,6 @@ static void kt_cap_reachable_from_other_cpu(struct kunit *test)
  */
 static void kt_bulk_all_or_nothing_at_cap(struct kunit *test)
 {
-	void *bulk[KT_BULK_ASK] = { };
 	const unsigned int fits = KT_CAP - KT_BULK_HELD;
 	struct kpool_params p;
 	struct kt_pool *kp;
@@ -463,20 +551,19 @@ static void kt_bulk_all_or_nothing_at_cap(struct kunit *test)
 
 	kt_params_init(&p, kt_unique_name(test, "bulkcap"), 128);
 	p.max_blocks = KT_CAP;
-	kp = kt_create(test, &p, KT_BULK_HELD);
+	kp = kt_create(test, &p, KT_BULK_HELD + KT_BULK_ASK);
 	KUNIT_ASSERT_EQ(test, kt_alloc_slots(kp, 0, KT_BULK_HELD, GFP_KERNEL),
 			KT_BULK_HELD);
 
-	KUNIT_EXPECT_EQ(test, kpool_alloc_bulk(kp->pool, GFP_ATOMIC,
-					       KT_BULK_ASK, bulk), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, kt_bulk_alloc(kp, KT_BULK_HELD, KT_BULK_ASK),
+			-ENOMEM);
 	kt_expect_in_use(test, kp, KT_BULK_HELD);
 
-	KUNIT_ASSERT_EQ(test, kpool_alloc_bulk(kp->pool, GFP_ATOMIC, fits,
-					       bulk), 0);
+	KUNIT_ASSERT_EQ(test, kt_bulk_alloc(kp, KT_BULK_HELD, fits), 0);
 	kt_expect_in_use(test, kp, KT_CAP);
-	for (i = 0; i < fits; i++)
-		KUNIT_EXPECT_NOT_NULL(test, bulk[i]);
-	KUNIT_EXPECT_EQ(test, kpool_free_bulk(kp->pool, fits, bulk), 0);
+	for (i = KT_BULK_HELD; i < KT_CAP; i++)
+		KUNIT_EXPECT_NOT_NULL(test, kp->blocks[i]);
+	KUNIT_EXPECT_EQ(test, kt_bulk_free(kp, KT_BULK_HELD, fits), 0);
 	kt_expect_in_use(test, kp, KT_BULK_HELD);
 }
 
@@ -491,34 +578,30 @@ static void kt_bulk_all_or_nothing_on_grow_failure(struct kunit *test)
 	struct kpool_stats st;
 	struct kt_pool *kp;
 	unsigned int free_blocks;
-	void **bulk;
 
 	kt_params_init(&p, kt_unique_name(test, "bulkflt"), 512);
 	p.order = 0;
-	kp = kt_create(test, &p, 1);
+	kp = kt_create(test, &p, KT_BULK_SLOTS);
 	/* Carve one chunk and put all its blocks back. */
 	KUNIT_ASSERT_EQ(test, kt_alloc_slots(kp, 0, 1, GFP_KERNEL), 1);
 	KUNIT_ASSERT_EQ(test, kt_free_slots(kp, 0, 1), 0);
 	kt_stats(kp, &st);
 	free_blocks = st.blocks_total;
 	KUNIT_ASSERT_GE(test, free_blocks, 1);
-	bulk = kunit_kcalloc(test, free_blocks + 1, sizeof(void *),
-			     GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, bulk);
+	KUNIT_ASSERT_LT(test, free_blocks, KT_BULK_SLOTS);
 
 	kt_fail_growth(test, kp, true);
-	KUNIT_EXPECT_EQ(test, kpool_alloc_bulk(kp->pool, GFP_ATOMIC,
-					       free_blocks + 1, bulk),
-			-ENOMEM);
+	KUNIT_EXPECT_EQ(test, kt_bulk_alloc(kp, 0, free_blocks + 1), -ENOMEM);
 	kt_expect_in_use(test, kp, 0);
 
-	KUNIT_ASSERT_EQ(test, kpool_alloc_bulk(kp->pool, GFP_ATOMIC,
-					       free_blocks, bulk), 0);
+	KUNIT_ASSERT_EQ(test, kt_bulk_alloc(kp, 0, free_blocks), 0);
 	kt_expect_in_use(test, kp, free_blocks);
-	KUNIT_EXPECT_EQ(test, kpool_free_bulk(kp->pool, free_blocks, bulk), 0);
+	KUNIT_EXPECT_EQ(test, kt_bulk_free(kp, 0, free_blocks), 0);
 	kt_stats(kp, &st);
 	KUNIT_EXPECT_EQ(test, st.blocks_total, free_blocks);
 	KUNIT_EXPECT_GE(test, st.faults_injected, 1);
+	KUNIT_EXPECT_EQ(test, st.bulk_allocs, 1);
+	KUNIT_EXPECT_EQ(test, st.bulk_frees, 1);
 	kt_expect_in_use(test, kp, 0);
 }
 
@@ -595,8 +678,9 @@ static void kt_destroy_busy(struct kunit *test)
 
 static struct kunit_case kt_capacity_cases[] = {
 	KUNIT_CASE_PARAM(kt_reserve_under_faults, kt_reserve_gen_params),
-	KUNIT_CASE(kt_reserve_under_fail_page_alloc),
 	KUNIT_CASE(kt_atomic_fails_at_cap),
+	KUNIT_CASE(kt_fault_probability),
+	KUNIT_CASE(kt_reserve_under_fail_page_alloc),
 	KUNIT_CASE(kt_waiter_woken_by_free),
 	KUNIT_CASE(kt_waiter_killed),
 	KUNIT_CASE(kt_cap_reachable_from_other_cpu),

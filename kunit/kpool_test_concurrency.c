@@ -59,8 +59,11 @@ struct kt_conc_param {
 static const struct kt_conc_param kt_conc_params[] = {
 	{ "plain", 0, 32, 0 },
 	{ "debug", KPOOL_F_DEBUG, 32, 0 },
-	/* Atomic allocations fail and sleeping ones wait at the cap. */
-	{ "capped", 0, 16, 64 },
+	/*
+	 * Below what all users may hold at once (42 blocks): atomic
+	 * allocations fail, sleeping ones wait, the reserve is used.
+	 */
+	{ "capped", 0, 16, 32 },
 };
 
 static void kt_conc_desc(const struct kt_conc_param *c, char *desc)
@@ -509,6 +512,9 @@ static void kt_all_contexts(struct kunit *test)
 		   atomic_long_read(&c->atomic_failures));
 
 	kt_stats(kp, &st);
+	kunit_info(test, "pool: %llu allocs, %llu waits, %llu failures, %llu from the reserve, %llu grows, %llu shrinks\n",
+		   st.allocs, st.waits, st.alloc_failures, st.reserve_allocs,
+		   st.grows, st.shrinks);
 	KUNIT_EXPECT_EQ(test, st.blocks_in_use, 0);
 	KUNIT_EXPECT_EQ(test, st.allocs, st.frees);
 	/*

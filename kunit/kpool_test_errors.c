@@ -6,7 +6,8 @@
  *
  * kpool_debug: debug pools detect a write into a free block (on the next
  * allocation of it) and a write past the end of a block (on its free),
- * and report nothing for correct use of the whole block.
+ * and report nothing for correct use of the whole block; with a
+ * constructor they keep the constructed state and still check red zones.
  */
 #include <linux/gfp.h>
 #include <linux/mm.h>
@@ -205,6 +206,46 @@ static void kt_free_misaligned(struct kunit *test)
 	kt_expect_errors(test, kp, &want);
 }
 
+/*
+ * Block boundaries where no block is: the tail of a page that holds no
+ * whole block, and the slot after the last block of a chunk the cap cut
+ * short. Both are refused as not being the start of a block.
+ */
+static void kt_free_past_the_blocks(struct kunit *test)
+{
+	const struct kt_pool_kind *kind = test->param_value;
+	struct kt_errors want = { };
+	struct kpool_params p;
+	struct kpool_stats st;
+	struct kt_pool *kp;
+	size_t per_page;
+	u8 *block;
+
+	/* 100 bytes: a stride that leaves a tail in every page */
+	kt_params_init(&p, kt_unique_name(test, "fpast"), 100);
+	p.flags = kind->flags;
+	p.order = 0;
+	p.max_blocks = 1;
+	kp = kt_create(test, &p, 3);
+	kt_stats(kp, &st);
+	per_page = PAGE_SIZE / st.block_stride;
+	KUNIT_ASSERT_LT(test, per_page * st.block_stride, PAGE_SIZE);
+	KUNIT_ASSERT_EQ(test, kt_alloc_slots(kp, 0, 1, GFP_KERNEL), 1);
+	block = kp->blocks[0];
+	KUNIT_ASSERT_TRUE(test, IS_ALIGNED((unsigned long)block, PAGE_SIZE));
+
+	KUNIT_EXPECT_EQ(test, kpool_free(kp->pool,
+					 block + per_page * st.block_stride),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, kpool_free(kp->pool, block + st.block_stride),
+			-EINVAL);
+	want.misaligned = 2;
+	kt_expect_errors(test, kp, &want);
+	kt_expect_in_use(test, kp, 1);
+	KUNIT_EXPECT_EQ(test, kt_free_slots(kp, 0, 1), 0);
+	kt_expect_in_use(test, kp, 0);
+}
+
 static void kt_free_null(struct kunit *test)
 {
 	struct kt_pool *kp = kt_bad_free_pool(test, "fnull", 2);
@@ -223,7 +264,7 @@ static void kt_free_bulk_with_bad_entry(struct kunit *test)
 {
 	struct kt_pool *kp = kt_bad_free_pool(test, "fbulk", 4);
 	struct kt_errors want = { };
-	void *bulk[3];
+	void *bulk[4];
 	u8 *block;
 
 	KUNIT_ASSERT_EQ(test, kt_alloc_slots(kp, 0, 3, GFP_KERNEL), 3);
@@ -231,14 +272,15 @@ static void kt_free_bulk_with_bad_entry(struct kunit *test)
 	bulk[0] = kp->blocks[0];
 	bulk[1] = block + 1;
 	bulk[2] = kp->blocks[2];
-	KUNIT_EXPECT_EQ(test, kpool_free_bulk(kp->pool, 3, bulk), -EINVAL);
-	kp->blocks[0] = NULL;
-	kp->blocks[2] = NULL;
+	bulk[3] = NULL;		/* skipped */
+	KUNIT_EXPECT_EQ(test, kpool_free_bulk(kp->pool, 4, bulk), -EINVAL);
 	want.misaligned = 1;
 	kt_expect_errors(test, kp, &want);
-	/* Only the block behind the bad entry is still out. */
-	kp->blocks[0] = kp->blocks[1];
+	kt_expect_in_use(test, kp, 1);
+	/* Only the block behind the bad entry is still out: to slot 0. */
+	kp->blocks[0] = block;
 	kp->blocks[1] = NULL;
+	kp->blocks[2] = NULL;
 	kt_expect_intact(test, kp, 1);
 }
 
@@ -249,6 +291,7 @@ static struct kunit_case kt_bad_free_cases[] = {
 	KUNIT_CASE_PARAM(kt_free_stack_address, kt_kind_gen_params),
 	KUNIT_CASE_PARAM(kt_free_foreign_pages, kt_kind_gen_params),
 	KUNIT_CASE_PARAM(kt_free_misaligned, kt_kind_gen_params),
+	KUNIT_CASE_PARAM(kt_free_past_the_blocks, kt_kind_gen_params),
 	KUNIT_CASE_PARAM(kt_free_null, kt_kind_gen_params),
 	KUNIT_CASE_PARAM(kt_free_bulk_with_bad_entry, kt_kind_gen_params),
 	{}
@@ -362,10 +405,54 @@ static void kt_debug_redzone(struct kunit *test)
 	kt_expect_debug_errors(test, kp, 0, 1);
 }
 
+#define KT_DEBUG_CTOR_SEED	0xd0c70123u
+
+static void kt_debug_ctor(void *block, void *arg)
+{
+	kt_fill(block, *(size_t *)arg, KT_DEBUG_CTOR_SEED);
+}
+
+/*
+ * A debug pool with a constructor does not poison free blocks (that would
+ * destroy the constructed state) but still checks red zones.
+ */
+static void kt_debug_ctor_state_kept(struct kunit *test)
+{
+	const size_t *bs = test->param_value;
+	struct kpool_params p;
+	struct kt_pool *kp;
+	size_t *size;
+	u8 *block;
+
+	size = kunit_kzalloc(test, sizeof(*size), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, size);
+	*size = *bs;
+	kt_params_init(&p, kt_unique_name(test, "dctor"), *bs);
+	p.flags = KPOOL_F_DEBUG;
+	p.max_blocks = 1;
+	p.ctor = kt_debug_ctor;
+	p.ctor_arg = size;
+	kp = kt_create(test, &p, 1);
+
+	KUNIT_ASSERT_EQ(test, kt_alloc_slots(kp, 0, 1, GFP_KERNEL), 1);
+	block = kp->blocks[0];
+	KUNIT_EXPECT_EQ(test, kt_check(block, *bs, KT_DEBUG_CTOR_SEED), -1);
+	KUNIT_EXPECT_EQ(test, kt_free_slots(kp, 0, 1), 0);
+	KUNIT_ASSERT_EQ(test, kt_alloc_slots(kp, 0, 1, GFP_KERNEL), 1);
+	KUNIT_EXPECT_PTR_EQ(test, kp->blocks[0], (void *)block);
+	KUNIT_EXPECT_EQ(test, kt_check(block, *bs, KT_DEBUG_CTOR_SEED), -1);
+	kt_expect_debug_errors(test, kp, 0, 0);
+
+	kt_corrupt_byte(block + *bs);
+	KUNIT_EXPECT_EQ(test, kt_free_slots(kp, 0, 1), 0);
+	kt_expect_debug_errors(test, kp, 0, 1);
+}
+
 static struct kunit_case kt_debug_cases[] = {
 	KUNIT_CASE_PARAM(kt_debug_clean_use, kt_debug_size_gen_params),
 	KUNIT_CASE_PARAM(kt_debug_poison, kt_debug_size_gen_params),
 	KUNIT_CASE_PARAM(kt_debug_redzone, kt_debug_size_gen_params),
+	KUNIT_CASE_PARAM(kt_debug_ctor_state_kept, kt_debug_size_gen_params),
 	{}
 };
 

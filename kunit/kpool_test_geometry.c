@@ -7,7 +7,8 @@
  * chunk of the reported order, never straddle a page when they fit in
  * one, and the reported geometry (stride, blocks per chunk, waste, pages,
  * occupancy) matches what was handed out. Also: the constructor runs once
- * per carved block, and KPOOL_F_ZERO pools hand out zeroed blocks.
+ * per carved block, and KPOOL_F_ZERO pools (or __GFP_ZERO) hand out zeroed
+ * blocks.
  */
 #include <linux/log2.h>
 #include <linux/math.h>
@@ -378,6 +379,7 @@ static void kt_zero_flag(struct kunit *test)
 	struct kpool_params p;
 	struct kt_pool *kp;
 	unsigned int i;
+	int ret;
 
 	kt_params_init(&p, kt_unique_name(test, "zero"), *bs);
 	p.flags = KPOOL_F_ZERO;
@@ -397,16 +399,41 @@ static void kt_zero_flag(struct kunit *test)
 		memset(kp->blocks[i], 0x5a, *bs);
 	KUNIT_EXPECT_EQ(test, kt_free_slots(kp, 0, KT_ZERO_BLOCKS), 0);
 
-	KUNIT_ASSERT_EQ(test, kpool_alloc_bulk(kp->pool, GFP_KERNEL,
-					       KT_ZERO_BLOCKS, kp->blocks), 0);
+	ret = kpool_alloc_bulk(kp->pool, GFP_KERNEL, KT_ZERO_BLOCKS,
+			       kp->blocks);
+	if (ret)	/* the slots are undefined then */
+		memset(kp->blocks, 0, KT_ZERO_BLOCKS * sizeof(void *));
+	KUNIT_ASSERT_EQ(test, ret, 0);
 	kt_expect_zeroed(test, kp->blocks, KT_ZERO_BLOCKS, *bs);
 	KUNIT_EXPECT_EQ(test, kt_free_slots(kp, 0, KT_ZERO_BLOCKS), 0);
+}
+
+/* Without KPOOL_F_ZERO, __GFP_ZERO zeroes the blocks of that allocation. */
+static void kt_gfp_zero(struct kunit *test)
+{
+	const size_t *bs = test->param_value;
+	struct kpool_params p;
+	struct kt_pool *kp;
+	unsigned int i;
+
+	kt_params_init(&p, kt_unique_name(test, "gfpzero"), *bs);
+	kp = kt_create(test, &p, KT_ZERO_BLOCKS);
+	KUNIT_ASSERT_EQ(test, kt_alloc_slots(kp, 0, KT_ZERO_BLOCKS,
+					     GFP_KERNEL), KT_ZERO_BLOCKS);
+	for (i = 0; i < KT_ZERO_BLOCKS; i++)
+		memset(kp->blocks[i], 0xa5, *bs);
+	KUNIT_EXPECT_EQ(test, kt_free_slots(kp, 0, KT_ZERO_BLOCKS), 0);
+	KUNIT_ASSERT_EQ(test, kt_alloc_slots(kp, 0, KT_ZERO_BLOCKS,
+					     GFP_KERNEL | __GFP_ZERO),
+			KT_ZERO_BLOCKS);
+	kt_expect_zeroed(test, kp->blocks, KT_ZERO_BLOCKS, *bs);
 }
 
 static struct kunit_case kt_geometry_cases[] = {
 	KUNIT_CASE_PARAM(kt_carving, kt_geometry_gen_params),
 	KUNIT_CASE_PARAM(kt_ctor_once_per_block, kt_size_gen_params),
 	KUNIT_CASE_PARAM(kt_zero_flag, kt_size_gen_params),
+	KUNIT_CASE_PARAM(kt_gfp_zero, kt_size_gen_params),
 	{}
 };
 

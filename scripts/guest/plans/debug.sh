@@ -7,11 +7,14 @@ kmemleak=/sys/kernel/debug/kmemleak
 
 # KUnit ran at insmod; its results are KTAP documents in debugfs.
 kunit_results() {
-	local r rc=0
+	local r rc=0 suites=0
 	for r in /sys/kernel/debug/kunit/*/results; do
+		[ -f "$r" ] || continue
+		suites=$((suites + 1))
 		cat "$r"
 		grep -q '^not ok' "$r" && rc=1
 	done
+	[ $suites -gt 0 ] || { echo "# no KUnit results: no suite ran"; return 1; }
 	return $rc
 }
 
