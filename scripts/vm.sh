@@ -40,13 +40,26 @@ console=$logdir/console.log results=$logdir/results.log
 : >"$console"
 : >"$results"
 
-status=0
-timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
-	"${accel[@]}" -m "$mem" -smp "$smp" \
-	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 kpool.plan=$plan $append" \
-	-display none -monitor none -no-reboot \
-	-serial "file:$console" -serial "file:$results" || status=$?
+boot() {
+	timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
+		"${accel[@]}" -m "$mem" -smp "$smp" \
+		-kernel "$kernel" -initrd "$initrd" \
+		-append "console=ttyS0 panic=-1 kpool.plan=$plan $append" \
+		-display none -monitor none -no-reboot \
+		-serial "file:$console" -serial "file:$results"
+}
+
+# A guest that dies before its plan begins (nothing of kpool's is loaded
+# yet) hit an emulator flake, e.g. multi-threaded TCG racing the kernel's
+# own code patching at boot: boot it again, at most twice, keeping the log.
+for attempt in 1 2 3; do
+	status=0
+	boot || status=$?
+	grep -q '^KPOOL-BEGIN' "$results" && break
+	[ $attempt -lt 3 ] || break
+	echo "vm: the guest died before plan $plan began; booting it again" >&2
+	mv "$console" "$logdir/console-boot$attempt.log"
+done
 
 if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
 	echo "vm: guest timed out after ${timeout}s (plan $plan)" >&2
