@@ -164,30 +164,32 @@ int kp_fault(int fd, u32 pool_id, u32 every_nth,
 #define KP_SIZE_RETRIES	8
 #define KP_SIZE_SLACK	16
 
-int kp_list(int fd, struct kpool_ioc_pool_entry **entries, u32 *count)
+/*
+ * LIST and INFO share one protocol: user space passes a buffer of @cap
+ * elements and the kernel answers how many exist. @query issues the ioctl
+ * for @buf and @cap and stores that answer in *@count; the buffer grows
+ * until the answer fits. On success *@bufp is the caller's to free().
+ */
+static int kp_sized_query(int fd, size_t elem_size, void **bufp, u32 *count,
+			  int (*query)(int fd, void *arg, void *buf, u32 cap,
+				       u32 *count),
+			  void *arg)
 {
-	struct kpool_ioc_list l = {
-		.size = sizeof(l),
-		.entry_size = sizeof(**entries),
-	};
-	struct kpool_ioc_pool_entry *buf = NULL;
+	void *buf = NULL;
 	u32 cap = 0;
-	int ret, i;
+	int ret = 0, i;
 
 	for (i = 0; i < KP_SIZE_RETRIES; i++) {
-		l.count = cap;
-		l.entries = (uintptr_t)buf;
-		ret = kp_ioctl(fd, KPOOL_IOC_LIST, &l);
+		ret = query(fd, arg, buf, cap, count);
 		if (ret)
 			break;
-		if (l.count <= cap) {
-			*entries = buf;
-			*count = l.count;
+		if (*count <= cap) {
+			*bufp = buf;
 			return 0;
 		}
-		cap = l.count + KP_SIZE_SLACK;
+		cap = *count + KP_SIZE_SLACK;
 		free(buf);
-		buf = calloc(cap, sizeof(*buf));
+		buf = calloc(cap, elem_size);
 		if (!buf)
 			return -ENOMEM;
 	}
@@ -195,34 +197,60 @@ int kp_list(int fd, struct kpool_ioc_pool_entry **entries, u32 *count)
 	return ret ? ret : -EAGAIN;
 }
 
+static int kp_list_query(int fd, void *arg, void *buf, u32 cap, u32 *count)
+{
+	struct kpool_ioc_list *l = arg;
+	int ret;
+
+	l->count = cap;
+	l->entries = (uintptr_t)buf;
+	ret = kp_ioctl(fd, KPOOL_IOC_LIST, l);
+	*count = l->count;
+	return ret;
+}
+
+int kp_list(int fd, struct kpool_ioc_pool_entry **entries, u32 *count)
+{
+	struct kpool_ioc_list l = {
+		.size = sizeof(l),
+		.entry_size = sizeof(**entries),
+	};
+	void *buf;
+	int ret;
+
+	ret = kp_sized_query(fd, sizeof(**entries), &buf, count,
+			     kp_list_query, &l);
+	if (!ret)
+		*entries = buf;
+	return ret;
+}
+
+static int kp_info_query(int fd, void *arg, void *buf, u32 cap, u32 *count)
+{
+	struct kpool_ioc_info *in = arg;
+	int ret;
+
+	in->nr_chunks = cap;
+	in->map = (uintptr_t)buf;
+	ret = kp_ioctl(fd, KPOOL_IOC_INFO, in);
+	*count = in->nr_chunks;
+	return ret;
+}
+
 int kp_info(int fd, u32 pool_id, u32 **map, u32 *nr_chunks,
 	    u32 *blocks_per_chunk)
 {
 	struct kpool_ioc_info in = { .size = sizeof(in), .pool_id = pool_id };
-	u32 *buf = NULL;
-	u32 cap = 0;
-	int ret, i;
+	void *buf;
+	int ret;
 
-	for (i = 0; i < KP_SIZE_RETRIES; i++) {
-		in.nr_chunks = cap;
-		in.map = (uintptr_t)buf;
-		ret = kp_ioctl(fd, KPOOL_IOC_INFO, &in);
-		if (ret)
-			break;
-		if (in.nr_chunks <= cap) {
-			*map = buf;
-			*nr_chunks = in.nr_chunks;
-			*blocks_per_chunk = in.blocks_per_chunk;
-			return 0;
-		}
-		cap = in.nr_chunks + KP_SIZE_SLACK;
-		free(buf);
-		buf = calloc(cap, sizeof(*buf));
-		if (!buf)
-			return -ENOMEM;
+	ret = kp_sized_query(fd, sizeof(**map), &buf, nr_chunks,
+			     kp_info_query, &in);
+	if (!ret) {
+		*map = buf;
+		*blocks_per_chunk = in.blocks_per_chunk;
 	}
-	free(buf);
-	return ret ? ret : -EAGAIN;
+	return ret;
 }
 
 void kp_name(char dst[KPOOL_IOC_NAME_LEN + 1], const char *src)
