@@ -10,13 +10,16 @@
  * A chunk is 2^order pages from alloc_pages_node() (not compound, so
  * naturally aligned by the buddy allocator). Every page of a chunk carries
  * the chunk pointer in page->private and an owner key in page->index:
- * chunk ^ pool->key, with a random key per pool. kpool_free() turns a
- * pointer into its chunk by checking that it lies in the direct map below
+ * chunk ^ kpool_page_key, a random key of the module. A pointer is turned
+ * into its chunk by checking that it lies in the direct map below
  * high_memory and that its page frame has a struct page (pfn_valid(),
  * which also refuses the holes of a sparse memory map), reading the two
  * fields of its struct page and comparing the key: nothing the pointer
- * leads to is dereferenced before the key proved the page belongs to the
- * pool. Both fields are cleared before a chunk's pages are freed.
+ * leads to is dereferenced before the key proved the page belongs to a
+ * live chunk. kpool_free() then checks that chunk->pool is its pool;
+ * kpool_block_owner() reads the owner cookie of chunk->pool. Both fields
+ * are cleared before a chunk's pages are freed, and chunks and pools are
+ * freed after an RCU grace period.
  *
  * A chunk is cut into "units" of 2^unit_shift bytes, each holding per_unit
  * blocks at multiples of the stride: the unit is a page when the stride is
@@ -114,6 +117,7 @@
 #include <linux/cpuhotplug.h>
 #include <linux/ctype.h>
 #include <linux/debugfs.h>
+#include <linux/fault-inject.h>
 #include <linux/kallsyms.h>
 #include <linux/kmemleak.h>
 #include <linux/list.h>
@@ -141,6 +145,7 @@
 #include <linux/xarray.h>
 
 #include "kpool.h"
+#include "kpool_kasan.h"
 
 #define CREATE_TRACE_POINTS
 #include "kpool_trace.h"
@@ -241,6 +246,7 @@ struct kpool_owner {
  * @node: on pool->chunks; changed under pool->lock, walked under RCU.
  * @rcu: frees the chunk after the readers of @node and of the pages' owner
  *	 fields are gone.
+ * @pool: the pool the chunk belongs to.
  * @page: the first page.
  * @base: its address.
  * @order: the chunk order.
@@ -256,6 +262,7 @@ struct kpool_chunk {
 	struct list_head state;
 	struct list_head node;
 	struct rcu_head rcu;
+	struct kpool *pool;
 	struct page *page;
 	void *base;
 	unsigned int order;
@@ -271,7 +278,6 @@ struct kpool_chunk {
 
 /**
  * struct kpool - a pool
- * @key: random owner key, see the theory of operation.
  * @cpu: per-CPU magazines and counters.
  * @mag_size: blocks a magazine may hold; 0 for debug pools.
  * @tight: frees bypass the magazines and refills take single blocks;
@@ -319,15 +325,17 @@ struct kpool_chunk {
  * @fault_every: fail every Nth growth attempt (kpool_set_fault()).
  * @fault_ppm: fail growth with this probability in parts per million.
  * @fault_count: growth attempts since the fault settings changed.
+ * @fail_grow: fault_attr consulted on every growth attempt (debugfs knobs
+ *	       in the pool's directory, fail-nth); CONFIG_FAULT_INJECTION.
  * @drain_kicked: jiffies of the last asynchronous drain request.
  * @id: registry id.
  * @list: on kpool_list; under kpool_registry_lock.
+ * @rcu: frees the pool after the readers of chunk->pool are gone.
  * @debugfs: the pool's debugfs directory.
  * @name: the pool's name.
  */
 struct kpool {
 	/* what the fast paths read, together in the first 64 bytes */
-	unsigned long key;
 	struct kpool_cpu __percpu *cpu;
 	unsigned long unit_mask;
 	u32 stride_recip;
@@ -377,10 +385,14 @@ struct kpool {
 	unsigned int fault_every;
 	unsigned int fault_ppm;
 	atomic_t fault_count;
+#ifdef CONFIG_FAULT_INJECTION
+	struct fault_attr fail_grow;
+#endif
 	unsigned long drain_kicked;
 
 	u32 id;
 	struct list_head list;
+	struct rcu_head rcu;
 	struct dentry *debugfs;
 	char name[KPOOL_NAME_LEN];
 };
@@ -402,6 +414,8 @@ static DEFINE_XARRAY_ALLOC1(kpool_ids);
 static struct workqueue_struct *kpool_wq;
 static struct dentry *kpool_debugfs_root;
 static enum cpuhp_state kpool_cpuhp_state;
+/* page->index of a chunk's pages is the chunk pointer xor this key */
+static unsigned long kpool_page_key __read_mostly;
 static bool kpool_stack_depot_ready;
 
 /* One budget for every corruption hexdump, so a storm cannot flood. */
@@ -583,12 +597,31 @@ static __always_inline struct page *kpool_direct_page(const void *ptr)
 }
 
 /*
+ * The live chunk whose pages hold @ptr, or NULL. Only the struct page of
+ * @ptr is read until the owner key proves that the page belongs to a
+ * chunk. Must be called in an RCU read-side section (a pinned section is
+ * one), which keeps the chunk and its pool alive.
+ */
+static __always_inline struct kpool_chunk *kpool_ptr_chunk(const void *ptr)
+{
+	struct page *page = kpool_direct_page(ptr);
+	unsigned long priv;
+
+	if (unlikely(!page))
+		return NULL;
+	priv = READ_ONCE(page->private);
+	if (unlikely(READ_ONCE(page->index) != (priv ^ kpool_page_key)))
+		return NULL;
+	return (struct kpool_chunk *)priv;
+}
+
+/*
  * kpool_lookup() - validate a pointer handed to kpool_free()
  *
  * A pointer into this CPU's hint chunk (a live chunk of @pool, see struct
- * kpool_cpu) needs no more proof; otherwise only the struct page of @ptr
- * is read until the owner key proves that the page belongs to a chunk of
- * @pool. Must be called pinned: the section keeps the hint chunk alive.
+ * kpool_cpu) needs no more proof; otherwise the chunk found from the
+ * pointer's struct page must be one of @pool's. Must be called pinned:
+ * the section keeps the hint chunk alive.
  *
  * Return: true with *@chunkp and *@idx set; or false, with *@misaligned
  * true for a pointer into the pool's chunks that is not the start of a
@@ -601,19 +634,14 @@ static __always_inline bool kpool_lookup(const struct kpool *pool,
 {
 	struct kpool_chunk *chunk = this_cpu_read(pool->cpu->hint);
 	unsigned int unit, slot, in;
-	unsigned long off, priv;
-	struct page *page;
+	unsigned long off;
 
 	*misaligned = false;
 	if (!chunk || ((unsigned long)ptr - (unsigned long)chunk->base) >>
 		      (PAGE_SHIFT + pool->order)) {
-		page = kpool_direct_page(ptr);
-		if (unlikely(!page))
+		chunk = kpool_ptr_chunk(ptr);
+		if (unlikely(!chunk || chunk->pool != pool))
 			return false;
-		priv = READ_ONCE(page->private);
-		if (unlikely(READ_ONCE(page->index) != (priv ^ pool->key)))
-			return false;
-		chunk = (struct kpool_chunk *)priv;
 	}
 
 	off = ptr - chunk->base;
@@ -1008,8 +1036,11 @@ static void kpool_debug_init_block(struct kpool *pool, void *block)
 	       pool->stride - pool->size);
 }
 
-/* A block of a debug pool leaves the depot: check poison, record owner. */
-static void kpool_debug_alloc(struct kpool *pool, void *block,
+/*
+ * A block of a debug pool leaves the depot: check poison, record the owner
+ * and let kmemleak track the block (a caller who loses it is reported).
+ */
+static void kpool_debug_alloc(struct kpool *pool, void *block, gfp_t gfp,
 			      unsigned long ip)
 {
 	struct kpool_chunk *chunk = kpool_block_chunk(block);
@@ -1017,6 +1048,7 @@ static void kpool_debug_alloc(struct kpool *pool, void *block,
 	struct kpool_owner *owner = &chunk->owners[idx];
 	u8 *bad;
 
+	kmemleak_alloc(block, pool->size, 1, gfp);
 	if (!pool->ctor) {
 		bad = memchr_inv(block, KPOOL_POISON_FREE, pool->size);
 		if (unlikely(bad)) {
@@ -1031,7 +1063,11 @@ static void kpool_debug_alloc(struct kpool *pool, void *block,
 	kpool_owner_save_stack(owner);
 }
 
-/* A block of a debug pool is freed: check the red zone, poison it. */
+/*
+ * A block of a debug pool is freed: kmemleak forgets it; check the red
+ * zone, poison the block. KASAN has poisoned the block already
+ * (kpool_free()): these bytes are kpool's own to check.
+ */
 static void kpool_debug_free(struct kpool *pool, struct kpool_chunk *chunk,
 			     unsigned int idx, void *block)
 {
@@ -1039,6 +1075,8 @@ static void kpool_debug_free(struct kpool *pool, struct kpool_chunk *chunk,
 	u8 *zone = block + pool->size;
 	u8 *bad;
 
+	kmemleak_free(block);
+	kasan_disable_current();
 	bad = memchr_inv(zone, KPOOL_POISON_REDZONE, len);
 	if (unlikely(bad)) {
 		kpool_count(pool, KPOOL_STAT_ERR_REDZONE);
@@ -1047,6 +1085,7 @@ static void kpool_debug_free(struct kpool *pool, struct kpool_chunk *chunk,
 					len, bad);
 	}
 	kpool_debug_init_block(pool, block);
+	kasan_enable_current();
 }
 
 /* Chunks */
@@ -1073,6 +1112,8 @@ static void kpool_chunk_carve(struct kpool *pool, struct kpool_chunk *chunk)
 		}
 	}
 	chunk->nr_free = chunk->nr_blocks;
+	kpool_kasan_poison(chunk->base, PAGE_SIZE << chunk->order,
+			   KPOOL_KASAN_REDZONE);
 }
 
 /* Mark every page of the chunk as the pool's. */
@@ -1084,7 +1125,7 @@ static void kpool_chunk_map(struct kpool *pool, struct kpool_chunk *chunk)
 		struct page *page = chunk->page + i;
 
 		set_page_private(page, (unsigned long)chunk);
-		WRITE_ONCE(page->index, (unsigned long)chunk ^ pool->key);
+		WRITE_ONCE(page->index, (unsigned long)chunk ^ kpool_page_key);
 	}
 }
 
@@ -1092,7 +1133,8 @@ static void kpool_chunk_unmap(struct kpool_chunk *chunk)
 {
 	unsigned int i;
 
-	kmemleak_free(chunk->base);
+	if (!(chunk->pool->flags & KPOOL_F_DEBUG))
+		kmemleak_free(chunk->base);
 	for (i = 0; i < 1U << chunk->order; i++) {
 		struct page *page = chunk->page + i;
 
@@ -1130,6 +1172,7 @@ static struct kpool_chunk *kpool_chunk_create(struct kpool *pool,
 		kvfree(chunk);
 		return NULL;
 	}
+	chunk->pool = pool;
 	chunk->base = page_address(chunk->page);
 	chunk->order = pool->order;
 	chunk->nr_blocks = nr;
@@ -1137,8 +1180,12 @@ static struct kpool_chunk *kpool_chunk_create(struct kpool *pool,
 	if (pool->flags & KPOOL_F_DEBUG)
 		chunk->owners = (void *)chunk + pool->owners_offset;
 	kpool_chunk_carve(pool, chunk);
-	/* blocks may hold the only references to other objects */
-	kmemleak_alloc(chunk->base, PAGE_SIZE << chunk->order, 0, gfp);
+	/*
+	 * Blocks may hold the only references to other objects: kmemleak
+	 * scans the chunk, or, in debug pools, each block handed out.
+	 */
+	if (!(pool->flags & KPOOL_F_DEBUG))
+		kmemleak_alloc(chunk->base, PAGE_SIZE << chunk->order, 0, gfp);
 	kpool_chunk_map(pool, chunk);
 	return chunk;
 }
@@ -1181,19 +1228,87 @@ static void kpool_grow_publish(struct kpool *pool, struct kpool_chunk *chunk,
 	raw_spin_unlock_irqrestore(&pool->lock, flags);
 }
 
-/* Growth fault injection, see kpool_set_fault(). */
-static bool kpool_fault(struct kpool *pool)
+/*
+ * Growth fault injection
+ * ----------------------
+ * A growth attempt (kpool_grow(), the reserve filled at create included)
+ * fails with -ENOMEM, counted in faults_injected and grow_failures, when
+ * any of these says so, in this order:
+ *  - the pool's own settings, kpool_set_fault() (the FAULT ioctl);
+ *  - the module parameter fail_grow_every: every Nth growth attempt of all
+ *    pools together, so that stock kernels exercise the -ENOMEM paths;
+ *  - with CONFIG_FAULT_INJECTION, the pool's fault_attr fail_grow, through
+ *    should_fail(): its knobs are in debugfs (kpool/<pool>/fail_grow/) and
+ *    it is a fault site of the task's fail-nth counter.
+ */
+static unsigned int fail_grow_every;
+module_param(fail_grow_every, uint, 0644);
+MODULE_PARM_DESC(fail_grow_every,
+		 "fail every Nth chunk growth, counted over all pools (0: never)");
+
+/* Growth attempts seen while fail_grow_every was set. */
+static atomic_t kpool_grow_attempts = ATOMIC_INIT(0);
+
+static bool kpool_fault_set(struct kpool *pool)
 {
 	unsigned int every = READ_ONCE(pool->fault_every);
 	unsigned int ppm = READ_ONCE(pool->fault_ppm);
-	bool fail = false;
 
-	if (!every && !ppm)
-		return false;
 	if (every && !(atomic_inc_return(&pool->fault_count) % every))
-		fail = true;
-	if (!fail && ppm)
-		fail = get_random_u32_below(KPOOL_FAULT_PPM_MAX) < ppm;
+		return true;
+	return ppm && get_random_u32_below(KPOOL_FAULT_PPM_MAX) < ppm;
+}
+
+static bool kpool_fault_param(void)
+{
+	unsigned int every = READ_ONCE(fail_grow_every);
+
+	return every && !(atomic_inc_return(&kpool_grow_attempts) % every);
+}
+
+#ifdef CONFIG_FAULT_INJECTION
+static void kpool_fault_attr_init(struct kpool *pool)
+{
+	pool->fail_grow = (struct fault_attr)FAULT_ATTR_INITIALIZER;
+	/* a lock of its own: the initializer's is for static objects only */
+	ratelimit_state_init(&pool->fail_grow.ratelimit_state, 0,
+			     DEFAULT_RATELIMIT_BURST);
+	/* no message, no stack dump: a fail-nth sweep reaches every site */
+	pool->fail_grow.verbose = 0;
+}
+
+static bool kpool_fault_attr(struct kpool *pool)
+{
+	return should_fail(&pool->fail_grow, PAGE_SIZE << pool->order);
+}
+#else
+static void kpool_fault_attr_init(struct kpool *pool)
+{
+}
+
+static bool kpool_fault_attr(struct kpool *pool)
+{
+	return false;
+}
+#endif
+
+#ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
+static void kpool_fault_debugfs(struct kpool *pool)
+{
+	/* like every debugfs file, optional: a failure is not an error */
+	fault_create_debugfs_attr("fail_grow", pool->debugfs, &pool->fail_grow);
+}
+#else
+static void kpool_fault_debugfs(struct kpool *pool)
+{
+}
+#endif
+
+static bool kpool_fault(struct kpool *pool)
+{
+	bool fail = kpool_fault_set(pool) || kpool_fault_param() ||
+		    kpool_fault_attr(pool);
+
 	if (fail)
 		kpool_count(pool, KPOOL_STAT_FAULTS_INJECTED);
 	return fail;
@@ -1426,8 +1541,9 @@ static noinline void *kpool_alloc_slow(struct kpool *pool, gfp_t gfp,
 		return NULL;
 	}
 	kpool_count(pool, KPOOL_STAT_ALLOCS_SLOW);
+	kpool_kasan_unpoison(block, pool->size);
 	if (pool->flags & KPOOL_F_DEBUG)
-		kpool_debug_alloc(pool, block, ip);
+		kpool_debug_alloc(pool, block, gfp, ip);
 	return block;
 }
 
@@ -1440,7 +1556,9 @@ static __always_inline void *__kpool_alloc(struct kpool *pool, gfp_t gfp,
 	kpool_cpu_pin();
 	cached = kpool_cache_pop(pool->cpu, &slot);
 	kpool_cpu_unpin();
-	if (unlikely(!cached)) {
+	if (likely(cached)) {
+		kpool_kasan_unpoison(slot.block, pool->size);
+	} else {
 		slot.block = kpool_alloc_slow(pool, gfp, may_wait, ip);
 		if (unlikely(!slot.block))
 			return NULL;
@@ -1614,6 +1732,8 @@ int kpool_free(struct kpool *pool, void *block)
 	} else if (unlikely(!test_and_clear_bit(idx, chunk->allocated))) {
 		err = -EALREADY;
 	} else {
+		/* before any other user can get it */
+		kpool_kasan_poison(block, pool->size, KPOOL_KASAN_FREE);
 		cached = kpool_cache_push(pool, block, chunk, idx);
 		if (unlikely(!cached))
 			kpool_free_slow(pool, chunk, idx, block);
@@ -1751,8 +1871,10 @@ EXPORT_SYMBOL_NS_GPL(kpool_occupancy, KPOOL);
  * @probability_ppm: fail each other attempt with this probability, in
  *		     parts per million (0 .. KPOOL_FAULT_PPM_MAX).
  *
- * Both 0 turn injection off. Injected failures count in faults_injected
- * and grow_failures; the reserve filled at create is not affected.
+ * Both 0 turn this pool's injection off (the module parameter
+ * fail_grow_every and the pool's fail_grow fault_attr are separate).
+ * Injected failures count in faults_injected and grow_failures; the
+ * reserve filled at create is not affected.
  *
  * Context: Any context but NMI.
  * Return: 0, or -EINVAL if @probability_ppm is out of range.
@@ -1811,6 +1933,35 @@ const void *kpool_owner(const struct kpool *pool)
 	return pool->owner;
 }
 EXPORT_SYMBOL_NS_GPL(kpool_owner, KPOOL);
+
+/**
+ * kpool_block_owner() - the owner cookie of the pool holding a pointer
+ * @ptr: any pointer.
+ *
+ * Finds, in O(1) and without trusting @ptr, the pool whose chunk holds
+ * @ptr (only @ptr's struct page is read until it is known to be a
+ * chunk's) and returns that pool's kpool_params.owner. It says nothing
+ * about whether @ptr is the start of a block or allocated: kpool_free()
+ * checks that. Pool sets use it to find a block's size class; a caller
+ * must not use the result to reach a pool it does not own.
+ *
+ * Context: Any context but NMI.
+ * Return: the owner cookie, or NULL if @ptr is in no live pool's chunk or
+ * the pool was created without a cookie.
+ */
+const void *kpool_block_owner(const void *ptr)
+{
+	struct kpool_chunk *chunk;
+	const void *owner = NULL;
+
+	rcu_read_lock();
+	chunk = kpool_ptr_chunk(ptr);
+	if (chunk)
+		owner = READ_ONCE(chunk->pool)->owner;
+	rcu_read_unlock();
+	return owner;
+}
+EXPORT_SYMBOL_NS_GPL(kpool_block_owner, KPOOL);
 
 /**
  * kpool_block_size() - the size of the pool's blocks
@@ -1911,6 +2062,7 @@ static void kpool_debugfs_add(struct kpool *pool)
 	if (pool->flags & KPOOL_F_DEBUG)
 		debugfs_create_file("leaks", 0400, pool->debugfs, pool,
 				    &kpool_debugfs_leaks_fops);
+	kpool_fault_debugfs(pool);
 }
 
 /* Creation and destruction */
@@ -2043,7 +2195,8 @@ static void kpool_free_memory(struct kpool *pool)
 	list_for_each_entry_safe(chunk, next, &pool->chunks, node)
 		kpool_chunk_release(chunk);
 	free_percpu(pool->cpu);
-	kfree(pool);
+	/* kpool_block_owner() may still be reading it through a chunk */
+	kfree_rcu(pool, rcu);
 }
 
 static struct kpool *kpool_alloc_pool(const struct kpool_params *p,
@@ -2067,7 +2220,6 @@ static struct kpool *kpool_alloc_pool(const struct kpool_params *p,
 		pc->pool = pool;
 	}
 
-	pool->key = get_random_long() | 1;
 	pool->flags = p->flags;
 	pool->zero = p->flags & KPOOL_F_ZERO;
 	pool->mag_size = (p->flags & KPOOL_F_DEBUG) ? 0 : KPOOL_MAG_SIZE;
@@ -2086,6 +2238,7 @@ static struct kpool *kpool_alloc_pool(const struct kpool_params *p,
 	pool->ctor_arg = p->ctor_arg;
 	pool->owner = p->owner;
 	atomic_set(&pool->fault_count, 0);
+	kpool_fault_attr_init(pool);
 	strscpy(pool->name, p->name, sizeof(pool->name));
 	return pool;
 }
@@ -2394,6 +2547,7 @@ static int __init kpool_init(void)
 {
 	int err;
 
+	kpool_page_key = get_random_long() | 1;
 	kpool_wq = alloc_workqueue("kpool", WQ_MEM_RECLAIM, 0);
 	if (!kpool_wq)
 		return -ENOMEM;

@@ -276,6 +276,7 @@ void kpool_get_stats(struct kpool *pool, struct kpool_stats *stats);
 u32 kpool_id(const struct kpool *pool);
 const char *kpool_name(const struct kpool *pool);
 const void *kpool_owner(const struct kpool *pool);
+const void *kpool_block_owner(const void *ptr);
 size_t kpool_block_size(const struct kpool *pool);
 long kpool_occupancy(struct kpool *pool, u32 *in_use, unsigned long nr);
 int kpool_set_fault(struct kpool *pool, unsigned int every_nth,

@@ -33,7 +33,6 @@
 #include "kpool_test.h"
 
 #define KT_CONC_BLOCK_SIZE	96
-#define KT_WORKER_ITERS		5000
 #define KT_WORKER_BATCH		8
 #define KT_BULK_EVERY		8
 #define KT_RING_ITEMS		5000
@@ -54,16 +53,26 @@ struct kt_conc_param {
 	unsigned int flags;
 	unsigned int min_blocks;
 	unsigned int max_blocks;
+	unsigned int iterations;
 };
 
+/*
+ * Loop iterations of each worker thread. A debug pool costs far more per
+ * block (owner stack, kmemleak tracking, poison checks), above all in the
+ * hrtimer that allocates every KT_HRTIMER_PERIOD_NS: fewer iterations keep
+ * its case within KT_CONC_TIMEOUT on an emulated debug kernel.
+ */
+#define KT_WORKER_ITERS		5000
+#define KT_WORKER_ITERS_DEBUG	250
+
 static const struct kt_conc_param kt_conc_params[] = {
-	{ "plain", 0, 32, 0 },
-	{ "debug", KPOOL_F_DEBUG, 32, 0 },
+	{ "plain", 0, 32, 0, KT_WORKER_ITERS },
+	{ "debug", KPOOL_F_DEBUG, 32, 0, KT_WORKER_ITERS_DEBUG },
 	/*
 	 * Below what all users may hold at once (42 blocks): atomic
 	 * allocations fail, sleeping ones wait, the reserve is used.
 	 */
-	{ "capped", 0, 16, 32 },
+	{ "capped", 0, 16, 32, KT_WORKER_ITERS },
 };
 
 static void kt_conc_desc(const struct kt_conc_param *c, char *desc)
@@ -95,6 +104,7 @@ struct kt_irq_user {
  * struct kt_conc - state shared by every user of the pool
  * @pool: the pool.
  * @block_size: its block size.
+ * @iterations: loop iterations of each worker thread.
  * @errors: pattern mismatches, refused frees, unexpected NULLs.
  * @allocs: blocks successfully allocated, by any user.
  * @frees: blocks successfully freed, by any user.
@@ -111,6 +121,7 @@ struct kt_irq_user {
 struct kt_conc {
 	struct kpool *pool;
 	size_t block_size;
+	unsigned int iterations;
 	atomic_t errors;
 	atomic_long_t allocs;
 	atomic_long_t frees;
@@ -290,7 +301,7 @@ static int kt_worker_thread(void *data)
 	unsigned int iter;
 
 	allow_signal(SIGKILL);
-	for (iter = 0; iter < KT_WORKER_ITERS; iter++) {
+	for (iter = 0; iter < c->iterations; iter++) {
 		unsigned int n = 1 + iter % KT_WORKER_BATCH;
 		u32 seed = KT_TAG_WORKER | t->id << 20 | iter << 4;
 
@@ -460,6 +471,7 @@ static void kt_all_contexts(struct kunit *test)
 	kp = kt_create(test, &p, 0);
 	c->pool = kp->pool;
 	c->block_size = KT_CONC_BLOCK_SIZE;
+	c->iterations = param->iterations;
 	KUNIT_ASSERT_EQ(test, ptr_ring_init(&c->ring, KT_RING_SIZE, GFP_KERNEL),
 			0);
 
@@ -498,7 +510,7 @@ static void kt_all_contexts(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, all_in_time);
 	KUNIT_EXPECT_EQ(test, atomic_read(&c->errors), 0);
 	for (i = 0; i < nr_workers; i++)
-		KUNIT_EXPECT_EQ(test, workers[i].iterations, KT_WORKER_ITERS);
+		KUNIT_EXPECT_EQ(test, workers[i].iterations, c->iterations);
 	KUNIT_EXPECT_EQ(test, producer->iterations, KT_RING_ITEMS);
 	KUNIT_EXPECT_EQ(test, consumer->iterations, KT_RING_ITEMS);
 	/* The interrupt users ran while the threads did. */
