@@ -18,6 +18,13 @@
  *  objpool      lib/objpool (Linux 6.7 and later); objects are aligned to
  *               sizeof(long) only, which objpool does not let us change.
  *  null         hands out one fixed block: measures the loop itself.
+ *
+ * Sized candidates (w8): each allocation asks for the next size of a
+ * sequence, all three alike.
+ *  kpool_set    a set of size classes from 8 to the largest size, with the
+ *               default spacing and alignment.
+ *  kmalloc      kmalloc() and kfree().
+ *  sized_null   the loop and the size sequence alone.
  */
 #include <linux/gfp.h>
 #include <linux/list.h>
@@ -42,6 +49,9 @@ static const char *const cand_names[NR_CANDS] = {
 	[CAND_PERCPU] = "percpu_lifo",
 	[CAND_OBJPOOL] = "objpool",
 	[CAND_NULL] = "null",
+	[CAND_SET] = "kpool_set",
+	[CAND_KMALLOC] = "kmalloc",
+	[CAND_SIZED_NULL] = "sized_null",
 };
 
 const char *cand_name(enum bench_cand_id id)
@@ -137,6 +147,26 @@ static int kpool_cand_create(struct bench_cand *c)
 	if (IS_ERR_OR_NULL(pool))
 		return pool ? PTR_ERR(pool) : -ENOMEM;
 	c->pool = pool;
+	return 0;
+}
+
+static int set_cand_create(struct bench_cand *c)
+{
+	char name[KPOOL_SET_NAME_LEN];
+	struct kpool_set_params params = {
+		.name = name,
+		.min_size = KPOOL_MIN_BLOCK_SIZE,
+		.max_size = c->size,
+		.node = NUMA_NO_NODE,
+	};
+	struct kpool_set *set;
+
+	snprintf(name, sizeof(name), "bench-set-%d",
+		 atomic_inc_return(&bench_serial));
+	set = kpool_set_create(&params);
+	if (IS_ERR(set))
+		return PTR_ERR(set);
+	c->set = set;
 	return 0;
 }
 
@@ -274,6 +304,8 @@ int cand_create(struct bench_cand *c, enum bench_cand_id id,
 	c->id = id;
 	c->size = cfg->size;
 	c->align = bench_align(cfg->size);
+	c->sizes = cfg->sizes;
+	c->sizes_mask = cfg->nr_sizes - 1;
 
 	switch (id) {
 	case CAND_KPOOL:
@@ -293,7 +325,12 @@ int cand_create(struct bench_cand *c, enum bench_cand_id id,
 		return -EOPNOTSUPP;
 #endif
 	case CAND_NULL:
+	case CAND_SIZED_NULL:
 		return null_cand_create(c);
+	case CAND_SET:
+		return set_cand_create(c);
+	case CAND_KMALLOC:
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -329,7 +366,11 @@ void cand_destroy(struct bench_cand *c)
 #endif
 		break;
 	case CAND_NULL:
+	case CAND_SIZED_NULL:
 		kfree(c->null_block);
+		break;
+	case CAND_SET:
+		kpool_set_destroy(c->set);
 		break;
 	default:
 		break;

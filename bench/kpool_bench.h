@@ -21,6 +21,7 @@
 #include <linux/types.h>
 
 #include "kpool.h"
+#include "kpool_set.h"
 
 /* lib/objpool appeared in Linux 6.7; bench/Kbuild looks for it. */
 #ifdef BENCH_HAVE_OBJPOOL
@@ -40,6 +41,9 @@ enum bench_cand_id {
 	CAND_PERCPU,
 	CAND_OBJPOOL,
 	CAND_NULL,
+	CAND_SET,
+	CAND_KMALLOC,
+	CAND_SIZED_NULL,
 	NR_CANDS
 };
 
@@ -78,7 +82,13 @@ struct lifo_cpu {
  * @lifo: the per-CPU LIFO (the limit baseline); owns @lifo_pages.
  * @lifo_pages: pages carved for @lifo.
  * @objpool: lib/objpool (6.7 and later).
- * @null_block: what the null candidate hands out (loop overhead).
+ * @null_block: what the null candidates hand out (loop overhead).
+ * @set: the kpool_set candidate.
+ * @sizes: the sized candidates (kpool_set, kmalloc, sized_null): the
+ *	   request sizes, taken in turn, one per allocation.
+ * @sizes_mask: number of @sizes - 1 (a power of two).
+ * @next: index of the next size (the sequence restarts at 0 when a
+ *	  measurement starts, so every sized candidate sees the same sizes).
  */
 struct bench_cand {
 	enum bench_cand_id id;
@@ -94,12 +104,18 @@ struct bench_cand {
 	struct objpool_head objpool;
 #endif
 	void *null_block;
+	struct kpool_set *set;
+	const u16 *sizes;
+	unsigned int sizes_mask;
+	unsigned int next;
 };
 
 /* How a candidate is set up. */
 struct bench_cand_cfg {
-	size_t size;
+	size_t size;		/* the largest size for the sized ones */
 	unsigned int depth;	/* most blocks outstanding on one CPU */
+	const u16 *sizes;	/* the sized candidates' sequence... */
+	unsigned int nr_sizes;	/* ...of this many (a power of two) */
 };
 
 const char *cand_name(enum bench_cand_id id);
@@ -207,6 +223,39 @@ static __always_inline void *null_cand_alloc(struct bench_cand *c)
 
 static __always_inline void null_cand_free(struct bench_cand *c, void *p)
 {
+}
+
+/* The sized candidates: each allocation asks for the next size. */
+
+static __always_inline size_t next_size(struct bench_cand *c)
+{
+	return c->sizes[c->next++ & c->sizes_mask];
+}
+
+static __always_inline void *set_cand_alloc(struct bench_cand *c)
+{
+	return kpool_set_alloc(c->set, next_size(c), GFP_KERNEL);
+}
+
+static __always_inline void set_cand_free(struct bench_cand *c, void *p)
+{
+	kpool_set_free(c->set, p);
+}
+
+static __always_inline void *kmalloc_cand_alloc(struct bench_cand *c)
+{
+	return kmalloc(next_size(c), GFP_KERNEL);
+}
+
+static __always_inline void kmalloc_cand_free(struct bench_cand *c, void *p)
+{
+	kfree(p);
+}
+
+/* The loop and the size sequence alone: a distinct pointer per size. */
+static __always_inline void *sized_null_cand_alloc(struct bench_cand *c)
+{
+	return c->null_block + next_size(c);
 }
 
 /* Producer/consumer ring of the cross-CPU workload (one of each). */

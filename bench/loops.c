@@ -278,6 +278,14 @@ int cand_loop(struct bench_cand *c, enum loop_kind kind,
 #endif
 	case CAND_NULL:
 		return run_loop(c, kind, a, null_cand_alloc, null_cand_free);
+	case CAND_SET:
+		return run_loop(c, kind, a, set_cand_alloc, set_cand_free);
+	case CAND_KMALLOC:
+		return run_loop(c, kind, a, kmalloc_cand_alloc,
+				kmalloc_cand_free);
+	case CAND_SIZED_NULL:
+		return run_loop(c, kind, a, sized_null_cand_alloc,
+				null_cand_free);
 	default:
 		return -EOPNOTSUPP;
 	}

@@ -20,6 +20,8 @@
  *  w6  growth from an empty pool, then refill, each allocation timed
  *  w7  memory geometry (the module stays loaded so that the guest can read
  *      the caches' /sys/kernel/slab files; rmmod releases everything)
+ *  w8  variable sizes: a kpool_set against kmalloc on the same sequence of
+ *      sizes, pairs and batches, and the block bytes each one uses
  */
 #define pr_fmt(fmt) KBUILD_MODNAME "," fmt
 
@@ -38,7 +40,7 @@
 
 static char *workload = "w1";
 module_param(workload, charp, 0444);
-MODULE_PARM_DESC(workload, "w1, w2, w3, w4, w6 or w7 (see the source)");
+MODULE_PARM_DESC(workload, "w1, w2, w3, w4, w6, w7 or w8 (see the source)");
 
 static int sizes[BENCH_MAX_SIZES] = { 16, 64, 256, 1024, 4096 };
 static int nr_sizes = 5;
@@ -677,12 +679,198 @@ static int w7_size(int i, size_t size)
 	return 0;
 }
 
+/*
+ * w8: variable sizes, kpool_set against kmalloc. Each distribution is
+ * turned into a fixed pseudo-random sequence of W8_NR_SIZES sizes, taken
+ * in turn by every allocation of the sized candidates; every measurement
+ * starts at its beginning, so all candidates see the same sizes in the
+ * same order.
+ */
+#define W8_NR_SIZES	4096
+#define W8_MAX_SIZE	4096
+#define W8_BATCH	64
+
+/**
+ * struct w8_band - part of a size distribution
+ * @permille: its share of the requests; a distribution's add up to 1000.
+ * @lo: smallest size.
+ * @hi: largest size.
+ */
+struct w8_band {
+	unsigned int permille;
+	u16 lo;
+	u16 hi;
+};
+
+/**
+ * struct w8_dist - a distribution of request sizes
+ * @name: as reported.
+ * @bands: its bands, uniform within each.
+ */
+struct w8_dist {
+	const char *name;
+	struct w8_band bands[3];
+};
+
+static const struct w8_dist w8_dists[] = {
+	{ "uniform", { { 1000, 8, W8_MAX_SIZE } } },
+	{ "small", { { 700, 8, 128 }, { 250, 129, 1024 },
+		     { 50, 1025, W8_MAX_SIZE } } },
+};
+
+/* The set first: w8_fragmentation() uses it. */
+static const enum bench_cand_id w8_cands[] = {
+	CAND_SET, CAND_KMALLOC, CAND_SIZED_NULL,
+};
+
+/* A fixed 64-bit LCG (Knuth's MMIX): the same sequence on every boot. */
+static u32 w8_random(u64 *state)
+{
+	*state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
+	return *state >> 32;
+}
+
+static void w8_fill_sizes(const struct w8_dist *d, u16 *sizes)
+{
+	const struct w8_band *band;
+	unsigned int i, pick;
+	u64 state = 1;
+
+	for (i = 0; i < W8_NR_SIZES; i++) {
+		pick = w8_random(&state) % 1000;
+		for (band = d->bands; pick >= band->permille; band++)
+			pick -= band->permille;
+		sizes[i] = band->lo +
+			   w8_random(&state) % (band->hi - band->lo + 1);
+	}
+}
+
+/*
+ * One pass over the sizes: the block bytes the set used (from its own
+ * statistics) and those of kmalloc's buckets.
+ */
+static int w8_fragmentation(const struct w8_dist *d, struct kpool_set *set,
+			    const u16 *sizes)
+{
+	struct kpool_set_stats *before, *after;
+	u64 kmalloc_bytes = 0;
+	int ret = -ENOMEM;
+	unsigned int i;
+	void *p;
+
+	before = kmalloc(sizeof(*before), GFP_KERNEL);
+	after = kmalloc(sizeof(*after), GFP_KERNEL);
+	if (!before || !after)
+		goto out;
+	kpool_set_get_stats(set, before);
+	for (i = 0; i < W8_NR_SIZES; i++) {
+		p = kpool_set_alloc(set, sizes[i], GFP_KERNEL);
+		if (!p)
+			goto out;
+		kpool_set_free(set, p);
+		kmalloc_bytes += kmalloc_size_roundup(sizes[i]);
+	}
+	kpool_set_get_stats(set, after);
+	BENCH_CSV("w8frag,%s,%llu,%llu,%llu", d->name,
+		  after->requested_bytes - before->requested_bytes,
+		  after->block_bytes - before->block_bytes, kmalloc_bytes);
+	ret = 0;
+out:
+	kfree(after);
+	kfree(before);
+	return ret;
+}
+
+/* Every round of one loop shape over the sized candidates of @s. */
+static int w8_shape(struct cand_set *s, const struct w8_dist *d,
+		    struct bench_job *job)
+{
+	struct bench_result r;
+	unsigned int round, j;
+	int ret = 0;
+
+	for (round = 0; round < rounds && !ret; round++) {
+		for (j = 0; j < s->nr && !ret; j++) {
+			job->c = set_pick(s, round, j);
+			job->c->next = 0;
+			ret = measure(job, body_job, 1, &r);
+			if (!ret)
+				BENCH_CSV("w8,%s,%s,%s,%u,%llu,%llu,%llu",
+					  d->name, cand_name(job->c->id),
+					  job->kind == LOOP_PAIRS ? "pairs" :
+					  "batch64", round,
+					  job->args.n * max(job->args.k, 1U),
+					  r.ns, r.cycles);
+		}
+	}
+	return ret;
+}
+
+static int w8_dist(const struct w8_dist *d, u16 *sizes, void **v)
+{
+	struct bench_cand_cfg cfg = {
+		.size = W8_MAX_SIZE, .depth = W8_BATCH,
+		.sizes = sizes, .nr_sizes = W8_NR_SIZES,
+	};
+	struct bench_job pairs_job = {
+		.kind = LOOP_PAIRS,
+		.warm = { .n = warmup },
+		.args = { .n = pairs },
+	};
+	struct bench_job batch_job = {
+		.kind = LOOP_BATCH,
+		.warm = { .n = max(warmup / W8_BATCH, 1U), .k = W8_BATCH,
+			  .v = v },
+		.args = { .n = max(pairs / W8_BATCH, 1U), .k = W8_BATCH,
+			  .v = v },
+	};
+	struct cand_set *s;
+	int ret;
+
+	w8_fill_sizes(d, sizes);
+	s = set_create(w8_cands, ARRAY_SIZE(w8_cands), &cfg);
+	if (!s)
+		return -ENOMEM;
+	ret = w8_fragmentation(d, s->c[0].set, sizes);
+	if (!ret)
+		ret = w8_shape(s, d, &pairs_job);
+	if (!ret)
+		ret = w8_shape(s, d, &batch_job);
+	set_destroy(s);
+	return ret;
+}
+
+static int w8_run(void)
+{
+	u16 *sizes = kmalloc_array(W8_NR_SIZES, sizeof(*sizes), GFP_KERNEL);
+	void **v = kmalloc_array(W8_BATCH, sizeof(*v), GFP_KERNEL);
+	unsigned int i;
+	int ret = -ENOMEM;
+
+	if (sizes && v) {
+		ret = 0;
+		for (i = 0; i < ARRAY_SIZE(w8_dists) && !ret; i++)
+			ret = w8_dist(&w8_dists[i], sizes, v);
+	}
+	kfree(v);
+	kfree(sizes);
+	return ret;
+}
+
 /* Workload table. */
 
+/**
+ * struct bench_workload - one workload
+ * @name: its module parameter value.
+ * @per_size: runs it at one block size (sizes parameter); NULL for w7.
+ * @min_cpus: CPUs it needs.
+ * @run: runs the whole of a workload that has no block size.
+ */
 struct bench_workload {
 	const char *name;
 	int (*per_size)(size_t size);
 	unsigned int min_cpus;
+	int (*run)(void);
 };
 
 static const struct bench_workload workloads[] = {
@@ -692,6 +880,7 @@ static const struct bench_workload workloads[] = {
 	{ "w4", w4_size, 1 },
 	{ "w6", w6_size, 1 },
 	{ "w7", NULL, 1 },
+	{ "w8", NULL, 1, w8_run },
 };
 
 static const struct bench_workload *find_workload(void)
@@ -752,6 +941,8 @@ static int run_workload(const struct bench_workload *wl)
 {
 	int i, ret = 0;
 
+	if (wl->run)
+		return wl->run();
 	if (wl->per_size)
 		report_skips(all_cands, ARRAY_SIZE(all_cands));
 	for (i = 0; i < nr_sizes && !ret; i++)

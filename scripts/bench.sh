@@ -7,9 +7,9 @@
 # (6.1 by default), boot it twice in QEMU and write a report:
 #
 #  1. wall time: multi-threaded TCG with N vCPUs (--cpus, default 2) and
-#     tsc=reliable; workloads w1-w7 (see bench/main.c and bench/REPORT.md)
+#     tsc=reliable; workloads w1-w8 (see bench/main.c and bench/REPORT.md)
 #  2. instruction counts: one vCPU under -icount shift=0 (the guest's
-#     time-stamp counter advances by one per instruction); w1, w2, w5
+#     time-stamp counter advances by one per instruction); w1, w2, w5, w8
 #
 # Both boots get the same kernel arguments (BOOT_ARGS below). Results go to
 # .out/bench/<timestamp>/ (raw CSV, guest logs, REPORT.md, plots/*.png);

@@ -75,11 +75,11 @@ for v in /sys/devices/system/cpu/vulnerabilities/*; do
 	[ -f "$v" ] && info "vuln_${v##*/}" "$(cat "$v")"
 done
 
-load_modules kpool kpool_dev
+load_modules kpool kpool_set kpool_dev
 if [ "$mode" = icount ]; then
-	workloads="w1 w2"
+	workloads="w1 w2 w8"
 else
-	workloads="w1 w2 w3 w4 w6"
+	workloads="w1 w2 w3 w4 w6 w8"
 fi
 for w in $workloads; do
 	step "$w" bench "$w"
@@ -87,5 +87,5 @@ done
 # shellcheck disable=SC2086
 step w5 kpool_ubench $ubench_args $sizes
 [ "$mode" = icount ] || step w7 memory
-unload_modules kpool_dev kpool
+unload_modules kpool_dev kpool_set kpool
 finish
