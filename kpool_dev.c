@@ -27,7 +27,18 @@
  * LIST by anyone and for STATS/INFO with CAP_SYS_ADMIN (checked against the
  * opener's credentials). Blocks are named by handles, small integers from a
  * per-file xarray, never by addresses. release() frees the file's blocks
- * and destroys its pools.
+ * and destroys its sets and pools.
+ *
+ * Sets
+ * ----
+ * A file's pool sets (kpool_set.h) are kept like its pools, in
+ * kpool_file.sets under pools_sem, with ids from kpool_dev_set_ids, which
+ * holds the id of every live set of every file (the owning file as an
+ * opaque cookie, to tell another file's set, -EPERM, from none, -ENOENT).
+ * Blocks of a set get handles in the same per-file table as pool blocks;
+ * each records its class size, which bounds READ/WRITE and is charged to
+ * the file. SET_DESTROY refuses a set with blocks out (-EBUSY); release()
+ * frees them first.
  *
  * Locking and lifetimes
  * ---------------------
@@ -45,22 +56,25 @@
  *    same handle exactly one wins.
  *  - block lifetime: struct kpool_dev_block.ref, one reference held by the
  *    handle table and one by each READ/WRITE in flight. READ/WRITE take
- *    their reference under xa_lock while the handle is still in the table;
- *    whoever drops the last reference returns the block to the pool (always
- *    with pools_sem held, so the pool is alive).
+ *    their reference under xa_lock while the handle is still in the table
+ *    (refcount_inc_not_zero()); whoever drops the last reference returns
+ *    the block to the pool (always with pools_sem held, so the pool is
+ *    alive).
  *
  * Lock order: pools_sem, then the kpool registry mutex (kpool_create(),
- * kpool_destroy(), kpool_with_id()), then xa_lock or charge_lock. Nothing
- * here is taken inside a kpool_with_id()/kpool_for_each() callback.
+ * kpool_destroy(), kpool_with_id()), then xa_lock or charge_lock (then
+ * kpool_dev_charged). Nothing here is taken inside a
+ * kpool_with_id()/kpool_for_each() callback.
  *
  * Limits
  * ------
  * max_pools_per_fd caps the pools of a file (-ENOSPC). max_bytes_per_fd
  * caps the bytes charged to it (-ENOMEM): each pool's reserve
  * (min_blocks * block_size) from CREATE to DESTROY, and each live handle's
- * block_size plus its bookkeeping. User pools are created with
- * __GFP_ACCOUNT and KPOOL_F_ZERO, so their memory is charged to the
- * opener's memory cgroup and READ never shows stale kernel data.
+ * block_size plus its bookkeeping. max_bytes_total caps the same charges
+ * of all files together (-ENOMEM). User pools are created with
+ * __GFP_ACCOUNT, __GFP_ZERO and KPOOL_F_ZERO, so their memory is charged
+ * to the opener's memory cgroup and READ never shows stale kernel data.
  * Allocations for user space never wait for another thread's free: at a
  * pool's max_blocks cap ALLOC fails with -ENOMEM.
  */
@@ -87,20 +101,33 @@
 
 #include <uapi/linux/kpool.h>
 #include "kpool.h"
+#include "kpool_set.h"
 
 /* Larger argument structs are refused, not scanned for a zero tail. */
 #define KPOOL_DEV_MAX_ARG_SIZE	SZ_4K
 /* LIST entry_size limits: the first entry version .. KPOOL_DEV_MAX_ARG_SIZE */
 #define KPOOL_DEV_ENTRY_SIZE_VER0 \
 	offsetofend(struct kpool_ioc_pool_entry, name)
+/* ...and of SET_LIST entries and SET_INFO class entries */
+#define KPOOL_DEV_SET_ENTRY_SIZE_VER0 \
+	offsetofend(struct kpool_ioc_set_entry, name)
+#define KPOOL_DEV_SET_CLASS_SIZE_VER0 \
+	offsetofend(struct kpool_ioc_set_class, pad)
 #define KPOOL_DEV_FEATURES	(KPOOL_FEAT_BATCH | KPOOL_FEAT_RW | \
-				 KPOOL_FEAT_OCCUPANCY | KPOOL_FEAT_FAULT)
+				 KPOOL_FEAT_OCCUPANCY | KPOOL_FEAT_FAULT | \
+				 KPOOL_FEAT_SETS)
 /*
  * ALLOC uses kpool_alloc_bulk(), which never waits for a free; growth for
  * user space may reclaim but never invokes the OOM killer.
  */
 #define KPOOL_DEV_ALLOC_GFP	(GFP_KERNEL | __GFP_NORETRY)
 #define KPOOL_DEV_HANDLE_LIMIT	XA_LIMIT(1, INT_MAX)
+/*
+ * Pools for user space: charged to the opener's memory cgroup; zeroed
+ * chunks and blocks, so no stale kernel data is ever readable.
+ */
+#define KPOOL_DEV_POOL_GFP	(__GFP_ACCOUNT | __GFP_ZERO)
+#define KPOOL_DEV_SET_ID_LIMIT	XA_LIMIT(1, INT_MAX)
 
 static ushort mode = 0600;
 module_param(mode, ushort, 0444);
@@ -111,18 +138,41 @@ module_param(max_bytes_per_fd, ulong, 0644);
 MODULE_PARM_DESC(max_bytes_per_fd,
 		 "bytes of pool reserves and blocks one open file may hold (default 64 MiB)");
 
+static unsigned long max_bytes_total = SZ_1G;
+module_param(max_bytes_total, ulong, 0644);
+MODULE_PARM_DESC(max_bytes_total,
+		 "bytes of pool reserves and blocks all open files may hold (default 1 GiB)");
+
+/* kpool_dev_charged guards kpool_dev_total, the bytes all files hold. */
+static DEFINE_SPINLOCK(kpool_dev_charged);
+static u64 kpool_dev_total;
+
 static unsigned int max_pools_per_fd = 64;
 module_param(max_pools_per_fd, uint, 0644);
 MODULE_PARM_DESC(max_pools_per_fd,
 		 "pools one open file may own (default 64)");
 
+static unsigned int max_sets_per_fd = 16;
+module_param(max_sets_per_fd, uint, 0644);
+MODULE_PARM_DESC(max_sets_per_fd,
+		 "pool sets one open file may own (default 16)");
+
+/*
+ * The id of every live set of every file -> the file that owns it (only
+ * compared, never dereferenced). Its xa_lock guards it.
+ */
+static DEFINE_XARRAY_ALLOC1(kpool_dev_set_ids);
+
 /**
  * struct kpool_file - state of one open file of /dev/kpool
- * @pools_sem: guards @pools and @nr_pools and keeps every pool in @pools
- *	alive: held for reading by each command while it uses a pool of this
- *	file, for writing by CREATE and DESTROY.
+ * @pools_sem: guards @pools, @nr_pools, @sets and @nr_sets and keeps every
+ *	pool in @pools and set in @sets alive: held for reading by each
+ *	command while it uses a pool or set of this file, for writing by
+ *	CREATE, DESTROY, SET_CREATE and SET_DESTROY.
  * @pools: pool id -> struct kpool_dev_pool, the pools this file owns.
  * @nr_pools: number of entries in @pools.
+ * @sets: set id -> struct kpool_dev_set, the sets this file owns.
+ * @nr_sets: number of entries in @sets.
  * @handles: handle -> struct kpool_dev_block. Its xa_lock guards the
  *	mapping and @next_handle; a handle is claimed by erasing it under
  *	xa_lock, and references to its block are taken only under xa_lock.
@@ -131,9 +181,11 @@ MODULE_PARM_DESC(max_pools_per_fd,
  * @charged: bytes charged against max_bytes_per_fd.
  */
 struct kpool_file {
-	struct rw_semaphore pools_sem;	/* pools, nr_pools, pool lifetime */
+	struct rw_semaphore pools_sem;	/* pools, sets, their lifetime */
 	struct xarray pools;
 	unsigned int nr_pools;
+	struct xarray sets;
+	unsigned int nr_sets;
 	struct xarray handles;		/* xa_lock: mapping, next_handle */
 	u32 next_handle;
 	spinlock_t charge_lock;		/* charged */
@@ -153,15 +205,30 @@ struct kpool_dev_pool {
 };
 
 /**
+ * struct kpool_dev_set - a pool set owned by an open file
+ * @set: the set.
+ * @reserve_bytes: its class pools' reserves, charged to the file from
+ *	SET_CREATE to SET_DESTROY.
+ */
+struct kpool_dev_set {
+	struct kpool_set *set;
+	u64 reserve_bytes;
+};
+
+/**
  * struct kpool_dev_block - the block a handle names
- * @dp: the pool the block belongs to.
+ * @dp: the pool the block belongs to, or NULL for a block of a set.
+ * @ds: the set the block belongs to, or NULL for a block of a pool.
  * @addr: the block.
+ * @size: its block size: the bytes READ/WRITE may access.
  * @ref: one reference for the handle table, one for each READ/WRITE that
  *	uses the block; the last one returns the block to the pool.
  */
 struct kpool_dev_block {
 	struct kpool_dev_pool *dp;
+	struct kpool_dev_set *ds;
 	void *addr;
+	size_t size;
 	refcount_t ref;
 };
 
@@ -181,34 +248,61 @@ struct kpool_dev_call {
 	u32 ksize;
 };
 
-/* The bytes a handle charges to its file. */
-static u64 kpool_dev_block_cost(const struct kpool_dev_pool *dp)
+/* The bytes a handle of a block of @block_size charges to its file. */
+static u64 kpool_dev_block_cost(size_t block_size)
 {
-	return dp->block_size + sizeof(struct kpool_dev_block);
+	return block_size + sizeof(struct kpool_dev_block);
 }
 
+/* The pool or set a block belongs to. */
+static void *kpool_dev_block_home(const struct kpool_dev_block *b)
+{
+	return b->ds ? (void *)b->ds : (void *)b->dp;
+}
+
+/* @charged + @bytes, if within @limit. */
+static bool kpool_dev_fits(u64 charged, u64 bytes, u64 limit, u64 *total)
+{
+	return !check_add_overflow(charged, bytes, total) && *total <= limit;
+}
+
+/*
+ * Charge @bytes to the file and to the global total, or to neither.
+ * Lock order: kf->charge_lock, then kpool_dev_charged.
+ */
 static int kpool_dev_charge(struct kpool_file *kf, u64 bytes)
 {
-	u64 limit = READ_ONCE(max_bytes_per_fd);
-	u64 total;
-	int ret = 0;
+	u64 fd_limit = READ_ONCE(max_bytes_per_fd);
+	u64 limit = READ_ONCE(max_bytes_total);
+	const char *what = NULL;
+	u64 fd_total, total;
 
 	spin_lock(&kf->charge_lock);
-	if (check_add_overflow(kf->charged, bytes, &total) || total > limit)
-		ret = -ENOMEM;
-	else
-		kf->charged = total;
+	spin_lock(&kpool_dev_charged);
+	if (!kpool_dev_fits(kf->charged, bytes, fd_limit, &fd_total))
+		what = "max_bytes_per_fd";
+	else if (!kpool_dev_fits(kpool_dev_total, bytes, limit, &total))
+		what = "max_bytes_total";
+	if (!what) {
+		kf->charged = fd_total;
+		kpool_dev_total = total;
+	}
+	spin_unlock(&kpool_dev_charged);
 	spin_unlock(&kf->charge_lock);
-	if (ret)
-		pr_warn_ratelimited("%s[%d]: max_bytes_per_fd (%llu) reached\n",
-				    current->comm, task_pid_nr(current), limit);
-	return ret;
+	if (!what)
+		return 0;
+	pr_warn_ratelimited("%s[%d]: %s reached\n", current->comm,
+			    task_pid_nr(current), what);
+	return -ENOMEM;
 }
 
 static void kpool_dev_uncharge(struct kpool_file *kf, u64 bytes)
 {
 	spin_lock(&kf->charge_lock);
+	spin_lock(&kpool_dev_charged);
 	kf->charged -= bytes;
+	kpool_dev_total -= bytes;
+	spin_unlock(&kpool_dev_charged);
 	spin_unlock(&kf->charge_lock);
 }
 
@@ -229,23 +323,24 @@ static int kpool_dev_copy_out(const struct kpool_dev_call *call,
 static void kpool_dev_block_put(struct kpool_file *kf,
 				struct kpool_dev_block *b)
 {
-	struct kpool_dev_pool *dp = b->dp;
-
 	if (!refcount_dec_and_test(&b->ref))
 		return;
-	kpool_free(dp->pool, b->addr);
+	if (b->ds)
+		kpool_set_free(b->ds->set, b->addr);
+	else
+		kpool_free(b->dp->pool, b->addr);
+	kpool_dev_uncharge(kf, kpool_dev_block_cost(b->size));
 	kfree(b);
-	kpool_dev_uncharge(kf, kpool_dev_block_cost(dp));
 }
 
 /*
- * Look up @handle for pool @dp.
+ * Look up @handle for @home, the pool or set it must belong to.
  * Context: xa_lock of kf->handles held.
  * Return: the block, ERR_PTR(-ENOENT) for a handle this file does not know,
- * ERR_PTR(-EINVAL) for a handle of another pool.
+ * ERR_PTR(-EINVAL) for a handle of another pool or set.
  */
 static struct kpool_dev_block *kpool_dev_block_find(struct kpool_file *kf,
-						    struct kpool_dev_pool *dp,
+						    const void *home,
 						    u32 handle)
 {
 	struct kpool_dev_block *b;
@@ -254,35 +349,36 @@ static struct kpool_dev_block *kpool_dev_block_find(struct kpool_file *kf,
 	b = xa_load(&kf->handles, handle);
 	if (!b)
 		return ERR_PTR(-ENOENT);
-	if (b->dp != dp)
+	if (kpool_dev_block_home(b) != home)
 		return ERR_PTR(-EINVAL);
 	return b;
 }
 
 /* Take a reference to the block of @handle (for READ/WRITE). */
 static struct kpool_dev_block *kpool_dev_block_get(struct kpool_file *kf,
-						   struct kpool_dev_pool *dp,
+						   const void *home,
 						   u32 handle)
 {
 	struct kpool_dev_block *b;
 
 	xa_lock(&kf->handles);
-	b = kpool_dev_block_find(kf, dp, handle);
-	if (!IS_ERR(b))
-		refcount_inc(&b->ref);	/* the table's reference is held */
+	b = kpool_dev_block_find(kf, home, handle);
+	/* the table holds a reference: zero only if a bug freed it */
+	if (!IS_ERR(b) && !refcount_inc_not_zero(&b->ref))
+		b = ERR_PTR(-ENOENT);
 	xa_unlock(&kf->handles);
 	return b;
 }
 
 /* Remove @handle from the table; the caller inherits the table's ref. */
 static struct kpool_dev_block *kpool_dev_block_claim(struct kpool_file *kf,
-						     struct kpool_dev_pool *dp,
+						     const void *home,
 						     u32 handle)
 {
 	struct kpool_dev_block *b;
 
 	xa_lock(&kf->handles);
-	b = kpool_dev_block_find(kf, dp, handle);
+	b = kpool_dev_block_find(kf, home, handle);
 	if (!IS_ERR(b))
 		__xa_erase(&kf->handles, handle);
 	xa_unlock(&kf->handles);
@@ -354,21 +450,56 @@ static struct kpool_dev_pool *kpool_dev_find_pool(struct kpool_file *kf,
 }
 
 /*
- * Find pool @id of this file and keep it alive.
- * Context: takes pools_sem for reading; on success the caller releases it
- * with up_read() when done with the pool.
+ * Find set @id of this file.
+ * Context: pools_sem held.
+ * Return: the set, ERR_PTR(-EPERM) for a set of another file,
+ * ERR_PTR(-ENOENT) for no set.
  */
-static struct kpool_dev_pool *kpool_dev_lock_pool(struct kpool_file *kf,
-						  u32 id)
+static struct kpool_dev_set *kpool_dev_find_set(struct kpool_file *kf, u32 id)
 {
-	struct kpool_dev_pool *dp;
+	struct kpool_dev_set *ds;
+
+	lockdep_assert_held(&kf->pools_sem);
+	ds = xa_load(&kf->sets, id);
+	if (ds)
+		return ds;
+	return ERR_PTR(xa_load(&kpool_dev_set_ids, id) ? -EPERM : -ENOENT);
+}
+
+/*
+ * Find pool @id of this file, or set @id when @set is true, and keep it
+ * alive.
+ * Context: takes pools_sem for reading; on success the caller releases it
+ * with up_read() when done with the pool or set.
+ * Return: the struct kpool_dev_pool or struct kpool_dev_set, or an
+ * ERR_PTR() as kpool_dev_find_pool() and kpool_dev_find_set() say.
+ */
+static void *kpool_dev_lock_home(struct kpool_file *kf, u32 id, bool set)
+{
+	void *home;
 
 	if (down_read_killable(&kf->pools_sem))
 		return ERR_PTR(-EINTR);
-	dp = kpool_dev_find_pool(kf, id);
-	if (IS_ERR(dp))
+	if (set)
+		home = kpool_dev_find_set(kf, id);
+	else
+		home = kpool_dev_find_pool(kf, id);
+	if (IS_ERR(home))
 		up_read(&kf->pools_sem);
-	return dp;
+	return home;
+}
+
+/* Find pool @id of this file and keep it alive (kpool_dev_lock_home()). */
+static struct kpool_dev_pool *kpool_dev_lock_pool(struct kpool_file *kf,
+						  u32 id)
+{
+	return kpool_dev_lock_home(kf, id, false);
+}
+
+/* Find set @id of this file and keep it alive (kpool_dev_lock_home()). */
+static struct kpool_dev_set *kpool_dev_lock_set(struct kpool_file *kf, u32 id)
+{
+	return kpool_dev_lock_home(kf, id, true);
 }
 
 /*
@@ -426,7 +557,8 @@ static long kpool_dev_snapshot(long (*fill)(void *ctx, void *buf, u32 nr),
 			break;
 		kvfree(buf);
 		nr = min_t(long, cap, total);
-		buf = kvcalloc(nr, elem_size, GFP_KERNEL_ACCOUNT);
+		buf = kvcalloc(nr, elem_size,
+			       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 		if (!buf)
 			return -ENOMEM;
 	}
@@ -476,7 +608,7 @@ static int kpool_dev_create_locked(const struct kpool_dev_call *call,
 		.min_blocks = c->min_blocks,
 		.max_blocks = c->max_blocks,
 		.node = NUMA_NO_NODE,
-		.gfp = __GFP_ACCOUNT,
+		.gfp = KPOOL_DEV_POOL_GFP,
 		.flags = KPOOL_F_ZERO |
 			 (c->flags & KPOOL_IOC_F_DEBUG ? KPOOL_F_DEBUG : 0),
 		.order = c->order,
@@ -589,12 +721,14 @@ static void kpool_dev_unreserve_handles(struct kpool_file *kf,
 }
 
 /*
- * Give @dp's blocks @addrs[0..@count) handles, reserved but not yet
+ * Give blocks @addrs[0..@count) of the pool or set of @tmpl (a template
+ * for their records: home and size) handles, reserved but not yet
  * visible to lookups (the xarray holds a reserved entry until
  * kpool_dev_publish()). On failure nothing is left reserved.
  */
 static int kpool_dev_reserve_handles(struct kpool_file *kf,
-				     struct kpool_dev_pool *dp, void **addrs,
+				     const struct kpool_dev_block *tmpl,
+				     void **addrs,
 				     struct kpool_dev_block **blocks,
 				     u32 *handles, u32 count)
 {
@@ -608,7 +742,9 @@ static int kpool_dev_reserve_handles(struct kpool_file *kf,
 			ret = -ENOMEM;
 			break;
 		}
-		b->dp = dp;
+		b->dp = tmpl->dp;
+		b->ds = tmpl->ds;
+		b->size = tmpl->size;
 		b->addr = addrs[i];
 		refcount_set(&b->ref, 1);
 		ret = xa_alloc_cyclic(&kf->handles, &handles[i], NULL,
@@ -637,14 +773,37 @@ static void kpool_dev_publish(struct kpool_file *kf,
 		xa_store(&kf->handles, handles[i], blocks[i], GFP_KERNEL);
 }
 
+/* Allocate @count blocks of @bytes (sets only) for @tmpl's pool or set. */
+static int kpool_dev_alloc_bulk(const struct kpool_dev_block *tmpl,
+				size_t bytes, u32 count, void **addrs)
+{
+	if (tmpl->ds)
+		return kpool_set_alloc_bulk(tmpl->ds->set, bytes,
+					    KPOOL_DEV_ALLOC_GFP, count, addrs);
+	return kpool_alloc_bulk(tmpl->dp->pool, KPOOL_DEV_ALLOC_GFP, count,
+				addrs);
+}
+
+/* Undo kpool_dev_alloc_bulk(). */
+static void kpool_dev_free_bulk(const struct kpool_dev_block *tmpl,
+				u32 count, void **addrs)
+{
+	if (tmpl->ds)
+		kpool_set_free_bulk(tmpl->ds->set, count, addrs);
+	else
+		kpool_free_bulk(tmpl->dp->pool, count, addrs);
+}
+
 /*
- * Allocate @count blocks of @dp, all or nothing, and hand their handles to
+ * Allocate @count blocks for the pool or set of @tmpl (a template of their
+ * records), of @bytes for a set, all or nothing, and hand their handles to
  * user space. Nothing is visible to other threads unless the handles
  * reached user space.
  * Context: pools_sem held for reading.
  */
 static int kpool_dev_alloc_blocks(struct kpool_file *kf,
-				  struct kpool_dev_pool *dp, u32 count,
+				  const struct kpool_dev_block *tmpl,
+				  size_t bytes, u32 count,
 				  u32 __user *uhandles)
 {
 	struct kpool_dev_block **blocks;
@@ -653,22 +812,24 @@ static int kpool_dev_alloc_blocks(struct kpool_file *kf,
 	u64 cost;
 	int ret;
 
-	if (check_mul_overflow((u64)count, kpool_dev_block_cost(dp), &cost))
+	if (check_mul_overflow((u64)count, kpool_dev_block_cost(tmpl->size),
+			       &cost))
 		return -EINVAL;
 	ret = kpool_dev_charge(kf, cost);
 	if (ret)
 		return ret;
 
 	ret = -ENOMEM;
-	addrs = kvcalloc(count, sizeof(*addrs), GFP_KERNEL);
-	blocks = kvcalloc(count, sizeof(*blocks), GFP_KERNEL);
-	handles = kvcalloc(count, sizeof(*handles), GFP_KERNEL);
+	addrs = kvcalloc(count, sizeof(*addrs), GFP_KERNEL | __GFP_NOWARN);
+	blocks = kvcalloc(count, sizeof(*blocks), GFP_KERNEL | __GFP_NOWARN);
+	handles = kvcalloc(count, sizeof(*handles), GFP_KERNEL | __GFP_NOWARN);
 	if (!addrs || !blocks || !handles)
 		goto free_arrays;
-	ret = kpool_alloc_bulk(dp->pool, KPOOL_DEV_ALLOC_GFP, count, addrs);
+	ret = kpool_dev_alloc_bulk(tmpl, bytes, count, addrs);
 	if (ret)
 		goto free_arrays;
-	ret = kpool_dev_reserve_handles(kf, dp, addrs, blocks, handles, count);
+	ret = kpool_dev_reserve_handles(kf, tmpl, addrs, blocks, handles,
+					count);
 	if (ret)
 		goto free_blocks;
 	if (copy_to_user(uhandles, handles, array_size(count, sizeof(*handles)))) {
@@ -682,7 +843,7 @@ static int kpool_dev_alloc_blocks(struct kpool_file *kf,
 unreserve:
 	kpool_dev_unreserve_handles(kf, blocks, handles, count);
 free_blocks:
-	kpool_free_bulk(dp->pool, count, addrs);
+	kpool_dev_free_bulk(tmpl, count, addrs);
 free_arrays:
 	kvfree(handles);
 	kvfree(blocks);
@@ -695,6 +856,7 @@ free_arrays:
 static long kpool_dev_alloc(const struct kpool_dev_call *call, void *data)
 {
 	struct kpool_ioc_alloc *a = data;
+	struct kpool_dev_block tmpl = {};
 	struct kpool_dev_pool *dp;
 	int ret;
 
@@ -703,20 +865,21 @@ static long kpool_dev_alloc(const struct kpool_dev_call *call, void *data)
 	dp = kpool_dev_lock_pool(call->kf, a->pool_id);
 	if (IS_ERR(dp))
 		return PTR_ERR(dp);
-	ret = kpool_dev_alloc_blocks(call->kf, dp, a->count,
+	tmpl.dp = dp;
+	tmpl.size = dp->block_size;
+	ret = kpool_dev_alloc_blocks(call->kf, &tmpl, 0, a->count,
 				     u64_to_user_ptr(a->handles));
 	up_read(&call->kf->pools_sem);
 	return ret;
 }
 
 /*
- * Free each handle of @handles that names a block of @dp; record the
- * error of each bad one in @status (when not NULL).
+ * Free each handle of @handles that names a block of @home (a pool or a
+ * set); record the error of each bad one in @status (when not NULL).
  * Context: pools_sem held for reading.
  * Return: 0, or the error of the first bad handle.
  */
-static int kpool_dev_free_handles(struct kpool_file *kf,
-				  struct kpool_dev_pool *dp,
+static int kpool_dev_free_handles(struct kpool_file *kf, const void *home,
 				  const u32 *handles, s32 *status, u32 count,
 				  u32 *freed)
 {
@@ -725,7 +888,7 @@ static int kpool_dev_free_handles(struct kpool_file *kf,
 	u32 i;
 
 	for (i = 0; i < count; i++) {
-		b = kpool_dev_block_claim(kf, dp, handles[i]);
+		b = kpool_dev_block_claim(kf, home, handles[i]);
 		if (IS_ERR(b)) {
 			if (!ret)
 				ret = PTR_ERR(b);
@@ -739,13 +902,14 @@ static int kpool_dev_free_handles(struct kpool_file *kf,
 	return ret;
 }
 
-static long kpool_dev_free(const struct kpool_dev_call *call, void *data)
+/* FREE (@set false) and SET_FREE (@set true: @f->pool_id is a set id). */
+static long kpool_dev_free_in(const struct kpool_dev_call *call,
+			      struct kpool_ioc_free *f, bool set)
 {
-	struct kpool_ioc_free *f = data;
 	s32 __user *ustatus = u64_to_user_ptr(f->status);
 	size_t status_bytes = array_size(f->count, sizeof(s32));
-	struct kpool_dev_pool *dp;
 	s32 *status = NULL;
+	void *home;
 	u32 *handles;
 	int ret;
 
@@ -757,7 +921,7 @@ static long kpool_dev_free(const struct kpool_dev_call *call, void *data)
 		return PTR_ERR(handles);
 	if (ustatus) {
 		ret = -ENOMEM;
-		status = kvzalloc(status_bytes, GFP_KERNEL);
+		status = kvzalloc(status_bytes, GFP_KERNEL | __GFP_NOWARN);
 		if (!status)
 			goto out;
 		ret = -EFAULT;
@@ -765,13 +929,13 @@ static long kpool_dev_free(const struct kpool_dev_call *call, void *data)
 			goto out;
 	}
 
-	dp = kpool_dev_lock_pool(call->kf, f->pool_id);
-	if (IS_ERR(dp)) {
-		ret = PTR_ERR(dp);
+	home = kpool_dev_lock_home(call->kf, f->pool_id, set);
+	if (IS_ERR(home)) {
+		ret = PTR_ERR(home);
 		goto out;
 	}
 	f->freed = 0;
-	ret = kpool_dev_free_handles(call->kf, dp, handles, status, f->count,
+	ret = kpool_dev_free_handles(call->kf, home, handles, status, f->count,
 				     &f->freed);
 	up_read(&call->kf->pools_sem);
 
@@ -785,35 +949,41 @@ out:
 	return ret;
 }
 
+static long kpool_dev_free(const struct kpool_dev_call *call, void *data)
+{
+	return kpool_dev_free_in(call, data, false);
+}
+
 static long kpool_dev_rw(const struct kpool_dev_call *call,
 			 const struct kpool_ioc_rw *rw, bool write)
 {
 	void __user *ubuf = u64_to_user_ptr(rw->buf);
 	struct kpool_dev_block *b;
-	struct kpool_dev_pool *dp;
 	unsigned long left;
+	void *home;
 	u64 end;
 	int ret;
 
-	if (rw->flags)
+	if (rw->flags & ~KPOOL_IOC_RW_F_SET)
 		return -EINVAL;
-	dp = kpool_dev_lock_pool(call->kf, rw->pool_id);
-	if (IS_ERR(dp))
-		return PTR_ERR(dp);
-	ret = -EINVAL;
-	if (check_add_overflow(rw->offset, rw->len, &end) ||
-	    end > dp->block_size)
-		goto unlock;
-	b = kpool_dev_block_get(call->kf, dp, rw->handle);
+	home = kpool_dev_lock_home(call->kf, rw->pool_id,
+				   rw->flags & KPOOL_IOC_RW_F_SET);
+	if (IS_ERR(home))
+		return PTR_ERR(home);
+	b = kpool_dev_block_get(call->kf, home, rw->handle);
 	if (IS_ERR(b)) {
 		ret = PTR_ERR(b);
 		goto unlock;
 	}
+	ret = -EINVAL;
+	if (check_add_overflow(rw->offset, rw->len, &end) || end > b->size)
+		goto put;
 	if (write)
 		left = copy_from_user(b->addr + rw->offset, ubuf, rw->len);
 	else
 		left = copy_to_user(ubuf, b->addr + rw->offset, rw->len);
 	ret = left ? -EFAULT : 0;
+put:
 	kpool_dev_block_put(call->kf, b);
 unlock:
 	up_read(&call->kf->pools_sem);
@@ -970,12 +1140,20 @@ static long kpool_dev_list_fill(void *ctx, void *buf, u32 nr)
 	return ret ? ret : walk.found;
 }
 
-/* Write @n entries to user space, @entry_size bytes apart. */
-static int kpool_dev_copy_entries(u64 uentries, u32 entry_size,
-				  const struct kpool_ioc_pool_entry *entries,
-				  u32 n)
+/* An entry stride user space may ask for: from the first version up. */
+static bool kpool_dev_entry_size_ok(u32 entry_size, u32 first_size)
 {
-	size_t len = min_t(size_t, entry_size, sizeof(*entries));
+	return entry_size >= first_size && entry_size <= KPOOL_DEV_MAX_ARG_SIZE;
+}
+
+/*
+ * Write @n entries of @elem_size bytes each to user space, @entry_size
+ * bytes apart.
+ */
+static int kpool_dev_copy_entries(u64 uentries, u32 entry_size,
+				  const void *entries, size_t elem_size, u32 n)
+{
+	size_t len = min_t(size_t, entry_size, elem_size);
 	void __user *dst;
 	u64 end;
 	u32 i;
@@ -984,7 +1162,7 @@ static int kpool_dev_copy_entries(u64 uentries, u32 entry_size,
 		return -EINVAL;
 	for (i = 0; i < n; i++) {
 		dst = u64_to_user_ptr(uentries + (u64)i * entry_size);
-		if (copy_to_user(dst, &entries[i], len))
+		if (copy_to_user(dst, entries + i * elem_size, len))
 			return -EFAULT;
 		if (entry_size > len && clear_user(dst + len, entry_size - len))
 			return -EFAULT;
@@ -999,8 +1177,8 @@ static long kpool_dev_list(const struct kpool_dev_call *call, void *data)
 	long total;
 	int ret;
 
-	if (l->pad || l->entry_size < KPOOL_DEV_ENTRY_SIZE_VER0 ||
-	    l->entry_size > KPOOL_DEV_MAX_ARG_SIZE)
+	if (l->pad ||
+	    !kpool_dev_entry_size_ok(l->entry_size, KPOOL_DEV_ENTRY_SIZE_VER0))
 		return -EINVAL;
 	total = kpool_dev_snapshot(kpool_dev_list_fill, call->kf,
 				   sizeof(*entries), l->count,
@@ -1008,6 +1186,7 @@ static long kpool_dev_list(const struct kpool_dev_call *call, void *data)
 	if (total < 0)
 		return total;
 	ret = kpool_dev_copy_entries(l->entries, l->entry_size, entries,
+				     sizeof(*entries),
 				     min_t(long, l->count, total));
 	kvfree(entries);
 	if (ret)
@@ -1104,6 +1283,397 @@ static long kpool_dev_fault(const struct kpool_dev_call *call, void *data)
 	return ret;
 }
 
+/*
+ * An upper bound of the reserves of a set's class pools, known before the
+ * set is built: KPOOL_SET_MAX_CLASSES classes of at most max_size rounded
+ * up to the alignment (at most PAGE_SIZE), min_blocks blocks each.
+ */
+static int kpool_dev_set_reserve_bound(const struct kpool_ioc_set_create *c,
+				       u64 *bytes)
+{
+	u64 class_bytes;
+
+	if (check_mul_overflow((u64)c->min_blocks, c->max_size + PAGE_SIZE,
+			       &class_bytes) ||
+	    check_mul_overflow(class_bytes, (u64)KPOOL_SET_MAX_CLASSES, bytes))
+		return -ENOMEM;
+	return 0;
+}
+
+/*
+ * Bytes of the reserves of @set's class pools, @min_blocks each; at most
+ * kpool_dev_set_reserve_bound(), so no overflow.
+ */
+static u64 kpool_dev_set_reserve(const struct kpool_set *set, u32 min_blocks)
+{
+	unsigned int class, nr = kpool_set_nr_classes(set);
+	u64 bytes = 0;
+
+	for (class = 0; class < nr; class++)
+		bytes += (u64)min_blocks * kpool_set_class_size(set, class);
+	return bytes;
+}
+
+/*
+ * The size of the class of @set that serves requests of @bytes: the
+ * smallest class that fits (classes grow with their index). 0 if none.
+ */
+static size_t kpool_dev_set_class_for(const struct kpool_set *set, u64 bytes)
+{
+	unsigned int lo = 0, hi = kpool_set_nr_classes(set), mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (kpool_set_class_size(set, mid) < bytes)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < kpool_set_nr_classes(set) ? kpool_set_class_size(set, lo) : 0;
+}
+
+static int kpool_dev_check_set_create(const struct kpool_ioc_set_create *c)
+{
+	if (c->flags & ~KPOOL_IOC_F_ALL)
+		return -EINVAL;
+	/*
+	 * kpool_set_create() checks the parameters; these bounds keep the
+	 * casts exact and the name NUL-terminated within the set's limit.
+	 */
+	if (!c->min_size || c->min_size > c->max_size ||
+	    c->max_size > KPOOL_SET_MAX_SIZE || c->align > PAGE_SIZE ||
+	    strnlen(c->name, sizeof(c->name)) >= KPOOL_SET_NAME_LEN)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Destroy a set with no block out and give back its id and charge.
+ * Context: no other user of the set (pools_sem held for writing, or
+ * release()).
+ */
+static int kpool_dev_destroy_set(struct kpool_file *kf, u32 id,
+				 struct kpool_dev_set *ds)
+{
+	int ret;
+
+	ret = kpool_set_destroy(ds->set);
+	if (ret)
+		return ret;
+	xa_erase(&kpool_dev_set_ids, id);
+	kpool_dev_uncharge(kf, ds->reserve_bytes);
+	kfree(ds);
+	return 0;
+}
+
+/* Build, publish and report a set. Context: pools_sem held for writing. */
+static int kpool_dev_set_create_locked(const struct kpool_dev_call *call,
+				       struct kpool_ioc_set_create *c,
+				       struct kpool_dev_set *ds)
+{
+	struct kpool_file *kf = call->kf;
+	u64 bound;
+	struct kpool_set_params params = {
+		.name = c->name,
+		.min_size = c->min_size,
+		.max_size = c->max_size,
+		.align = c->align,
+		.classes_per_doubling = c->classes_per_doubling,
+		.min_blocks = c->min_blocks,
+		.max_blocks = c->max_blocks,
+		.node = NUMA_NO_NODE,
+		.gfp = KPOOL_DEV_POOL_GFP,
+		.flags = KPOOL_F_ZERO |
+			 (c->flags & KPOOL_IOC_F_DEBUG ? KPOOL_F_DEBUG : 0),
+		.owner = kf,
+	};
+	int ret;
+
+	if (kf->nr_sets >= READ_ONCE(max_sets_per_fd)) {
+		pr_warn_ratelimited("%s[%d]: max_sets_per_fd reached\n",
+				    current->comm, task_pid_nr(current));
+		return -ENOSPC;
+	}
+	/*
+	 * The reserves are known once the classes are: charge a bound while
+	 * the set is built, then keep only the exact reserves charged.
+	 */
+	ret = kpool_dev_set_reserve_bound(c, &bound);
+	if (!ret)
+		ret = kpool_dev_charge(kf, bound);
+	if (ret)
+		return ret;
+	ret = xa_alloc(&kpool_dev_set_ids, &c->set_id, kf,
+		       KPOOL_DEV_SET_ID_LIMIT, GFP_KERNEL);
+	if (ret)
+		goto uncharge_bound;
+	ds->set = kpool_set_create(&params);
+	if (IS_ERR(ds->set)) {
+		ret = PTR_ERR(ds->set);
+		goto free_id;
+	}
+	ds->reserve_bytes = kpool_dev_set_reserve(ds->set, c->min_blocks);
+	kpool_dev_uncharge(kf, bound - ds->reserve_bytes);
+	ret = xa_insert(&kf->sets, c->set_id, ds, GFP_KERNEL_ACCOUNT);
+	if (ret)
+		goto uncharge;
+	/* Other threads of this file see the set only after up_write(). */
+	ret = kpool_dev_copy_out(call, c);
+	if (ret)
+		goto erase;
+	kf->nr_sets++;
+	return 0;
+
+erase:
+	xa_erase(&kf->sets, c->set_id);
+uncharge:
+	kpool_set_destroy(ds->set);
+	xa_erase(&kpool_dev_set_ids, c->set_id);
+	kpool_dev_uncharge(kf, ds->reserve_bytes);
+	return ret;
+
+free_id:
+	xa_erase(&kpool_dev_set_ids, c->set_id);
+uncharge_bound:
+	kpool_dev_uncharge(kf, bound);
+	return ret;
+}
+
+static long kpool_dev_set_create(const struct kpool_dev_call *call,
+				 void *data)
+{
+	struct kpool_ioc_set_create *c = data;
+	struct kpool_dev_set *ds;
+	int ret;
+
+	ret = kpool_dev_check_set_create(c);
+	if (ret)
+		return ret;
+	ds = kzalloc(sizeof(*ds), GFP_KERNEL_ACCOUNT);
+	if (!ds)
+		return -ENOMEM;
+	if (down_write_killable(&call->kf->pools_sem)) {
+		ret = -EINTR;
+		goto free;
+	}
+	ret = kpool_dev_set_create_locked(call, c, ds);
+	up_write(&call->kf->pools_sem);
+	if (!ret)
+		return 0;
+free:
+	kfree(ds);
+	return ret;
+}
+
+static long kpool_dev_set_destroy(const struct kpool_dev_call *call,
+				  void *data)
+{
+	struct kpool_ioc_set *p = data;
+	struct kpool_file *kf = call->kf;
+	struct kpool_set_stats st;
+	struct kpool_dev_set *ds;
+	int ret;
+
+	if (down_write_killable(&kf->pools_sem))
+		return -EINTR;
+	ds = kpool_dev_find_set(kf, p->set_id);
+	if (IS_ERR(ds)) {
+		ret = PTR_ERR(ds);
+		goto unlock;
+	}
+	/* Only this file allocates from the set, and it is held off. */
+	kpool_set_get_stats(ds->set, &st);
+	ret = -EBUSY;
+	if (st.blocks_in_use)
+		goto unlock;
+	ret = kpool_dev_destroy_set(kf, p->set_id, ds);
+	if (ret)
+		goto unlock;
+	xa_erase(&kf->sets, p->set_id);
+	kf->nr_sets--;
+unlock:
+	up_write(&kf->pools_sem);
+	return ret;
+}
+
+static long kpool_dev_set_alloc(const struct kpool_dev_call *call,
+				void *data)
+{
+	struct kpool_ioc_set_alloc *a = data;
+	struct kpool_dev_block tmpl = {};
+	struct kpool_dev_set *ds;
+	int ret;
+
+	if (a->flags || !a->bytes || !a->count ||
+	    a->count > KPOOL_IOC_MAX_BATCH)
+		return -EINVAL;
+	ds = kpool_dev_lock_set(call->kf, a->set_id);
+	if (IS_ERR(ds))
+		return PTR_ERR(ds);
+	tmpl.ds = ds;
+	tmpl.size = kpool_dev_set_class_for(ds->set, a->bytes);
+	ret = -EINVAL;
+	if (!tmpl.size)
+		goto unlock;
+	/* Report the class size first: once handles are out, nothing fails. */
+	a->block_size = tmpl.size;
+	ret = kpool_dev_copy_out(call, a);
+	if (!ret)
+		ret = kpool_dev_alloc_blocks(call->kf, &tmpl, a->bytes,
+					     a->count,
+					     u64_to_user_ptr(a->handles));
+unlock:
+	up_read(&call->kf->pools_sem);
+	return ret;
+}
+
+static long kpool_dev_set_free(const struct kpool_dev_call *call, void *data)
+{
+	return kpool_dev_free_in(call, data, true);
+}
+
+/* The KPOOL_IOC_F_* flags of a set's class pools. */
+static u32 kpool_dev_set_flags(const struct kpool_set *set)
+{
+	struct kpool_stats st = {};
+
+	kpool_get_stats(kpool_set_class_pool(set, 0), &st);
+	return kpool_dev_ioc_flags(st.flags);
+}
+
+static void kpool_dev_fill_set_info(struct kpool_ioc_set_info *out,
+				    const struct kpool_set *set,
+				    const struct kpool_set_stats *st)
+{
+	strscpy(out->name, st->name, sizeof(out->name));
+	out->flags = kpool_dev_set_flags(set);
+	out->classes_per_doubling = st->classes_per_doubling;
+	out->min_size = st->min_size;
+	out->max_size = st->max_size;
+	out->align = st->align;
+	out->allocs = st->allocs;
+	out->frees = st->frees;
+	out->alloc_failures = st->alloc_failures;
+	out->requested_bytes = st->requested_bytes;
+	out->block_bytes = st->block_bytes;
+	out->blocks_in_use = st->blocks_in_use;
+	out->bytes_in_use = st->bytes_in_use;
+	out->pages = st->pages;
+	out->err_foreign = st->err_foreign;
+}
+
+/* Fill the first @n entries of @set's class table. */
+static int kpool_dev_fill_set_classes(struct kpool_set *set,
+				      struct kpool_ioc_set_class *classes,
+				      u32 n)
+{
+	struct kpool_set_class_stats cs;
+	u32 i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		ret = kpool_set_get_class_stats(set, i, &cs);
+		if (ret)
+			return ret;
+		classes[i].block_size = cs.block_size;
+		classes[i].allocs = cs.allocs;
+		classes[i].requested_bytes = cs.requested_bytes;
+		classes[i].blocks_in_use = cs.pool.blocks_in_use;
+		classes[i].blocks_total = cs.pool.blocks_total;
+		classes[i].pages = cs.pool.pages;
+		classes[i].alloc_failures = cs.pool.alloc_failures;
+		classes[i].pool_id = cs.pool.id;
+	}
+	return 0;
+}
+
+static long kpool_dev_set_info(const struct kpool_dev_call *call, void *data)
+{
+	struct kpool_ioc_set_info *in = data;
+	struct kpool_ioc_set_class *classes = NULL;
+	struct kpool_set_stats st;
+	struct kpool_dev_set *ds;
+	u32 n = 0;
+	int ret;
+
+	if (!kpool_dev_entry_size_ok(in->class_size,
+				     KPOOL_DEV_SET_CLASS_SIZE_VER0))
+		return -EINVAL;
+	ds = kpool_dev_lock_set(call->kf, in->set_id);
+	if (IS_ERR(ds))
+		return PTR_ERR(ds);
+	kpool_set_get_stats(ds->set, &st);
+	kpool_dev_fill_set_info(in, ds->set, &st);
+	n = min(in->nr_classes, st.nr_classes);
+	ret = -ENOMEM;
+	classes = kvcalloc(n, sizeof(*classes),
+			   GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (classes)
+		ret = kpool_dev_fill_set_classes(ds->set, classes, n);
+	up_read(&call->kf->pools_sem);
+	if (!ret)
+		ret = kpool_dev_copy_entries(in->classes, in->class_size,
+					     classes, sizeof(*classes), n);
+	kvfree(classes);
+	if (ret)
+		return ret;
+	in->nr_classes = st.nr_classes;
+	return kpool_dev_copy_out(call, in);
+}
+
+static void kpool_dev_fill_set_entry(struct kpool_ioc_set_entry *e, u32 id,
+				     struct kpool_dev_set *ds)
+{
+	struct kpool_set_stats st;
+
+	kpool_set_get_stats(ds->set, &st);
+	e->set_id = id;
+	e->nr_classes = st.nr_classes;
+	e->min_size = st.min_size;
+	e->max_size = st.max_size;
+	e->blocks_in_use = st.blocks_in_use;
+	e->bytes_in_use = st.bytes_in_use;
+	strscpy(e->name, st.name, sizeof(e->name));
+}
+
+static long kpool_dev_set_list(const struct kpool_dev_call *call, void *data)
+{
+	struct kpool_ioc_list *l = data;
+	struct kpool_file *kf = call->kf;
+	struct kpool_ioc_set_entry *entries;
+	struct kpool_dev_set *ds;
+	unsigned long id;
+	u32 n = 0, total;
+	int ret;
+
+	if (l->pad ||
+	    !kpool_dev_entry_size_ok(l->entry_size,
+				     KPOOL_DEV_SET_ENTRY_SIZE_VER0))
+		return -EINVAL;
+	if (down_read_killable(&kf->pools_sem))
+		return -EINTR;
+	total = kf->nr_sets;
+	entries = kvcalloc(min(l->count, total), sizeof(*entries),
+			   GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!entries) {
+		up_read(&kf->pools_sem);
+		return -ENOMEM;
+	}
+	xa_for_each(&kf->sets, id, ds) {
+		if (n == min(l->count, total))
+			break;
+		kpool_dev_fill_set_entry(&entries[n++], id, ds);
+	}
+	up_read(&kf->pools_sem);
+	ret = kpool_dev_copy_entries(l->entries, l->entry_size, entries,
+				     sizeof(*entries), n);
+	kvfree(entries);
+	if (ret)
+		return ret;
+	l->count = total;
+	return kpool_dev_copy_out(call, l);
+}
+
 /**
  * struct kpool_dev_cmd - one entry of the command table
  * @handler: runs the command on the zero-extended kernel copy of the
@@ -1148,6 +1718,18 @@ static const struct kpool_dev_cmd kpool_dev_cmds[] = {
 		struct kpool_ioc_info, map),
 	[_IOC_NR(KPOOL_IOC_FAULT)] = KPOOL_DEV_CMD(kpool_dev_fault,
 		struct kpool_ioc_fault, probability_ppm),
+	[_IOC_NR(KPOOL_IOC_SET_CREATE)] = KPOOL_DEV_CMD(kpool_dev_set_create,
+		struct kpool_ioc_set_create, name),
+	[_IOC_NR(KPOOL_IOC_SET_DESTROY)] = KPOOL_DEV_CMD(kpool_dev_set_destroy,
+		struct kpool_ioc_set, set_id),
+	[_IOC_NR(KPOOL_IOC_SET_ALLOC)] = KPOOL_DEV_CMD(kpool_dev_set_alloc,
+		struct kpool_ioc_set_alloc, block_size),
+	[_IOC_NR(KPOOL_IOC_SET_FREE)] = KPOOL_DEV_CMD(kpool_dev_set_free,
+		struct kpool_ioc_free, pad),
+	[_IOC_NR(KPOOL_IOC_SET_INFO)] = KPOOL_DEV_CMD(kpool_dev_set_info,
+		struct kpool_ioc_set_info, err_foreign),
+	[_IOC_NR(KPOOL_IOC_SET_LIST)] = KPOOL_DEV_CMD(kpool_dev_set_list,
+		struct kpool_ioc_list, entries),
 };
 
 /* Room for the argument struct of any command. */
@@ -1162,6 +1744,10 @@ union kpool_dev_arg {
 	struct kpool_ioc_list list;
 	struct kpool_ioc_info info;
 	struct kpool_ioc_fault fault;
+	struct kpool_ioc_set_create set_create;
+	struct kpool_ioc_set set;
+	struct kpool_ioc_set_alloc set_alloc;
+	struct kpool_ioc_set_info set_info;
 };
 
 static long kpool_dev_ioctl(struct file *file, unsigned int cmd,
@@ -1208,6 +1794,7 @@ static int kpool_dev_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	init_rwsem(&kf->pools_sem);
 	xa_init_flags(&kf->pools, XA_FLAGS_ACCOUNT);
+	xa_init_flags(&kf->sets, XA_FLAGS_ACCOUNT);
 	xa_init_flags(&kf->handles, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	spin_lock_init(&kf->charge_lock);
 	file->private_data = kf;
@@ -1216,16 +1803,24 @@ static int kpool_dev_open(struct inode *inode, struct file *file)
 
 /*
  * The last reference to the file is gone, so no ioctl runs on it: free its
- * blocks, then destroy its pools.
+ * blocks, then destroy its sets and pools.
  */
 static int kpool_dev_release(struct inode *inode, struct file *file)
 {
 	struct kpool_file *kf = file->private_data;
 	struct kpool_dev_pool *dp;
+	struct kpool_dev_set *ds;
 	unsigned long id;
 	int ret;
 
 	kpool_dev_free_blocks(kf, NULL);
+	xa_for_each(&kf->sets, id, ds) {
+		ret = kpool_dev_destroy_set(kf, id, ds);
+		if (ret)
+			pr_err("set %lu: cannot destroy on close (%d), leaked\n",
+			       id, ret);
+	}
+	xa_destroy(&kf->sets);
 	xa_for_each(&kf->pools, id, dp) {
 		ret = kpool_dev_destroy_pool(kf, dp);
 		if (ret)
@@ -1257,6 +1852,9 @@ static int __init kpool_dev_init(void)
 	BUILD_BUG_ON(KPOOL_IOC_NAME_LEN != KPOOL_NAME_LEN);
 	BUILD_BUG_ON(KPOOL_IOC_ORDER_AUTO != KPOOL_ORDER_AUTO);
 	BUILD_BUG_ON(sizeof(union kpool_dev_arg) > KPOOL_DEV_MAX_ARG_SIZE);
+	BUILD_BUG_ON(KPOOL_IOC_SET_NAME_LEN != KPOOL_SET_NAME_LEN);
+	BUILD_BUG_ON(KPOOL_IOC_SET_MAX_SIZE != KPOOL_SET_MAX_SIZE);
+	BUILD_BUG_ON(KPOOL_IOC_SET_MAX_CLASSES != KPOOL_SET_MAX_CLASSES);
 
 	if (mode & ~0666) {
 		pr_err("mode %#o: only read/write permission bits allowed\n",

@@ -24,19 +24,23 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/capability.h>
 
 #include "kpool_lib.h"
+#include "kpool_test.h"
 
 /* Seconds one case may take before the run is declared hung. */
 #define CASE_TIMEOUT		120
 /* The first published size of every argument struct (ABI version 1). */
 #define V1_SIZE(type)		((u32)sizeof(type))
-/* Module parameters of kpool_dev with the per-file limits. */
+/* Module parameters of kpool_dev with the per-file limits... */
 #define PARAM_DIR		"/sys/module/kpool_dev/parameters/"
+/* ...and of kpool. */
+#define CORE_PARAM_DIR		"/sys/module/kpool/parameters/"
 /* A pool id no pool has. */
 #define NO_SUCH_POOL		0xfffffff0u
-/* The ABI's largest argument struct size. */
-#define MAX_ARG_SIZE		4096u
 #define CAP_SYS_ADMIN_BIT	21
 
 enum result { PASS, FAIL, SKIP };
@@ -189,14 +193,14 @@ static bool name_listed(int fd, const char *name)
 	return kp_find_pool(fd, name, &id) == 0;
 }
 
-/* Read a module parameter of kpool_dev; false if it cannot be read. */
-static bool read_param(const char *name, u64 *v)
+/* Read a module parameter in @dir; false if it cannot be read. */
+static bool read_param_in(const char *dir, const char *name, u64 *v)
 {
 	char path[128], buf[64];
 	FILE *f;
 	bool ok;
 
-	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
+	snprintf(path, sizeof(path), "%s%s", dir, name);
 	f = fopen(path, "r");
 	if (!f)
 		return false;
@@ -206,6 +210,27 @@ static bool read_param(const char *name, u64 *v)
 		return false;
 	buf[strcspn(buf, "\n")] = '\0';
 	return kp_parse_u64(buf, v) == 0;
+}
+
+/* Read a module parameter of kpool_dev; false if it cannot be read. */
+static bool read_param(const char *name, u64 *v)
+{
+	return read_param_in(PARAM_DIR, name, v);
+}
+
+/* Set a module parameter in @dir; false if it cannot be written. */
+static bool write_param_in(const char *dir, const char *name, u64 v)
+{
+	char path[128];
+	FILE *f;
+	bool ok;
+
+	snprintf(path, sizeof(path), "%s%s", dir, name);
+	f = fopen(path, "w");
+	if (!f)
+		return false;
+	ok = fprintf(f, "%llu\n", v) > 0;
+	return (fclose(f) == 0) && ok;
 }
 
 /* Fill @len bytes with a pattern derived from @seed. */
@@ -251,21 +276,13 @@ static void *read_only_copy(struct fx *fx, const void *src, size_t len)
 
 /* What a prepared call needs; the argument struct is built in @arg. */
 struct prep {
-	union {
-		struct kpool_ioc_version version;
-		struct kpool_ioc_create create;
-		struct kpool_ioc_pool pool;
-		struct kpool_ioc_alloc alloc;
-		struct kpool_ioc_free free;
-		struct kpool_ioc_rw rw;
-		struct kpool_ioc_stats stats;
-		struct kpool_ioc_list list;
-		struct kpool_ioc_info info;
-		struct kpool_ioc_fault fault;
-		unsigned char raw[2 * MAX_ARG_SIZE];
-	} arg;
+	union kt_arg arg;
 	bool has_pool;		/* @pool was made for the call */
 	u32 pool;
+	bool has_set;		/* @set was made for the call */
+	u32 set;
+	struct kpool_ioc_set_class classes[4];
+	struct kpool_ioc_set_entry sets[4];
 	char name[KPOOL_IOC_NAME_LEN];	/* CREATE: the name it uses */
 	u32 handles[2];
 	unsigned char data[64];
@@ -411,6 +428,103 @@ static bool prep_fault(struct fx *fx, struct prep *p)
 	return true;
 }
 
+/* ---- sets: preparation ------------------------------------------------------------- */
+
+/* A set of requests of 1..4096 bytes (default align and spacing). */
+static bool set_new(struct fx *fx, int fd, u32 *id)
+{
+	struct kpool_ioc_set_create c = { .min_size = 1, .max_size = 4096 };
+	int ret;
+
+	unique_name(fx, c.name);
+	ret = kp_set_create(fd, &c);
+	if (ret) {
+		ktap_diag("cannot create set %s: %s", c.name, kp_errname(ret));
+		return false;
+	}
+	*id = c.set_id;
+	return true;
+}
+
+static bool prep_set(struct fx *fx, struct prep *p)
+{
+	p->has_set = set_new(fx, fx->fd, &p->set);
+	return p->has_set;
+}
+
+static bool prep_set_create(struct fx *fx, struct prep *p)
+{
+	struct kpool_ioc_set_create *c = &p->arg.set_create;
+
+	c->size = V1_SIZE(*c);
+	c->min_size = 1;
+	c->max_size = 256;
+	unique_name(fx, p->name);
+	memcpy(c->name, p->name, sizeof(c->name));
+	return true;
+}
+
+static bool prep_set_destroy(struct fx *fx, struct prep *p)
+{
+	p->arg.set.size = V1_SIZE(struct kpool_ioc_set);
+	if (!prep_set(fx, p))
+		return false;
+	p->arg.set.set_id = p->set;
+	return true;
+}
+
+static bool prep_set_alloc(struct fx *fx, struct prep *p)
+{
+	struct kpool_ioc_set_alloc *a = &p->arg.set_alloc;
+
+	a->size = V1_SIZE(*a);
+	a->bytes = 100;
+	a->count = 1;
+	a->handles = (uintptr_t)p->handles;
+	if (!prep_set(fx, p))
+		return false;
+	a->set_id = p->set;
+	return true;
+}
+
+static bool prep_set_free(struct fx *fx, struct prep *p)
+{
+	struct kpool_ioc_free *f = &p->arg.free;
+
+	f->size = V1_SIZE(*f);
+	f->count = 1;
+	f->handles = (uintptr_t)p->handles;
+	if (!prep_set(fx, p))
+		return false;
+	f->pool_id = p->set;
+	return WANT(kp_set_alloc(fx->fd, p->set, 100, 1, p->handles, NULL), 0);
+}
+
+static bool prep_set_info(struct fx *fx, struct prep *p)
+{
+	struct kpool_ioc_set_info *in = &p->arg.set_info;
+
+	in->size = V1_SIZE(*in);
+	in->nr_classes = ARRAY_SIZE(p->classes);
+	in->class_size = sizeof(p->classes[0]);
+	in->classes = (uintptr_t)p->classes;
+	if (!prep_set(fx, p))
+		return false;
+	in->set_id = p->set;
+	return true;
+}
+
+static bool prep_set_list(struct fx *fx, struct prep *p)
+{
+	struct kpool_ioc_list *l = &p->arg.list;
+
+	l->size = V1_SIZE(*l);
+	l->count = ARRAY_SIZE(p->sets);
+	l->entry_size = sizeof(p->sets[0]);
+	l->entries = (uintptr_t)p->sets;
+	return prep_set(fx, p);
+}
+
 static const struct cmd_desc cmds[] = {
 	{ "VERSION", KPOOL_IOC_VERSION, V1_SIZE(struct kpool_ioc_version), true, prep_version },
 	{ "CREATE", KPOOL_IOC_CREATE, V1_SIZE(struct kpool_ioc_create), true, prep_create },
@@ -424,6 +538,16 @@ static const struct cmd_desc cmds[] = {
 	{ "LIST", KPOOL_IOC_LIST, V1_SIZE(struct kpool_ioc_list), true, prep_list },
 	{ "INFO", KPOOL_IOC_INFO, V1_SIZE(struct kpool_ioc_info), true, prep_info },
 	{ "FAULT", KPOOL_IOC_FAULT, V1_SIZE(struct kpool_ioc_fault), false, prep_fault },
+	{ "SET_CREATE", KPOOL_IOC_SET_CREATE, V1_SIZE(struct kpool_ioc_set_create), true,
+	  prep_set_create },
+	{ "SET_DESTROY", KPOOL_IOC_SET_DESTROY, V1_SIZE(struct kpool_ioc_set), false,
+	  prep_set_destroy },
+	{ "SET_ALLOC", KPOOL_IOC_SET_ALLOC, V1_SIZE(struct kpool_ioc_set_alloc), true,
+	  prep_set_alloc },
+	{ "SET_FREE", KPOOL_IOC_SET_FREE, V1_SIZE(struct kpool_ioc_free), true, prep_set_free },
+	{ "SET_INFO", KPOOL_IOC_SET_INFO, V1_SIZE(struct kpool_ioc_set_info), true,
+	  prep_set_info },
+	{ "SET_LIST", KPOOL_IOC_SET_LIST, V1_SIZE(struct kpool_ioc_list), true, prep_set_list },
 };
 
 /* Undo what the prepared call (and the call itself) created. */
@@ -435,6 +559,13 @@ static void unprepare(struct fx *fx, const struct cmd_desc *d, struct prep *p)
 		kp_destroy(fx->fd, p->pool);	/* may be gone (DESTROY) */
 	if (d->nr == KPOOL_IOC_CREATE && !kp_find_pool(fx->fd, p->name, &id))
 		kp_destroy(fx->fd, id);
+	if (p->has_set) {
+		/* its blocks (SET_FREE, SET_ALLOC), may be gone; then the set */
+		kp_set_free(fx->fd, p->set, 1, p->handles, NULL, NULL);
+		kp_set_destroy(fx->fd, p->set);
+	}
+	if (d->nr == KPOOL_IOC_SET_CREATE && !kp_find_set(fx->fd, p->name, &id))
+		kp_set_destroy(fx->fd, id);
 }
 
 enum generic_kind {
@@ -484,6 +615,7 @@ static enum result t_generic(struct fx *fx, const void *arg)
 	int want = 0, got;
 	bool ok = false;
 	void *where;
+	u32 id;
 
 	if (!p)
 		return FAIL;
@@ -508,7 +640,7 @@ static enum result t_generic(struct fx *fx, const void *arg)
 		set_size(p, d->size + 8);
 		break;
 	case G_SIZE_TOO_BIG:
-		set_size(p, MAX_ARG_SIZE + 1);
+		set_size(p, KT_MAX_ARG_SIZE + 1);
 		want = -E2BIG;
 		break;
 	case G_AT_PAGE_END:
@@ -542,6 +674,8 @@ static enum result t_generic(struct fx *fx, const void *arg)
 	ok = want_ret(__LINE__, d->name, got, want);
 	if (gc->kind == G_READ_ONLY && d->nr == KPOOL_IOC_CREATE)
 		ok &= CHECK(!name_listed(fx->fd, p->name));
+	if (gc->kind == G_READ_ONLY && d->nr == KPOOL_IOC_SET_CREATE)
+		ok &= CHECK(kp_find_set(fx->fd, p->name, &id) == -ENOENT);
 out:
 	unprepare(fx, d, p);
 	free(p);
@@ -552,7 +686,7 @@ out:
 
 static enum result t_unknown_commands(struct fx *fx, const void *arg)
 {
-	static const unsigned int unknown[] = { 0x0c, 0x0d, 0x7f, 0xff };
+	static const unsigned int unknown[] = { 0x12, 0x13, 0x7f, 0xff };
 	struct kpool_ioc_version v = { .size = sizeof(v) };
 	bool ok = true;
 	size_t i;
@@ -565,7 +699,7 @@ static enum result t_unknown_commands(struct fx *fx, const void *arg)
 		ok &= WANT(kp_ioctl(fx->fd, nr, &v), -ENOTTY);
 	}
 	/* unknown command with a bad pointer: ENOTTY before the argument */
-	ok &= WANT(kp_ioctl(fx->fd, _IO(KPOOL_IOC_MAGIC, 0x0c), NULL), -ENOTTY);
+	ok &= WANT(kp_ioctl(fx->fd, _IO(KPOOL_IOC_MAGIC, 0x12), NULL), -ENOTTY);
 	return verdict(ok);
 }
 
@@ -611,7 +745,8 @@ static enum result t_number_size_ignored(struct fx *fx, const void *arg)
 static enum result t_version(struct fx *fx, const void *arg)
 {
 	const u64 feats = KPOOL_FEAT_BATCH | KPOOL_FEAT_RW |
-			       KPOOL_FEAT_OCCUPANCY | KPOOL_FEAT_FAULT;
+			       KPOOL_FEAT_OCCUPANCY | KPOOL_FEAT_FAULT |
+			       KPOOL_FEAT_SETS;
 	struct kpool_ioc_version v;
 	bool ok = true;
 
@@ -1645,7 +1780,7 @@ static enum result t_rw_flags_and_handles(struct fx *fx, const void *arg)
 	rw.pool_id = a;
 	rw.handle = ha;
 	rw.buf = (uintptr_t)buf;
-	rw.flags = 1;
+	rw.flags = 2;	/* the first bit after KPOOL_IOC_RW_F_SET */
 	ok = WANT(kp_ioctl(fx->fd, KPOOL_IOC_WRITE, &rw), -EINVAL);
 	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_READ, &rw), -EINVAL);
 	rw.flags = 1u << 31;
@@ -2244,6 +2379,989 @@ static enum result t_fault_reserve(struct fx *fx, const void *arg)
 	return verdict(ok);
 }
 
+/*
+ * kpool's fail_grow_every parameter fails the growth of every pool, with
+ * no FAULT setting and on kernels without CONFIG_FAULT_INJECTION; the pool
+ * works again, with its data, when it is 0.
+ */
+static enum result t_fault_module_param(struct fx *fx, const void *arg)
+{
+	unsigned char data[1024], back[1024];
+	struct kpool_ioc_stats st;
+	u32 id, h[256];
+	u64 saved;
+	long got;
+	bool ok;
+
+	(void)arg;
+	if (!read_param_in(CORE_PARAM_DIR, "fail_grow_every", &saved) ||
+	    !write_param_in(CORE_PARAM_DIR, "fail_grow_every", 1)) {
+		fx->skip_reason = "kpool's fail_grow_every not writable";
+		return SKIP;
+	}
+	if (!pool_new(fx, fx->fd, sizeof(data), &id)) {
+		write_param_in(CORE_PARAM_DIR, "fail_grow_every", saved);
+		return FAIL;
+	}
+	got = alloc_until_enomem(fx, id, h, ARRAY_SIZE(h));
+	ok = CHECK(write_param_in(CORE_PARAM_DIR, "fail_grow_every", saved));
+	if (got < 0) {
+		kp_destroy(fx->fd, id);
+		return FAIL;
+	}
+	ok &= stats_of(fx->fd, id, &st);
+	ok &= CHECK(st.faults_injected >= 1);
+	ok &= CHECK_EQ(st.grow_failures, st.faults_injected);
+	ok &= CHECK_EQ(st.blocks_in_use, (u64)got);
+	/* the pool is intact: it grows again and keeps what is written */
+	pattern(data, sizeof(data), id);
+	ok &= WANT(kp_alloc(fx->fd, id, 8, h), 0);
+	ok &= WANT(kp_write(fx->fd, id, h[7], 0, data, sizeof(data)), 0);
+	ok &= WANT(kp_read(fx->fd, id, h[7], 0, back, sizeof(back)), 0);
+	ok &= CHECK(!memcmp(data, back, sizeof(data)));
+	ok &= CHECK_EQ(in_use(fx->fd, id), (u64)got + 8);
+	kp_destroy(fx->fd, id);
+	return verdict(ok);
+}
+
+/* ---- hardening ------------------------------------------------------------------------ */
+
+#define RACE_HANDLES	256
+#define RACE_ROUNDS	16
+
+/* One of two threads freeing the same handles one by one. */
+struct free_racer {
+	int fd;
+	u32 pool;
+	const u32 *handles;
+	int ret[RACE_HANDLES];
+	pthread_barrier_t *start;
+};
+
+static void *free_racer_main(void *arg)
+{
+	struct free_racer *r = arg;
+	u32 i;
+
+	pthread_barrier_wait(r->start);
+	for (i = 0; i < RACE_HANDLES; i++)
+		r->ret[i] = kp_free(r->fd, r->pool, 1, &r->handles[i], NULL, NULL);
+	return NULL;
+}
+
+/* Both threads free every handle: one must win, the other get ENOENT. */
+static bool free_race_round(struct fx *fx, u32 id, u32 *h,
+			    pthread_barrier_t *start, u64 *second_wins)
+{
+	struct free_racer r[2] = {
+		{ fx->fd, id, h, { 0 }, start },
+		{ fx->fd, id, h, { 0 }, start },
+	};
+	pthread_t t;
+	bool ok = true;
+	u32 i;
+
+	if (!WANT(kp_alloc(fx->fd, id, RACE_HANDLES, h), 0))
+		return false;
+	if (pthread_create(&t, NULL, free_racer_main, &r[1])) {
+		kp_free(fx->fd, id, RACE_HANDLES, h, NULL, NULL);
+		return false;
+	}
+	free_racer_main(&r[0]);
+	pthread_join(t, NULL);
+	for (i = 0; i < RACE_HANDLES; i++) {
+		if (!r[0].ret[i] == !r[1].ret[i] ||
+		    r[0].ret[i] + r[1].ret[i] != -ENOENT) {
+			ktap_diag("handle %u: FREE returned %s and %s", h[i],
+				  kp_errname(r[0].ret[i]), kp_errname(r[1].ret[i]));
+			ok = false;
+		}
+		*second_wins += !r[1].ret[i];
+	}
+	return ok;
+}
+
+static enum result t_hardening_free_race(struct fx *fx, const void *arg)
+{
+	pthread_barrier_t start;
+	u64 second_wins = 0;
+	u32 id, h[RACE_HANDLES], round;
+	bool ok = true;
+
+	(void)arg;
+	if (!pool_new(fx, fx->fd, 64, &id))
+		return FAIL;
+	pthread_barrier_init(&start, NULL, 2);
+	for (round = 0; round < RACE_ROUNDS && ok; round++)
+		ok &= free_race_round(fx, id, h, &start, &second_wins);
+	pthread_barrier_destroy(&start);
+	ok &= CHECK_EQ(in_use(fx->fd, id), 0);
+	ktap_diag("%u handles, each freed by two threads: the second won %llu",
+		  RACE_HANDLES * RACE_ROUNDS, second_wins);
+	kp_destroy(fx->fd, id);
+	return verdict(ok);
+}
+
+/*
+ * Handles are published only once they reached user space: those of an
+ * ALLOC whose copy-out failed are unknown afterwards.
+ */
+static enum result t_hardening_alloc_unpublished(struct fx *fx, const void *arg)
+{
+	unsigned char byte;
+	u32 id, h[3], i;
+	bool ok = true;
+
+	(void)arg;
+	if (!pool_new(fx, fx->fd, 64, &id))
+		return FAIL;
+	ok &= WANT(kp_alloc(fx->fd, id, 1, h), 0);
+	ok &= WANT(kp_alloc(fx->fd, id, 2, read_only_copy(fx, "", 0)), -EFAULT);
+	ok &= CHECK_EQ(in_use(fx->fd, id), 1);
+	/* handles are allocated cyclically: the failed ALLOC had the next two */
+	for (i = 1; i <= 2; i++) {
+		ok &= WANT(kp_read(fx->fd, id, h[0] + i, 0, &byte, 1), -ENOENT);
+		ok &= WANT(kp_free(fx->fd, id, 1, (u32[]){ h[0] + i }, NULL, NULL),
+			   -ENOENT);
+	}
+	ok &= WANT(kp_alloc(fx->fd, id, 2, h + 1), 0);
+	ok &= CHECK(h[1] > h[0] + 2 && h[2] > h[0] + 2);
+	ok &= CHECK_EQ(in_use(fx->fd, id), 3);
+	kp_destroy(fx->fd, id);
+	return verdict(ok);
+}
+
+/* A fresh pool hands out zeroed blocks: every block of its first chunks. */
+static enum result t_hardening_fresh_zero(struct fx *fx, const void *arg)
+{
+	struct pool_spec s = { .block_size = 4000, .flags = (uintptr_t)arg };
+	struct kpool_ioc_stats st;
+	unsigned char buf[4000];
+	u32 id, h[64], n, i;
+	bool ok;
+
+	if (!pool_new_spec(fx, fx->fd, &s, &id))
+		return FAIL;
+	ok = stats_of(fx->fd, id, &st);
+	n = st.blocks_per_chunk * 2 < 64 ? (u32)st.blocks_per_chunk * 2 : 64;
+	ok &= WANT(kp_alloc(fx->fd, id, n, h), 0);
+	for (i = 0; ok && i < n; i++) {
+		ok &= WANT(kp_read(fx->fd, id, h[i], 0, buf, sizeof(buf)), 0);
+		if (ok && !all_bytes(buf, sizeof(buf), 0)) {
+			ktap_diag("handle %u of a fresh pool is not zeroed", h[i]);
+			ok = false;
+		}
+	}
+	kp_destroy(fx->fd, id);
+	return verdict(ok);
+}
+
+/*
+ * In a child: open a file, drop CAP_SYS_ADMIN, open another. Exit status
+ * 0 when STATS of kernel pool @pool works through the first (its opener
+ * had the capability) and is refused through the second; 1, 2 when not;
+ * 3 when the setup failed.
+ */
+static int opener_creds_child(u32 pool)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct caps[2];
+	struct kpool_ioc_stats st;
+	int before = kp_open(NULL), after;
+
+	if (before < 0 || syscall(SYS_capget, &hdr, caps))
+		return 3;
+	caps[0].effective &= ~(1U << CAP_SYS_ADMIN_BIT);
+	caps[0].permitted &= ~(1U << CAP_SYS_ADMIN_BIT);
+	if (syscall(SYS_capset, &hdr, caps))
+		return 3;
+	after = kp_open(NULL);
+	if (after < 0)
+		return 3;
+	if (kp_stats(before, pool, &st))
+		return 1;
+	return kp_stats(after, pool, &st) == -EPERM ? 0 : 2;
+}
+
+/* Capabilities are checked against the file's opener, not the caller. */
+static enum result t_hardening_opener_creds(struct fx *fx, const void *arg)
+{
+	static const char *const what[] = {
+		[1] = "the opener's CAP_SYS_ADMIN was not honoured",
+		[2] = "a file opened without CAP_SYS_ADMIN read a kernel pool",
+		[3] = "setup (open, capget, capset) failed",
+	};
+	int status;
+	pid_t pid;
+
+	(void)arg;
+	if (!fx->cap_sys_admin || !fx->have_kernel_pool) {
+		fx->skip_reason = "needs CAP_SYS_ADMIN and a kernel pool";
+		return SKIP;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		return FAIL;
+	if (!pid)
+		_exit(opener_creds_child(fx->kernel_pool));
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return FAIL;
+	status = WEXITSTATUS(status);
+	if (status && status < (int)ARRAY_SIZE(what))
+		ktap_diag("%s", what[status]);
+	return verdict(!status);
+}
+
+/* The largest reserve user space can ask for is refused, and leaves nothing. */
+static enum result t_hardening_huge_reserve(struct fx *fx, const void *arg)
+{
+	struct kpool_ioc_create c;
+
+	(void)arg;
+	create_defaults(fx, &c);
+	c.block_size = 256 * 1024;
+	c.min_blocks = UINT32_MAX;
+	return verdict(create_fails(fx, &c, -ENOMEM, __LINE__));
+}
+
+/* Reserves of two files that fit max_bytes_total only one at a time. */
+static bool total_cap_two_files(struct fx *fx, u64 reserve)
+{
+	struct kpool_ioc_create c;
+	bool ok = true;
+	u32 id;
+
+	create_defaults(fx, &c);
+	c.block_size = 4096;
+	c.min_blocks = (u32)(reserve / 4096);
+	ok &= WANT(kp_create(fx->fd, &c), 0);
+	id = c.pool_id;
+	create_defaults(fx, &c);
+	c.block_size = 4096;
+	c.min_blocks = (u32)(reserve / 4096);
+	ok &= create_fails(fx, &c, -ENOMEM, __LINE__);
+	/* the charge goes with the pool */
+	ok &= WANT(kp_destroy(fx->fd, id), 0);
+	ok &= WANT(kp_create(fx->fd2, &c), 0);
+	kp_destroy(fx->fd2, c.pool_id);
+	return ok;
+}
+
+static enum result t_hardening_total_cap(struct fx *fx, const void *arg)
+{
+	const u64 reserve = 1 << 20;
+	u64 saved;
+	bool ok;
+
+	(void)arg;
+	if (!read_param("max_bytes_total", &saved) ||
+	    !write_param_in(PARAM_DIR, "max_bytes_total", reserve * 3 / 2)) {
+		fx->skip_reason = "max_bytes_total not writable";
+		return SKIP;
+	}
+	ok = total_cap_two_files(fx, reserve);
+	ok &= CHECK(write_param_in(PARAM_DIR, "max_bytes_total", saved));
+	return verdict(ok);
+}
+
+/* ---- sets ----------------------------------------------------------------------------- */
+
+/* A set's statistics and class table; false (with a diagnostic) on error. */
+static bool set_info_of(int fd, u32 id, struct kpool_ioc_set_info *in,
+			struct kpool_ioc_set_class **cl)
+{
+	int ret = kp_set_info(fd, id, in, cl);
+
+	if (ret)
+		ktap_diag("SET_INFO of set %u: %s", id, kp_errname(ret));
+	return !ret;
+}
+
+/* The smallest class of @cl[0..@n) of at least @bytes; 0 if none. */
+static u64 class_for(const struct kpool_ioc_set_class *cl, u32 n, u64 bytes)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		if (cl[i].block_size >= bytes)
+			return cl[i].block_size;
+	return 0;
+}
+
+/* Free every handle of @h through SET_FREE and destroy the set. */
+static bool set_drop(int fd, u32 id, const u32 *h, u32 n)
+{
+	bool ok = true;
+
+	if (n)
+		ok &= WANT(kp_set_free(fd, id, n, h, NULL, NULL), 0);
+	ok &= WANT(kp_set_destroy(fd, id), 0);
+	return ok;
+}
+
+/*
+ * The class table: ascending multiples of align from the first to the
+ * last class, each a class pool listed with its size, and spaced so that
+ * a block wastes less than align bytes, or less than 1 / (spacing + 1) of
+ * itself (kpool_set.h).
+ */
+static enum result t_set_classes(struct fx *fx, const void *arg)
+{
+	struct kpool_ioc_set_create c = { .min_size = 1, .max_size = 4096 };
+	struct kpool_ioc_pool_entry e;
+	struct kpool_ioc_set_class *cl;
+	struct kpool_ioc_set_info in;
+	char want[KPOOL_IOC_NAME_LEN + 16], got[KPOOL_IOC_NAME_LEN + 1];
+	u64 waste;
+	bool ok = true;
+	u32 i;
+
+	(void)arg;
+	unique_name(fx, c.name);
+	c.set_id = 12345;	/* output only */
+	if (!WANT(kp_set_create(fx->fd, &c), 0))
+		return FAIL;
+	if (!set_info_of(fx->fd, c.set_id, &in, &cl)) {
+		kp_set_destroy(fx->fd, c.set_id);
+		return FAIL;
+	}
+	ok &= CHECK(!strncmp(in.name, c.name, sizeof(in.name)));
+	ok &= CHECK_EQ(in.align, 8);
+	ok &= CHECK_EQ(in.classes_per_doubling, 8);
+	ok &= CHECK_EQ(in.min_size, 8);
+	ok &= CHECK_EQ(in.max_size, 4096);
+	ok &= CHECK(in.flags & KPOOL_IOC_F_ZERO);
+	ok &= CHECK(in.nr_classes > 1 && in.nr_classes <= KPOOL_IOC_SET_MAX_CLASSES);
+	ok &= CHECK_EQ(cl[0].block_size, in.min_size);
+	ok &= CHECK_EQ(cl[in.nr_classes - 1].block_size, in.max_size);
+	for (i = 0; ok && i < in.nr_classes; i++) {
+		ok &= CHECK_EQ(cl[i].block_size % in.align, 0);
+		ok &= CHECK(list_entry(fx->fd, cl[i].pool_id, &e));
+		ok &= CHECK_EQ(e.block_size, cl[i].block_size);
+		ok &= CHECK_EQ(e.owner, KPOOL_OWNER_OTHER_FILE);
+		snprintf(want, sizeof(want), "%s-%llu", c.name, cl[i].block_size);
+		kp_name(got, e.name);
+		ok &= CHECK(!strcmp(got, want));
+		if (!i)
+			continue;
+		ok &= CHECK(cl[i].block_size > cl[i - 1].block_size);
+		/* the worst request of the class: one byte above the last */
+		waste = cl[i].block_size - cl[i - 1].block_size - 1;
+		ok &= CHECK(waste < in.align ||
+			    waste * (in.classes_per_doubling + 1) < cl[i].block_size);
+	}
+	if (!ok)
+		ktap_diag("%u classes, class %u failed", in.nr_classes, i - 1);
+	free(cl);
+	ok &= WANT(kp_set_destroy(fx->fd, c.set_id), 0);
+	return verdict(ok);
+}
+
+/* One SET_CREATE that must fail; a NULL name is a fresh unique one. */
+struct set_create_case {
+	u64 min_size, max_size, align;
+	u32 classes_per_doubling, min_blocks, max_blocks, flags;
+	const char *name;
+	int err;
+};
+
+static const struct set_create_case bad_set_creates[] = {
+	{ 1, 256, 0, 0, 0, 0, 1U << 7, NULL, -EINVAL },
+	{ 1, 256, 0, 0, 0, 0, KPOOL_IOC_F_NO_SHRINK, NULL, -EINVAL },
+	{ 0, 256, 0, 0, 0, 0, 0, NULL, -EINVAL },
+	{ 300, 256, 0, 0, 0, 0, 0, NULL, -EINVAL },
+	{ 1, KPOOL_IOC_SET_MAX_SIZE + 1, 0, 0, 0, 0, 0, NULL, -EINVAL },
+	{ 1, UINT64_MAX, 0, 0, 0, 0, 0, NULL, -EINVAL },
+	{ UINT64_MAX, UINT64_MAX, 0, 0, 0, 0, 0, NULL, -EINVAL },
+	{ 1, 256, 12, 0, 0, 0, 0, NULL, -EINVAL },
+	{ 1, 256, 4, 0, 0, 0, 0, NULL, -EINVAL },
+	{ 1, 256, 1ULL << 40, 0, 0, 0, 0, NULL, -EINVAL },
+	{ 1, 256, 0, 3, 0, 0, 0, NULL, -EINVAL },
+	{ 1, 256, 0, 32, 0, 0, 0, NULL, -EINVAL },
+	{ 1, 256, 0, 0, 4, 2, 0, NULL, -EINVAL },
+	/* 16 classes per doubling from 8 to 64K: more than the most classes */
+	{ 8, 65536, 0, 16, 0, 0, 0, NULL, -E2BIG },
+	{ 1, 256, 0, 0, 0, 0, 0, "", -EINVAL },
+	{ 1, 256, 0, 0, 0, 0, 0, "a b", -EINVAL },
+	{ 1, 256, 0, 0, 0, 0, 0, ".dot", -EINVAL },
+	{ 1, 256, 0, 0, 0, 0, 0, "aaaaaaaaaaaaaaaaaaaaaaaa", -EINVAL },
+};
+
+static bool set_create_fails(struct fx *fx, const struct set_create_case *t)
+{
+	struct kpool_ioc_set_create c = {
+		.min_size = t->min_size,
+		.max_size = t->max_size,
+		.align = t->align,
+		.classes_per_doubling = t->classes_per_doubling,
+		.min_blocks = t->min_blocks,
+		.max_blocks = t->max_blocks,
+		.flags = t->flags,
+	};
+	int ret;
+
+	if (t->name)
+		snprintf(c.name, sizeof(c.name), "%s", t->name);
+	else
+		unique_name(fx, c.name);
+	ret = kp_set_create(fx->fd, &c);
+	if (!ret)
+		kp_set_destroy(fx->fd, c.set_id);
+	if (ret == t->err)
+		return true;
+	ktap_diag("SET_CREATE '%s' %llu..%llu align %llu spacing %u flags %#x: %s, expected %s",
+		  c.name, t->min_size, t->max_size, t->align,
+		  t->classes_per_doubling, t->flags, kp_errname(ret),
+		  kp_errname(t->err));
+	return false;
+}
+
+static enum result t_set_create_bad(struct fx *fx, const void *arg)
+{
+	struct kpool_ioc_set_create c = { .min_size = 1, .max_size = 256 };
+	bool ok = true;
+	size_t i;
+
+	(void)arg;
+	for (i = 0; i < ARRAY_SIZE(bad_set_creates); i++)
+		ok &= set_create_fails(fx, &bad_set_creates[i]);
+	/* no NUL in the whole field */
+	memset(c.name, 'a', sizeof(c.name));
+	ok &= WANT(kp_set_create(fx->fd, &c), -EINVAL);
+	/* the name of a live set, in any file */
+	if (!set_new(fx, fx->fd, &c.set_id))
+		return FAIL;
+	snprintf(c.name, sizeof(c.name), "kc%d-%u", (int)getpid(), fx->seq);
+	ok &= WANT(kp_set_create(fx->fd2, &c), -EEXIST);
+	ok &= WANT(kp_set_create(fx->fd, &c), -EEXIST);
+	ok &= WANT(kp_set_destroy(fx->fd, c.set_id), 0);
+	return verdict(ok);
+}
+
+/* max_sets_per_fd sets per file, -ENOSPC after; other files unaffected. */
+static enum result t_set_limit(struct fx *fx, const void *arg)
+{
+	struct kpool_ioc_set_create c = { .min_size = 1, .max_size = 64 };
+	u32 *ids, id, n = 0;
+	u64 max;
+	bool ok = true;
+
+	(void)arg;
+	if (!read_param("max_sets_per_fd", &max) || max > 256) {
+		fx->skip_reason = "max_sets_per_fd not readable or above 256";
+		return SKIP;
+	}
+	ids = calloc(max + 1, sizeof(*ids));
+	if (!ids)
+		return FAIL;
+	while (n < max && set_new(fx, fx->fd, &ids[n]))
+		n++;
+	ok &= CHECK_EQ(n, max);
+	unique_name(fx, c.name);
+	ok &= WANT(kp_set_create(fx->fd, &c), -ENOSPC);
+	/* pools are counted apart, and another file has its own count */
+	ok &= CHECK(pool_new(fx, fx->fd, 64, &id) && !kp_destroy(fx->fd, id));
+	ok &= CHECK(set_new(fx, fx->fd2, &id) && !kp_set_destroy(fx->fd2, id));
+	while (n)
+		ok &= WANT(kp_set_destroy(fx->fd, ids[--n]), 0);
+	ok &= WANT(kp_set_create(fx->fd, &c), 0);
+	ok &= WANT(kp_set_destroy(fx->fd, c.set_id), 0);
+	free(ids);
+	return verdict(ok);
+}
+
+/*
+ * With max_bytes_per_fd lowered to 1 MiB: a set whose reserves pass it and
+ * an allocation that passes it fail with -ENOMEM and leave nothing behind.
+ */
+static enum result t_set_byte_limit(struct fx *fx, const void *arg)
+{
+	struct kpool_ioc_set_create c = { .min_size = 1, .max_size = 4096 };
+	char last_class[KPOOL_IOC_NAME_LEN + 8];
+	struct kpool_ioc_set_class *cl;
+	struct kpool_ioc_set_info in;
+	u32 h[256], id;
+	u64 saved;
+	bool ok = true;
+
+	(void)arg;
+	if (!read_param("max_bytes_per_fd", &saved) ||
+	    !write_param_in(PARAM_DIR, "max_bytes_per_fd", 1 << 20)) {
+		fx->skip_reason = "max_bytes_per_fd not writable";
+		return SKIP;
+	}
+	/* the 4096-byte class alone reserves 1 MiB, the others more */
+	unique_name(fx, c.name);
+	c.min_blocks = 256;
+	ok &= WANT(kp_set_create(fx->fd, &c), -ENOMEM);
+	ok &= CHECK(kp_find_set(fx->fd, c.name, &id) == -ENOENT);
+	snprintf(last_class, sizeof(last_class), "%s-4096", c.name);
+	ok &= CHECK(!name_listed(fx->fd, last_class));
+	if (set_new(fx, fx->fd, &id)) {
+		ok &= WANT(kp_set_alloc(fx->fd, id, 4000, 256, h, NULL), -ENOMEM);
+		ok &= WANT(kp_set_alloc(fx->fd, id, 4000, 200, h, NULL), 0);
+		if (set_info_of(fx->fd, id, &in, &cl)) {
+			ok &= CHECK_EQ(in.blocks_in_use, 200);
+			ok &= CHECK_EQ(in.bytes_in_use, 200 * 4096);
+			free(cl);
+		} else {
+			ok = false;
+		}
+		ok &= set_drop(fx->fd, id, h, 200);
+	} else {
+		ok = false;
+	}
+	ok &= CHECK(write_param_in(PARAM_DIR, "max_bytes_per_fd", saved));
+	return verdict(ok);
+}
+
+/*
+ * Blocks of every size the set serves come from the smallest class that
+ * fits, hold a whole block's data, and are counted: requested and block
+ * bytes, so the fragmentation figure is the one the sizes asked give.
+ */
+static enum result t_set_alloc_sizes(struct fx *fx, const void *arg)
+{
+	static const u64 sizes[] = { 1, 8, 9, 63, 64, 65, 100, 129, 1000, 2049, 4095, 4096 };
+	unsigned char data[4096], back[4096];
+	struct kpool_ioc_set_class *cl;
+	struct kpool_ioc_set_info in;
+	u64 bs, want_bs, requested = 0, blocks = 0;
+	u32 h[ARRAY_SIZE(sizes) * 3], id, i, n = 0;
+	bool ok = true;
+
+	(void)arg;
+	if (!set_new(fx, fx->fd, &id))
+		return FAIL;
+	if (!set_info_of(fx->fd, id, &in, &cl)) {
+		kp_set_destroy(fx->fd, id);
+		return FAIL;
+	}
+	for (i = 0; ok && i < ARRAY_SIZE(sizes); i++) {
+		want_bs = class_for(cl, in.nr_classes, sizes[i]);
+		ok &= WANT(kp_set_alloc(fx->fd, id, sizes[i], 3, h + n, &bs), 0);
+		ok &= CHECK_EQ(bs, want_bs);
+		pattern(data, bs, h[n]);
+		ok &= WANT(kp_set_write(fx->fd, id, h[n], 0, data, bs), 0);
+		ok &= WANT(kp_set_read(fx->fd, id, h[n], 0, back, bs), 0);
+		ok &= CHECK(!memcmp(data, back, bs));
+		/* the next block reads as zeros: blocks are zeroed */
+		ok &= WANT(kp_set_read(fx->fd, id, h[n + 1], 0, back, bs), 0);
+		ok &= CHECK(all_bytes(back, bs, 0));
+		ok &= WANT(kp_set_write(fx->fd, id, h[n], bs, data, 1), -EINVAL);
+		ok &= WANT(kp_set_read(fx->fd, id, h[n], 1, back, bs), -EINVAL);
+		requested += 3 * sizes[i];
+		blocks += 3 * bs;
+		n += 3;
+	}
+	free(cl);
+	if (!ok || !set_info_of(fx->fd, id, &in, &cl)) {
+		set_drop(fx->fd, id, h, n);
+		return FAIL;
+	}
+	ok &= CHECK_EQ(in.allocs, n);
+	ok &= CHECK_EQ(in.blocks_in_use, n);
+	ok &= CHECK_EQ(in.requested_bytes, requested);
+	ok &= CHECK_EQ(in.block_bytes, blocks);
+	ok &= CHECK_EQ(in.bytes_in_use, blocks);
+	/* per class: the same sums; waste of each block within the bound */
+	for (i = 0, requested = blocks = 0; i < in.nr_classes; i++) {
+		requested += cl[i].requested_bytes;
+		blocks += cl[i].allocs * cl[i].block_size;
+		ok &= CHECK(cl[i].requested_bytes <= cl[i].allocs * cl[i].block_size);
+		ok &= CHECK_EQ(cl[i].blocks_in_use, cl[i].allocs);
+	}
+	ok &= CHECK_EQ(requested, in.requested_bytes);
+	ok &= CHECK_EQ(blocks, in.block_bytes);
+	ktap_diag("fragmentation %.2f%% (%llu bytes asked for, %llu handed out)",
+		  100.0 * (1.0 - (double)in.requested_bytes / (double)in.block_bytes),
+		  in.requested_bytes, in.block_bytes);
+	free(cl);
+	ok &= set_drop(fx->fd, id, h, n);
+	return verdict(ok);
+}
+
+static enum result t_set_alloc_bad(struct fx *fx, const void *arg)
+{
+	struct kpool_ioc_set_alloc a = { .size = sizeof(a), .bytes = 64, .count = 1 };
+	struct kpool_ioc_set_info in;
+	struct kpool_ioc_set_class *cl;
+	u32 id, *h;
+	bool ok = true;
+
+	(void)arg;
+	h = calloc(KPOOL_IOC_MAX_BATCH + 1, sizeof(*h));
+	if (!h || !set_new(fx, fx->fd, &id)) {
+		free(h);
+		return FAIL;
+	}
+	a.set_id = id;
+	a.handles = (uintptr_t)h;
+	ok &= WANT(kp_set_alloc(fx->fd, id, 64, 0, h, NULL), -EINVAL);
+	ok &= WANT(kp_set_alloc(fx->fd, id, 64, KPOOL_IOC_MAX_BATCH + 1, h, NULL), -EINVAL);
+	ok &= WANT(kp_set_alloc(fx->fd, id, 64, UINT32_MAX, h, NULL), -EINVAL);
+	ok &= WANT(kp_set_alloc(fx->fd, id, 0, 1, h, NULL), -EINVAL);
+	ok &= WANT(kp_set_alloc(fx->fd, id, 4097, 1, h, NULL), -EINVAL);
+	ok &= WANT(kp_set_alloc(fx->fd, id, UINT64_MAX, 1, h, NULL), -EINVAL);
+	ok &= WANT(kp_set_alloc(fx->fd, id, 1ULL << 32, 1, h, NULL), -EINVAL);
+	a.flags = 1;
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_SET_ALLOC, &a), -EINVAL);
+	a.flags = 0;
+	a.handles = 0;
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_SET_ALLOC, &a), -EFAULT);
+	a.handles = (uintptr_t)(fx->none);
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_SET_ALLOC, &a), -EFAULT);
+	a.handles = (uintptr_t)(fx->ro);
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_SET_ALLOC, &a), -EFAULT);
+	/* 8 handles ending 4 bytes into the unmapped page */
+	a.count = 8;
+	a.handles = (uintptr_t)(fx->edge + fx->page - 4 * sizeof(u32));
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_SET_ALLOC, &a), -EFAULT);
+	ok &= WANT(kp_set_alloc(fx->fd, NO_SUCH_POOL, 64, 1, h, NULL), -ENOENT);
+	ok &= WANT(kp_set_alloc(fx->fd, 0, 64, 1, h, NULL), -ENOENT);
+	/* the failed calls gave back what they took (EFAULT after allocating) */
+	if (set_info_of(fx->fd, id, &in, &cl)) {
+		ok &= CHECK_EQ(in.blocks_in_use, 0);
+		ok &= CHECK_EQ(in.allocs, in.frees);
+		free(cl);
+	} else {
+		ok = false;
+	}
+	/* the largest batch, all or nothing */
+	ok &= WANT(kp_set_alloc(fx->fd, id, 4096, KPOOL_IOC_MAX_BATCH, h, NULL), 0);
+	ok &= CHECK(handles_sane(h, KPOOL_IOC_MAX_BATCH));
+	ok &= set_drop(fx->fd, id, h, KPOOL_IOC_MAX_BATCH);
+	free(h);
+	return verdict(ok);
+}
+
+/*
+ * SET_FREE: a double free and a freed handle -> ENOENT, handles of a pool
+ * or another set -> EINVAL (and FREE of a set's handle -> EINVAL), another
+ * file's -> ENOENT; the good ones of a mixed batch are freed.
+ */
+static enum result t_set_free_handles(struct fx *fx, const void *arg)
+{
+	struct kpool_ioc_free f = { .size = sizeof(f), .count = 1 };
+	u32 a, b, pool, other, ha[4], hb, hp, ho, mixed[6];
+	s32 status[6];
+	u32 freed = 0;
+	bool ok = false;
+
+	(void)arg;
+	if (!set_new(fx, fx->fd, &a) || !set_new(fx, fx->fd, &b) ||
+	    !pool_new(fx, fx->fd, 64, &pool) || !set_new(fx, fx->fd2, &other))
+		return FAIL;
+	if (!WANT(kp_set_alloc(fx->fd, a, 50, 4, ha, NULL), 0) ||
+	    !WANT(kp_set_alloc(fx->fd, b, 50, 1, &hb, NULL), 0) ||
+	    !WANT(kp_alloc(fx->fd, pool, 1, &hp), 0) ||
+	    !WANT(kp_set_alloc(fx->fd2, other, 50, 1, &ho, NULL), 0))
+		goto out;
+	ok = WANT(kp_set_free(fx->fd, a, 1, &hb, NULL, NULL), -EINVAL);
+	ok &= WANT(kp_set_free(fx->fd, a, 1, &hp, NULL, NULL), -EINVAL);
+	ok &= WANT(kp_free(fx->fd, pool, 1, &ha[0], NULL, NULL), -EINVAL);
+	ok &= WANT(kp_set_free(fx->fd, a, 1, &ho, NULL, NULL), -ENOENT);
+	ok &= WANT(kp_set_free(fx->fd2, other, 1, &ha[0], NULL, NULL), -ENOENT);
+	/* flags, pad and counts as for FREE */
+	f.pool_id = a;
+	f.handles = (uintptr_t)ha;
+	f.flags = 1;
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_SET_FREE, &f), -EINVAL);
+	f.flags = 0;
+	f.pad = 1;
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_SET_FREE, &f), -EINVAL);
+	f.pad = 0;
+	f.count = 0;
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_SET_FREE, &f), -EINVAL);
+	f.count = KPOOL_IOC_MAX_BATCH + 1;
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_SET_FREE, &f), -EINVAL);
+	f.count = 1;
+	f.status = (uintptr_t)fx->none;
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_SET_FREE, &f), -EFAULT);
+	f.status = 0;
+	f.handles = (uintptr_t)fx->none;
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_SET_FREE, &f), -EFAULT);
+	/* nothing was freed by any of that */
+	ok &= WANT(kp_set_write(fx->fd, a, ha[0], 0, "x", 1), 0);
+	ok &= WANT(kp_set_write(fx->fd, b, hb, 0, "x", 1), 0);
+	ok &= WANT(kp_write(fx->fd, pool, hp, 0, "x", 1), 0);
+	/* a mixed batch: good, other set, good, pool, unknown, good */
+	mixed[0] = ha[0];
+	mixed[1] = hb;
+	mixed[2] = ha[1];
+	mixed[3] = hp;
+	mixed[4] = 0x7ffffff0;
+	mixed[5] = ha[2];
+	ok &= WANT(kp_set_free(fx->fd, a, 6, mixed, status, &freed), -EINVAL);
+	ok &= CHECK_EQ(freed, 3);
+	ok &= CHECK(!status[0] && !status[2] && !status[5]);
+	ok &= CHECK(status[1] == -EINVAL && status[3] == -EINVAL && status[4] == -ENOENT);
+	/* double free */
+	ok &= WANT(kp_set_free(fx->fd, a, 1, &ha[0], NULL, NULL), -ENOENT);
+	ok &= WANT(kp_set_write(fx->fd, a, ha[0], 0, "x", 1), -ENOENT);
+	ok &= WANT(kp_set_free(fx->fd, a, 1, &ha[3], NULL, NULL), 0);
+	ok &= WANT(kp_set_free(fx->fd, a, 1, &ha[3], NULL, NULL), -ENOENT);
+	ok &= WANT(kp_set_free(fx->fd, b, 1, &hb, NULL, NULL), 0);
+	ok &= WANT(kp_free(fx->fd, pool, 1, &hp, NULL, NULL), 0);
+	ok &= WANT(kp_set_free(fx->fd2, other, 1, &ho, NULL, NULL), 0);
+out:
+	kp_set_destroy(fx->fd, a);
+	kp_set_destroy(fx->fd, b);
+	kp_destroy(fx->fd, pool);
+	kp_set_destroy(fx->fd2, other);
+	return verdict(ok);
+}
+
+/* READ/WRITE flags: KPOOL_IOC_RW_F_SET names a set; other bits -> EINVAL. */
+static enum result t_set_rw_flags(struct fx *fx, const void *arg)
+{
+	unsigned char buf[8] = "1234567";
+	struct kpool_ioc_rw rw = { .size = sizeof(rw), .len = 4 };
+	u32 set, pool, hs, hp;
+	bool ok = false;
+
+	(void)arg;
+	if (!set_new(fx, fx->fd, &set) || !pool_new(fx, fx->fd, 64, &pool))
+		return FAIL;
+	if (!WANT(kp_set_alloc(fx->fd, set, 16, 1, &hs, NULL), 0) ||
+	    !WANT(kp_alloc(fx->fd, pool, 1, &hp), 0))
+		goto out;
+	rw.buf = (uintptr_t)buf;
+	rw.pool_id = set;
+	rw.handle = hs;
+	rw.flags = KPOOL_IOC_RW_F_SET | 2;
+	ok = WANT(kp_ioctl(fx->fd, KPOOL_IOC_WRITE, &rw), -EINVAL);
+	rw.flags = 1U << 31;
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_READ, &rw), -EINVAL);
+	rw.flags = KPOOL_IOC_RW_F_SET;
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_WRITE, &rw), 0);
+	/* a set's handle through its pool-less path, a pool's through a set */
+	ok &= WANT(kp_write(fx->fd, pool, hs, 0, buf, 4), -EINVAL);
+	ok &= WANT(kp_set_write(fx->fd, set, hp, 0, buf, 4), -EINVAL);
+	ok &= WANT(kp_set_read(fx->fd, NO_SUCH_POOL, hs, 0, buf, 4), -ENOENT);
+	/* the block is 16 bytes: its class */
+	ok &= WANT(kp_set_read(fx->fd, set, hs, 12, buf, 4), 0);
+	ok &= WANT(kp_set_read(fx->fd, set, hs, 13, buf, 4), -EINVAL);
+	ok &= WANT(kp_set_read(fx->fd, set, hs, UINT64_MAX, buf, 2), -EINVAL);
+	ok &= WANT(kp_set_read(fx->fd, set, hs, 0, fx->none, 4), -EFAULT);
+	ok &= WANT(kp_set_free(fx->fd, set, 1, &hs, NULL, NULL), 0);
+	ok &= WANT(kp_free(fx->fd, pool, 1, &hp, NULL, NULL), 0);
+out:
+	kp_set_destroy(fx->fd, set);
+	kp_destroy(fx->fd, pool);
+	return verdict(ok);
+}
+
+/* SET_DESTROY with blocks out -> EBUSY, the set intact; then it goes. */
+static enum result t_set_destroy_busy(struct fx *fx, const void *arg)
+{
+	unsigned char back[4];
+	struct kpool_ioc_set_class *cl;
+	struct kpool_ioc_set_info in;
+	u32 id, h[2], pool_id = 0;
+	bool ok;
+
+	(void)arg;
+	if (!set_new(fx, fx->fd, &id))
+		return FAIL;
+	ok = WANT(kp_set_alloc(fx->fd, id, 2000, 2, h, NULL), 0);
+	ok &= WANT(kp_set_write(fx->fd, id, h[1], 0, "data", 4), 0);
+	ok &= WANT(kp_set_destroy(fx->fd, id), -EBUSY);
+	ok &= WANT(kp_set_destroy(fx->fd, id), -EBUSY);
+	ok &= WANT(kp_set_read(fx->fd, id, h[1], 0, back, 4), 0);
+	ok &= CHECK(!memcmp(back, "data", 4));
+	ok &= set_info_of(fx->fd, id, &in, &cl);
+	if (ok) {
+		ok &= CHECK_EQ(in.blocks_in_use, 2);
+		pool_id = cl[in.nr_classes - 1].pool_id;
+		free(cl);
+	}
+	ok &= WANT(kp_set_free(fx->fd, id, 1, h, NULL, NULL), 0);
+	ok &= WANT(kp_set_destroy(fx->fd, id), -EBUSY);
+	ok &= WANT(kp_set_free(fx->fd, id, 1, h + 1, NULL, NULL), 0);
+	ok &= WANT(kp_set_destroy(fx->fd, id), 0);
+	ok &= WANT(kp_set_destroy(fx->fd, id), -ENOENT);
+	ok &= WANT(kp_set_info(fx->fd, id, &in, &cl), -ENOENT);
+	ok &= WANT(kp_set_alloc(fx->fd, id, 1, 1, h, NULL), -ENOENT);
+	ok &= CHECK(pool_id && !pool_listed(fx->fd, pool_id));
+	return verdict(ok);
+}
+
+/*
+ * Another file's set: every SET_* command and READ/WRITE -> EPERM; the
+ * class pools of a set, even this file's, only through the set.
+ */
+static enum result t_set_other_file(struct fx *fx, const void *arg)
+{
+	struct kpool_ioc_set_class *cl;
+	struct kpool_ioc_set_info in;
+	unsigned char buf[4] = { 0 };
+	u32 id, mine, h, hm, pool;
+	bool ok = false;
+
+	(void)arg;
+	if (!set_new(fx, fx->fd2, &id) || !set_new(fx, fx->fd, &mine))
+		return FAIL;
+	if (!WANT(kp_set_alloc(fx->fd2, id, 10, 1, &h, NULL), 0) ||
+	    !WANT(kp_set_alloc(fx->fd, mine, 10, 1, &hm, NULL), 0) ||
+	    !set_info_of(fx->fd, mine, &in, &cl))
+		goto out;
+	pool = cl[1].pool_id;	/* the class of 16-byte blocks */
+	free(cl);
+	ok = WANT(kp_set_alloc(fx->fd, id, 10, 1, &h, NULL), -EPERM);
+	ok &= WANT(kp_set_free(fx->fd, id, 1, &h, NULL, NULL), -EPERM);
+	ok &= WANT(kp_set_write(fx->fd, id, h, 0, buf, 4), -EPERM);
+	ok &= WANT(kp_set_read(fx->fd, id, h, 0, buf, 4), -EPERM);
+	ok &= WANT(kp_set_info(fx->fd, id, &in, &cl), -EPERM);
+	ok &= WANT(kp_set_destroy(fx->fd, id), -EPERM);
+	ok &= every_pool_command(fx->fd, pool, hm, -EPERM, false, 0);
+	ok &= every_pool_command(fx->fd2, pool, hm, -EPERM, false, 0);
+	ok &= WANT(kp_set_read(fx->fd2, id, h, 0, buf, 4), 0);
+	ok &= WANT(kp_set_read(fx->fd, mine, hm, 0, buf, 4), 0);
+	ok &= WANT(kp_set_free(fx->fd2, id, 1, &h, NULL, NULL), 0);
+	ok &= WANT(kp_set_free(fx->fd, mine, 1, &hm, NULL, NULL), 0);
+out:
+	kp_set_destroy(fx->fd2, id);
+	kp_set_destroy(fx->fd, mine);
+	return verdict(ok);
+}
+
+/* close() with blocks of several classes out frees and destroys it all. */
+static enum result t_set_close_frees(struct fx *fx, const void *arg)
+{
+	struct kpool_ioc_set_class *cl;
+	struct kpool_ioc_set_info in;
+	u32 id, h[64], *pools = NULL, nr = 0, i;
+	int fd = kp_open(NULL);
+	bool ok = fd >= 0;
+
+	(void)arg;
+	if (!ok || !set_new(fx, fd, &id)) {
+		if (fd >= 0)
+			close(fd);
+		return FAIL;
+	}
+	for (i = 0; ok && i < 8; i++)
+		ok &= WANT(kp_set_alloc(fd, id, 1 + 500 * i, 8, h + 8 * i, NULL), 0);
+	ok &= set_info_of(fd, id, &in, &cl);
+	if (ok) {
+		nr = in.nr_classes;
+		pools = calloc(nr, sizeof(*pools));
+		for (i = 0; pools && i < nr; i++)
+			pools[i] = cl[i].pool_id;
+		ok &= CHECK(pools && in.blocks_in_use == 64);
+		free(cl);
+	}
+	/* the class pools are there, then gone with the file */
+	for (i = 0; ok && i < nr; i++)
+		ok &= CHECK(pool_listed(fx->fd, pools[i]));
+	close(fd);
+	for (i = 0; ok && i < nr; i++)
+		ok &= CHECK(!pool_listed(fx->fd, pools[i]));
+	free(pools);
+	return verdict(ok);
+}
+
+/* SET_INFO: capacity, stride with a zeroed tail, bad sizes and pointer. */
+static enum result t_set_info_table(struct fx *fx, const void *arg)
+{
+	struct kpool_ioc_set_info in = { .size = sizeof(in) };
+	struct kpool_ioc_set_class *all;
+	struct kpool_ioc_set_info full;
+	unsigned char buf[4 * 128];
+	u32 id, i;
+	bool ok = true;
+
+	(void)arg;
+	if (!set_new(fx, fx->fd, &id))
+		return FAIL;
+	if (!set_info_of(fx->fd, id, &full, &all)) {
+		kp_set_destroy(fx->fd, id);
+		return FAIL;
+	}
+	in.set_id = id;
+	in.class_size = sizeof(struct kpool_ioc_set_class);
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_SET_INFO, &in), 0);
+	ok &= CHECK_EQ(in.nr_classes, full.nr_classes);
+	ok &= CHECK_EQ(in.max_size, 4096);
+	/* room for 2 entries of 128 bytes: 2 written, tails zeroed */
+	memset(buf, 0xee, sizeof(buf));
+	in.nr_classes = 2;
+	in.class_size = 128;
+	in.classes = (uintptr_t)buf;
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_SET_INFO, &in), 0);
+	ok &= CHECK_EQ(in.nr_classes, full.nr_classes);
+	for (i = 0; i < 2; i++) {
+		ok &= CHECK(!memcmp(buf + 128 * i, &all[i], sizeof(all[i])));
+		ok &= CHECK(all_bytes(buf + 128 * i + sizeof(all[i]),
+				      128 - sizeof(all[i]), 0));
+	}
+	ok &= CHECK(all_bytes(buf + 256, sizeof(buf) - 256, 0xee));
+	in.nr_classes = 2;
+	in.class_size = sizeof(struct kpool_ioc_set_class) - 1;
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_SET_INFO, &in), -EINVAL);
+	in.class_size = 4097;
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_SET_INFO, &in), -EINVAL);
+	in.class_size = 0;
+	in.nr_classes = 0;
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_SET_INFO, &in), -EINVAL);
+	in.class_size = sizeof(struct kpool_ioc_set_class);
+	in.nr_classes = 2;
+	in.classes = (uintptr_t)fx->none;
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_SET_INFO, &in), -EFAULT);
+	in.classes = 0;
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_SET_INFO, &in), -EFAULT);
+	in.set_id = NO_SUCH_POOL;
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_SET_INFO, &in), -ENOENT);
+	free(all);
+	ok &= WANT(kp_set_destroy(fx->fd, id), 0);
+	return verdict(ok);
+}
+
+/* SET_LIST: this file's sets only, sized like LIST, fields checked. */
+static enum result t_set_list(struct fx *fx, const void *arg)
+{
+	struct kpool_ioc_list l = { .size = sizeof(l) };
+	struct kpool_ioc_set_entry *e;
+	u32 a, b, other, n, h;
+	bool ok = true;
+
+	(void)arg;
+	if (!set_new(fx, fx->fd, &a) || !set_new(fx, fx->fd, &b) ||
+	    !set_new(fx, fx->fd2, &other))
+		return FAIL;
+	ok &= WANT(kp_set_alloc(fx->fd, b, 3000, 1, &h, NULL), 0);
+	l.entry_size = sizeof(*e);
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_SET_LIST, &l), 0);
+	ok &= CHECK_EQ(l.count, 2);
+	l.entry_size = sizeof(*e) - 1;
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_SET_LIST, &l), -EINVAL);
+	l.entry_size = sizeof(*e);
+	l.pad = 1;
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_SET_LIST, &l), -EINVAL);
+	l.pad = 0;
+	l.count = 1;
+	l.entries = (uintptr_t)fx->none;
+	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_SET_LIST, &l), -EFAULT);
+	if (WANT(kp_set_list(fx->fd, &e, &n), 0)) {
+		ok &= CHECK_EQ(n, 2);
+		ok &= CHECK(n == 2 && e[0].set_id == a && e[1].set_id == b);
+		ok &= CHECK(n == 2 && e[1].blocks_in_use == 1 &&
+			    e[1].bytes_in_use >= 3000 && e[1].max_size == 4096);
+		free(e);
+	} else {
+		ok = false;
+	}
+	ok &= WANT(kp_set_free(fx->fd, b, 1, &h, NULL, NULL), 0);
+	ok &= WANT(kp_set_destroy(fx->fd, a), 0);
+	ok &= WANT(kp_set_destroy(fx->fd, b), 0);
+	ok &= WANT(kp_set_destroy(fx->fd2, other), 0);
+	return verdict(ok);
+}
+
 /* ---- kernel-owned pool -------------------------------------------------------------- */
 
 static enum result t_kernel_pool_listed(struct fx *fx, const void *arg)
@@ -2346,6 +3464,41 @@ static const struct named_case named_cases[] = {
 	{ "FAULT: every_nth fails growth, off restores it", t_fault_every, NULL },
 	{ "FAULT: probability, range checked", t_fault_probability, NULL },
 	{ "FAULT: the reserve serves min_blocks while growth fails", t_fault_reserve, NULL },
+	{ "FAULT: kpool's fail_grow_every fails growth, pool intact", t_fault_module_param,
+	  NULL },
+	{ "hardening: two threads FREE the same handles, one wins each", t_hardening_free_race,
+	  NULL },
+	{ "hardening: handles of a failed ALLOC copy-out are never published",
+	  t_hardening_alloc_unpublished, NULL },
+	{ "hardening: a fresh pool's blocks read as zeros", t_hardening_fresh_zero, (void *)0 },
+	{ "hardening: a fresh debug pool's blocks read as zeros", t_hardening_fresh_zero,
+	  (void *)(uintptr_t)KPOOL_IOC_F_DEBUG },
+	{ "hardening: the largest reserve -> ENOMEM, nothing left", t_hardening_huge_reserve,
+	  NULL },
+	{ "hardening: capabilities are the opener's, not the caller's", t_hardening_opener_creds,
+	  NULL },
+	{ "hardening: max_bytes_total caps all files together -> ENOMEM", t_hardening_total_cap,
+	  NULL },
+	{ "SET_CREATE: class table: sizes, spacing bound, class pools listed", t_set_classes,
+	  NULL },
+	{ "SET_CREATE: bad flags, sizes, align, spacing, names -> EINVAL/E2BIG/EEXIST",
+	  t_set_create_bad, NULL },
+	{ "SET_CREATE: max_sets_per_fd -> ENOSPC", t_set_limit, NULL },
+	{ "SET_CREATE/SET_ALLOC: over max_bytes_per_fd -> ENOMEM, nothing left", t_set_byte_limit,
+	  NULL },
+	{ "SET_ALLOC: smallest class that fits, data, counts, fragmentation", t_set_alloc_sizes,
+	  NULL },
+	{ "SET_ALLOC: counts, sizes, flags, pointers, ids; max batch", t_set_alloc_bad, NULL },
+	{ "SET_FREE: double, foreign, other file's handles; mixed batch", t_set_free_handles,
+	  NULL },
+	{ "READ/WRITE: KPOOL_IOC_RW_F_SET, class size bounds", t_set_rw_flags, NULL },
+	{ "SET_DESTROY: blocks out -> EBUSY and intact; then destroyed", t_set_destroy_busy,
+	  NULL },
+	{ "another file's set -> EPERM; class pools only through the set", t_set_other_file,
+	  NULL },
+	{ "close() frees a set's blocks and destroys its class pools", t_set_close_frees, NULL },
+	{ "SET_INFO: capacity, stride, bad sizes and pointers", t_set_info_table, NULL },
+	{ "SET_LIST: this file's sets, sizes and pointers checked", t_set_list, NULL },
 	{ "kernel pool: listed as KERNEL", t_kernel_pool_listed, NULL },
 	{ "kernel pool: read-only from user space -> EPERM", t_kernel_pool_read_only, NULL },
 };
@@ -2437,13 +3590,12 @@ static bool setup(struct fx *fx, const char *device)
 	unsigned char *m;
 
 	fx->page = sysconf(_SC_PAGESIZE);
-	fx->fd = kp_open(device);
-	fx->fd2 = kp_open(device);
-	if (fx->fd < 0 || fx->fd2 < 0) {
-		ktap_diag("cannot open %s: %s", device ? device : KP_DEFAULT_DEVICE,
-			  kp_strerror(fx->fd < 0 ? fx->fd : fx->fd2));
+	fx->fd = kt_open(device);
+	if (fx->fd < 0)
 		return false;
-	}
+	fx->fd2 = kt_open(device);
+	if (fx->fd2 < 0)
+		return false;
 	/* [edge: rw][none: PROT_NONE][ro] */
 	m = mmap(NULL, 3 * fx->page, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -2518,40 +3670,18 @@ static void print_help(FILE *f)
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "device", required_argument, NULL, 'd' },
-		{ "list", no_argument, NULL, 'l' },
-		{ "filter", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	const char *device = NULL, *filter = NULL;
 	struct fx fx = { .fd = -1, .fd2 = -1 };
 	unsigned int i, planned = 0;
-	bool list = false;
+	struct kt_args args = { 0 };
+	const char *filter;
 	struct ktap t;
 	pthread_t wd;
-	int opt;
+	int ret;
 
-	while ((opt = getopt_long(argc, argv, "d:lf:h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'd':
-			device = optarg;
-			break;
-		case 'l':
-			list = true;
-			break;
-		case 'f':
-			filter = optarg;
-			break;
-		case 'h':
-			print_help(stdout);
-			return 0;
-		default:
-			print_help(stderr);
-			return 2;
-		}
-	}
+	ret = kt_parse_args(argc, argv, true, print_help, &args);
+	if (ret >= 0)
+		return ret;
+	filter = args.filter;
 	if (optind != argc) {
 		print_help(stderr);
 		return 2;
@@ -2561,15 +3691,15 @@ int main(int argc, char **argv)
 	for (i = 0; i < nr_cases; i++) {
 		if (filter && !strstr(cases[i].name, filter))
 			continue;
-		if (list)
+		if (args.list)
 			printf("%s\n", cases[i].name);
 		planned++;
 	}
-	if (list)
+	if (args.list)
 		return 0;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	ktap_begin(&t, planned);
-	if (!setup(&fx, device)) {
+	if (!setup(&fx, args.device)) {
 		ktap_diag("setup failed; nothing was tested");
 		return 3;
 	}

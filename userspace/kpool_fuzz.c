@@ -12,7 +12,9 @@
  * places it normally, misaligned, at the end of a page, in a read-only
  * page, or passes a NULL, unmapped, kernel or non-canonical pointer, and
  * issues the ioctl. Files are closed and reopened at random, so pools and
- * handles go stale and release() runs with blocks out.
+ * handles go stale and release() runs with blocks out. Pool sets get the
+ * same treatment: SET_* commands with random sizes, spacings and reserves,
+ * set ids and handles of pools and sets mixed up, READ/WRITE of set blocks.
  *
  * The fuzzer never hands the kernel a pointer to memory it cares about:
  * every pointer is into a per-thread arena followed by a PROT_NONE guard
@@ -53,11 +55,17 @@
 #define STALL_SECONDS	120		/* no progress this long: hung */
 #define MAX_REPORTS	10		/* ABI violations described in detail */
 #define MAX_ARG_SIZE	4096u
-#define RO_STRIDE	320		/* prebuilt structs in the read-only page */
+#define RO_STRIDE	320		/* prebuilt structs in the read-only pages */
+#define RO_PAGES	2
+#define SET_SLOTS	16		/* set ids remembered per file */
+/* handle_pools[] entries of set blocks: the set id with this bit */
+#define SET_HANDLE	0x80000000u
 
 enum cmd_index {
 	CMD_VERSION, CMD_CREATE, CMD_DESTROY, CMD_ALLOC, CMD_FREE, CMD_WRITE,
 	CMD_READ, CMD_SHRINK, CMD_STATS, CMD_LIST, CMD_INFO, CMD_FAULT,
+	CMD_SET_CREATE, CMD_SET_DESTROY, CMD_SET_ALLOC, CMD_SET_FREE,
+	CMD_SET_INFO, CMD_SET_LIST,
 	NR_CMDS,
 	CMD_BAD = NR_CMDS,	/* statistics slot of unknown numbers */
 };
@@ -81,6 +89,16 @@ static const struct cmd cmds[NR_CMDS] = {
 	[CMD_LIST] = { "LIST", KPOOL_IOC_LIST, sizeof(struct kpool_ioc_list) },
 	[CMD_INFO] = { "INFO", KPOOL_IOC_INFO, sizeof(struct kpool_ioc_info) },
 	[CMD_FAULT] = { "FAULT", KPOOL_IOC_FAULT, sizeof(struct kpool_ioc_fault) },
+	[CMD_SET_CREATE] = { "SET_CREATE", KPOOL_IOC_SET_CREATE,
+			     sizeof(struct kpool_ioc_set_create) },
+	[CMD_SET_DESTROY] = { "SET_DESTROY", KPOOL_IOC_SET_DESTROY,
+			      sizeof(struct kpool_ioc_set) },
+	[CMD_SET_ALLOC] = { "SET_ALLOC", KPOOL_IOC_SET_ALLOC,
+			    sizeof(struct kpool_ioc_set_alloc) },
+	[CMD_SET_FREE] = { "SET_FREE", KPOOL_IOC_SET_FREE, sizeof(struct kpool_ioc_free) },
+	[CMD_SET_INFO] = { "SET_INFO", KPOOL_IOC_SET_INFO,
+			   sizeof(struct kpool_ioc_set_info) },
+	[CMD_SET_LIST] = { "SET_LIST", KPOOL_IOC_SET_LIST, sizeof(struct kpool_ioc_list) },
 };
 
 /*
@@ -90,15 +108,18 @@ static const struct cmd cmds[NR_CMDS] = {
  * calls on a debug kernel: both are picked rarely.
  */
 static const u16 cmd_weights[NR_CMDS] = {
-	[CMD_VERSION] = 120, [CMD_CREATE] = 12, [CMD_DESTROY] = 4,
+	[CMD_VERSION] = 60, [CMD_CREATE] = 12, [CMD_DESTROY] = 4,
 	[CMD_ALLOC] = 150, [CMD_FREE] = 150, [CMD_WRITE] = 160,
 	[CMD_READ] = 160, [CMD_SHRINK] = 10, [CMD_STATS] = 60,
-	[CMD_LIST] = 30, [CMD_INFO] = 40, [CMD_FAULT] = 104,
+	[CMD_LIST] = 30, [CMD_INFO] = 40, [CMD_FAULT] = 50,
+	[CMD_SET_CREATE] = 6, [CMD_SET_DESTROY] = 3, [CMD_SET_ALLOC] = 45,
+	[CMD_SET_FREE] = 45, [CMD_SET_INFO] = 10, [CMD_SET_LIST] = 5,
 };
 
 /* The errnos the ABI allows; anything else is reported. */
 static const int allowed_errnos[] = {
 	EINVAL, E2BIG, EFAULT, ENOENT, EPERM, ENOTTY, ENOMEM, ENOSPC, EEXIST,
+	EBUSY,
 };
 
 struct options {
@@ -118,14 +139,16 @@ struct file {
 	atomic_uint pool_sizes[POOL_SLOTS];	/* their block sizes */
 	atomic_uint pool_cursor;
 	atomic_uint handles[HANDLE_SLOTS];
-	atomic_uint handle_pools[HANDLE_SLOTS];
+	atomic_uint handle_pools[HANDLE_SLOTS];	/* or set | SET_HANDLE */
 	atomic_uint handle_cursor;
+	atomic_uint set_ids[SET_SLOTS];		/* live or stale */
+	atomic_uint set_cursor;
 };
 
 struct fuzz {
 	const struct options *opt;
 	struct file files[NR_FILES];
-	unsigned char *ro;		/* read-only page of prebuilt structs */
+	unsigned char *ro;		/* read-only pages of prebuilt structs */
 	unsigned char *none;		/* a PROT_NONE page */
 	bool have_kernel_pool;
 	u32 kernel_pool;
@@ -273,6 +296,34 @@ static void remember_handles(struct file *f, u32 pool, const u32 *h,
 	}
 }
 
+static u32 pick_pool(struct thread *t, struct file *f, u32 *block_size);
+
+static void remember_set(struct file *f, u32 id)
+{
+	u32 i = atomic_fetch_add_explicit(&f->set_cursor, 1,
+					       memory_order_relaxed) % SET_SLOTS;
+
+	atomic_store_explicit(&f->set_ids[i], id, memory_order_relaxed);
+}
+
+/* A set id: of this file (maybe stale), another file's, a pool's, odd. */
+static u32 pick_set(struct thread *t, struct file *f)
+{
+	struct file *other = &t->fz->files[rnd(t, NR_FILES)];
+	u32 cursor = atomic_load_explicit(&f->set_cursor, memory_order_relaxed);
+	u32 r = rnd(t, 100), bs;
+	u32 slot = chance(t, 80) ? (cursor + SET_SLOTS - 1 - rnd(t, 4)) % SET_SLOTS :
+		   rnd(t, SET_SLOTS);
+
+	if (r < 80)
+		return atomic_load_explicit(&f->set_ids[slot], memory_order_relaxed);
+	if (r < 88)
+		return atomic_load_explicit(&other->set_ids[slot], memory_order_relaxed);
+	if (r < 94)
+		return pick_pool(t, f, &bs);
+	return r & 1 ? 0 : (u32)rnd64(t) >> rnd(t, 32);
+}
+
 /* A slot of @f's pool table: mostly one of the most recent pools. */
 static u32 pick_pool_slot(struct thread *t, struct file *f)
 {
@@ -412,8 +463,16 @@ static void build_rw(struct thread *t, struct file *f, struct kpool_ioc_rw *rw)
 	u32 pool, bs = 64, slot;
 
 	rw->handle = pick_handle(t, f, &pool);
-	/* the handle's pool, whose block size is known if it is remembered */
-	rw->pool_id = chance(t, 85) ? pool : pick_pool(t, f, &bs);
+	rw->flags = pick_flags(t);
+	if (pool & SET_HANDLE && chance(t, 90)) {
+		/* a set block: its set, mostly; sizes up to a page */
+		rw->pool_id = chance(t, 85) ? pool & ~SET_HANDLE : pick_set(t, f);
+		rw->flags = chance(t, 90) ? KPOOL_IOC_RW_F_SET : rw->flags;
+		bs = 8u << rnd(t, 10);
+	} else {
+		/* the handle's pool, whose block size is known if remembered */
+		rw->pool_id = chance(t, 85) ? pool : pick_pool(t, f, &bs);
+	}
 	for (slot = 0; slot < POOL_SLOTS; slot++) {
 		if (atomic_load_explicit(&f->pool_ids[slot], memory_order_relaxed) == rw->pool_id) {
 			bs = atomic_load_explicit(&f->pool_sizes[slot], memory_order_relaxed);
@@ -448,7 +507,6 @@ static void build_rw(struct thread *t, struct file *f, struct kpool_ioc_rw *rw)
 		rw->len = huge[rnd(t, ARRAY_SIZE(huge))];
 		break;
 	}
-	rw->flags = pick_flags(t);
 	rw->buf = pick_ptr(t, data_area(t));
 }
 
@@ -483,6 +541,68 @@ static void build_fault(struct thread *t, struct file *f, struct kpool_ioc_fault
 	/* mostly off: failing growth everywhere would starve everything else */
 	fa->every_nth = chance(t, 70) ? 0 : rnd(t, 10);
 	fa->probability_ppm = (u32)pick_u64(t, ppms, ARRAY_SIZE(ppms));
+}
+
+static void build_set_create(struct thread *t, struct kpool_ioc_set_create *c)
+{
+	static const u64 mins[] = { 1, 1, 8, 100, 4096, 0, 65536, UINT64_MAX };
+	static const u64 maxs[] = {
+		64, 256, 1024, 4096, 4096, 65536, 65537, 0, 7, UINT64_MAX,
+	};
+	static const u64 aligns[] = { 0, 0, 0, 8, 64, 4096, 3, 8192, 1ULL << 40 };
+	static const u64 spacings[] = { 0, 0, 1, 4, 8, 16, 3, 32, UINT32_MAX };
+	/* reserves past every file's limit, small ones, none mostly */
+	static const u64 reserves[] = { 0, 0, 0, 0, 0, 1, 4, 1u << 20, UINT32_MAX };
+
+	c->set_id = (u32)rnd64(t);	/* output only */
+	build_name(t, c->name);
+	if (chance(t, 40)) {	/* a valid set, so that sets live */
+		c->min_size = 1;
+		c->max_size = 4096;
+		return;
+	}
+	c->flags = chance(t, 85) ? 0 : chance(t, 50) ? KPOOL_IOC_F_DEBUG : pick_flags(t);
+	c->min_size = pick_u64(t, mins, ARRAY_SIZE(mins));
+	c->max_size = pick_u64(t, maxs, ARRAY_SIZE(maxs));
+	c->align = pick_u64(t, aligns, ARRAY_SIZE(aligns));
+	c->classes_per_doubling = (u32)pick_u64(t, spacings, ARRAY_SIZE(spacings));
+	c->min_blocks = (u32)pick_u64(t, reserves, ARRAY_SIZE(reserves));
+	c->max_blocks = (u32)pick_u64(t, reserves, ARRAY_SIZE(reserves));
+}
+
+static void build_set_alloc(struct thread *t, struct file *f,
+			    struct kpool_ioc_set_alloc *a)
+{
+	static const u64 sizes[] = { 1, 8, 9, 64, 100, 1000, 4096, 0, 65537, UINT64_MAX };
+
+	a->set_id = pick_set(t, f);
+	a->bytes = chance(t, 60) ? 1 + rnd(t, 4096) : pick_u64(t, sizes, ARRAY_SIZE(sizes));
+	a->count = chance(t, 75) ? 1 + rnd(t, 4) : pick_count(t);
+	a->flags = pick_flags(t);
+	a->handles = chance(t, 50) ? (uintptr_t)data_area(t) : pick_ptr(t, data_area(t));
+	a->block_size = rnd64(t);	/* output only */
+}
+
+/* SET_FREE: FREE's builder, with the set of the first handle if any. */
+static void build_set_free(struct thread *t, struct file *f, struct kpool_ioc_free *fr)
+{
+	build_free(t, f, fr);
+	if (fr->pool_id & SET_HANDLE)
+		fr->pool_id &= ~SET_HANDLE;
+	else if (chance(t, 50))
+		fr->pool_id = pick_set(t, f);
+}
+
+static void build_set_info(struct thread *t, struct file *f,
+			   struct kpool_ioc_set_info *in)
+{
+	static const u64 class_sizes[] = { 64, 64, 64, 0, 63, 65, 128, 4096, 4097 };
+
+	in->set_id = pick_set(t, f);
+	in->nr_classes = chance(t, 60) ? rnd(t, 130) : pick_count(t);
+	in->class_size = (u32)pick_u64(t, class_sizes, ARRAY_SIZE(class_sizes));
+	in->classes = pick_ptr(t, data_area(t));
+	in->allocs = rnd64(t);		/* output only */
 }
 
 /* The struct of command @cmd with random fields, its size set to exact. */
@@ -521,6 +641,25 @@ static void build_struct(struct thread *t, struct file *f, unsigned int cmd,
 		break;
 	case CMD_FAULT:
 		build_fault(t, f, buf);
+		break;
+	case CMD_SET_CREATE:
+		build_set_create(t, buf);
+		break;
+	case CMD_SET_DESTROY:
+		((struct kpool_ioc_set *)buf)->set_id = pick_set(t, f);
+		break;
+	case CMD_SET_ALLOC:
+		build_set_alloc(t, f, buf);
+		break;
+	case CMD_SET_FREE:
+		build_set_free(t, f, buf);
+		break;
+	case CMD_SET_INFO:
+		build_set_info(t, f, buf);
+		break;
+	case CMD_SET_LIST:
+		build_list(t, buf);
+		((struct kpool_ioc_list *)buf)->entry_size += 8;	/* 72 */
 		break;
 	default:	/* VERSION: nothing but the size */
 		break;
@@ -698,6 +837,8 @@ static void check_abi(struct thread *t, const struct call *c, int ret)
 /* Learn pools and handles from calls that succeeded. */
 static void learn(struct thread *t, struct file *f, const struct call *c)
 {
+	struct kpool_ioc_set_create sc;
+	struct kpool_ioc_set_alloc sa;
 	struct kpool_ioc_create cr;
 	struct kpool_ioc_alloc a;
 
@@ -710,6 +851,14 @@ static void learn(struct thread *t, struct file *f, const struct call *c)
 		memcpy(&a, c->arg, sizeof(a));
 		if (a.handles == (uintptr_t)data_area(t) && a.count <= 64)
 			remember_handles(f, a.pool_id, data_area(t), a.count);
+	} else if (c->cmd == CMD_SET_CREATE) {
+		memcpy(&sc, c->arg, sizeof(sc));
+		remember_set(f, sc.set_id);
+	} else if (c->cmd == CMD_SET_ALLOC) {
+		memcpy(&sa, c->arg, sizeof(sa));
+		if (sa.handles == (uintptr_t)data_area(t) && sa.count <= 64)
+			remember_handles(f, sa.set_id | SET_HANDLE, data_area(t),
+					 sa.count);
 	}
 }
 
@@ -763,7 +912,7 @@ static void *thread_main(void *arg)
 /* ---- setup ----------------------------------------------------------------------- */
 
 /* Prebuilt structs (size = first size) for the read-only page. */
-static_assert(NR_CMDS * RO_STRIDE <= 4096 &&
+static_assert(NR_CMDS * RO_STRIDE <= RO_PAGES * 4096 &&
 	      sizeof(struct kpool_ioc_stats) <= RO_STRIDE,
 	      "the prebuilt structs must fit the read-only page");
 
@@ -788,14 +937,15 @@ static bool map_memory(struct fuzz *fz, struct thread *threads, unsigned int n)
 	unsigned char *m;
 	unsigned int i;
 
-	m = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+	m = mmap(NULL, (RO_PAGES + 1) * page, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
 		return false;
 	fz->ro = m;
-	fz->none = m + page;
+	fz->none = m + RO_PAGES * page;
 	fill_read_only_page(fz, fz->ro);
-	if (mprotect(fz->ro, page, PROT_READ) || mprotect(fz->none, page, PROT_NONE))
+	if (mprotect(fz->ro, RO_PAGES * page, PROT_READ) ||
+	    mprotect(fz->none, page, PROT_NONE))
 		return false;
 	m = mmap(NULL, n * slice, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,30 +96,39 @@ int kp_alloc(int fd, u32 pool_id, u32 count, u32 *handles)
 	return kp_ioctl(fd, KPOOL_IOC_ALLOC, &a);
 }
 
-int kp_free(int fd, u32 pool_id, u32 count, const u32 *handles,
-	    s32 *status, u32 *freed)
+/* FREE or SET_FREE (@cmd) of @count handles of pool or set @id. */
+static int kp_free_cmd(int fd, unsigned long cmd, u32 id, u32 count,
+		       const u32 *handles, s32 *status, u32 *freed)
 {
 	struct kpool_ioc_free f = {
 		.size = sizeof(f),
-		.pool_id = pool_id,
+		.pool_id = id,
 		.count = count,
 		.handles = (uintptr_t)handles,
 		.status = (uintptr_t)status,
 	};
-	int ret = kp_ioctl(fd, KPOOL_IOC_FREE, &f);
+	int ret = kp_ioctl(fd, cmd, &f);
 
 	if (freed)
 		*freed = f.freed;
 	return ret;
 }
 
-static int kp_rw(int fd, unsigned long cmd, u32 pool_id, u32 handle,
+int kp_free(int fd, u32 pool_id, u32 count, const u32 *handles,
+	    s32 *status, u32 *freed)
+{
+	return kp_free_cmd(fd, KPOOL_IOC_FREE, pool_id, count, handles,
+			   status, freed);
+}
+
+static int kp_rw(int fd, unsigned long cmd, u32 flags, u32 id, u32 handle,
 		 u64 offset, const void *buf, u64 len)
 {
 	struct kpool_ioc_rw rw = {
 		.size = sizeof(rw),
-		.pool_id = pool_id,
+		.pool_id = id,
 		.handle = handle,
+		.flags = flags,
 		.offset = offset,
 		.len = len,
 		.buf = (uintptr_t)buf,
@@ -130,13 +140,66 @@ static int kp_rw(int fd, unsigned long cmd, u32 pool_id, u32 handle,
 int kp_write(int fd, u32 pool_id, u32 handle, u64 offset,
 	     const void *buf, u64 len)
 {
-	return kp_rw(fd, KPOOL_IOC_WRITE, pool_id, handle, offset, buf, len);
+	return kp_rw(fd, KPOOL_IOC_WRITE, 0, pool_id, handle, offset, buf,
+		     len);
 }
 
 int kp_read(int fd, u32 pool_id, u32 handle, u64 offset,
 	    void *buf, u64 len)
 {
-	return kp_rw(fd, KPOOL_IOC_READ, pool_id, handle, offset, buf, len);
+	return kp_rw(fd, KPOOL_IOC_READ, 0, pool_id, handle, offset, buf,
+		     len);
+}
+
+int kp_set_create(int fd, struct kpool_ioc_set_create *c)
+{
+	c->size = sizeof(*c);
+	return kp_ioctl(fd, KPOOL_IOC_SET_CREATE, c);
+}
+
+int kp_set_destroy(int fd, u32 set_id)
+{
+	struct kpool_ioc_set s = { .size = sizeof(s), .set_id = set_id };
+
+	return kp_ioctl(fd, KPOOL_IOC_SET_DESTROY, &s);
+}
+
+int kp_set_alloc(int fd, u32 set_id, u64 bytes, u32 count, u32 *handles,
+		 u64 *block_size)
+{
+	struct kpool_ioc_set_alloc a = {
+		.size = sizeof(a),
+		.set_id = set_id,
+		.bytes = bytes,
+		.count = count,
+		.handles = (uintptr_t)handles,
+	};
+	int ret = kp_ioctl(fd, KPOOL_IOC_SET_ALLOC, &a);
+
+	if (!ret && block_size)
+		*block_size = a.block_size;
+	return ret;
+}
+
+int kp_set_free(int fd, u32 set_id, u32 count, const u32 *handles,
+		s32 *status, u32 *freed)
+{
+	return kp_free_cmd(fd, KPOOL_IOC_SET_FREE, set_id, count, handles,
+			   status, freed);
+}
+
+int kp_set_write(int fd, u32 set_id, u32 handle, u64 offset,
+		 const void *buf, u64 len)
+{
+	return kp_rw(fd, KPOOL_IOC_WRITE, KPOOL_IOC_RW_F_SET, set_id, handle,
+		     offset, buf, len);
+}
+
+int kp_set_read(int fd, u32 set_id, u32 handle, u64 offset,
+		void *buf, u64 len)
+{
+	return kp_rw(fd, KPOOL_IOC_READ, KPOOL_IOC_RW_F_SET, set_id, handle,
+		     offset, buf, len);
 }
 
 int kp_stats(int fd, u32 pool_id, struct kpool_ioc_stats *st)
@@ -197,32 +260,47 @@ static int kp_sized_query(int fd, size_t elem_size, void **bufp, u32 *count,
 	return ret ? ret : -EAGAIN;
 }
 
+/* LIST and SET_LIST: a struct kpool_ioc_list and the command. */
+struct kp_list_arg {
+	struct kpool_ioc_list l;
+	unsigned long cmd;
+};
+
 static int kp_list_query(int fd, void *arg, void *buf, u32 cap, u32 *count)
 {
-	struct kpool_ioc_list *l = arg;
+	struct kp_list_arg *la = arg;
 	int ret;
 
-	l->count = cap;
-	l->entries = (uintptr_t)buf;
-	ret = kp_ioctl(fd, KPOOL_IOC_LIST, l);
-	*count = l->count;
+	la->l.count = cap;
+	la->l.entries = (uintptr_t)buf;
+	ret = kp_ioctl(fd, la->cmd, &la->l);
+	*count = la->l.count;
 	return ret;
+}
+
+/* LIST or SET_LIST (@cmd) of @entry_size entries into a malloc()ed array. */
+static int kp_list_cmd(int fd, unsigned long cmd, size_t entry_size,
+		       void **entries, u32 *count)
+{
+	struct kp_list_arg la = {
+		.l = { .size = sizeof(la.l), .entry_size = (u32)entry_size },
+		.cmd = cmd,
+	};
+
+	return kp_sized_query(fd, entry_size, entries, count, kp_list_query,
+			      &la);
 }
 
 int kp_list(int fd, struct kpool_ioc_pool_entry **entries, u32 *count)
 {
-	struct kpool_ioc_list l = {
-		.size = sizeof(l),
-		.entry_size = sizeof(**entries),
-	};
-	void *buf;
-	int ret;
+	return kp_list_cmd(fd, KPOOL_IOC_LIST, sizeof(**entries),
+			   (void **)entries, count);
+}
 
-	ret = kp_sized_query(fd, sizeof(**entries), &buf, count,
-			     kp_list_query, &l);
-	if (!ret)
-		*entries = buf;
-	return ret;
+int kp_set_list(int fd, struct kpool_ioc_set_entry **entries, u32 *count)
+{
+	return kp_list_cmd(fd, KPOOL_IOC_SET_LIST, sizeof(**entries),
+			   (void **)entries, count);
 }
 
 static int kp_info_query(int fd, void *arg, void *buf, u32 cap, u32 *count)
@@ -253,34 +331,100 @@ int kp_info(int fd, u32 pool_id, u32 **map, u32 *nr_chunks,
 	return ret;
 }
 
+static int kp_set_info_query(int fd, void *arg, void *buf, u32 cap,
+			     u32 *count)
+{
+	struct kpool_ioc_set_info *in = arg;
+	int ret;
+
+	in->nr_classes = cap;
+	in->classes = (uintptr_t)buf;
+	ret = kp_ioctl(fd, KPOOL_IOC_SET_INFO, in);
+	*count = in->nr_classes;
+	return ret;
+}
+
+int kp_set_info(int fd, u32 set_id, struct kpool_ioc_set_info *info,
+		struct kpool_ioc_set_class **classes)
+{
+	void *buf;
+	u32 n;
+	int ret;
+
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	info->set_id = set_id;
+	info->class_size = sizeof(**classes);
+	ret = kp_sized_query(fd, sizeof(**classes), &buf, &n,
+			     kp_set_info_query, info);
+	if (!ret)
+		*classes = buf;
+	return ret;
+}
+
+/* A LIST or SET_LIST answer: the command, and where its entries keep what. */
+struct kp_entries {
+	unsigned long cmd;
+	size_t entry_size;
+	size_t name_offset;
+	size_t id_offset;
+};
+
+static const struct kp_entries kp_pool_entries = {
+	.cmd = KPOOL_IOC_LIST,
+	.entry_size = sizeof(struct kpool_ioc_pool_entry),
+	.name_offset = offsetof(struct kpool_ioc_pool_entry, name),
+	.id_offset = offsetof(struct kpool_ioc_pool_entry, pool_id),
+};
+
+static const struct kp_entries kp_set_entries = {
+	.cmd = KPOOL_IOC_SET_LIST,
+	.entry_size = sizeof(struct kpool_ioc_set_entry),
+	.name_offset = offsetof(struct kpool_ioc_set_entry, name),
+	.id_offset = offsetof(struct kpool_ioc_set_entry, set_id),
+};
+
+/* The id of the entry called @name in a @k answer; -ENOENT if none. */
+static int kp_find_entry(int fd, const struct kp_entries *k, const char *name,
+			 u32 *id)
+{
+	char n[KPOOL_IOC_NAME_LEN + 1];
+	const char *e;
+	void *entries;
+	u32 count, i;
+	int ret = kp_list_cmd(fd, k->cmd, k->entry_size, &entries, &count);
+
+	if (ret)
+		return ret;
+	ret = -ENOENT;
+	for (i = 0, e = entries; i < count; i++, e += k->entry_size) {
+		kp_name(n, e + k->name_offset);
+		if (!strcmp(n, name)) {
+			memcpy(id, e + k->id_offset, sizeof(*id));
+			ret = 0;
+			break;
+		}
+	}
+	free(entries);
+	return ret;
+}
+
+int kp_find_set(int fd, const char *name, u32 *set_id)
+{
+	return kp_find_entry(fd, &kp_set_entries, name, set_id);
+}
+
+int kp_find_pool(int fd, const char *name, u32 *pool_id)
+{
+	return kp_find_entry(fd, &kp_pool_entries, name, pool_id);
+}
+
 void kp_name(char dst[KPOOL_IOC_NAME_LEN + 1], const char *src)
 {
 	size_t n = strnlen(src, KPOOL_IOC_NAME_LEN);
 
 	memcpy(dst, src, n);
 	dst[n] = '\0';
-}
-
-int kp_find_pool(int fd, const char *name, u32 *pool_id)
-{
-	struct kpool_ioc_pool_entry *e;
-	char n[KPOOL_IOC_NAME_LEN + 1];
-	u32 count, i;
-	int ret = kp_list(fd, &e, &count);
-
-	if (ret)
-		return ret;
-	ret = -ENOENT;
-	for (i = 0; i < count; i++) {
-		kp_name(n, e[i].name);
-		if (!strcmp(n, name)) {
-			*pool_id = e[i].pool_id;
-			ret = 0;
-			break;
-		}
-	}
-	free(e);
-	return ret;
 }
 
 /* ---- errors --------------------------------------------------------- */

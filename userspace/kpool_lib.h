@@ -58,6 +58,18 @@ int kp_stats(int fd, u32 pool_id, struct kpool_ioc_stats *st);
 int kp_fault(int fd, u32 pool_id, u32 every_nth,
 	     u32 probability_ppm);
 
+/* Pool sets: @c as for kp_create(); @block_size may be NULL. */
+int kp_set_create(int fd, struct kpool_ioc_set_create *c);
+int kp_set_destroy(int fd, u32 set_id);
+int kp_set_alloc(int fd, u32 set_id, u64 bytes, u32 count, u32 *handles,
+		 u64 *block_size);
+int kp_set_free(int fd, u32 set_id, u32 count, const u32 *handles,
+		s32 *status, u32 *freed);
+int kp_set_write(int fd, u32 set_id, u32 handle, u64 offset,
+		 const void *buf, u64 len);
+int kp_set_read(int fd, u32 set_id, u32 handle, u64 offset,
+		void *buf, u64 len);
+
 /*
  * LIST into a malloc()ed array (free() it; NULL when there are no pools),
  * retrying while pools appear between the sizing call and the copy.
@@ -66,6 +78,16 @@ int kp_list(int fd, struct kpool_ioc_pool_entry **entries, u32 *count);
 /* INFO into a malloc()ed map, retrying like kp_list(). */
 int kp_info(int fd, u32 pool_id, u32 **map, u32 *nr_chunks,
 	    u32 *blocks_per_chunk);
+/* SET_LIST (this file's sets) into a malloc()ed array, like kp_list(). */
+int kp_set_list(int fd, struct kpool_ioc_set_entry **entries, u32 *count);
+/*
+ * SET_INFO: the set's statistics into @info and its class table into a
+ * malloc()ed array (info->nr_classes entries; free() it).
+ */
+int kp_set_info(int fd, u32 set_id, struct kpool_ioc_set_info *info,
+		struct kpool_ioc_set_class **classes);
+/* The id of this file's set called @name, through SET_LIST. */
+int kp_find_set(int fd, const char *name, u32 *set_id);
 /* The id of the pool called @name, through LIST. -ENOENT if none. */
 int kp_find_pool(int fd, const char *name, u32 *pool_id);
 /* Copy a pool name out of a fixed-size, maybe unterminated, field. */

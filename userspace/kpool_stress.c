@@ -12,14 +12,25 @@
  * the others work. Extra threads each open their own file, create a pool,
  * use it, check that the shared pools refuse them (-EPERM) and close the
  * file, sometimes with blocks still allocated, sometimes after destroying
- * the pool while a racer thread allocates, writes, reads and frees in it.
+ * the pool, or closing the file, while a racer thread allocates, writes,
+ * reads and frees in it.
  *
  * At the end every worker frees what it holds, and each pool's STATS must
  * show no block in use and exactly the allocations and frees the workers
  * counted. Prints totals and one KTAP result; exit 0 on success.
+ *
+ * With --fault-ppm P, faults are injected throughout: every pool fails
+ * its growth with probability P per million (the FAULT ioctl) and, where
+ * the kernel has the debugfs knobs of fail_page_alloc and failslab, the
+ * worker threads' own allocations in the kernel (task-filter, make-it-fail)
+ * fail with probability P / 10000 percent (at least 1 %). An ioctl may
+ * then fail with ENOMEM where it allocates: the workers count it and keep
+ * their blocks, and the final checks still hold. The knobs are restored
+ * at the end.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -37,6 +48,8 @@
 #define MAX_LIVE	512	/* blocks one worker holds at most */
 #define MAX_ERRORS	8	/* failures described in detail */
 #define DEFAULT_FD_CAP	(64ull << 20)
+#define FAULT_DIR	"/sys/kernel/debug/"
+#define FAULT_PPM_MAX	1000000	/* kpool_ioc_fault.probability_ppm */
 
 /* Block sizes the pools cycle through (odd ones too). */
 static const u32 block_sizes[] = { 64, 24, 200, 4096, 100, 1024, 8, 520 };
@@ -46,6 +59,7 @@ struct options {
 	unsigned int seconds;
 	unsigned int pools;
 	unsigned int fd_threads;
+	u32 fault_ppm;
 	u64 seed;
 	const char *device;
 };
@@ -63,6 +77,8 @@ struct shared {
 	struct pool pools[MAX_POOLS];
 	unsigned int nr_pools;
 	u32 max_live;		/* per worker */
+	bool kernel_faults;	/* fail_page_alloc and failslab armed */
+	u64 kernel_injected;	/* the faults they injected */
 	atomic_bool stop;
 	atomic_uint failures;
 };
@@ -72,12 +88,14 @@ struct counters {
 	u64 allocs[MAX_POOLS];	/* blocks, by pool */
 	u64 frees[MAX_POOLS];
 	u64 enomem[MAX_POOLS];	/* allocations refused for memory */
+	u64 free_enomem, reader_enomem;	/* other calls failed by injection */
 	u64 alloc_calls, batch_allocs, free_calls, batch_frees;
 	u64 writes, reads, verified_bytes, zero_reads;
 	u64 double_frees;		/* refused as they must be */
 	u64 readers, shrinks;
 	u64 fd_cycles, fd_closes_with_blocks, eperm_checks;
 	u64 races, race_ops;		/* DESTROY racing another thread */
+	u64 close_races;		/* of them, close() instead of DESTROY */
 };
 
 struct live {
@@ -260,10 +278,20 @@ static bool verify_block(struct worker *w, const struct live *l)
 	return true;
 }
 
+/*
+ * An injected fault: the call failed with ENOMEM where it allocates, which
+ * only happens while faults are injected.
+ */
+static bool injected(const struct worker *w, int ret)
+{
+	return ret == -ENOMEM && w->sh->opt->fault_ppm;
+}
+
 /* Free up to @max blocks of one pool (verified first); a batch if > 1. */
 static void op_free(struct worker *w, u32 max)
 {
 	u32 handles[MAX_BATCH_OP], pool, n = 0, i, freed = 0;
+	struct live taken[MAX_BATCH_OP];
 	s32 status[MAX_BATCH_OP];
 	int ret;
 
@@ -278,12 +306,20 @@ static void op_free(struct worker *w, u32 max)
 		}
 		if (!verify_block(w, &w->live[i]))
 			return;
+		taken[n] = w->live[i];
 		handles[n++] = w->live[i].handle;
 		w->live[i] = w->live[--w->nr_live];
 	}
 	memset(status, 0x7f, sizeof(status));
 	ret = kp_free(w->sh->fd, w->sh->pools[pool].id, n, handles, status, &freed);
 	w->c.free_calls++;
+	if (injected(w, ret)) {
+		/* FREE allocates before it frees anything: the blocks stay */
+		w->c.free_enomem++;
+		for (i = 0; i < n; i++)
+			w->live[w->nr_live++] = taken[i];
+		return;
+	}
 	if (!check_ret(w, "FREE", pool, ret, 0))
 		return;
 	for (i = 0; i < n; i++)
@@ -298,7 +334,9 @@ static void op_free(struct worker *w, u32 max)
 	/* a handle once freed is unknown: freeing it again must fail */
 	if (!kp_rand_below(&w->rng, 8)) {
 		ret = kp_free(w->sh->fd, w->sh->pools[pool].id, 1, handles, NULL, NULL);
-		if (check_ret(w, "second FREE", pool, ret, -ENOENT))
+		if (injected(w, ret))
+			w->c.free_enomem++;
+		else if (check_ret(w, "second FREE", pool, ret, -ENOENT))
 			w->c.double_frees++;
 	}
 }
@@ -328,11 +366,17 @@ static void op_reader(struct worker *w)
 		break;
 	case 1:
 		ret = kp_list(w->sh->fd, &e, &n);
-		if (check_ret(w, "LIST", pool, ret, 0))
+		if (injected(w, ret))
+			w->c.reader_enomem++;
+		else if (check_ret(w, "LIST", pool, ret, 0))
 			free(e);
 		break;
 	default:
 		ret = kp_info(w->sh->fd, w->sh->pools[pool].id, &map, &n, &bpc);
+		if (injected(w, ret)) {
+			w->c.reader_enomem++;
+			break;
+		}
 		if (!check_ret(w, "INFO", pool, ret, 0))
 			break;
 		for (i = 0; i < n; i++) {
@@ -355,11 +399,26 @@ static void op_shrink(struct worker *w)
 		w->c.shrinks++;
 }
 
+/* Let the kernel's fault injection fail this thread's allocations, or not. */
+static void make_it_fail(struct worker *w, bool on)
+{
+	int fd;
+
+	if (!w->sh->kernel_faults)
+		return;
+	fd = open("/proc/thread-self/make-it-fail", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, on ? "1" : "0", 1) != 1)
+		failure(w->sh, "thread %u: cannot set make-it-fail", w->index);
+	if (fd >= 0)
+		close(fd);
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	u32 r;
 
+	make_it_fail(w, true);
 	while (!atomic_load_explicit(&w->sh->stop, memory_order_relaxed)) {
 		w->c.ops++;
 		r = kp_rand_below(&w->rng, 1000);
@@ -380,6 +439,7 @@ static void *worker_main(void *arg)
 		else
 			op_shrink(w);
 	}
+	make_it_fail(w, false);
 	/* leave nothing behind */
 	while (w->nr_live && !atomic_load(&w->sh->failures))
 		op_free(w, MAX_BATCH_OP);
@@ -391,10 +451,13 @@ static void *worker_main(void *arg)
 /*
  * A thread racing a DESTROY: it allocates, writes, reads back and frees
  * blocks of @pool through @fd until told to stop, while the owner of the
- * file destroys the pool under it. An ALLOC that starts after DESTROY has
- * returned must fail; errors the race explains (the pool or its handles
- * gone, the pool id reused by another file) are expected; anything else,
- * and data that differs, is a failure.
+ * file destroys the pool under it, or closes the file (dup2() of /dev/null
+ * over @fd, so the number is never reused by another file: release() then
+ * runs when the racer's ioctl in flight, if any, ends). An ALLOC that
+ * starts after DESTROY has returned must fail; errors the race explains
+ * (the pool or its handles gone, the pool id reused by another file, the
+ * file replaced by /dev/null) are expected; anything else, and data that
+ * differs, is a failure.
  */
 struct racer {
 	struct worker *w;
@@ -402,6 +465,7 @@ struct racer {
 	u32 pool;
 	u32 size;
 	atomic_bool destroyed;		/* set once DESTROY has returned */
+	atomic_bool closing;		/* set before the file is closed */
 	atomic_bool stop;
 	pthread_t thread;
 	u64 ops;
@@ -415,6 +479,8 @@ static bool race_explains(int ret)
 
 static void racer_check(struct racer *r, const char *op, int ret)
 {
+	if (ret == -ENOTTY && atomic_load(&r->closing))
+		return;
 	if (ret && !race_explains(ret))
 		failure(r->w->sh, "racer %u: %s: %s", r->w->index, op,
 			kp_errname(ret));
@@ -461,9 +527,21 @@ static void *racer_main(void *arg)
 	return NULL;
 }
 
-/* DESTROY pool @c of @fd while a racer uses it. */
-static void destroy_under_racer(struct worker *w, int fd,
-				const struct kpool_ioc_create *c)
+/* Close @fd, keeping its number taken: 0 or -errno. */
+static int close_keeping_number(int fd)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC), ret = 0;
+
+	if (null < 0 || dup2(null, fd) < 0)
+		ret = -errno;
+	if (null >= 0)
+		close(null);
+	return ret;
+}
+
+/* DESTROY pool @c of @fd, or close @fd, while a racer uses it. */
+static void end_under_racer(struct worker *w, int fd,
+			    const struct kpool_ioc_create *c, bool close_file)
 {
 	struct racer *r = calloc(1, sizeof(*r));
 	int ret;
@@ -482,15 +560,17 @@ static void destroy_under_racer(struct worker *w, int fd,
 		return;
 	}
 	usleep(kp_rand_below(&w->rng, 2000));
-	ret = kp_destroy(fd, c->pool_id);
+	atomic_store(&r->closing, close_file);
+	ret = close_file ? close_keeping_number(fd) : kp_destroy(fd, c->pool_id);
 	atomic_store(&r->destroyed, true);
 	if (ret)
-		failure(w->sh, "fd thread %u: DESTROY under a racer: %s", w->index,
-			kp_errname(ret));
+		failure(w->sh, "fd thread %u: %s under a racer: %s", w->index,
+			close_file ? "close" : "DESTROY", kp_errname(ret));
 	usleep(1000);
 	atomic_store(&r->stop, true);
 	pthread_join(r->thread, NULL);
 	w->c.races++;
+	w->c.close_races += close_file;
 	w->c.race_ops += r->ops;
 	free(r);
 }
@@ -520,10 +600,10 @@ static int fd_use_pool(struct worker *w, int fd, u32 pool, u32 size,
 }
 
 /*
- * One open-use-close cycle. The file ends in one of three ways: blocks
+ * One open-use-close cycle. The file ends in one of four ways: blocks
  * freed and pool destroyed; closed with blocks out (release() cleans up);
- * or the pool destroyed while a racer thread uses it. Returns false on a
- * failure.
+ * the pool destroyed, or the file closed, while a racer thread uses it.
+ * Returns false on a failure.
  */
 static bool fd_cycle(struct worker *w)
 {
@@ -533,7 +613,7 @@ static bool fd_cycle(struct worker *w)
 		.order = KPOOL_IOC_ORDER_AUTO,
 	};
 	u32 handles[MAX_BATCH_OP], shared_pool, n, id;
-	u32 ending = kp_rand_below(&w->rng, 3);
+	u32 ending = kp_rand_below(&w->rng, 4);
 	int fd, ret;
 
 	fd = kp_open(w->sh->opt->device);
@@ -544,8 +624,10 @@ static bool fd_cycle(struct worker *w)
 	snprintf(c.name, sizeof(c.name), "ksf%d-%u-%u", (int)getpid(),
 		 w->index, w->seq++);
 	ret = kp_create(fd, &c);
+	if (!ret)
+		ret = kp_fault(fd, c.pool_id, 0, w->sh->opt->fault_ppm);
 	if (ret) {
-		failure(w->sh, "fd thread %u: CREATE %s: %s", w->index, c.name,
+		failure(w->sh, "fd thread %u: CREATE/FAULT %s: %s", w->index, c.name,
 			kp_errname(ret));
 		close(fd);
 		return false;
@@ -566,8 +648,8 @@ static bool fd_cycle(struct worker *w)
 		if (ret)
 			failure(w->sh, "fd thread %u: FREE/DESTROY: %s", w->index,
 				kp_errname(ret));
-	} else if (ending == 2) {
-		destroy_under_racer(w, fd, &c);
+	} else if (ending >= 2) {
+		end_under_racer(w, fd, &c, ending == 3);
 	}
 	w->c.fd_closes_with_blocks += ending == 1;
 	close(fd);
@@ -589,6 +671,101 @@ static void *fd_thread_main(void *arg)
 	return NULL;
 }
 
+/* ---- kernel fault injection ------------------------------------------------ */
+
+/* A debugfs knob of fail_page_alloc or failslab, and its value before. */
+struct knob {
+	const char *path;	/* under FAULT_DIR */
+	const char *value;	/* NULL: the probability in percent */
+	char saved[32];
+};
+
+#define KNOB(p, v)	{ .path = p, .value = v }
+/* "times" counts down with every fault injected: what is left tells */
+#define FAULT_TIMES	1000000000ull
+#define FAULT_TIMES_STR	"1000000000"
+
+static struct knob knobs[] = {
+	KNOB("fail_page_alloc/task-filter", "Y"),
+	KNOB("fail_page_alloc/probability", NULL),
+	KNOB("fail_page_alloc/interval", "1"),
+	KNOB("fail_page_alloc/times", FAULT_TIMES_STR),
+	KNOB("fail_page_alloc/verbose", "0"),
+	KNOB("fail_page_alloc/ignore-gfp-wait", "N"),
+	KNOB("fail_page_alloc/min-order", "0"),
+	KNOB("failslab/task-filter", "Y"),
+	KNOB("failslab/probability", NULL),
+	KNOB("failslab/interval", "1"),
+	KNOB("failslab/times", FAULT_TIMES_STR),
+	KNOB("failslab/verbose", "0"),
+	KNOB("failslab/ignore-gfp-wait", "N"),
+};
+
+/* Set a knob to @buf, or read it into @buf (@len bytes) without "\n". */
+static bool knob_io(const char *path, char *buf, size_t len, bool set)
+{
+	char full[128];
+	ssize_t n;
+	int fd;
+
+	snprintf(full, sizeof(full), FAULT_DIR "%s", path);
+	fd = open(full, (set ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = set ? write(fd, buf, strlen(buf)) : read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return false;
+	if (!set) {
+		buf[n] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+	}
+	return true;
+}
+
+/* Put the first @n knobs back as they were. */
+static void restore_knobs(size_t n)
+{
+	while (n--)
+		knob_io(knobs[n].path, knobs[n].saved, 0, true);
+}
+
+/* Faults fail_page_alloc and failslab injected since arm_knobs(). */
+static u64 kernel_faults_injected(void)
+{
+	static const char *const times[] = {
+		"fail_page_alloc/times", "failslab/times",
+	};
+	u64 injected = 0;
+	char buf[32];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(times); i++)
+		if (knob_io(times[i], buf, sizeof(buf), false))
+			injected += FAULT_TIMES - strtoull(buf, NULL, 10);
+	return injected;
+}
+
+/* Arm both for make-it-fail tasks; false (nothing changed) if impossible. */
+static bool arm_knobs(u32 ppm)
+{
+	char percent[16], value[32];
+	size_t i;
+
+	snprintf(percent, sizeof(percent), "%u", ppm / 10000 ? ppm / 10000 : 1);
+	for (i = 0; i < ARRAY_SIZE(knobs); i++) {
+		snprintf(value, sizeof(value), "%s",
+			 knobs[i].value ? knobs[i].value : percent);
+		if (!knob_io(knobs[i].path, knobs[i].saved,
+			     sizeof(knobs[i].saved), false) ||
+		    !knob_io(knobs[i].path, value, 0, true)) {
+			restore_knobs(i);
+			return false;
+		}
+	}
+	return true;
+}
+
 /* ---- setup, final checks, main ---------------------------------------------- */
 
 static bool create_pools(struct shared *sh, u64 seed)
@@ -606,8 +783,10 @@ static bool create_pools(struct shared *sh, u64 seed)
 
 		snprintf(c.name, sizeof(c.name), "ks%d-%u", (int)getpid(), i);
 		ret = kp_create(sh->fd, &c);
+		if (!ret)
+			ret = kp_fault(sh->fd, c.pool_id, 0, sh->opt->fault_ppm);
 		if (ret) {
-			ktap_diag("CREATE %s: %s", c.name, kp_strerror(ret));
+			ktap_diag("CREATE/FAULT %s: %s", c.name, kp_strerror(ret));
 			return false;
 		}
 		sh->pools[i].id = c.pool_id;
@@ -649,6 +828,37 @@ static void sum_counters(struct counters *t, const struct counters *c)
 }
 
 /*
+ * Injected faults, summed over the shared pools: kpool's growth faults
+ * (faults_injected) and the ENOMEM the workers saw. A probability that
+ * injected nothing in 20 / p growth attempts (a chance of e^-20) is not
+ * working.
+ */
+static bool check_faults(const struct shared *sh, const struct counters *t,
+			 u64 injected, u64 attempts)
+{
+	u32 ppm = sh->opt->fault_ppm;
+	u64 alloc_enomem = 0;
+	size_t i;
+
+	if (!ppm)
+		return true;
+	for (i = 0; i < MAX_POOLS; i++)
+		alloc_enomem += t->enomem[i];
+	printf("# faults: %u ppm, %s; %llu growth faults injected in %llu growth attempts;",
+	       ppm, sh->kernel_faults ? "fail_page_alloc and failslab armed" :
+	       "kpool's FAULT only", injected, attempts);
+	if (sh->kernel_faults)
+		printf(" %llu page/slab faults injected;", sh->kernel_injected);
+	printf(" ENOMEM seen: %llu ALLOC, %llu FREE, %llu LIST/INFO\n",
+	       alloc_enomem, t->free_enomem, t->reader_enomem);
+	if (!injected && attempts * ppm >= 20ull * 1000000) {
+		ktap_diag("FAIL: no growth fault injected in %llu attempts", attempts);
+		return false;
+	}
+	return true;
+}
+
+/*
  * After the run: each pool empty, its counters equal to ours. A refused
  * batch allocation takes blocks and gives them back (all or nothing), so
  * it counts in allocs and frees alike: then only the difference between
@@ -656,6 +866,7 @@ static void sum_counters(struct counters *t, const struct counters *c)
  */
 static bool final_checks(struct shared *sh, const struct counters *t)
 {
+	u64 injected = 0, attempts = 0;
 	struct kpool_ioc_stats st;
 	bool ok = true;
 	unsigned int i;
@@ -688,8 +899,15 @@ static bool final_checks(struct shared *sh, const struct counters *t)
 			ktap_diag("FAIL: pool %s: error counters not zero", sh->pools[i].name);
 			ok = false;
 		}
+		if (st.faults_injected > st.grow_failures) {
+			ktap_diag("FAIL: pool %s: %llu faults injected, %llu growths failed",
+				  sh->pools[i].name, st.faults_injected, st.grow_failures);
+			ok = false;
+		}
+		injected += st.faults_injected;
+		attempts += st.grows + st.grow_failures;
 	}
-	return ok;
+	return ok && check_faults(sh, t, injected, attempts);
 }
 
 /* Destroy the pools, close the file, and check they are gone. */
@@ -744,19 +962,21 @@ static void print_totals(const struct counters *t, double secs,
 	       t->double_frees, t->readers, t->shrinks);
 	printf("# extra files: %llu open/close cycles (%llu closed with blocks out),",
 	       t->fd_cycles, t->fd_closes_with_blocks);
-	printf(" %llu EPERM checks, %llu DESTROYs raced by %llu calls\n",
-	       t->eperm_checks, t->races, t->race_ops);
+	printf(" %llu EPERM checks, %llu DESTROYs or closes (%llu closes) raced by %llu calls\n",
+	       t->eperm_checks, t->races, t->close_races, t->race_ops);
 }
 
 static void print_help(FILE *f)
 {
 	fprintf(f,
 		"Usage: kpool_stress [--threads N] [--seconds S] [--pools P] [--fds F]\n"
-		"                    [--seed X] [--device PATH]\n"
+		"                    [--fault-ppm P] [--seed X] [--device PATH]\n"
 		"\n"
 		"N threads (default 4) for S seconds (default 10) allocate, write,\n"
 		"verify and free blocks of P pools (default 3) on one open file,\n"
 		"while F more threads (default 1) cycle through files of their own.\n"
+		"--fault-ppm P injects faults with probability P per million (see\n"
+		"the top of kpool_stress.c; default 0).\n"
 		"Prints totals and one KTAP result; exit 0 on success, 1 on a\n"
 		"failure, 2 on a usage error, 3 if the device cannot be opened.\n");
 }
@@ -768,6 +988,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "seconds", required_argument, NULL, 's' },
 		{ "pools", required_argument, NULL, 'p' },
 		{ "fds", required_argument, NULL, 'f' },
+		{ "fault-ppm", required_argument, NULL, 'F' },
 		{ "seed", required_argument, NULL, 'S' },
 		{ "device", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
@@ -775,7 +996,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	};
 	int opt, bad = 0;
 
-	while ((opt = getopt_long(argc, argv, "t:s:p:f:S:d:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "t:s:p:f:F:S:d:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 't':
 			bad |= kp_parse_u32(optarg, MAX_THREADS, &o->threads) || !o->threads;
@@ -788,6 +1009,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'f':
 			bad |= kp_parse_u32(optarg, MAX_THREADS, &o->fd_threads);
+			break;
+		case 'F':
+			bad |= kp_parse_u32(optarg, FAULT_PPM_MAX, &o->fault_ppm);
 			break;
 		case 'S':
 			bad |= kp_parse_u64(optarg, &o->seed);
@@ -846,8 +1070,9 @@ int main(int argc, char **argv)
 		return ret;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	ktap_begin(&t, 1);
-	ktap_diag("kpool_stress --threads %u --seconds %u --pools %u --fds %u --seed %llu",
-		  opt.threads, opt.seconds, opt.pools, opt.fd_threads, opt.seed);
+	ktap_diag("kpool_stress --threads %u --seconds %u --pools %u --fds %u --fault-ppm %u",
+		  opt.threads, opt.seconds, opt.pools, opt.fd_threads, opt.fault_ppm);
+	ktap_diag("seed %llu", opt.seed);
 	sh.fd = kp_open(opt.device);
 	if (sh.fd < 0) {
 		ktap_diag("cannot open %s: %s", opt.device ? opt.device : KP_DEFAULT_DEVICE,
@@ -863,6 +1088,7 @@ int main(int argc, char **argv)
 		ktap_result(&t, false, "kpool_stress");
 		return 1;
 	}
+	sh.kernel_faults = opt.fault_ppm && arm_knobs(opt.fault_ppm);
 	start = kp_now();
 	for (i = 0; i < opt.threads; i++)
 		if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]))
@@ -880,6 +1106,10 @@ int main(int argc, char **argv)
 	for (i = 0; i < opt.fd_threads; i++) {
 		pthread_join(fdw[i].thread, NULL);
 		sum_counters(&total, &fdw[i].c);
+	}
+	if (sh.kernel_faults) {
+		sh.kernel_injected = kernel_faults_injected();
+		restore_knobs(ARRAY_SIZE(knobs));
 	}
 	secs = kp_now() - start;
 	print_totals(&total, secs, opt.threads + opt.fd_threads);

@@ -308,6 +308,80 @@ static bool t_word_in(void)
 	       !word_in("stats info", "stat");
 }
 
+static bool near(double got, double want)
+{
+	const double eps = 0.000000001;
+
+	if (got > want - eps && got < want + eps)
+		return true;
+	ktap_diag("got %.12f, want %.12f", got, want);
+	return false;
+}
+
+static bool t_waste_percent(void)
+{
+	return near(waste_percent(0, 0), 0.0) &&
+	       near(waste_percent(10, 0), 0.0) &&
+	       near(waste_percent(64, 64), 0.0) &&
+	       near(waste_percent(65, 64), 0.0) &&
+	       near(waste_percent(56, 64), 12.5) &&
+	       near(waste_percent(1, 8), 87.5) &&
+	       near(waste_percent(0, 4096), 100.0);
+}
+
+/* A set of two classes with 3 x 8 + 2 x 64 bytes handed out. */
+static const struct kpool_ioc_set_class two_classes[] = {
+	{ .block_size = 8, .pool_id = 4, .allocs = 3, .requested_bytes = 21,
+	  .blocks_in_use = 1, .blocks_total = 512 },
+	{ .block_size = 64, .pool_id = 5, .allocs = 2, .requested_bytes = 100,
+	  .blocks_in_use = 2, .blocks_total = 63 },
+};
+
+static void write_set_info(FILE *f, const void *arg)
+{
+	struct kpool_ioc_set_info in = {
+		.name = "msg", .nr_classes = 2, .flags = KPOOL_IOC_F_ZERO,
+		.classes_per_doubling = 8, .min_size = 8, .max_size = 64,
+		.align = 8, .allocs = 5, .frees = 2, .requested_bytes = 121,
+		.block_bytes = 152, .blocks_in_use = 3, .bytes_in_use = 136,
+		.pages = 2,
+	};
+
+	set_info_text(f, 7, &in, arg);
+}
+
+static bool t_set_info_text(void)
+{
+	return near(waste_percent(two_classes[0].requested_bytes,
+				  class_block_bytes(&two_classes[0])),
+		    12.5) &&
+	       output_is(write_set_info, two_classes,
+			 "set 7 (msg): 2 classes of 8 to 64 bytes, align 8, 8 per doubling, flags zero\n"
+			 "allocs 5, frees 2, failures 0; in use 3 blocks, 136 bytes, 2 pages\n"
+			 "requested 121 of 152 block bytes: fragmentation 20.4%\n"
+			 "    SIZE    POOL      ALLOCS       REQUESTED     IN USE      TOTAL  WASTE%\n"
+			 "       8       4           3              21          1        512    12.5\n"
+			 "      64       5           2             100          2         63    21.9\n");
+}
+
+static void write_set_list(FILE *f, const void *arg)
+{
+	static const struct kpool_ioc_set_entry e[] = {
+		{ .set_id = 3, .nr_classes = 41, .min_size = 8, .max_size = 4096,
+		  .blocks_in_use = 10, .bytes_in_use = 1234, .name = "small" },
+	};
+
+	set_list_text(f, e, arg ? ARRAY_SIZE(e) : 0);
+}
+
+static bool t_set_list_text(void)
+{
+	return output_is(write_set_list, NULL, "no sets in this open file\n") &&
+	       output_is(write_set_list, "",
+			 "    ID  NAME                     CLASSES       MIN       MAX     IN USE         BYTES\n"
+			 "     3  small                         41         8      4096         10          1234\n");
+}
+
 static const struct {
 	const char *name;
 	bool (*fn)(void);
@@ -323,6 +397,9 @@ static const struct {
 	{ "kpoolctl: handle lists with runs", t_print_handles },
 	{ "kpoolctl: occupancy shading levels", t_fill_level },
 	{ "kpoolctl: verb lists of hints", t_word_in },
+	{ "kpoolctl set: waste percentage", t_waste_percent },
+	{ "kpoolctl set info: figures and class table", t_set_info_text },
+	{ "kpoolctl set list: table", t_set_list_text },
 };
 
 int main(void)

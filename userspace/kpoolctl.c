@@ -42,8 +42,9 @@ enum {
 
 /* A handle allocated in this session, in allocation order (@N refers to it). */
 struct held {
-	u32 pool_id;
+	u32 pool_id;		/* or set id */
 	u32 handle;
+	bool set;		/* a block of a set */
 	bool live;
 };
 
@@ -53,6 +54,7 @@ struct ctl {
 	u32 max_batch;
 	bool json;
 	bool in_session;
+	bool sets;		/* a 'set' verb: POOL arguments name sets */
 	const char *verb;	/* for messages */
 	char where[300];	/* "FILE:LINE: " inside a session, else "" */
 	struct held *held;	/* handles allocated in this session */
@@ -61,10 +63,11 @@ struct ctl {
 	struct json j;
 };
 
-/* A pool named on the command line, by id or by name. */
+/* A pool or set named on the command line, by id or by name. */
 struct pool_ref {
 	u32 id;
-	char label[64];		/* "pool 3" or "pool 3 (name)" */
+	bool set;
+	char label[64];		/* "pool 3" or "set 3 (name)" */
 };
 
 struct verb {
@@ -121,6 +124,21 @@ struct hint {
 };
 
 static const struct hint hints[] = {
+	{ ENOENT, "set destroy set alloc set free set info set write set read",
+	  "no such set of this open file, or a handle it does not hold" },
+	{ EPERM, "set destroy set alloc set free set info set write set read",
+	  "a set belongs to the open file that created it: see 'kpoolctl run'" },
+	{ EINVAL, "set create",
+	  "bad name, sizes, alignment or spacing: see 'kpoolctl set create --help'" },
+	{ EINVAL, "set alloc", "size 0 or above the set's largest class" },
+	{ EINVAL, "set read set write set free",
+	  "past the end of the block, or a handle of another pool or set" },
+	{ E2BIG, "set create", "too many classes: fewer --spacing or a narrower size range" },
+	{ EBUSY, "set destroy", "blocks of the set are out: 'set free SET all' first" },
+	{ ENOSPC, "set create", "too many sets for one open file (max_sets_per_fd)" },
+	{ EEXIST, "set create", "a pool of that name (SET-SIZE) exists" },
+	{ ENOMEM, "set alloc set create",
+	  "at a class's --cap, the file's max_bytes_per_fd, or a fault" },
 	{ EPERM, "stats info", "another file's or a kernel module's pool: needs CAP_SYS_ADMIN" },
 	{ EPERM, NULL, "a pool belongs to the open file that created it: see 'kpoolctl run'" },
 	{ ENOENT, "read write free", "no such pool, or a handle this session does not hold" },
@@ -293,6 +311,19 @@ static int want_args(struct ctl *c, int argc, int min, int max)
 	return -1;
 }
 
+/* For verbs that take no argument: the common options, then the device. */
+static int device_verb_args(struct ctl *c, int argc, char **argv)
+{
+	int ret = common_opts(c, argc, argv);
+
+	if (ret < 0)
+		ret = want_args(c, argc, 0, 0);
+	if (ret >= 0)
+		return ret;
+	ret = need_device(c);
+	return ret ? ret : -1;
+}
+
 static int parse_u64_arg(struct ctl *c, const char *what, const char *s,
 			 u64 *v)
 {
@@ -321,34 +352,55 @@ static bool all_digits(const char *s)
 	return true;
 }
 
-/* POOL: a numeric id, or a name looked up through LIST. Opens the device. */
+/*
+ * POOL: a numeric id, or a name looked up through LIST; under the 'set'
+ * verb a set, looked up through SET_LIST. Opens the device.
+ */
 static int resolve_pool(struct ctl *c, const char *arg, struct pool_ref *p)
 {
+	const char *kind = c->sets ? "set" : "pool";
 	int ret = need_device(c);
 
 	if (ret)
 		return ret;
+	p->set = c->sets;
 	if (all_digits(arg)) {
 		if (kp_parse_u32(arg, UINT32_MAX, &p->id))
-			return usage_error(c, "bad pool id '%s'", arg);
-		snprintf(p->label, sizeof(p->label), "pool %u", p->id);
+			return usage_error(c, "bad %s id '%s'", kind, arg);
+		snprintf(p->label, sizeof(p->label), "%s %u", kind, p->id);
 		return -1;
 	}
-	ret = kp_find_pool(c->fd, arg, &p->id);
+	if (p->set)
+		ret = kp_find_set(c->fd, arg, &p->id);
+	else
+		ret = kp_find_pool(c->fd, arg, &p->id);
 	if (ret == -ENOENT) {
-		msg(c, "no pool named '%s'", arg);
+		msg(c, "no %s named '%s'", kind, arg);
 		return EXIT_FAIL;
 	}
 	if (ret)
 		return fail(c, "list", ret);
-	snprintf(p->label, sizeof(p->label), "pool %u (%.32s)",
+	snprintf(p->label, sizeof(p->label), "%s %u (%.32s)", kind,
 		 p->id, arg);
 	return -1;
 }
 
+/* For verbs of the form "VERB POOL": options, one argument, the pool. */
+static int pool_verb_args(struct ctl *c, int argc, char **argv,
+			  struct pool_ref *p)
+{
+	int ret = common_opts(c, argc, argv);
+
+	if (ret < 0)
+		ret = want_args(c, argc, 1, 1);
+	if (ret < 0)
+		ret = resolve_pool(c, argv[optind], p);
+	return ret;
+}
+
 /* ---- session handles -------------------------------------------------- */
 
-static int hold(struct ctl *c, u32 pool_id, u32 handle)
+static int hold(struct ctl *c, const struct pool_ref *p, u32 handle)
 {
 	struct held *h;
 
@@ -361,26 +413,32 @@ static int hold(struct ctl *c, u32 pool_id, u32 handle)
 		c->held = h;
 		c->cap_held = cap;
 	}
-	c->held[c->nr_held++] = (struct held){ pool_id, handle, true };
+	c->held[c->nr_held++] = (struct held){ p->id, handle, p->set, true };
 	return 0;
 }
 
-static void release(struct ctl *c, u32 pool_id, u32 handle)
+/* Was @h allocated in the pool or set @p? */
+static bool held_in(const struct held *h, const struct pool_ref *p)
+{
+	return h->pool_id == p->id && h->set == p->set;
+}
+
+static void release(struct ctl *c, const struct pool_ref *p, u32 handle)
 {
 	size_t i;
 
 	for (i = 0; i < c->nr_held; i++)
-		if (c->held[i].live && c->held[i].pool_id == pool_id &&
+		if (c->held[i].live && held_in(&c->held[i], p) &&
 		    c->held[i].handle == handle)
 			c->held[i].live = false;
 }
 
-static void release_pool(struct ctl *c, u32 pool_id)
+static void release_pool(struct ctl *c, const struct pool_ref *p)
 {
 	size_t i;
 
 	for (i = 0; i < c->nr_held; i++)
-		if (c->held[i].pool_id == pool_id)
+		if (held_in(&c->held[i], p))
 			c->held[i].live = false;
 }
 
@@ -471,14 +529,9 @@ static int cmd_list(struct ctl *c, int argc, char **argv)
 {
 	struct kpool_ioc_pool_entry *e;
 	u32 n;
-	int ret = common_opts(c, argc, argv);
+	int ret = device_verb_args(c, argc, argv);
 
-	if (ret < 0)
-		ret = want_args(c, argc, 0, 0);
 	if (ret >= 0)
-		return ret;
-	ret = need_device(c);
-	if (ret)
 		return ret;
 	ret = kp_list(c->fd, &e, &n);
 	if (ret)
@@ -618,12 +671,8 @@ static int cmd_stats(struct ctl *c, int argc, char **argv)
 {
 	struct kpool_ioc_stats st;
 	struct pool_ref p;
-	int ret = common_opts(c, argc, argv);
+	int ret = pool_verb_args(c, argc, argv, &p);
 
-	if (ret < 0)
-		ret = want_args(c, argc, 1, 1);
-	if (ret < 0)
-		ret = resolve_pool(c, argv[optind], &p);
 	if (ret >= 0)
 		return ret;
 	ret = kp_stats(c->fd, p.id, &st);
@@ -785,20 +834,16 @@ static const struct {
 	{ KPOOL_FEAT_RW, "rw" },
 	{ KPOOL_FEAT_OCCUPANCY, "occupancy" },
 	{ KPOOL_FEAT_FAULT, "fault" },
+	{ KPOOL_FEAT_SETS, "sets" },
 };
 
 static int cmd_version(struct ctl *c, int argc, char **argv)
 {
 	struct kpool_ioc_version v;
 	size_t i;
-	int ret = common_opts(c, argc, argv);
+	int ret = device_verb_args(c, argc, argv);
 
-	if (ret < 0)
-		ret = want_args(c, argc, 0, 0);
 	if (ret >= 0)
-		return ret;
-	ret = need_device(c);
-	if (ret)
 		return ret;
 	ret = kp_version(c->fd, &v);
 	if (ret)
@@ -832,6 +877,69 @@ static int cmd_version(struct ctl *c, int argc, char **argv)
 
 /* ---- create / destroy -------------------------------------------------- */
 
+/*
+ * The options create and set create share, --zero and --debug, and the
+ * ends of next_opt() (--help, a bad option). Returns -1 to go on, or the
+ * exit status.
+ */
+static int create_common_opt(int opt, u32 *flags)
+{
+	switch (opt) {
+	case 'z':
+		*flags |= KPOOL_IOC_F_ZERO;
+		return -1;
+	case 'd':
+		*flags |= KPOOL_IOC_F_DEBUG;
+		return -1;
+	case OPT_HELP:
+		return EXIT_OK;
+	default:
+		return EXIT_USAGE;
+	}
+}
+
+/*
+ * NAME, the one argument of create and set create: @required names the
+ * option the verb cannot do without (given: @have_required), @name_size
+ * bounds the name, its terminator included. Opens the device. Returns -1
+ * to go on, or the exit status.
+ */
+static int create_args(struct ctl *c, int argc, char **argv,
+		       bool have_required, const char *required,
+		       size_t name_size, const char **name)
+{
+	int ret = want_args(c, argc, 1, 1);
+
+	if (ret >= 0)
+		return ret;
+	if (!have_required)
+		return usage_error(c, "%s is required", required);
+	*name = argv[optind];
+	if (strlen(*name) >= name_size)
+		return usage_error(c, "name '%s' is too long (at most %zu bytes)",
+				   *name, name_size - 1);
+	ret = need_device(c);
+	return ret ? ret : -1;
+}
+
+/* What create and set create print for the new @kind ("pool", "set"). */
+static int report_created(struct ctl *c, const char *kind, u32 id,
+			  const char *name, const char *detail)
+{
+	if (c->json) {
+		json_object_begin(&c->j, NULL);
+		json_u64(&c->j, "id", id);
+		json_string(&c->j, "name", name);
+		json_object_end(&c->j);
+	} else {
+		printf("created %s %u (%s): %s\n", kind, id, name, detail);
+	}
+	if (!c->in_session)
+		msg(c, "note: the %s dies when kpoolctl exits; 'kpoolctl run' keeps it",
+		    kind);
+	return EXIT_OK;
+}
+
 static int cmd_create(struct ctl *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -848,6 +956,7 @@ static int cmd_create(struct ctl *c, int argc, char **argv)
 	u64 size = 0, align = 0;
 	bool have_size = false;
 	const char *name;
+	char detail[64];
 	u32 order;
 	int opt, ret;
 
@@ -871,31 +980,15 @@ static int cmd_create(struct ctl *c, int argc, char **argv)
 			ret = parse_u32_arg(c, "order", optarg, INT32_MAX, &order);
 			cr.order = (s32)order;
 			break;
-		case 'z':
-			cr.flags |= KPOOL_IOC_F_ZERO;
-			break;
-		case 'd':
-			cr.flags |= KPOOL_IOC_F_DEBUG;
-			break;
-		case OPT_HELP:
-			return EXIT_OK;
 		default:
-			return EXIT_USAGE;
+			ret = create_common_opt(opt, &cr.flags);
 		}
 		if (ret >= 0)
 			return ret;
 	}
-	ret = want_args(c, argc, 1, 1);
+	ret = create_args(c, argc, argv, have_size, "--size", sizeof(cr.name),
+			  &name);
 	if (ret >= 0)
-		return ret;
-	if (!have_size)
-		return usage_error(c, "--size is required");
-	name = argv[optind];
-	if (strlen(name) >= sizeof(cr.name))
-		return usage_error(c, "name '%s' is too long (at most %zu bytes)",
-				   name, sizeof(cr.name) - 1);
-	ret = need_device(c);
-	if (ret)
 		return ret;
 	memcpy(cr.name, name, strlen(name));
 	cr.block_size = size;
@@ -903,31 +996,8 @@ static int cmd_create(struct ctl *c, int argc, char **argv)
 	ret = kp_create(c->fd, &cr);
 	if (ret)
 		return fail(c, name, ret);
-	if (c->json) {
-		json_object_begin(&c->j, NULL);
-		json_u64(&c->j, "id", cr.pool_id);
-		json_string(&c->j, "name", name);
-		json_object_end(&c->j);
-	} else {
-		printf("created pool %u (%s): %llu-byte blocks\n",
-		       cr.pool_id, name, cr.block_size);
-	}
-	if (!c->in_session)
-		msg(c, "note: the pool dies when kpoolctl exits; 'kpoolctl run' keeps it");
-	return EXIT_OK;
-}
-
-/* For verbs of the form "VERB POOL": options, one argument, the pool. */
-static int pool_verb_args(struct ctl *c, int argc, char **argv,
-			  struct pool_ref *p)
-{
-	int ret = common_opts(c, argc, argv);
-
-	if (ret < 0)
-		ret = want_args(c, argc, 1, 1);
-	if (ret < 0)
-		ret = resolve_pool(c, argv[optind], p);
-	return ret;
+	snprintf(detail, sizeof(detail), "%llu-byte blocks", cr.block_size);
+	return report_created(c, "pool", cr.pool_id, name, detail);
 }
 
 static int cmd_destroy(struct ctl *c, int argc, char **argv)
@@ -937,10 +1007,13 @@ static int cmd_destroy(struct ctl *c, int argc, char **argv)
 
 	if (ret >= 0)
 		return ret;
-	ret = kp_destroy(c->fd, p.id);
+	if (p.set)
+		ret = kp_set_destroy(c->fd, p.id);
+	else
+		ret = kp_destroy(c->fd, p.id);
 	if (ret)
 		return fail(c, p.label, ret);
-	release_pool(c, p.id);
+	release_pool(c, &p);
 	if (c->json) {
 		json_object_begin(&c->j, NULL);
 		json_u64(&c->j, "id", p.id);
@@ -1054,50 +1127,57 @@ static void print_handles(FILE *f, const u32 *h, u32 n)
 	fputc('\n', f);
 }
 
-/* Free @n handles of @pool_id in batches, ignoring errors (undo). */
-static void free_quietly(struct ctl *c, u32 pool_id, const u32 *h,
-			 u32 n)
+/* FREE or SET_FREE, as @p names a pool or a set. */
+static int free_in(struct ctl *c, const struct pool_ref *p, u32 count,
+		   const u32 *h, s32 *status, u32 *freed)
+{
+	if (p->set)
+		return kp_set_free(c->fd, p->id, count, h, status, freed);
+	return kp_free(c->fd, p->id, count, h, status, freed);
+}
+
+/* Free @n handles of @p in batches, ignoring errors (undo). */
+static void free_quietly(struct ctl *c, const struct pool_ref *p,
+			 const u32 *h, u32 n)
 {
 	u32 done, batch;
 
 	for (done = 0; done < n; done += batch) {
 		batch = n - done < c->max_batch ? n - done : c->max_batch;
-		kp_free(c->fd, pool_id, batch, h + done, NULL, NULL);
+		free_in(c, p, batch, h + done, NULL, NULL);
 	}
 }
 
-static int cmd_alloc(struct ctl *c, int argc, char **argv)
+/*
+ * Allocate @count blocks of pool @p, or of set @p for requests of @bytes,
+ * all or nothing like one ALLOC, also across batches; hold and print them.
+ */
+static int alloc_blocks(struct ctl *c, const struct pool_ref *p, u64 bytes,
+			u32 count)
 {
-	u32 count = 1, done, batch, i, *h;
 	size_t first_ref = c->nr_held + 1;
-	struct pool_ref p;
-	int ret = common_opts(c, argc, argv);
+	u32 done, batch, i, *h;
+	u64 block_size = 0;
+	int ret;
 
-	if (ret < 0)
-		ret = want_args(c, argc, 1, 2);
-	if (ret < 0 && argc - optind == 2)
-		ret = parse_u32_arg(c, "count", argv[optind + 1], 1u << 24, &count);
-	if (ret < 0 && !count)
-		ret = usage_error(c, "count must be at least 1");
-	if (ret < 0)
-		ret = resolve_pool(c, argv[optind], &p);
-	if (ret >= 0)
-		return ret;
 	h = calloc(count, sizeof(*h));
 	if (!h)
 		return fail(c, "alloc", -ENOMEM);
-	/* All or nothing, like one ALLOC, also across batches. */
 	for (done = 0; done < count; done += batch) {
 		batch = count - done < c->max_batch ? count - done : c->max_batch;
-		ret = kp_alloc(c->fd, p.id, batch, h + done);
+		if (p->set)
+			ret = kp_set_alloc(c->fd, p->id, bytes, batch, h + done,
+					   &block_size);
+		else
+			ret = kp_alloc(c->fd, p->id, batch, h + done);
 		if (ret) {
-			free_quietly(c, p.id, h, done);
+			free_quietly(c, p, h, done);
 			free(h);
-			return fail(c, p.label, ret);
+			return fail(c, p->label, ret);
 		}
 	}
 	for (i = 0; i < count && c->in_session; i++) {
-		ret = hold(c, p.id, h[i]);
+		ret = hold(c, p, h[i]);
 		if (ret) {
 			free(h);
 			return fail(c, "alloc", ret);
@@ -1105,15 +1185,19 @@ static int cmd_alloc(struct ctl *c, int argc, char **argv)
 	}
 	if (c->json) {
 		json_object_begin(&c->j, NULL);
-		json_u64(&c->j, "id", p.id);
+		json_u64(&c->j, "id", p->id);
+		if (p->set)
+			json_u64(&c->j, "block_size", block_size);
 		json_array_begin(&c->j, "handles");
 		for (i = 0; i < count; i++)
 			json_u64(&c->j, NULL, h[i]);
 		json_array_end(&c->j);
 		json_object_end(&c->j);
 	} else {
-		printf("%s: allocated %u block%s", p.label, count,
+		printf("%s: allocated %u block%s", p->label, count,
 		       count == 1 ? "" : "s");
+		if (p->set)
+			printf(" of %llu bytes", block_size);
 		if (c->in_session && count == 1)
 			printf(" (@%zu)", first_ref);
 		else if (c->in_session)
@@ -1125,15 +1209,50 @@ static int cmd_alloc(struct ctl *c, int argc, char **argv)
 	return EXIT_OK;
 }
 
-/* The live handles this session allocated in @pool_id, malloc()ed. */
-static u32 *session_handles(struct ctl *c, u32 pool_id, u32 *n)
+/* The optional COUNT argument at @argv[@i] (default 1). */
+static int count_arg(struct ctl *c, int argc, char **argv, int i, u32 *count)
+{
+	int ret = -1;
+
+	*count = 1;
+	if (i < argc)
+		ret = parse_u32_arg(c, "count", argv[i], 1u << 24, count);
+	if (ret < 0 && !*count)
+		ret = usage_error(c, "count must be at least 1");
+	return ret;
+}
+
+/* alloc POOL [COUNT], and set alloc SET SIZE [COUNT]. */
+static int cmd_alloc(struct ctl *c, int argc, char **argv)
+{
+	int nr_size = c->sets ? 1 : 0;	/* the SIZE argument of a set */
+	struct pool_ref p;
+	u64 bytes = 0;
+	u32 count;
+	int ret = common_opts(c, argc, argv);
+
+	if (ret < 0)
+		ret = want_args(c, argc, 1 + nr_size, 2 + nr_size);
+	if (ret < 0 && nr_size)
+		ret = parse_u64_arg(c, "size", argv[optind + 1], &bytes);
+	if (ret < 0)
+		ret = count_arg(c, argc, argv, optind + 1 + nr_size, &count);
+	if (ret < 0)
+		ret = resolve_pool(c, argv[optind], &p);
+	if (ret >= 0)
+		return ret;
+	return alloc_blocks(c, &p, bytes, count);
+}
+
+/* The live handles this session allocated in @p, malloc()ed. */
+static u32 *session_handles(struct ctl *c, const struct pool_ref *p, u32 *n)
 {
 	u32 *h = calloc(c->nr_held ? c->nr_held : 1, sizeof(*h));
 	size_t i;
 
 	*n = 0;
 	for (i = 0; h && i < c->nr_held; i++)
-		if (c->held[i].live && c->held[i].pool_id == pool_id)
+		if (c->held[i].live && held_in(&c->held[i], p))
 			h[(*n)++] = c->held[i].handle;
 	return h;
 }
@@ -1148,7 +1267,7 @@ static int free_args(struct ctl *c, const struct pool_ref *p, int argc,
 	if (argc == 1 && !strcmp(argv[0], "all")) {
 		if (!c->in_session)
 			return usage_error(c, "'all' needs a session: see 'kpoolctl run'");
-		*handles = session_handles(c, p->id, n);
+		*handles = session_handles(c, p, n);
 		return *handles ? -1 : fail(c, "free", -ENOMEM);
 	}
 	h = calloc(argc, sizeof(*h));
@@ -1190,7 +1309,7 @@ static u32 free_batches(struct ctl *c, const struct pool_ref *p,
 		batch = n - done < c->max_batch ? n - done : c->max_batch;
 		freed = 0;
 		memset(status, 0, batch * sizeof(status[0]));
-		ret = kp_free(c->fd, p->id, batch, h + done, status, &freed);
+		ret = free_in(c, p, batch, h + done, status, &freed);
 		if (ret && !any_error(status, batch)) {
 			/* the whole call failed: nothing in status[] */
 			if (!*first_err)
@@ -1201,7 +1320,7 @@ static u32 free_batches(struct ctl *c, const struct pool_ref *p,
 		total += freed;
 		for (i = 0; i < batch; i++) {
 			if (!status[i]) {
-				release(c, p->id, h[done + i]);
+				release(c, p, h[done + i]);
 				continue;
 			}
 			if (!*first_err)
@@ -1334,7 +1453,10 @@ static int cmd_write(struct ctl *c, int argc, char **argv)
 		}
 		data = (const char *)buf;
 	}
-	ret = kp_write(c->fd, p.id, handle, offset, data, (u64)len);
+	if (p.set)
+		ret = kp_set_write(c->fd, p.id, handle, offset, data, (u64)len);
+	else
+		ret = kp_write(c->fd, p.id, handle, offset, data, (u64)len);
 	free(buf);
 	snprintf(what, sizeof(what), "%s: handle %u", p.label, handle);
 	if (ret)
@@ -1430,7 +1552,10 @@ static int cmd_read(struct ctl *c, int argc, char **argv)
 	buf = malloc(len ? len : 1);
 	if (!buf)
 		return fail(c, "read", -ENOMEM);
-	ret = kp_read(c->fd, p.id, handle, offset, buf, len);
+	if (p.set)
+		ret = kp_set_read(c->fd, p.id, handle, offset, buf, len);
+	else
+		ret = kp_read(c->fd, p.id, handle, offset, buf, len);
 	snprintf(what, sizeof(what), "%s: handle %u", p.label, handle);
 	if (ret) {
 		free(buf);
@@ -1444,6 +1569,308 @@ static int cmd_read(struct ctl *c, int argc, char **argv)
 		hexdump(buf, len, offset);
 	free(buf);
 	return EXIT_OK;
+}
+
+/* ---- set: pool sets ------------------------------------------------------ */
+
+/* Percentage of @block_bytes that was not asked for (0 when none). */
+static double waste_percent(u64 requested, u64 block_bytes)
+{
+	if (!block_bytes || requested >= block_bytes)
+		return 0.0;
+	return percent(block_bytes - requested, block_bytes);
+}
+
+/* Block bytes handed out by a class: its allocations times its size. */
+static u64 class_block_bytes(const struct kpool_ioc_set_class *cl)
+{
+	return cl->allocs * cl->block_size;
+}
+
+static int cmd_set_create(struct ctl *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "min-size", required_argument, NULL, 's' },
+		{ "max-size", required_argument, NULL, 'S' },
+		{ "align", required_argument, NULL, 'a' },
+		{ "spacing", required_argument, NULL, 'p' },
+		{ "reserve", required_argument, NULL, 'r' },
+		{ "cap", required_argument, NULL, 'C' },
+		{ "zero", no_argument, NULL, 'z' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ 0 }
+	};
+	struct kpool_ioc_set_create cr = { .min_size = 1 };
+	bool have_max = false;
+	const char *name;
+	char detail[80];
+	int opt, ret;
+
+	while ((opt = next_opt(c, argc, argv, ":hjs:S:a:p:r:C:zd", longopts)) != -1) {
+		ret = -1;
+		switch (opt) {
+		case 's':
+			ret = parse_u64_arg(c, "minimum size", optarg, &cr.min_size);
+			break;
+		case 'S':
+			ret = parse_u64_arg(c, "maximum size", optarg, &cr.max_size);
+			have_max = true;
+			break;
+		case 'a':
+			ret = parse_u64_arg(c, "alignment", optarg, &cr.align);
+			break;
+		case 'p':
+			ret = parse_u32_arg(c, "spacing", optarg, UINT32_MAX,
+					    &cr.classes_per_doubling);
+			break;
+		case 'r':
+			ret = parse_u32_arg(c, "reserve", optarg, UINT32_MAX, &cr.min_blocks);
+			break;
+		case 'C':
+			ret = parse_u32_arg(c, "cap", optarg, UINT32_MAX, &cr.max_blocks);
+			break;
+		default:
+			ret = create_common_opt(opt, &cr.flags);
+		}
+		if (ret >= 0)
+			return ret;
+	}
+	ret = create_args(c, argc, argv, have_max, "--max-size",
+			  KPOOL_IOC_SET_NAME_LEN, &name);
+	if (ret >= 0)
+		return ret;
+	memcpy(cr.name, name, strlen(name));
+	ret = kp_set_create(c->fd, &cr);
+	if (ret)
+		return fail(c, name, ret);
+	snprintf(detail, sizeof(detail), "requests of %llu to %llu bytes",
+		 cr.min_size, cr.max_size);
+	return report_created(c, "set", cr.set_id, name, detail);
+}
+
+static void set_list_json(struct ctl *c, const struct kpool_ioc_set_entry *e,
+			  u32 n)
+{
+	u32 i;
+
+	json_object_begin(&c->j, NULL);
+	json_array_begin(&c->j, "sets");
+	for (i = 0; i < n; i++) {
+		json_object_begin(&c->j, NULL);
+		json_u64(&c->j, "id", e[i].set_id);
+		json_string_n(&c->j, "name", e[i].name, KPOOL_IOC_NAME_LEN);
+		json_u64(&c->j, "classes", e[i].nr_classes);
+		json_u64(&c->j, "min_size", e[i].min_size);
+		json_u64(&c->j, "max_size", e[i].max_size);
+		json_u64(&c->j, "blocks_in_use", e[i].blocks_in_use);
+		json_u64(&c->j, "bytes_in_use", e[i].bytes_in_use);
+		json_object_end(&c->j);
+	}
+	json_array_end(&c->j);
+	json_object_end(&c->j);
+}
+
+static void set_list_text(FILE *f, const struct kpool_ioc_set_entry *e,
+			  u32 n)
+{
+	char name[KPOOL_IOC_NAME_LEN + 1];
+	u32 i;
+
+	if (!n) {
+		fprintf(f, "no sets in this open file\n");
+		return;
+	}
+	fprintf(f, "%6s  %-23s  %7s  %8s  %8s  %9s  %12s\n", "ID", "NAME",
+		"CLASSES", "MIN", "MAX", "IN USE", "BYTES");
+	for (i = 0; i < n; i++) {
+		kp_name(name, e[i].name);
+		fprintf(f, "%6u  %-23s  %7u  %8llu  %8llu  %9llu  %12llu\n",
+			e[i].set_id, name, e[i].nr_classes, e[i].min_size,
+			e[i].max_size, e[i].blocks_in_use, e[i].bytes_in_use);
+	}
+}
+
+static int cmd_set_list(struct ctl *c, int argc, char **argv)
+{
+	struct kpool_ioc_set_entry *e;
+	u32 n;
+	int ret = device_verb_args(c, argc, argv);
+
+	if (ret >= 0)
+		return ret;
+	ret = kp_set_list(c->fd, &e, &n);
+	if (ret)
+		return fail(c, "SET_LIST", ret);
+	if (c->json)
+		set_list_json(c, e, n);
+	else
+		set_list_text(stdout, e, n);
+	free(e);
+	return EXIT_OK;
+}
+
+static void set_info_json(struct ctl *c, u32 id,
+			  const struct kpool_ioc_set_info *in,
+			  const struct kpool_ioc_set_class *cl)
+{
+	u32 i;
+
+	json_object_begin(&c->j, NULL);
+	json_u64(&c->j, "id", id);
+	json_string_n(&c->j, "name", in->name, KPOOL_IOC_NAME_LEN);
+	json_u64(&c->j, "flags", in->flags);
+	json_u64(&c->j, "min_size", in->min_size);
+	json_u64(&c->j, "max_size", in->max_size);
+	json_u64(&c->j, "align", in->align);
+	json_u64(&c->j, "classes_per_doubling", in->classes_per_doubling);
+	json_u64(&c->j, "allocs", in->allocs);
+	json_u64(&c->j, "frees", in->frees);
+	json_u64(&c->j, "alloc_failures", in->alloc_failures);
+	json_u64(&c->j, "requested_bytes", in->requested_bytes);
+	json_u64(&c->j, "block_bytes", in->block_bytes);
+	json_double(&c->j, "fragmentation_percent",
+		    waste_percent(in->requested_bytes, in->block_bytes));
+	json_u64(&c->j, "blocks_in_use", in->blocks_in_use);
+	json_u64(&c->j, "bytes_in_use", in->bytes_in_use);
+	json_u64(&c->j, "pages", in->pages);
+	json_u64(&c->j, "err_foreign", in->err_foreign);
+	json_array_begin(&c->j, "classes");
+	for (i = 0; i < in->nr_classes; i++) {
+		json_object_begin(&c->j, NULL);
+		json_u64(&c->j, "block_size", cl[i].block_size);
+		json_u64(&c->j, "pool_id", cl[i].pool_id);
+		json_u64(&c->j, "allocs", cl[i].allocs);
+		json_u64(&c->j, "requested_bytes", cl[i].requested_bytes);
+		json_u64(&c->j, "blocks_in_use", cl[i].blocks_in_use);
+		json_u64(&c->j, "blocks_total", cl[i].blocks_total);
+		json_u64(&c->j, "pages", cl[i].pages);
+		json_u64(&c->j, "alloc_failures", cl[i].alloc_failures);
+		json_double(&c->j, "waste_percent",
+			    waste_percent(cl[i].requested_bytes,
+					  class_block_bytes(&cl[i])));
+		json_object_end(&c->j);
+	}
+	json_array_end(&c->j);
+	json_object_end(&c->j);
+}
+
+/* The set's figures, then one line per class. */
+static void set_info_text(FILE *f, u32 id, const struct kpool_ioc_set_info *in,
+			  const struct kpool_ioc_set_class *cl)
+{
+	char name[KPOOL_IOC_NAME_LEN + 1], flags[64];
+	u32 i;
+
+	kp_name(name, in->name);
+	fprintf(f, "set %u (%s): %u classes of %llu to %llu bytes, align %llu, ",
+		id, name, in->nr_classes, in->min_size, in->max_size,
+		in->align);
+	fprintf(f, "%u per doubling, flags %s\n", in->classes_per_doubling,
+		flag_names(in->flags, flags, sizeof(flags)));
+	fprintf(f, "allocs %llu, frees %llu, failures %llu; ", in->allocs,
+		in->frees, in->alloc_failures);
+	fprintf(f, "in use %llu blocks, %llu bytes, %llu pages\n", in->blocks_in_use,
+		in->bytes_in_use, in->pages);
+	fprintf(f, "requested %llu of %llu block bytes: fragmentation %.1f%%\n",
+		in->requested_bytes, in->block_bytes,
+		waste_percent(in->requested_bytes, in->block_bytes));
+	fprintf(f, "%8s  %6s  %10s  %14s  %9s  %9s  %6s\n", "SIZE", "POOL",
+		"ALLOCS", "REQUESTED", "IN USE", "TOTAL", "WASTE%");
+	for (i = 0; i < in->nr_classes; i++)
+		fprintf(f, "%8llu  %6u  %10llu  %14llu  %9llu  %9llu  %6.1f\n",
+			cl[i].block_size, cl[i].pool_id, cl[i].allocs,
+			cl[i].requested_bytes, cl[i].blocks_in_use,
+			cl[i].blocks_total,
+			waste_percent(cl[i].requested_bytes,
+				      class_block_bytes(&cl[i])));
+}
+
+static int cmd_set_info(struct ctl *c, int argc, char **argv)
+{
+	struct kpool_ioc_set_class *cl;
+	struct kpool_ioc_set_info in;
+	struct pool_ref p;
+	int ret = pool_verb_args(c, argc, argv, &p);
+
+	if (ret >= 0)
+		return ret;
+	ret = kp_set_info(c->fd, p.id, &in, &cl);
+	if (ret)
+		return fail(c, p.label, ret);
+	if (c->json)
+		set_info_json(c, p.id, &in, cl);
+	else
+		set_info_text(stdout, p.id, &in, cl);
+	free(cl);
+	return EXIT_OK;
+}
+
+static const struct verb set_verbs[] = {
+	{ "set create",
+	  "set create NAME --max-size N [--min-size N] [--align N] [--spacing N] [--reserve N] [--cap N] [--debug]",
+	  "Create a pool set owned by this open file",
+	  "Options:\n"
+	  "  --min-size N  smallest request (default 1): the first class\n"
+	  "  --max-size N  largest request (at most 64K): the last class\n"
+	  "  --align N     block alignment and class granule, a power of two\n"
+	  "                (default 8)\n"
+	  "  --spacing N   classes per power of two, a power of two up to 16\n"
+	  "                (default 8: internal waste below 1/9 per block)\n"
+	  "  --reserve N   blocks reserved in every class pool\n"
+	  "  --cap N       cap on the blocks of every class pool (default none)\n"
+	  "  --zero        zero blocks on allocation (user sets always do)\n"
+	  "  --debug       debug class pools: poison, red zones, owners\n"
+	  "NAME: 1-23 characters from A-Z a-z 0-9 _ . : -; class pools are\n"
+	  "named NAME-SIZE. The set dies with the open file: use a session.\n",
+	  cmd_set_create },
+	{ "set destroy", "set destroy SET",
+	  "Destroy a set of this session that has no block out", NULL,
+	  cmd_destroy },
+	{ "set alloc", "set alloc SET SIZE [COUNT]",
+	  "Allocate COUNT blocks (default 1) for requests of SIZE bytes",
+	  "Each block comes from the smallest class of at least SIZE bytes; its\n"
+	  "size is printed. All or nothing. In a session, handles are @N too.\n",
+	  cmd_alloc },
+	{ "set free", "set free SET HANDLE...|all", "Free blocks of a set by handle",
+	  "As 'free': 'all' frees what this session allocated in SET.\n",
+	  cmd_free },
+	{ "set write", "set write SET HANDLE OFFSET DATA [--hex]",
+	  "Write DATA into a block of a set (as 'write')", NULL, cmd_write },
+	{ "set read", "set read SET HANDLE OFFSET LEN [--raw]",
+	  "Show bytes of a block of a set (as 'read')", NULL, cmd_read },
+	{ "set info", "set info SET",
+	  "Show a set's statistics and its classes",
+	  "One line per class: size, class pool id, allocations, bytes asked\n"
+	  "for, blocks in use and carved, and waste (1 - requested / block\n"
+	  "bytes); the set's fragmentation is the same figure over all classes.\n",
+	  cmd_set_info },
+	{ "set list", "set list", "List the sets of this open file", NULL,
+	  cmd_set_list },
+};
+
+static int cmd_set(struct ctl *c, int argc, char **argv)
+{
+	const struct verb *v;
+	char name[32];
+	int ret;
+
+	if (argc < 2)
+		return usage_error(c, "missing subcommand (%s)",
+				   "create, destroy, alloc, free, write, read, info, list");
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		print_verb_help(find_verb("set"));
+		return EXIT_OK;
+	}
+	snprintf(name, sizeof(name), "set %s", argv[1]);
+	v = find_verb(name);
+	if (!v)
+		return usage_error(c, "unknown subcommand '%s'", argv[1]);
+	c->verb = v->name;
+	c->sets = true;
+	optind = 0;
+	ret = v->run(c, argc - 1, argv + 1);
+	c->sets = false;
+	return ret;
 }
 
 /* ---- watch ------------------------------------------------------------ */
@@ -1897,10 +2324,25 @@ static const struct verb verbs[] = {
 	  "line and exits with the code of the first failure.\n"
 	  "FILE '-' or none: standard input.\n",
 	  cmd_run },
+	{ "set", "set SUBCOMMAND [ARGS]",
+	  "Pool sets: variable-size blocks from size classes",
+	  "Subcommands (each has --help: 'kpoolctl set create --help'):\n"
+	  "  create NAME --max-size N ...   create a set owned by this open file\n"
+	  "  destroy SET                    destroy a set with no block out\n"
+	  "  alloc SET SIZE [COUNT]         allocate blocks for SIZE-byte requests\n"
+	  "  free SET HANDLE...|all         free blocks by handle\n"
+	  "  write SET HANDLE OFFSET DATA   write into a block\n"
+	  "  read SET HANDLE OFFSET LEN     show bytes of a block\n"
+	  "  info SET                       statistics, per-class table, fragmentation\n"
+	  "  list                           the sets of this open file\n"
+	  "SET is a set id or name. Sets, like pools, die with the open file:\n"
+	  "use them in a session (kpoolctl run).\n",
+	  cmd_set },
 	{ "help", "help [VERB]", "Show help for kpoolctl or one verb", NULL,
 	  cmd_help },
 };
 
+/* A verb, or a set subcommand ("set create"). */
 static const struct verb *find_verb(const char *name)
 {
 	size_t i;
@@ -1908,6 +2350,9 @@ static const struct verb *find_verb(const char *name)
 	for (i = 0; name && i < ARRAY_SIZE(verbs); i++)
 		if (!strcmp(verbs[i].name, name))
 			return &verbs[i];
+	for (i = 0; name && i < ARRAY_SIZE(set_verbs); i++)
+		if (!strcmp(set_verbs[i].name, name))
+			return &set_verbs[i];
 	return NULL;
 }
 

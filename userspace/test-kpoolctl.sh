@@ -32,7 +32,7 @@ case_() {
 }
 
 echo "KTAP version 1"
-echo "1..28"
+echo "1..45"
 case_ "--help lists the verbs and exit codes" 0 "Exit status" -- --help
 case_ "help VERB" 0 "Usage: kpoolctl .* create NAME" -- help create
 case_ "no verb: usage on stderr" 2 "Usage: kpoolctl" --
@@ -58,4 +58,21 @@ case_ "fault needs a setting" 2 "give --every N, --probability PPM or --off" -- 
 	--device "$nodev" fault 1
 case_ "probability out of range" 2 "bad --probability '1000001'" -- \
 	--device "$nodev" fault 1 --probability 1000001
+case_ "set --help lists the subcommands" 0 "info SET +statistics" -- set --help
+for sub in create destroy alloc free write read info list; do
+	case_ "set $sub --help" 0 "Usage: kpoolctl \\[--json\\] \\[--device PATH\\] set $sub" -- \
+		--device "$nodev" set "$sub" --help
+done
+case_ "set: missing subcommand" 2 "missing subcommand" -- set
+case_ "set: unknown subcommand" 2 "unknown subcommand 'frob'" -- set frob
+case_ "set create needs --max-size" 2 "set create: --max-size is required" -- \
+	--device "$nodev" set create s
+case_ "set create: name too long" 2 "too long \\(at most 23 bytes\\)" -- \
+	--device "$nodev" set create aaaaaaaaaaaaaaaaaaaaaaaa --max-size 64
+case_ "set create: bad spacing" 2 "bad spacing 'x'" -- \
+	--device "$nodev" set create s --max-size 64 --spacing x
+case_ "set alloc: bad size" 2 "bad size '1Q'" -- --device "$nodev" set alloc 1 1Q
+case_ "set alloc: count 0" 2 "count must be at least 1" -- \
+	--device "$nodev" set alloc 1 64 0
+case_ "set info: missing device" 3 "cannot open $nodev" -- --device "$nodev" set info 1
 [ "$failed" -eq 0 ]

@@ -24,7 +24,8 @@
  *  - per-file limits (module parameters of kpool_dev): more than
  *    max_pools_per_fd pools: -ENOSPC; more than max_bytes_per_fd bytes
  *    charged (each pool's reserve, min_blocks * block_size, plus each live
- *    handle's block_size and a small bookkeeping cost): -ENOMEM.
+ *    handle's block_size and a small bookkeeping cost): -ENOMEM; the same
+ *    charges of all files together above max_bytes_total: -ENOMEM.
  *
  * Pools created through a file belong to it: close() frees their blocks and
  * destroys them. Blocks are named by handles (small integers, unique in the
@@ -46,6 +47,7 @@
 #define KPOOL_FEAT_RW		(1ULL << 1)
 #define KPOOL_FEAT_OCCUPANCY	(1ULL << 2)
 #define KPOOL_FEAT_FAULT	(1ULL << 3)
+#define KPOOL_FEAT_SETS		(1ULL << 4)	/* the SET_* commands */
 
 struct kpool_ioc_version {
 	__u32 size;
@@ -119,12 +121,19 @@ struct kpool_ioc_free {
 	__u32 pad;		/* must be 0 */
 };
 
-/* WRITE and READ: bytes [offset, offset + len) of one block */
+/* kpool_ioc_rw.flags: @pool_id names a set of this file (SET_CREATE) */
+#define KPOOL_IOC_RW_F_SET	(1U << 0)
+
+/*
+ * WRITE and READ: bytes [offset, offset + len) of one block. The block
+ * size that bounds them is the pool's block size, or for a block of a set
+ * the size of its class (kpool_ioc_set_alloc.block_size).
+ */
 struct kpool_ioc_rw {
 	__u32 size;
-	__u32 pool_id;
+	__u32 pool_id;		/* a pool id, or a set id with KPOOL_IOC_RW_F_SET */
 	__u32 handle;
-	__u32 flags;		/* must be 0 */
+	__u32 flags;		/* 0 or KPOOL_IOC_RW_F_SET */
 	__u64 offset;
 	__u64 len;		/* offset + len <= block size */
 	__u64 buf;		/* user pointer */
@@ -219,6 +228,145 @@ struct kpool_ioc_fault {
 	__u32 probability_ppm;	/* 0..1000000 */
 };
 
+/*
+ * Pool sets (KPOOL_FEAT_SETS): variable-size allocation routed to size
+ * classes, each an ordinary pool of fixed-size blocks. A set belongs to the
+ * file that created it, like a pool: close() frees its blocks and destroys
+ * it. Set ids are unique among the live sets of all files; a set of
+ * another file: -EPERM, an id no live set has: -ENOENT. The class pools
+ * are listed by LIST (named "<set name>-<class size>", owner OTHER_FILE:
+ * they belong to the set), but only the SET_* commands change them: ALLOC,
+ * FREE, DESTROY, ... on a class pool's id give -EPERM.
+ * Blocks of a set are named by handles from the same per-file space as
+ * pool blocks; READ/WRITE reach them with KPOOL_IOC_RW_F_SET.
+ * Limits: more than max_sets_per_fd sets: -ENOSPC (class pools do not
+ * count against max_pools_per_fd); bytes charged against max_bytes_per_fd:
+ * each class pool's reserve (min_blocks * class size) from SET_CREATE to
+ * SET_DESTROY, and each live handle's class size plus the bookkeeping
+ * cost. The classes are known only once the set is built: SET_CREATE
+ * charges a bound, min_blocks * (max_size + page size) * 128, while it
+ * builds the set, so a set whose bound does not fit fails with -ENOMEM.
+ */
+
+/*
+ * SET_CREATE: classes from min_size (rounded up to align) to max_size,
+ * classes_per_doubling classes per power of two above
+ * align * classes_per_doubling bytes (see kpool_set.h).
+ */
+#define KPOOL_IOC_SET_NAME_LEN	24	/* class pools add "-<size>" */
+#define KPOOL_IOC_SET_MAX_SIZE	65536
+#define KPOOL_IOC_SET_MAX_CLASSES 128
+
+struct kpool_ioc_set_create {
+	__u32 size;
+	__u32 flags;		/* KPOOL_IOC_F_*, for every class pool */
+	__u64 min_size;		/* 1..max_size */
+	__u64 max_size;		/* min_size..KPOOL_IOC_SET_MAX_SIZE */
+	__u64 align;		/* 0 (8) or a power of two, 8..page size */
+	__u32 classes_per_doubling; /* 0 (8) or a power of two, 1..16 */
+	__u32 min_blocks;	/* reserve of every class pool */
+	__u32 max_blocks;	/* cap of every class pool, 0: none */
+	__u32 set_id;		/* out */
+	/*
+	 * NUL-terminated, 1..KPOOL_IOC_SET_NAME_LEN - 1 characters, as for
+	 * pools; a class pool name in use: -EEXIST. Too many classes for
+	 * the spacing: -E2BIG.
+	 */
+	char name[KPOOL_IOC_NAME_LEN];
+};
+
+/*
+ * SET_DESTROY: only a set with no block out (else -EBUSY, and the set is
+ * left as it was): free its handles first (close() frees them all).
+ */
+struct kpool_ioc_set {
+	__u32 size;
+	__u32 set_id;
+};
+
+/*
+ * SET_ALLOC: @count blocks of at least @bytes bytes each, from the
+ * smallest class that fits, all or nothing. @bytes 0 or above the largest
+ * class: -EINVAL. @block_size reports the class size every block got.
+ */
+struct kpool_ioc_set_alloc {
+	__u32 size;
+	__u32 set_id;
+	__u64 bytes;		/* 1..the largest class */
+	__u32 count;		/* 1..KPOOL_IOC_MAX_BATCH */
+	__u32 flags;		/* must be 0 */
+	__u64 handles;		/* user pointer to __u32[count], out */
+	__u64 block_size;	/* out */
+};
+
+/*
+ * SET_FREE takes struct kpool_ioc_free with @pool_id naming the set and
+ * follows FREE's rules: every valid handle is freed, status[i] is 0,
+ * -ENOENT (a handle this file does not hold: never allocated, already
+ * freed, another file's) or -EINVAL (a handle of a pool or another set).
+ */
+
+/* One class of a set, as SET_INFO reports it. */
+struct kpool_ioc_set_class {
+	__u64 block_size;	/* the class size */
+	__u64 allocs;		/* blocks handed out through the set */
+	__u64 requested_bytes;	/* sum of the sizes asked for by them */
+	__u64 blocks_in_use;
+	__u64 blocks_total;
+	__u64 pages;
+	__u64 alloc_failures;
+	__u32 pool_id;		/* the class pool (LIST, debugfs) */
+	__u32 pad;
+};
+
+/*
+ * SET_INFO: the set's statistics, and its class table in @classes: up to
+ * @nr_classes entries (in: capacity, may be 0; out: classes the set has),
+ * entry i at @classes + i * @class_size. @class_size: 64 (the first
+ * version of struct kpool_ioc_set_class) .. 4096, else -EINVAL; bytes past
+ * the kernel's entry are zeroed. The measured internal fragmentation is
+ * 1 - requested_bytes / block_bytes.
+ */
+struct kpool_ioc_set_info {
+	__u32 size;
+	__u32 set_id;
+	__u32 nr_classes;	/* in: capacity; out: classes */
+	__u32 class_size;	/* sizeof(struct kpool_ioc_set_class) */
+	__u64 classes;		/* user pointer */
+	char name[KPOOL_IOC_NAME_LEN];	/* out, and everything below */
+	__u32 flags;		/* KPOOL_IOC_F_* of the class pools */
+	__u32 classes_per_doubling;
+	__u64 min_size;		/* the first class */
+	__u64 max_size;		/* the last class */
+	__u64 align;
+	__u64 allocs;
+	__u64 frees;
+	__u64 alloc_failures;
+	__u64 requested_bytes;	/* sum of the sizes asked for */
+	__u64 block_bytes;	/* sum of the class sizes handed out */
+	__u64 blocks_in_use;
+	__u64 bytes_in_use;	/* their class sizes */
+	__u64 pages;
+	__u64 err_foreign;
+};
+
+/* One set, as SET_LIST reports it. */
+struct kpool_ioc_set_entry {
+	__u32 set_id;
+	__u32 nr_classes;
+	__u64 min_size;
+	__u64 max_size;
+	__u64 blocks_in_use;
+	__u64 bytes_in_use;
+	char name[KPOOL_IOC_NAME_LEN];
+};
+
+/*
+ * SET_LIST takes struct kpool_ioc_list and follows LIST's rules, for the
+ * sets of this file: entry_size 72 (the first version of struct
+ * kpool_ioc_set_entry) .. 4096.
+ */
+
 #define KPOOL_IOC_VERSION	_IOWR(KPOOL_IOC_MAGIC, 0x00, struct kpool_ioc_version)
 #define KPOOL_IOC_CREATE	_IOWR(KPOOL_IOC_MAGIC, 0x01, struct kpool_ioc_create)
 #define KPOOL_IOC_DESTROY	_IOW(KPOOL_IOC_MAGIC, 0x02, struct kpool_ioc_pool)
@@ -231,5 +379,11 @@ struct kpool_ioc_fault {
 #define KPOOL_IOC_LIST		_IOWR(KPOOL_IOC_MAGIC, 0x09, struct kpool_ioc_list)
 #define KPOOL_IOC_INFO		_IOWR(KPOOL_IOC_MAGIC, 0x0a, struct kpool_ioc_info)
 #define KPOOL_IOC_FAULT		_IOW(KPOOL_IOC_MAGIC, 0x0b, struct kpool_ioc_fault)
+#define KPOOL_IOC_SET_CREATE	_IOWR(KPOOL_IOC_MAGIC, 0x0c, struct kpool_ioc_set_create)
+#define KPOOL_IOC_SET_DESTROY	_IOW(KPOOL_IOC_MAGIC, 0x0d, struct kpool_ioc_set)
+#define KPOOL_IOC_SET_ALLOC	_IOWR(KPOOL_IOC_MAGIC, 0x0e, struct kpool_ioc_set_alloc)
+#define KPOOL_IOC_SET_FREE	_IOWR(KPOOL_IOC_MAGIC, 0x0f, struct kpool_ioc_free)
+#define KPOOL_IOC_SET_INFO	_IOWR(KPOOL_IOC_MAGIC, 0x10, struct kpool_ioc_set_info)
+#define KPOOL_IOC_SET_LIST	_IOWR(KPOOL_IOC_MAGIC, 0x11, struct kpool_ioc_list)
 
 #endif /* _UAPI_LINUX_KPOOL_H */
