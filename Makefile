@@ -11,10 +11,13 @@
 #   make demo                        a scripted kpoolctl session in a 6.1 guest
 #   make vm                          an interactive shell in the test guest
 #   make bench                       the benchmark in QEMU guests (bench/REPORT.md)
+#   make soak [DURATION=s] [KERNEL=debug|kcsan]
+#                                    the soak on a debug kernel (600 s, KASAN)
 #   make clean
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 KERNEL ?= 6.1
+DURATION ?= 600
 
 all: modules
 
@@ -42,6 +45,10 @@ vm:
 bench:
 	scripts/bench.sh $(BENCH_ARGS)
 
+# KERNEL defaults to debug here, not to the file's 6.1
+soak:
+	scripts/soak.sh $(DURATION) $(if $(filter file,$(origin KERNEL)),debug,$(KERNEL))
+
 clean: clean-modules
 	$(MAKE) -C samples/kpool_example KDIR=$(KDIR) clean
 	$(MAKE) -C userspace clean
@@ -51,4 +58,4 @@ clean: clean-modules
 clean-modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 
-.PHONY: all modules install userspace example check demo vm bench clean clean-modules
+.PHONY: all modules install userspace example check demo vm bench soak clean clean-modules

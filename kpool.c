@@ -232,12 +232,14 @@ struct kpool_cpu {
  * struct kpool_owner - who allocated a block of a debug pool
  * @ip: the caller of kpool_alloc() or kpool_alloc_bulk().
  * @stack: the allocation stack in the stack depot, or 0.
+ * @tracked: kmemleak tracks the block (not where it could not allocate).
  */
 struct kpool_owner {
 	unsigned long ip;
 #ifdef CONFIG_STACKDEPOT
 	depot_stack_handle_t stack;
 #endif
+	bool tracked;
 };
 
 /**
@@ -416,6 +418,8 @@ static struct dentry *kpool_debugfs_root;
 static enum cpuhp_state kpool_cpuhp_state;
 /* page->index of a chunk's pages is the chunk pointer xor this key */
 static unsigned long kpool_page_key __read_mostly;
+/* pages of all chunks not yet given back: must be 0 when kpool unloads */
+static atomic_long_t kpool_pages_held = ATOMIC_LONG_INIT(0);
 static bool kpool_stack_depot_ready;
 
 /* One budget for every corruption hexdump, so a storm cannot flood. */
@@ -1048,7 +1052,15 @@ static void kpool_debug_alloc(struct kpool *pool, void *block, gfp_t gfp,
 	struct kpool_owner *owner = &chunk->owners[idx];
 	u8 *bad;
 
-	kmemleak_alloc(block, pool->size, 1, gfp);
+	/*
+	 * kmemleak allocates its record: not where the page allocator can't.
+	 * The chunk's metadata points to its first block (chunk->base): that
+	 * block needs one reference more to count as referenced.
+	 */
+	owner->tracked = kpool_may_alloc_pages();
+	if (owner->tracked)
+		kmemleak_alloc(block, pool->size, 1 + (block == chunk->base),
+			       gfp);
 	if (!pool->ctor) {
 		bad = memchr_inv(block, KPOOL_POISON_FREE, pool->size);
 		if (unlikely(bad)) {
@@ -1075,7 +1087,8 @@ static void kpool_debug_free(struct kpool *pool, struct kpool_chunk *chunk,
 	u8 *zone = block + pool->size;
 	u8 *bad;
 
-	kmemleak_free(block);
+	if (chunk->owners[idx].tracked)
+		kmemleak_free(block);
 	kasan_disable_current();
 	bad = memchr_inv(zone, KPOOL_POISON_REDZONE, len);
 	if (unlikely(bad)) {
@@ -1148,6 +1161,7 @@ static void kpool_chunk_free_rcu(struct rcu_head *rcu)
 	struct kpool_chunk *chunk = container_of(rcu, struct kpool_chunk, rcu);
 
 	__free_pages(chunk->page, chunk->order);
+	atomic_long_sub(1L << chunk->order, &kpool_pages_held);
 	kvfree(chunk);
 }
 
@@ -1172,6 +1186,7 @@ static struct kpool_chunk *kpool_chunk_create(struct kpool *pool,
 		kvfree(chunk);
 		return NULL;
 	}
+	atomic_long_add(1L << pool->order, &kpool_pages_held);
 	chunk->pool = pool;
 	chunk->base = page_address(chunk->page);
 	chunk->order = pool->order;
@@ -1954,11 +1969,12 @@ const void *kpool_block_owner(const void *ptr)
 	struct kpool_chunk *chunk;
 	const void *owner = NULL;
 
-	rcu_read_lock();
+	/* cheaper than rcu_read_lock() where RCU is preemptible */
+	kpool_cpu_pin();
 	chunk = kpool_ptr_chunk(ptr);
 	if (chunk)
 		owner = READ_ONCE(chunk->pool)->owner;
-	rcu_read_unlock();
+	kpool_cpu_unpin();
 	return owner;
 }
 EXPORT_SYMBOL_NS_GPL(kpool_block_owner, KPOOL);
@@ -2579,6 +2595,9 @@ static void __exit kpool_exit(void)
 	cpuhp_remove_state_nocalls(kpool_cpuhp_state);
 	/* chunks of destroyed pools are still waiting for a grace period */
 	rcu_barrier();
+	WARN(atomic_long_read(&kpool_pages_held),
+	     "kpool: %ld chunk pages never given back\n",
+	     atomic_long_read(&kpool_pages_held));
 	destroy_workqueue(kpool_wq);
 	xa_destroy(&kpool_ids);
 }

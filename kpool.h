@@ -56,6 +56,15 @@
  * Pools with a constructor are not poisoned (it would destroy the
  * constructed state) but still get red zones.
  *
+ * Sanitizers: in kernels with generic KASAN every pool's free blocks,
+ * never-used blocks, padding and red zones are poisoned in KASAN's shadow
+ * and a block handed out is accessible for exactly block_size bytes, so a
+ * use after free or an overflow on a pool block is reported by KASAN as
+ * on a slab object. kmemleak scans the chunks of ordinary pools (blocks
+ * may hold the only references to other objects); in debug pools it
+ * tracks every block handed out instead, so a caller who loses a block is
+ * reported as a leak.
+ *
  * Context
  * -------
  * kpool_alloc() and kpool_alloc_bulk() with an atomic @gfp (GFP_ATOMIC,
@@ -207,7 +216,9 @@ struct kpool_params {
  * @cache_hits: block allocations served by the CPU's magazine.
  * @cache_misses: block allocations that took the slow path (all of them in
  *		  debug pools); hits + misses = every block allocation tried.
- * @faults_injected: growth attempts failed by kpool_set_fault().
+ * @faults_injected: growth attempts failed on purpose: kpool_set_fault(),
+ *		     kpool's fail_grow_every module parameter, or the pool's
+ *		     fail_grow fault_attr (debugfs, CONFIG_FAULT_INJECTION).
  * @err_double_free: frees of blocks that were not allocated.
  * @err_foreign: frees of memory that is not the pool's.
  * @err_misaligned: frees of pointers into the pool that are not the start

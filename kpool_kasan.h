@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * kpool_kasan.h - let generic KASAN see kpool's blocks
+ * kpool: let generic KASAN see pool blocks
  *
  * A pool's chunks come from alloc_pages(), so without help KASAN sees them
  * as one accessible run of pages. With generic KASAN the core marks the
@@ -27,6 +27,7 @@
 #ifndef _KPOOL_KASAN_H
 #define _KPOOL_KASAN_H
 
+#include <linux/bits.h>
 #include <linux/kasan.h>
 #include <linux/types.h>
 
@@ -35,7 +36,7 @@
 
 #ifdef CONFIG_KASAN_GENERIC
 
-#define KPOOL_KASAN_GRANULE	(1UL << KASAN_SHADOW_SCALE_SHIFT)
+#define KPOOL_KASAN_GRANULE	BIT(KASAN_SHADOW_SCALE_SHIFT)
 
 void kasan_poison(const void *addr, size_t size, u8 value, bool init);
 

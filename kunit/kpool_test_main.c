@@ -2,7 +2,8 @@
 /*
  * kpool_test.ko - KUnit suites of the kpool block pools.
  *
- * Load kpool.ko first; results are in /sys/kernel/debug/kunit/<suite>/.
+ * Load kpool.ko and kpool_set.ko first; results are in
+ * /sys/kernel/debug/kunit/<suite>/.
  *
  *   kpool_geometry     carving, alignment, geometry stats, ctor, ZERO
  *   kpool_params       invalid parameters, limits, names, registry
@@ -10,6 +11,11 @@
  *   kpool_bad_free     every refused free, counted, pool intact
  *   kpool_debug        poison and red-zone detection
  *   kpool_concurrency  per-CPU threads, cross-CPU ring, hardirq, softirq
+ *   kpool_failnth      fail-nth sweep of the API (CONFIG_FAULT_INJECTION;
+ *                      registered by kpool_test_failnth.c itself)
+ *   kpool_set          pool sets: classes, free by pointer, foreign
+ *                      pointers, bulk, parameters, per-CPU threads
+ *                      (registered by kpool_test_set.c itself)
  */
 #include <linux/module.h>
 

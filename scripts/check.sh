@@ -11,6 +11,12 @@
 #  5. stock 6.1, 6.12, 6.12-rt guests: insmod, user-space suites, rmmod
 #  6. the debug kernel (KUnit, KASAN, lockdep, kmemleak): build, then a guest
 #     running the KUnit suites, the user-space suites and a kmemleak scan
+#  7. the fail-nth sweep of every ioctl on the debug kernel (that of the API
+#     entry points is a KUnit suite of step 6), and the static hardening
+#     checks of /dev/kpool
+#  8. the negative controls: a guest of their own where the debug kernel
+#     must report each deliberate bug of kpool_negative.ko
+#  9. a short soak (60 s of load, scripts/soak.sh has the long one)
 #
 # Every stage runs, whatever failed before it (only a failed dependency
 # install stops the run). Each stage is a test case; a guest stage also
@@ -20,6 +26,8 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 out=$KPOOL_OUT/check
+# The debug guests' kernel command line
+debug_boot="kmemleak=on debug_pagealloc=on panic_on_warn=1"
 ktap=$out/all.ktap
 rm -rf "$out"
 mkdir -p "$out"
@@ -84,19 +92,43 @@ userspace_unit() {
 }
 
 # guest KERNEL PLAN [vm.sh options]: boot KERNEL with kpool's modules for it
-# and the tools, run PLAN; the guest's KTAP joins the totals.
+# (those of the build in $GUEST_BUILD if set) and the tools, run PLAN; the
+# guest's KTAP joins the totals. Logs in guest-KERNEL (guest-KERNEL-PLAN
+# for plans other than stock and debug).
 guest() {
 	local kernel=$1 plan=$2 dir=$out/guest-$1 rc=0
 	shift 2
+	case $plan in stock | debug) ;; *) dir=$dir-$plan ;; esac
 	needs "build $kernel" userspace || return 1
 	mkdir -p "$dir"
-	"$KPOOL_ROOT/scripts/initramfs.sh" "$dir/initramfs.gz" "$out/build-$kernel/src" \
-		"$out/tools" || return 1
+	"$KPOOL_ROOT/scripts/initramfs.sh" "$dir/initramfs.gz" \
+		"${GUEST_BUILD:-$out/build-$kernel}/src" "$out/tools" || return 1
 	"$KPOOL_ROOT/scripts/vm.sh" "$@" "$(kernel_field "$kernel" 2)" "$dir/initramfs.gz" \
 		"$plan" "$dir" || rc=$?
 	grep -a -v '^KPOOL-' "$dir/results.log" >>"$ktap"
 	cat "$dir/results.log"
 	return $rc
+}
+
+# The negative controls: kpool built again with KPOOL_NEGATIVE=y (the only
+# build that has kpool_negative.ko) for a guest of its own, without
+# panic_on_warn, which passes only if the debug kernel reports every
+# deliberate bug (vm.sh --expect).
+negative_controls() {
+	local build=$out/build-debug-negative
+	needs "build debug" || return 1
+	KPOOL_NEGATIVE=y "$KPOOL_ROOT/scripts/build.sh" "$(kernel_field debug 3)" "$build" ||
+		return 1
+	GUEST_BUILD=$build guest debug negative --mem 2048 --timeout 900 \
+		--expect "$KPOOL_ROOT/scripts/guest/plans/negative.expect" \
+		--append "kmemleak=on debug_pagealloc=on kasan_multi_shot kmemleak.verbose=1"
+}
+
+# The static items of the /dev/kpool hardening checklist; the self-test
+# first proves that every rule fires.
+hardening_lint() {
+	"$KPOOL_ROOT/scripts/hardening-lint.sh" --self-test &&
+		"$KPOOL_ROOT/scripts/hardening-lint.sh"
 }
 
 # count_cases: leaf KTAP results (a result line directly after deeper ones
@@ -122,13 +154,18 @@ for k in "${KPOOL_STOCK_KERNELS[@]}" debug; do
 	stage "build $k" build "$k"
 done
 stage checkpatch checkpatch
+stage "hardening lint" hardening_lint
 stage userspace userspace
 stage "userspace unit" userspace_unit
 for k in "${KPOOL_STOCK_KERNELS[@]}"; do
 	stage "guest $k" guest "$k" stock --mem 1024 --timeout 900
 done
 stage "guest debug" guest debug debug --mem 2048 --timeout 3600 \
-	--append "kmemleak=on"
+	--append "$debug_boot"
+stage "fail-nth sweep" guest debug failnth --mem 2048 --timeout 1800 \
+	--append "kmemleak=on panic_on_warn=1"
+stage "negative controls" negative_controls
+stage soak guest debug soak --mem 2048 --timeout 1800 --append "$debug_boot kpool.soak=60"
 
 read -r npass nfail nskip < <(count_cases)
 echo

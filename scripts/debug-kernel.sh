@@ -1,30 +1,45 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Build (once) the kpool debug kernel from Debian's linux-source-6.12:
-# tinyconfig + scripts/debug.config. The build tree is cached under
-# $KPOOL_CACHE/debug-<source version>-<fragment hash>/build and is usable as
-# KDIR for out-of-tree modules (it has run `make modules` for
-# Module.symvers). Prints the build directory.
+# debug-kernel.sh [FLAVOUR]
+#
+# Build (once) a kpool debug kernel from Debian's linux-source-6.12:
+# tinyconfig + scripts/debug.config (FLAVOUR kasan, the default), or
+# tinyconfig + scripts/debug.config + scripts/debug-FLAVOUR.config merged on
+# top of it (FLAVOUR kcsan: KCSAN instead of KASAN). The build tree is
+# cached under $KPOOL_CACHE/<name>-<source version>-<fragments hash>/build
+# (name "debug" for kasan, else FLAVOUR) and is usable as KDIR for
+# out-of-tree modules (it has run `make modules` for Module.symvers).
+# Prints the build directory.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-fragment=$KPOOL_ROOT/scripts/debug.config
+flavour=${1:-kasan}
+fragments=("$KPOOL_ROOT/scripts/debug.config")
+name=debug
+if [ "$flavour" != kasan ]; then
+	fragments+=("$KPOOL_ROOT/scripts/debug-$flavour.config")
+	name=$flavour
+fi
+[ -f "${fragments[-1]}" ] || die "no debug kernel flavour '$flavour'"
 src=$("$KPOOL_ROOT/scripts/source.sh")
 version=$(cat "$src/.kpool-version")
-hash=$(sha256sum "$fragment" | cut -c1-12)
-build=$KPOOL_CACHE/debug-$version-$hash/build
+hash=$(cat "${fragments[@]}" | sha256sum | cut -c1-12)
+build=$KPOOL_CACHE/$name-$version-$hash/build
+
+# A finished build never changes: no need to wait for the lock.
+finished() {
+	[ -f "$build/.kpool-done" ] && echo "$build"
+}
+finished && exit 0
 
 # One build at a time: a second caller waits, then finds it done.
 mkdir -p "$KPOOL_CACHE"
 exec 9>"$KPOOL_CACHE/debug-kernel.lock"
 flock 9
-if [ -f "$build/.kpool-done" ]; then
-	echo "$build"
-	exit 0
-fi
+finished && exit 0
 
-log "building the debug kernel in $build (first run only; ~6-10 min on 2 cores)"
+log "building the $flavour debug kernel in $build (first run only; ~6-10 min on 2 cores)"
 rm -rf "$build"
 mkdir -p "$build"
 kmake() {
@@ -32,14 +47,32 @@ kmake() {
 		{ tail -n 40 "$build/build.log" >&2; die "debug kernel: make $* failed"; }
 }
 kmake tinyconfig
-"$src/scripts/kconfig/merge_config.sh" -m -O "$build" "$build/.config" "$fragment" \
+"$src/scripts/kconfig/merge_config.sh" -m -O "$build" "$build/.config" "${fragments[@]}" \
 	>>"$build/build.log" 2>&1
 kmake olddefconfig
 
-# Every line of the fragment must have survived olddefconfig.
-missing=$(grep -E '^(CONFIG_[A-Z0-9_]+=.*|# CONFIG_[A-Z0-9_]+ is not set)$' "$fragment" |
-	grep -vxF -f "$build/.config" || true)
-[ -z "$missing" ] || die "debug.config options not taken by Kconfig:
+# The fragments as merged: a later fragment's line for a symbol replaces
+# the earlier ones.
+merged() {
+	grep -h -E '^(CONFIG_[A-Z0-9_]+=.*|# CONFIG_[A-Z0-9_]+ is not set)$' "${fragments[@]}" |
+		awk '{ sym = $1 == "#" ? $2 : substr($1, 1, index($1, "=") - 1) }
+		     !(sym in line) { order[n++] = sym } { line[sym] = $0 }
+		     END { for (i = 0; i < n; i++) print line[order[i]] }'
+}
+
+# Every merged line must have survived olddefconfig; "is not set" is also
+# met by a symbol that Kconfig left out (its menu is off).
+taken() {
+	local sym
+	case $1 in
+	"# "*) sym=${1#\# }; ! grep -q "^${sym%% *}=" "$build/.config" ;;
+	*) grep -qxF "$1" "$build/.config" ;;
+	esac
+}
+missing=$(merged | while IFS= read -r line; do
+	if ! taken "$line"; then echo "$line"; fi
+done)
+[ -z "$missing" ] || die "$flavour debug kernel: options not taken by Kconfig:
 $missing"
 
 kmake bzImage modules

@@ -1,14 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# kernels.sh KERNEL...   (6.1, 6.12, 6.12-rt, debug)
+# kernels.sh KERNEL...   (6.1, 6.12, 6.12-rt, debug, kcsan)
 #
 # Make each guest kernel available and print one line per kernel:
 #   KERNEL VMLINUZ KDIR
 # Stock kernels are Debian's, resolved through their metapackages: the
 # image is unpacked from its .deb into the cache (no installing needed) at
 # exactly the version of the installed headers, so modules built against
-# KDIR load into VMLINUZ. "debug" is built from source (debug-kernel.sh).
+# KDIR load into VMLINUZ. "debug" (KASAN) and "kcsan" (KCSAN instead of
+# KASAN) are built from source (debug-kernel.sh).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -34,15 +35,17 @@ stock_kernel() {
 	echo "$kernel $dir/vmlinuz /usr/src/linux-headers-$abi"
 }
 
+# debug_kernel KERNEL FLAVOUR
 debug_kernel() {
 	local build
-	build=$("$KPOOL_ROOT/scripts/debug-kernel.sh")
-	echo "debug $build/arch/x86/boot/bzImage $build"
+	build=$("$KPOOL_ROOT/scripts/debug-kernel.sh" "$2")
+	echo "$1 $build/arch/x86/boot/bzImage $build"
 }
 
 for kernel in "$@"; do
 	case $kernel in
-	debug) debug_kernel ;;
+	debug) debug_kernel debug kasan ;;
+	kcsan) debug_kernel kcsan kcsan ;;
 	*) [ -n "${KPOOL_HEADERS_PKG[$kernel]:-}" ] || die "unknown kernel '$kernel'"
 	   stock_kernel "$kernel" ;;
 	esac

@@ -6,7 +6,8 @@
 # Boot a QEMU guest (TCG) that runs test plan PLAN (scripts/guest/plans)
 # and ends itself. LOGDIR gets console.log (kernel log, first serial port)
 # and results.log (the plan's output, second serial port). Exit status 0
-# only when the plan reported rc=0 and the kernel log has no splat.
+# only when the plan reported rc=0 and the kernel log has no splat (with
+# --expect: has every report SPEC expects, and no other splat).
 #
 #   --smp N         vCPUs (default 2)
 #   --mem MB        guest memory (default 1024)
@@ -16,10 +17,13 @@
 #                   single-threaded TCG (the guest TSC counts instructions)
 #   --kvm           use KVM instead of TCG (only when asked: KVM guests hang
 #                   on some hosts)
+#   --expect SPEC   negative controls: the kernel log must show the reports
+#                   SPEC lists (splat.sh --expect), whose KTAP results are
+#                   appended to results.log
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-smp=2 mem=1024 timeout=900 append= accel=(-accel tcg,thread=multi)
+smp=2 mem=1024 timeout=900 append= expect= accel=(-accel tcg,thread=multi)
 while [ $# -gt 0 ]; do
 	case $1 in
 	--smp) smp=$2; shift 2 ;;
@@ -28,6 +32,7 @@ while [ $# -gt 0 ]; do
 	--append) append=$2; shift 2 ;;
 	--icount) accel=(-icount shift=0,sleep=off -accel tcg,thread=single); shift ;;
 	--kvm) accel=(-accel kvm -cpu host); shift ;;
+	--expect) expect=$2; shift 2 ;;
 	--) shift; break ;;
 	-*) die "unknown option $1" ;;
 	*) break ;;
@@ -69,7 +74,16 @@ fi
 [ "$status" -eq 0 ] || { echo "vm: qemu exited with $status" >&2; exit 1; }
 
 verdict=0
-"$KPOOL_ROOT/scripts/splat.sh" "$console" "$results" || verdict=1
+if [ -n "$expect" ]; then
+	if ! "$KPOOL_ROOT/scripts/splat.sh" --expect "$expect" "$console" >"$logdir/expect.ktap"; then
+		echo "vm: the kernel log lacks expected reports or has others:" >&2
+		grep -a -v '^ok' "$logdir/expect.ktap" >&2
+		verdict=1
+	fi
+	cat "$logdir/expect.ktap" >>"$results"
+else
+	"$KPOOL_ROOT/scripts/splat.sh" "$console" "$results" || verdict=1
+fi
 if ! grep -q '^KPOOL-RESULT rc=0' "$results"; then
 	echo "vm: plan $plan did not pass ($(grep -a '^KPOOL-RESULT' "$results" || echo 'no result: the guest died')):" >&2
 	grep -a -E '^ *not ok|^KPOOL-RESULT' "$results" >&2 || tail -n 30 "$console" >&2

@@ -40,7 +40,10 @@ unload_modules() {
 # The user-space suites, against the loaded kpool and kpool_dev.
 userspace_suites() {
 	step conformance kpool_conform
-	step stress kpool_stress --threads 4 --seconds "${STRESS_SECONDS:-10}" --pools 3
+	# 2 % of growths fail, and on debug kernels 2 % of the workers' kernel
+	# allocations (fail_page_alloc, failslab)
+	step stress kpool_stress --threads 4 --seconds "${STRESS_SECONDS:-10}" --pools 3 \
+		--fault-ppm "${STRESS_FAULT_PPM:-20000}"
 	step fuzz kpool_fuzz --seed "${FUZZ_SEED:-1}" --iterations "${FUZZ_ITERATIONS:-100000}" \
 		--seconds "${FUZZ_SECONDS:-120}"
 	step "only the example pool left" only_pool example
@@ -51,6 +54,38 @@ only_pool() {
 	local left
 	left=$(ls /sys/kernel/debug/kpool 2>/dev/null | grep -v -x "$1")
 	[ -z "$left" ] || { echo "# pools left: $left"; return 1; }
+}
+
+# Debug kernels: make every allocation a fault site of the fail-nth
+# sweeps (failslab and fail_page_alloc do not ignore GFP_KERNEL, highmem
+# nor order 0) and let no injected fault print (no stack dump). The
+# knobs' probabilities are left alone: fail-nth injects regardless.
+arm_fail_nth() {
+	local d=/sys/kernel/debug f rc=0
+	for f in failslab fail_page_alloc fail_usercopy; do
+		# fail_usercopy needs CONFIG_FAULT_INJECTION_USERCOPY
+		[ $f = fail_usercopy ] && [ ! -d $d/$f ] && continue
+		echo 0 >$d/$f/verbose || rc=1
+	done
+	for f in failslab fail_page_alloc; do
+		echo N >$d/$f/ignore-gfp-wait || rc=1
+	done
+	echo N >$d/fail_page_alloc/ignore-gfp-highmem &&
+		echo 0 >$d/fail_page_alloc/min-order || rc=1
+	return $rc
+}
+
+# Debug kernels: kmemleak reports nothing. Objects must be older than
+# kmemleak's minimum age before they count.
+kmemleak=/sys/kernel/debug/kmemleak
+kmemleak_scan() {
+	sleep 6
+	echo scan >"$kmemleak"
+	echo scan >"$kmemleak"
+	if [ -s "$kmemleak" ]; then
+		cat "$kmemleak"
+		return 1
+	fi
 }
 
 finish() {

@@ -1,9 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
-# Debug kernel (KUnit, KASAN, lockdep, kmemleak): the KUnit suites, then
-# the user-space suites with a long fuzz run, then a kmemleak scan.
+# Debug kernel (KUnit, KASAN, lockdep, kmemleak): the KUnit suites (the
+# kpool_failnth sweep among them), then the user-space suites with a long
+# fuzz run, then a kmemleak scan.
 . /plans/common.sh
-
-kmemleak=/sys/kernel/debug/kmemleak
 
 # KUnit ran at insmod; its results are KTAP documents in debugfs.
 kunit_results() {
@@ -18,17 +17,6 @@ kunit_results() {
 	return $rc
 }
 
-# Objects must be older than kmemleak's minimum age before they count.
-kmemleak_scan() {
-	sleep 6
-	echo scan >"$kmemleak"
-	echo scan >"$kmemleak"
-	if [ -s "$kmemleak" ]; then
-		cat "$kmemleak"
-		return 1
-	fi
-}
-
 # Fail page allocations of the tasks that ask for it (make-it-fail): the
 # KUnit reserve test does, around its own allocations only.
 arm_fail_page_alloc() {
@@ -39,11 +27,12 @@ arm_fail_page_alloc() {
 
 echo clear >"$kmemleak"
 step "arm fail_page_alloc" arm_fail_page_alloc
-load_modules kpool kpool_test
+step "arm fail-nth sites" arm_fail_nth
+load_modules kpool kpool_set kpool_test
 step kunit kunit_results
 unload_modules kpool_test
 load_modules kpool_dev kpool_example
-FUZZ_ITERATIONS=1000000 FUZZ_SECONDS=2400 userspace_suites
-unload_modules kpool_example kpool_dev kpool
+FUZZ_ITERATIONS=300000 FUZZ_SECONDS=600 userspace_suites
+unload_modules kpool_example kpool_dev kpool_set kpool
 step kmemleak kmemleak_scan
 finish

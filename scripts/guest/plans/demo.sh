@@ -9,6 +9,7 @@ say() {
 
 say "load kpool, its /dev/kpool interface and the example consumer module"
 insmod /kpool/kpool.ko
+insmod /kpool/kpool_set.ko
 insmod /kpool/kpool_dev.ko
 insmod /kpool/kpool_example.ko
 dmesg | grep -E 'kpool(_dev|_example)?: ' | sed 's/^\[[^]]*\] //'
@@ -30,9 +31,22 @@ stats demo
 destroy demo
 SESSION
 
+say "a pool set: requests of any size up to 4 KiB, each served by the smallest size class that fits"
+kpoolctl run - <<'SESSION'
+set create msgs --max-size 4096
+set alloc msgs 100 4
+set alloc msgs 3000 2
+set write msgs @1 0 "variable size"
+set read msgs @1 0 13
+set list
+set info msgs
+set free msgs all
+set destroy msgs
+SESSION
+
 say "the pool is gone with its session; the example's pool remains"
 kpoolctl list
 
 say "unload everything"
-rmmod kpool_example kpool_dev kpool
+rmmod kpool_example kpool_dev kpool_set kpool
 echo "done"

@@ -73,10 +73,10 @@ debugfs_files() {
 	return $rc
 }
 
-load_modules kpool kpool_dev kpool_example
+load_modules kpool kpool_set kpool_dev kpool_example
 step tracepoints tracepoints
 step shrinker shrinker
 step debugfs debugfs_files
 userspace_suites
-unload_modules kpool_example kpool_dev kpool
+unload_modules kpool_example kpool_dev kpool_set kpool
 finish
