@@ -595,6 +595,23 @@ static int kpool_dev_check_create(const struct kpool_ioc_create *c)
 	return 0;
 }
 
+/* The kpool flags of a pool (or a set's class pools) made for user space. */
+static unsigned int kpool_dev_pool_flags(u32 ioc_flags)
+{
+	return KPOOL_F_ZERO | (ioc_flags & KPOOL_IOC_F_DEBUG ? KPOOL_F_DEBUG : 0);
+}
+
+/* A per-file count is at its limit @param: say so (rate-limited). */
+static bool kpool_dev_at_limit(unsigned int nr, unsigned int limit,
+			       const char *param)
+{
+	if (nr < limit)
+		return false;
+	pr_warn_ratelimited("%s[%d]: %s reached\n", current->comm,
+			    task_pid_nr(current), param);
+	return true;
+}
+
 /* Build, publish and report a pool. Context: pools_sem held for writing. */
 static int kpool_dev_create_locked(const struct kpool_dev_call *call,
 				   struct kpool_ioc_create *c,
@@ -609,18 +626,15 @@ static int kpool_dev_create_locked(const struct kpool_dev_call *call,
 		.max_blocks = c->max_blocks,
 		.node = NUMA_NO_NODE,
 		.gfp = KPOOL_DEV_POOL_GFP,
-		.flags = KPOOL_F_ZERO |
-			 (c->flags & KPOOL_IOC_F_DEBUG ? KPOOL_F_DEBUG : 0),
+		.flags = kpool_dev_pool_flags(c->flags),
 		.order = c->order,
 		.owner = kf,
 	};
 	int ret;
 
-	if (kf->nr_pools >= READ_ONCE(max_pools_per_fd)) {
-		pr_warn_ratelimited("%s[%d]: max_pools_per_fd reached\n",
-				    current->comm, task_pid_nr(current));
+	if (kpool_dev_at_limit(kf->nr_pools, READ_ONCE(max_pools_per_fd),
+			       "max_pools_per_fd"))
 		return -ENOSPC;
-	}
 	ret = kpool_dev_charge(kf, dp->reserve_bytes);
 	if (ret)
 		return ret;
@@ -1383,17 +1397,14 @@ static int kpool_dev_set_create_locked(const struct kpool_dev_call *call,
 		.max_blocks = c->max_blocks,
 		.node = NUMA_NO_NODE,
 		.gfp = KPOOL_DEV_POOL_GFP,
-		.flags = KPOOL_F_ZERO |
-			 (c->flags & KPOOL_IOC_F_DEBUG ? KPOOL_F_DEBUG : 0),
+		.flags = kpool_dev_pool_flags(c->flags),
 		.owner = kf,
 	};
 	int ret;
 
-	if (kf->nr_sets >= READ_ONCE(max_sets_per_fd)) {
-		pr_warn_ratelimited("%s[%d]: max_sets_per_fd reached\n",
-				    current->comm, task_pid_nr(current));
+	if (kpool_dev_at_limit(kf->nr_sets, READ_ONCE(max_sets_per_fd),
+			       "max_sets_per_fd"))
 		return -ENOSPC;
-	}
 	/*
 	 * The reserves are known once the classes are: charge a bound while
 	 * the set is built, then keep only the exact reserves charged.
