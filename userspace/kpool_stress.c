@@ -114,6 +114,7 @@ struct worker {
 	u32 nr_live;
 	u32 seq;
 	unsigned char *buf, *want;	/* one block each, largest size */
+	int fail_fd;			/* its /proc/thread-self/make-it-fail */
 	struct counters c;
 };
 
@@ -399,18 +400,22 @@ static void op_shrink(struct worker *w)
 		w->c.shrinks++;
 }
 
-/* Let the kernel's fault injection fail this thread's allocations, or not. */
+/*
+ * Let the kernel's fault injection fail this thread's allocations, or not.
+ * The file stays open in between: opening it to switch injection off could
+ * itself be failed by the injection.
+ */
 static void make_it_fail(struct worker *w, bool on)
 {
-	int fd;
-
 	if (!w->sh->kernel_faults)
 		return;
-	fd = open("/proc/thread-self/make-it-fail", O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, on ? "1" : "0", 1) != 1)
+	if (on)
+		w->fail_fd = open("/proc/thread-self/make-it-fail",
+				  O_WRONLY | O_CLOEXEC);
+	if (w->fail_fd < 0 || write(w->fail_fd, on ? "1" : "0", 1) != 1)
 		failure(w->sh, "thread %u: cannot set make-it-fail", w->index);
-	if (fd >= 0)
-		close(fd);
+	if (!on && w->fail_fd >= 0)
+		close(w->fail_fd);
 }
 
 static void *worker_main(void *arg)
