@@ -80,6 +80,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/build_bug.h>
 #include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
@@ -1852,6 +1853,14 @@ static const struct file_operations kpool_dev_fops = {
 	.compat_ioctl = compat_ptr_ioctl,
 };
 
+/* The ABI's limits are the kernel API's, and every argument fits. */
+static_assert(KPOOL_IOC_NAME_LEN == KPOOL_NAME_LEN);
+static_assert(KPOOL_IOC_ORDER_AUTO == KPOOL_ORDER_AUTO);
+static_assert(sizeof(union kpool_dev_arg) <= KPOOL_DEV_MAX_ARG_SIZE);
+static_assert(KPOOL_IOC_SET_NAME_LEN == KPOOL_SET_NAME_LEN);
+static_assert(KPOOL_IOC_SET_MAX_SIZE == KPOOL_SET_MAX_SIZE);
+static_assert(KPOOL_IOC_SET_MAX_CLASSES == KPOOL_SET_MAX_CLASSES);
+
 static struct miscdevice kpool_dev_misc = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = "kpool",
@@ -1860,13 +1869,6 @@ static struct miscdevice kpool_dev_misc = {
 
 static int __init kpool_dev_init(void)
 {
-	BUILD_BUG_ON(KPOOL_IOC_NAME_LEN != KPOOL_NAME_LEN);
-	BUILD_BUG_ON(KPOOL_IOC_ORDER_AUTO != KPOOL_ORDER_AUTO);
-	BUILD_BUG_ON(sizeof(union kpool_dev_arg) > KPOOL_DEV_MAX_ARG_SIZE);
-	BUILD_BUG_ON(KPOOL_IOC_SET_NAME_LEN != KPOOL_SET_NAME_LEN);
-	BUILD_BUG_ON(KPOOL_IOC_SET_MAX_SIZE != KPOOL_SET_MAX_SIZE);
-	BUILD_BUG_ON(KPOOL_IOC_SET_MAX_CLASSES != KPOOL_SET_MAX_CLASSES);
-
 	if (mode & ~0666) {
 		pr_err("mode %#o: only read/write permission bits allowed\n",
 		       mode);

@@ -1133,12 +1133,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			bad = 1;
 		}
 	}
-	if (bad || optind != argc) {
-		fprintf(stderr, "kpool_fuzz: bad arguments\n");
-		print_help(stderr);
-		return 2;
-	}
-	return 0;
+	return kp_options_done("kpool_fuzz", bad, optind, argc, print_help);
 }
 
 /* Until the iterations or the time are used up; false if a call hangs. */

@@ -452,6 +452,16 @@ const char *kp_strerror(int err)
 
 /* ---- parsing -------------------------------------------------------- */
 
+int kp_options_done(const char *prog, int bad, int optind, int argc,
+		    void (*help)(FILE *f))
+{
+	if (!bad && optind == argc)
+		return 0;
+	fprintf(stderr, "%s: bad arguments\n", prog);
+	help(stderr);
+	return 2;
+}
+
 int kp_parse_u64(const char *s, u64 *v)
 {
 	unsigned int shift = 0, base = 10;

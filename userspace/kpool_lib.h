@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <linux/kpool.h>
 #include <linux/types.h>
 
@@ -112,6 +113,13 @@ int kp_parse_u64(const char *s, u64 *v);
 int kp_parse_u32(const char *s, u32 max, u32 *v);
 /* Non-negative seconds, fractions allowed ("0.5"). */
 int kp_parse_seconds(const char *s, double *seconds);
+/*
+ * The end of a tool's option parsing: 0 if no option was @bad and no
+ * operand is left after @optind, else a usage message with @help and 2
+ * (the usage-error exit code).
+ */
+int kp_options_done(const char *prog, int bad, int optind, int argc,
+		    void (*help)(FILE *f));
 
 /* ---- time ----------------------------------------------------------- */
 

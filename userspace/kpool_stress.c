@@ -1031,12 +1031,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			bad = 1;
 		}
 	}
-	if (bad || optind != argc) {
-		fprintf(stderr, "kpool_stress: bad arguments\n");
-		print_help(stderr);
-		return 2;
-	}
-	return 0;
+	return kp_options_done("kpool_stress", bad, optind, argc, print_help);
 }
 
 static struct worker *new_workers(struct shared *sh, unsigned int n,
