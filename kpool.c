@@ -1126,7 +1126,7 @@ static void kpool_chunk_carve(struct kpool *pool, struct kpool_chunk *chunk)
 	}
 	chunk->nr_free = chunk->nr_blocks;
 	kpool_kasan_poison(chunk->base, PAGE_SIZE << chunk->order,
-			   KPOOL_KASAN_REDZONE);
+			   KPOOL_KASAN_REDZONE, pool->stride);
 }
 
 /* Mark every page of the chunk as the pool's. */
@@ -1556,7 +1556,7 @@ static noinline void *kpool_alloc_slow(struct kpool *pool, gfp_t gfp,
 		return NULL;
 	}
 	kpool_count(pool, KPOOL_STAT_ALLOCS_SLOW);
-	kpool_kasan_unpoison(block, pool->size);
+	kpool_kasan_unpoison(block, pool->size, pool->stride);
 	if (pool->flags & KPOOL_F_DEBUG)
 		kpool_debug_alloc(pool, block, gfp, ip);
 	return block;
@@ -1572,7 +1572,7 @@ static __always_inline void *__kpool_alloc(struct kpool *pool, gfp_t gfp,
 	cached = kpool_cache_pop(pool->cpu, &slot);
 	kpool_cpu_unpin();
 	if (likely(cached)) {
-		kpool_kasan_unpoison(slot.block, pool->size);
+		kpool_kasan_unpoison(slot.block, pool->size, pool->stride);
 	} else {
 		slot.block = kpool_alloc_slow(pool, gfp, may_wait, ip);
 		if (unlikely(!slot.block))
@@ -1748,7 +1748,8 @@ int kpool_free(struct kpool *pool, void *block)
 		err = -EALREADY;
 	} else {
 		/* before any other user can get it */
-		kpool_kasan_poison(block, pool->size, KPOOL_KASAN_FREE);
+		kpool_kasan_poison(block, pool->size, KPOOL_KASAN_FREE,
+				   pool->stride);
 		cached = kpool_cache_push(pool, block, chunk, idx);
 		if (unlikely(!cached))
 			kpool_free_slow(pool, chunk, idx, block);

@@ -19,6 +19,12 @@
  * pools, which run between kasan_disable_current() and
  * kasan_enable_current().
  *
+ * Blocks sit at multiples of the pool's stride from a page (or chunk)
+ * start: only when the stride is a multiple of KASAN's granule does every
+ * block start on a granule of its own. A pool whose stride is not (an
+ * explicit alignment below 8 bytes with such a size) is left unpoisoned:
+ * KASAN could not tell its neighbouring blocks apart.
+ *
  * Only kasan_poison() is exported to modules, and its prototype is private
  * to mm/kasan: it is declared here. Its address and size must be multiples
  * of the granule. Other KASAN modes (software and hardware tags) are left
@@ -40,17 +46,23 @@
 
 void kasan_poison(const void *addr, size_t size, u8 value, bool init);
 
-/* Mark @len bytes at @mem (granule aligned) inaccessible. */
-static inline void kpool_kasan_poison(void *mem, size_t len, u8 why)
+/* Mark @len bytes at @mem inaccessible, in a pool of block @stride. */
+static inline void kpool_kasan_poison(void *mem, size_t len, u8 why,
+				      unsigned int stride)
 {
-	kasan_poison(mem, round_up(len, KPOOL_KASAN_GRANULE), why, false);
+	if (IS_ALIGNED(stride, KPOOL_KASAN_GRANULE))
+		kasan_poison(mem, round_up(len, KPOOL_KASAN_GRANULE), why,
+			     false);
 }
 
 /* Make the @size bytes of a block handed out accessible, and no more. */
-static inline void kpool_kasan_unpoison(void *block, size_t size)
+static inline void kpool_kasan_unpoison(void *block, size_t size,
+					unsigned int stride)
 {
 	size_t whole = round_down(size, KPOOL_KASAN_GRANULE);
 
+	if (!IS_ALIGNED(stride, KPOOL_KASAN_GRANULE))
+		return;
 	kasan_poison(block, whole, 0, false);
 	if (size > whole)
 		kasan_poison(block + whole, KPOOL_KASAN_GRANULE, size - whole,
@@ -59,11 +71,13 @@ static inline void kpool_kasan_unpoison(void *block, size_t size)
 
 #else
 
-static inline void kpool_kasan_poison(void *mem, size_t len, u8 why)
+static inline void kpool_kasan_poison(void *mem, size_t len, u8 why,
+				      unsigned int stride)
 {
 }
 
-static inline void kpool_kasan_unpoison(void *block, size_t size)
+static inline void kpool_kasan_unpoison(void *block, size_t size,
+					unsigned int stride)
 {
 }
 
