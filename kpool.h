@@ -62,10 +62,10 @@
  * use after free or an overflow on a pool block is reported by KASAN as
  * on a slab object (not in pools whose stride is not a multiple of
  * KASAN's 8-byte granule, which only an explicit align below 8 gives:
- * their neighbouring blocks share granules). kmemleak scans the chunks of ordinary pools (blocks
- * may hold the only references to other objects); in debug pools it
- * tracks every block handed out instead, so a caller who loses a block is
- * reported as a leak.
+ * their neighbouring blocks share granules). kmemleak scans the chunks
+ * of ordinary pools (blocks may hold the only references to other
+ * objects); in debug pools it tracks every block handed out instead, so
+ * a caller who loses a block is reported as a leak.
  *
  * Context
  * -------
