@@ -164,30 +164,15 @@
 				 __GFP_ACCOUNT | __GFP_HARDWALL | __GFP_NOWARN)
 
 /*
- * Event counters. The fast paths bump one counter each: a magazine hit
- * counts only CACHE_HITS, so ALLOCS_SLOW counts the blocks handed out by
- * the slow path and kpool_get_stats() reports their sum as allocs.
+ * Event counters, from KPOOL_EVENTS(). The fast paths bump one counter
+ * each: a magazine hit counts only cache_hits, so the allocs counter holds
+ * the blocks handed out by the slow path and kpool_get_stats() adds the
+ * hits.
  */
-enum kpool_stat_item {
-	KPOOL_STAT_ALLOCS_SLOW,
-	KPOOL_STAT_FREES,
-	KPOOL_STAT_BULK_ALLOCS,
-	KPOOL_STAT_BULK_FREES,
-	KPOOL_STAT_ALLOC_FAILURES,
-	KPOOL_STAT_WAITS,
-	KPOOL_STAT_GROWS,
-	KPOOL_STAT_GROW_FAILURES,
-	KPOOL_STAT_SHRINKS,
-	KPOOL_STAT_RESERVE_ALLOCS,
-	KPOOL_STAT_CACHE_HITS,
-	KPOOL_STAT_CACHE_MISSES,
-	KPOOL_STAT_FAULTS_INJECTED,
-	KPOOL_STAT_ERR_DOUBLE_FREE,
-	KPOOL_STAT_ERR_FOREIGN,
-	KPOOL_STAT_ERR_MISALIGNED,
-	KPOOL_STAT_ERR_POISON,
-	KPOOL_STAT_ERR_REDZONE,
-	KPOOL_NR_STATS
+#define KPOOL_EV_ENUM(type, name) KPOOL_EV_##name,
+enum kpool_event {
+	KPOOL_EVENTS(KPOOL_EV_ENUM)
+	KPOOL_NR_EVENTS
 };
 
 /**
@@ -223,7 +208,7 @@ struct kpool_cpu {
 	unsigned int nr;
 	struct kpool_chunk *hint;
 	struct kpool_mag_slot mag[KPOOL_MAG_SIZE];
-	unsigned long stat[KPOOL_NR_STATS];
+	unsigned long stat[KPOOL_NR_EVENTS];
 	struct work_struct drain_work;
 	struct kpool *pool;
 };
@@ -426,43 +411,18 @@ static bool kpool_stack_depot_ready;
 static DEFINE_RATELIMIT_STATE(kpool_dump_ratelimit, 5 * HZ, 10);
 
 static __always_inline void kpool_count(struct kpool *pool,
-					enum kpool_stat_item item)
+					enum kpool_event item)
 {
 	this_cpu_inc(pool->cpu->stat[item]);
 }
 
-static void kpool_count_n(struct kpool *pool, enum kpool_stat_item item,
+static void kpool_count_n(struct kpool *pool, enum kpool_event item,
 			  unsigned long n)
 {
 	this_cpu_add(pool->cpu->stat[item], n);
 }
 
-#define KPOOL_COUNTER(item, field) \
-	[KPOOL_STAT_##item] = offsetof(struct kpool_stats, field)
-
-/* Where each event counter goes in struct kpool_stats. */
-static const size_t kpool_counter_offset[KPOOL_NR_STATS] = {
-	KPOOL_COUNTER(ALLOCS_SLOW, allocs),
-	KPOOL_COUNTER(FREES, frees),
-	KPOOL_COUNTER(BULK_ALLOCS, bulk_allocs),
-	KPOOL_COUNTER(BULK_FREES, bulk_frees),
-	KPOOL_COUNTER(ALLOC_FAILURES, alloc_failures),
-	KPOOL_COUNTER(WAITS, waits),
-	KPOOL_COUNTER(GROWS, grows),
-	KPOOL_COUNTER(GROW_FAILURES, grow_failures),
-	KPOOL_COUNTER(SHRINKS, shrinks),
-	KPOOL_COUNTER(RESERVE_ALLOCS, reserve_allocs),
-	KPOOL_COUNTER(CACHE_HITS, cache_hits),
-	KPOOL_COUNTER(CACHE_MISSES, cache_misses),
-	KPOOL_COUNTER(FAULTS_INJECTED, faults_injected),
-	KPOOL_COUNTER(ERR_DOUBLE_FREE, err_double_free),
-	KPOOL_COUNTER(ERR_FOREIGN, err_foreign),
-	KPOOL_COUNTER(ERR_MISALIGNED, err_misaligned),
-	KPOOL_COUNTER(ERR_POISON, err_poison),
-	KPOOL_COUNTER(ERR_REDZONE, err_redzone),
-};
-
-static u64 kpool_counter(struct kpool *pool, enum kpool_stat_item item)
+static u64 kpool_counter(struct kpool *pool, enum kpool_event item)
 {
 	u64 sum = 0;
 	int cpu;
@@ -735,7 +695,7 @@ static bool kpool_depot_take(struct kpool *pool, bool use_reserve,
 			return false;
 		pool->nr_reserve--;
 		kpool_update_tight(pool);
-		kpool_count(pool, KPOOL_STAT_RESERVE_ALLOCS);
+		kpool_count(pool, KPOOL_EV_reserve_allocs);
 	}
 
 	chunk = list_first_entry_or_null(&pool->partial, struct kpool_chunk,
@@ -886,7 +846,7 @@ static __always_inline bool kpool_cache_pop(struct kpool_cpu __percpu *cpu,
 		if (likely(nr)) {
 			pc->nr = --nr;
 			*slot = pc->mag[nr];
-			this_cpu_inc(cpu->stat[KPOOL_STAT_CACHE_HITS]);
+			this_cpu_inc(cpu->stat[KPOOL_EV_cache_hits]);
 			done = true;
 		}
 		kpool_cpu_release(cpu);
@@ -912,7 +872,7 @@ static __always_inline bool kpool_cache_push(struct kpool *pool, void *block,
 			kpool_mag_set(&pc->mag[nr], block, chunk, idx);
 			pc->nr = nr + 1;
 			WRITE_ONCE(pc->hint, chunk);
-			this_cpu_inc(cpu->stat[KPOOL_STAT_FREES]);
+			this_cpu_inc(cpu->stat[KPOOL_EV_frees]);
 			done = true;
 		}
 		kpool_cpu_release(cpu);
@@ -1064,7 +1024,7 @@ static void kpool_debug_alloc(struct kpool *pool, void *block, gfp_t gfp,
 	if (!pool->ctor) {
 		bad = memchr_inv(block, KPOOL_POISON_FREE, pool->size);
 		if (unlikely(bad)) {
-			kpool_count(pool, KPOOL_STAT_ERR_POISON);
+			kpool_count(pool, KPOOL_EV_err_poison);
 			trace_kpool_error(pool->id, pool->name,
 					  KPOOL_ERR_POISON);
 			kpool_report_corruption(pool, "free poison", chunk,
@@ -1092,7 +1052,7 @@ static void kpool_debug_free(struct kpool *pool, struct kpool_chunk *chunk,
 	kasan_disable_current();
 	bad = memchr_inv(zone, KPOOL_POISON_REDZONE, len);
 	if (unlikely(bad)) {
-		kpool_count(pool, KPOOL_STAT_ERR_REDZONE);
+		kpool_count(pool, KPOOL_EV_err_redzone);
 		trace_kpool_error(pool->id, pool->name, KPOOL_ERR_REDZONE);
 		kpool_report_corruption(pool, "red zone", chunk, idx, zone,
 					len, bad);
@@ -1325,7 +1285,7 @@ static bool kpool_fault(struct kpool *pool)
 		    kpool_fault_attr(pool);
 
 	if (fail)
-		kpool_count(pool, KPOOL_STAT_FAULTS_INJECTED);
+		kpool_count(pool, KPOOL_EV_faults_injected);
 	return fail;
 }
 
@@ -1352,10 +1312,10 @@ static int kpool_grow(struct kpool *pool, gfp_t gfp)
 	trace_kpool_grow(pool->id, pool->name, pool->order, nr,
 			 chunk ? 0 : -ENOMEM);
 	if (!chunk) {
-		kpool_count(pool, KPOOL_STAT_GROW_FAILURES);
+		kpool_count(pool, KPOOL_EV_grow_failures);
 		return -ENOMEM;
 	}
-	kpool_count(pool, KPOOL_STAT_GROWS);
+	kpool_count(pool, KPOOL_EV_grows);
 	return 0;
 }
 
@@ -1419,7 +1379,7 @@ static unsigned long kpool_release_free_chunks(struct kpool *pool,
 		chunks++;
 	}
 	if (chunks) {
-		kpool_count_n(pool, KPOOL_STAT_SHRINKS, chunks);
+		kpool_count_n(pool, KPOOL_EV_shrinks, chunks);
 		trace_kpool_shrink(pool->id, pool->name, chunks, pages);
 	}
 	return pages;
@@ -1530,7 +1490,7 @@ static void *kpool_get(struct kpool *pool, gfp_t gfp, bool may_wait)
 			break;
 		if (!waited) {
 			waited = true;
-			kpool_count(pool, KPOOL_STAT_WAITS);
+			kpool_count(pool, KPOOL_EV_waits);
 		}
 		block = kpool_wait_block(pool);
 		if (block)
@@ -1549,13 +1509,13 @@ static noinline void *kpool_alloc_slow(struct kpool *pool, gfp_t gfp,
 	void *block;
 
 	might_alloc(gfp);
-	kpool_count(pool, KPOOL_STAT_CACHE_MISSES);
+	kpool_count(pool, KPOOL_EV_cache_misses);
 	block = kpool_get(pool, gfp, may_wait);
 	if (unlikely(!block)) {
-		kpool_count(pool, KPOOL_STAT_ALLOC_FAILURES);
+		kpool_count(pool, KPOOL_EV_alloc_failures);
 		return NULL;
 	}
-	kpool_count(pool, KPOOL_STAT_ALLOCS_SLOW);
+	kpool_count(pool, KPOOL_EV_allocs);
 	kpool_kasan_unpoison(block, pool->size, pool->stride);
 	if (pool->flags & KPOOL_F_DEBUG)
 		kpool_debug_alloc(pool, block, gfp, ip);
@@ -1633,7 +1593,7 @@ int kpool_alloc_bulk(struct kpool *pool, gfp_t gfp, unsigned int n,
 	unsigned int i;
 
 	if (pool->max_blocks && n > pool->max_blocks) {
-		kpool_count(pool, KPOOL_STAT_ALLOC_FAILURES);
+		kpool_count(pool, KPOOL_EV_alloc_failures);
 		return -ENOMEM;
 	}
 	for (i = 0; i < n; i++) {
@@ -1641,7 +1601,7 @@ int kpool_alloc_bulk(struct kpool *pool, gfp_t gfp, unsigned int n,
 		if (!blocks[i])
 			goto undo;
 	}
-	kpool_count(pool, KPOOL_STAT_BULK_ALLOCS);
+	kpool_count(pool, KPOOL_EV_bulk_allocs);
 	return 0;
 
 undo:
@@ -1658,20 +1618,20 @@ EXPORT_SYMBOL_NS_GPL(kpool_alloc_bulk, KPOOL);
 static noinline void kpool_bad_free(struct kpool *pool, const void *block,
 				    int err, bool misaligned)
 {
-	enum kpool_stat_item item;
+	enum kpool_event item;
 	const char *what;
 	int kind;
 
 	if (err == -EALREADY) {
-		item = KPOOL_STAT_ERR_DOUBLE_FREE;
+		item = KPOOL_EV_err_double_free;
 		kind = KPOOL_ERR_DOUBLE_FREE;
 		what = "double free";
 	} else if (misaligned) {
-		item = KPOOL_STAT_ERR_MISALIGNED;
+		item = KPOOL_EV_err_misaligned;
 		kind = KPOOL_ERR_MISALIGNED;
 		what = "free of a pointer inside a block or past the blocks";
 	} else {
-		item = KPOOL_STAT_ERR_FOREIGN;
+		item = KPOOL_EV_err_foreign;
 		kind = KPOOL_ERR_FOREIGN;
 		what = "free of memory that is not the pool's";
 	}
@@ -1710,7 +1670,7 @@ static noinline void kpool_free_slow(struct kpool *pool,
 	raw_spin_unlock_irqrestore(&pool->lock, flags);
 	if (pc)
 		kpool_cpu_release(pool->cpu);
-	kpool_count(pool, KPOOL_STAT_FREES);
+	kpool_count(pool, KPOOL_EV_frees);
 	if (hungry)
 		swake_up_one(&pool->wait);
 }
@@ -1766,6 +1726,46 @@ int kpool_free(struct kpool *pool, void *block)
 EXPORT_SYMBOL_NS_GPL(kpool_free, KPOOL);
 
 /**
+ * kpool_free_owned() - free a block of whichever pool holds it
+ * @block: the block, or NULL (then nothing happens).
+ * @owner_lo: the lowest owner cookie accepted...
+ * @owner_hi: ...and the first one past them.
+ * @owner: receives the owner cookie of the block's pool when it is freed.
+ *
+ * For a caller that owns several pools whose owner cookies lie in
+ * [@owner_lo, @owner_hi) (pool sets: their classes): the block's pool is
+ * found from @block in O(1) and the block is freed there as by
+ * kpool_free(), with the pool's page lookup done once. A block of a pool
+ * whose cookie is outside the range is refused untouched.
+ *
+ * Context: Any context but NMI.
+ * Return: as kpool_free(); -EINVAL also for a block of another pool.
+ */
+int kpool_free_owned(void *block, const void *owner_lo,
+		     const void *owner_hi, const void **owner)
+{
+	struct kpool_chunk *chunk;
+	const void *cookie = NULL;
+	struct kpool *pool = NULL;
+
+	if (unlikely(!block))
+		return 0;
+	kpool_cpu_pin();
+	chunk = kpool_ptr_chunk(block);
+	if (chunk) {
+		pool = READ_ONCE(chunk->pool);
+		cookie = pool->owner;
+	}
+	kpool_cpu_unpin();
+	if (!pool || cookie < owner_lo || cookie >= owner_hi)
+		return -EINVAL;
+	*owner = cookie;
+	/* the caller owns the pool: it outlives this call */
+	return kpool_free(pool, block);
+}
+EXPORT_SYMBOL_NS_GPL(kpool_free_owned, KPOOL);
+
+/**
  * kpool_free_bulk() - free @n blocks
  * @pool: the pool.
  * @n: how many blocks.
@@ -1787,7 +1787,7 @@ int kpool_free_bulk(struct kpool *pool, unsigned int n, void **blocks)
 		if (err && !first)
 			first = err;
 	}
-	kpool_count(pool, KPOOL_STAT_BULK_FREES);
+	kpool_count(pool, KPOOL_EV_bulk_frees);
 	return first;
 }
 EXPORT_SYMBOL_NS_GPL(kpool_free_bulk, KPOOL);
@@ -1817,7 +1817,6 @@ static unsigned long kpool_in_use(struct kpool *pool)
 void kpool_get_stats(struct kpool *pool, struct kpool_stats *stats)
 {
 	unsigned long flags;
-	unsigned int i;
 
 	memset(stats, 0, sizeof(*stats));
 	strscpy(stats->name, pool->name, sizeof(stats->name));
@@ -1830,8 +1829,12 @@ void kpool_get_stats(struct kpool *pool, struct kpool_stats *stats)
 	stats->blocks_per_chunk = pool->per_chunk;
 	stats->min_blocks = pool->min_blocks;
 	stats->max_blocks = pool->max_blocks;
+	stats->node = pool->node;
 	stats->wasted_per_chunk = kpool_waste(pool->size, pool->stride,
 					      pool->order);
+	stats->meta_per_chunk = pool->chunk_meta;
+	stats->percpu_bytes = (u64)sizeof(struct kpool_cpu) *
+			      num_possible_cpus();
 
 	raw_spin_lock_irqsave(&pool->lock, flags);
 	stats->chunks = pool->nr_chunks;
@@ -1840,14 +1843,17 @@ void kpool_get_stats(struct kpool *pool, struct kpool_stats *stats)
 	stats->high_watermark = pool->high_watermark;
 	raw_spin_unlock_irqrestore(&pool->lock, flags);
 	stats->pages = stats->chunks << pool->order;
+	stats->meta_bytes = sizeof(*pool) + stats->percpu_bytes +
+			    stats->chunks * pool->chunk_meta;
 
 	stats->blocks_in_use = kpool_in_use(pool);
 	if (stats->blocks_in_use < stats->blocks_total)
 		stats->blocks_free = stats->blocks_total - stats->blocks_in_use;
 
-	for (i = 0; i < KPOOL_NR_STATS; i++)
-		*(u64 *)((void *)stats + kpool_counter_offset[i]) =
-			kpool_counter(pool, i);
+#define KPOOL_EV_SUM(type, name) \
+	stats->name = kpool_counter(pool, KPOOL_EV_##name);
+	KPOOL_EVENTS(KPOOL_EV_SUM)
+#undef KPOOL_EV_SUM
 	/* the counter of allocs holds the slow path's only */
 	stats->allocs += stats->cache_hits;
 }
@@ -1995,70 +2001,20 @@ EXPORT_SYMBOL_NS_GPL(kpool_block_size, KPOOL);
 
 /* debugfs */
 
-struct kpool_stat_field {
-	const char *name;
-	size_t offset;
-	bool is_u32;
-};
-
-#define KPOOL_U32(f) { #f, offsetof(struct kpool_stats, f), true }
-#define KPOOL_U64(f) { #f, offsetof(struct kpool_stats, f), false }
-
-static const struct kpool_stat_field kpool_stat_fields[] = {
-	KPOOL_U32(id),
-	KPOOL_U32(flags),
-	KPOOL_U64(block_size),
-	KPOOL_U64(block_stride),
-	KPOOL_U64(align),
-	KPOOL_U32(chunk_order),
-	KPOOL_U32(blocks_per_chunk),
-	KPOOL_U64(chunks),
-	KPOOL_U64(pages),
-	KPOOL_U64(blocks_total),
-	KPOOL_U64(blocks_in_use),
-	KPOOL_U64(blocks_free),
-	KPOOL_U64(blocks_reserved),
-	KPOOL_U64(min_blocks),
-	KPOOL_U64(max_blocks),
-	KPOOL_U64(high_watermark),
-	KPOOL_U64(wasted_per_chunk),
-	KPOOL_U64(allocs),
-	KPOOL_U64(frees),
-	KPOOL_U64(bulk_allocs),
-	KPOOL_U64(bulk_frees),
-	KPOOL_U64(alloc_failures),
-	KPOOL_U64(waits),
-	KPOOL_U64(grows),
-	KPOOL_U64(grow_failures),
-	KPOOL_U64(shrinks),
-	KPOOL_U64(reserve_allocs),
-	KPOOL_U64(cache_hits),
-	KPOOL_U64(cache_misses),
-	KPOOL_U64(faults_injected),
-	KPOOL_U64(err_double_free),
-	KPOOL_U64(err_foreign),
-	KPOOL_U64(err_misaligned),
-	KPOOL_U64(err_poison),
-	KPOOL_U64(err_redzone),
-};
-
 static int kpool_debugfs_stats_show(struct seq_file *m, void *unused)
 {
-	const struct kpool_stat_field *f;
 	struct kpool_stats *stats;
-	const void *field;
 
 	stats = kmalloc(sizeof(*stats), GFP_KERNEL);
 	if (!stats)
 		return -ENOMEM;
 	kpool_get_stats(m->private, stats);
 	seq_printf(m, "name: %s\n", stats->name);
-	for (f = kpool_stat_fields;
-	     f < kpool_stat_fields + ARRAY_SIZE(kpool_stat_fields); f++) {
-		field = (const void *)stats + f->offset;
-		seq_printf(m, "%s: %llu\n", f->name, f->is_u32 ?
-			   (u64)*(const u32 *)field : *(const u64 *)field);
-	}
+#define KPOOL_SHOW(type, name) \
+	seq_printf(m, #name ": %lld\n", (long long)stats->name);
+	KPOOL_STATE(KPOOL_SHOW)
+	KPOOL_EVENTS(KPOOL_SHOW)
+#undef KPOOL_SHOW
 	kfree(stats);
 	return 0;
 }
@@ -2073,7 +2029,14 @@ DEFINE_SHOW_ATTRIBUTE(kpool_debugfs_leaks);
 
 static void kpool_debugfs_add(struct kpool *pool)
 {
-	pool->debugfs = debugfs_create_dir(pool->name, kpool_debugfs_root);
+	char dir[KPOOL_NAME_LEN + 12];
+
+	/* pools of different owners may share a name: theirs get the id */
+	if (pool->owner)
+		snprintf(dir, sizeof(dir), "%s@%u", pool->name, pool->id);
+	else
+		strscpy(dir, pool->name, sizeof(dir));
+	pool->debugfs = debugfs_create_dir(dir, kpool_debugfs_root);
 	debugfs_create_file("stats", 0400, pool->debugfs, pool,
 			    &kpool_debugfs_stats_fops);
 	if (pool->flags & KPOOL_F_DEBUG)
@@ -2141,8 +2104,10 @@ static int kpool_check_params(const struct kpool_params *p,
 	    (p->flags & ~KPOOL_F_ALL) || (p->gfp & ~KPOOL_GFP_ALLOWED) ||
 	    (p->max_blocks && p->min_blocks > p->max_blocks) ||
 	    (p->ctor && (p->flags & KPOOL_F_ZERO)) ||
+	    p->boundary ||
 	    (p->node != NUMA_NO_NODE &&
-	     (p->node < 0 || p->node >= MAX_NUMNODES || !node_online(p->node))))
+	     (p->node < 0 || p->node >= MAX_NUMNODES ||
+	      !node_state(p->node, N_MEMORY))))
 		return -EINVAL;
 
 	if (!align)
@@ -2276,13 +2241,13 @@ static int kpool_fill_reserve(struct kpool *pool)
 	return 0;
 }
 
-static struct kpool *kpool_find_name(const char *name)
+static struct kpool *kpool_find_name(const char *name, const void *owner)
 {
 	struct kpool *pool;
 
 	lockdep_assert_held(&kpool_registry_lock);
 	list_for_each_entry(pool, &kpool_list, list)
-		if (!strcmp(pool->name, name))
+		if (pool->owner == owner && !strcmp(pool->name, name))
 			return pool;
 	return NULL;
 }
@@ -2292,7 +2257,7 @@ static int kpool_register(struct kpool *pool)
 	int err;
 
 	mutex_lock(&kpool_registry_lock);
-	if (kpool_find_name(pool->name)) {
+	if (kpool_find_name(pool->name, pool->owner)) {
 		err = -EEXIST;
 		goto out;
 	}

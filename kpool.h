@@ -159,6 +159,12 @@ struct kpool;
  * @ctor_arg: passed to @ctor.
  * @owner: opaque cookie of the creator, reported through the registry
  *	   (kpool_dev uses it for per-file ownership); NULL for modules.
+ *	   Names are unique among the live pools of one owner: pools of
+ *	   different owners never collide.
+ * @boundary: 0, or a power of two from the stride up to the chunk size:
+ *	      no block crosses a multiple of @boundary bytes (like
+ *	      dma_pool_create()'s boundary; PAGE_SIZE keeps every block
+ *	      within a page). With 0, blocks may straddle pages.
  */
 struct kpool_params {
 	const char *name;
@@ -173,104 +179,111 @@ struct kpool_params {
 	void (*ctor)(void *block, void *arg);
 	void *ctor_arg;
 	const void *owner;
+	size_t boundary;
 };
+
+/*
+ * The fields of struct kpool_stats, each listed once: X(type, name).
+ * KPOOL_STATE: geometry and the pool's current state (see struct
+ * kpool_stats); KPOOL_EVENTS: event counters, per-CPU sums that may lag
+ * concurrent operations by a few events. kpool.c derives its counter enum,
+ * the stats filling and the debugfs file from these lists.
+ */
+#define KPOOL_STATE(X)							\
+	X(u32, id)							\
+	X(u32, flags)							\
+	X(s32, node)							\
+	X(u64, block_size)						\
+	X(u64, block_stride)						\
+	X(u64, align)							\
+	X(u64, boundary)						\
+	X(u32, chunk_order)						\
+	X(u32, blocks_per_chunk)					\
+	X(u64, chunks)							\
+	X(u64, pages)							\
+	X(u64, blocks_total)						\
+	X(u64, blocks_in_use)						\
+	X(u64, blocks_free)						\
+	X(u64, blocks_reserved)						\
+	X(u64, min_blocks)						\
+	X(u64, max_blocks)						\
+	X(u64, high_watermark)						\
+	X(u64, wasted_per_chunk)					\
+	X(u64, meta_per_chunk)						\
+	X(u64, percpu_bytes)						\
+	X(u64, meta_bytes)
+
+#define KPOOL_EVENTS(X)							\
+	X(u64, allocs)							\
+	X(u64, frees)							\
+	X(u64, bulk_allocs)						\
+	X(u64, bulk_frees)						\
+	X(u64, alloc_failures)						\
+	X(u64, waits)							\
+	X(u64, grows)							\
+	X(u64, grow_failures)						\
+	X(u64, grow_reclaims)						\
+	X(u64, shrinks)							\
+	X(u64, reserve_allocs)						\
+	X(u64, steals)							\
+	X(u64, drains)							\
+	X(u64, cache_hits)						\
+	X(u64, cache_misses)						\
+	X(u64, faults_injected)						\
+	X(u64, err_double_free)						\
+	X(u64, err_foreign)						\
+	X(u64, err_misaligned)						\
+	X(u64, err_poison)						\
+	X(u64, err_redzone)
+
+#define KPOOL_STATS_FIELD(type, name) type name;
 
 /**
  * struct kpool_stats - a consistent-enough snapshot of one pool
  * @name: the pool's name.
- * @id: its registry id (kpool_id()).
- * @flags: its KPOOL_F_* flags.
- * @block_size: bytes per block.
- * @block_stride: distance between blocks: block_size plus the red zone
- *		  (debug pools), rounded up to @align.
- * @align: the block alignment in use.
- * @chunk_order: the order of every chunk.
- * @blocks_per_chunk: blocks in a full chunk (the cap may cut the last
- *		      chunk short).
- * @chunks: chunks carved and not given back.
- * @pages: pages those chunks hold.
- * @blocks_total: blocks in those chunks.
- * @blocks_in_use: blocks handed out: the population count of the chunk
- *		   bitmaps, exact when the pool is quiet.
- * @blocks_free: @blocks_total - @blocks_in_use: the depot, the reserve and
- *		 blocks cached in per-CPU magazines.
- * @blocks_reserved: free blocks currently held as the reserve.
- * @min_blocks: the reserve asked for at create.
- * @max_blocks: the cap, 0 for none.
- * @high_watermark: the most blocks out of the depot at once, sampled on
- *		    the slow path whenever blocks leave the depot: blocks in
- *		    use plus blocks cached in magazines, so an upper bound of
- *		    the most blocks in use at once (exact for debug pools,
- *		    which have no magazines).
- * @wasted_per_chunk: bytes of a full chunk outside every block (tails,
- *		      alignment padding, red zones).
- * @allocs: blocks handed out (bulk included).
- * @frees: blocks given back (bulk included; the blocks a failed bulk
- *	   allocation gives back count too).
- * @bulk_allocs: successful kpool_alloc_bulk() calls.
- * @bulk_frees: kpool_free_bulk() calls.
- * @alloc_failures: kpool_alloc() and kpool_alloc_bulk() calls that failed.
- * @waits: allocations that had to sleep for a free.
- * @grows: chunks carved, those filling the reserve at create included.
- * @grow_failures: growth attempts that failed, injected faults included.
- * @shrinks: chunks given back (kpool_shrink() and the shrinker).
- * @reserve_allocs: blocks taken from the reserve.
- * @cache_hits: block allocations served by the CPU's magazine.
- * @cache_misses: block allocations that took the slow path (all of them in
- *		  debug pools); hits + misses = every block allocation tried.
- * @faults_injected: growth attempts failed on purpose: kpool_set_fault(),
- *		     kpool's fail_grow_every module parameter, or the pool's
- *		     fail_grow fault_attr (debugfs, CONFIG_FAULT_INJECTION).
- * @err_double_free: frees of blocks that were not allocated.
- * @err_foreign: frees of memory that is not the pool's.
- * @err_misaligned: frees of pointers into the pool that are not the start
- *		    of a block.
- * @err_poison: debug pools: free blocks found modified when allocated.
- * @err_redzone: debug pools: red zones found damaged when freed.
  *
- * Geometry, chunk and reserve counts are read under the pool lock,
- * @blocks_in_use from the bitmaps; the event counters are per-CPU sums and
- * may lag concurrent operations by a few events.
+ * The other fields come from KPOOL_STATE() and KPOOL_EVENTS(). State:
+ * id (kpool_id()); flags (KPOOL_F_*); node (the NUMA node chunks come
+ * from, or NUMA_NO_NODE); block_size; block_stride (distance between
+ * blocks: block_size plus the red zone of debug pools, rounded up to
+ * align); align; boundary (0, or the power of two no block crosses);
+ * chunk_order; blocks_per_chunk (the cap may cut the last chunk short);
+ * chunks and pages (carved and not given back); blocks_total (blocks in
+ * those chunks); blocks_in_use (handed out, exact when the pool is quiet);
+ * blocks_free (blocks_total - blocks_in_use: depot, reserve and magazines);
+ * blocks_reserved (free blocks held as the reserve); min_blocks;
+ * max_blocks (0 for no cap); high_watermark (the most blocks out of the
+ * depot at once, sampled on the slow path: an upper bound of the most
+ * blocks in use at once); wasted_per_chunk (bytes of a full chunk outside
+ * every block: tails, alignment padding, red zones); meta_per_chunk
+ * (bytes of out-of-line metadata per chunk: header and block states);
+ * percpu_bytes (the pool's per-CPU area over every possible CPU);
+ * meta_bytes (all of the pool's metadata: struct kpool, percpu_bytes and
+ * the metadata of every chunk).
+ *
+ * Events: allocs and frees (blocks, bulk included; the blocks a failed
+ * bulk allocation gives back count as frees); bulk_allocs (successful
+ * kpool_alloc_bulk() calls); bulk_frees (kpool_free_bulk() calls);
+ * alloc_failures; waits (allocations that slept for a free); grows (chunks
+ * carved, the reserve's included); grow_failures (injected faults
+ * included); grow_reclaims (growth attempts allowed to enter direct
+ * reclaim); shrinks (chunks given back); reserve_allocs (blocks taken from
+ * the reserve); steals (blocks an allocation took from another CPU's
+ * magazine); drains (magazine drains of every CPU requested); cache_hits
+ * (allocations served by the CPU's magazine); cache_misses (allocations
+ * that took the slow path; hits + misses = every allocation tried);
+ * faults_injected (growth failed on purpose: kpool_set_fault(), the
+ * fail_grow_every module parameter, the pool's fail_grow fault_attr);
+ * err_double_free (frees of blocks not allocated); err_foreign (frees of
+ * memory that is not the pool's); err_misaligned (pointers into the pool
+ * that are not the start of a block); err_poison (debug pools: free blocks
+ * found modified when allocated); err_redzone (debug pools: red zones
+ * found damaged when freed).
  */
 struct kpool_stats {
 	char name[KPOOL_NAME_LEN];
-	u32 id;
-	u32 flags;
-	u64 block_size;
-	u64 block_stride;
-	u64 align;
-	u32 chunk_order;
-	u32 blocks_per_chunk;
-	u64 chunks;
-	u64 pages;
-	u64 blocks_total;
-	u64 blocks_in_use;
-	u64 blocks_free;
-	u64 blocks_reserved;
-	u64 min_blocks;
-	u64 max_blocks;
-	u64 high_watermark;
-	u64 wasted_per_chunk;
-	/* event counters */
-	u64 allocs;
-	u64 frees;
-	u64 bulk_allocs;
-	u64 bulk_frees;
-	u64 alloc_failures;
-	u64 waits;
-	u64 grows;
-	u64 grow_failures;
-	u64 shrinks;
-	u64 reserve_allocs;
-	u64 cache_hits;
-	u64 cache_misses;
-	u64 faults_injected;
-	/* error counters */
-	u64 err_double_free;
-	u64 err_foreign;
-	u64 err_misaligned;
-	u64 err_poison;
-	u64 err_redzone;
+	KPOOL_STATE(KPOOL_STATS_FIELD)
+	KPOOL_EVENTS(KPOOL_STATS_FIELD)
 };
 
 struct kpool *kpool_create(const struct kpool_params *params);
@@ -278,6 +291,8 @@ int kpool_destroy(struct kpool *pool);
 
 void *kpool_alloc(struct kpool *pool, gfp_t gfp);
 int kpool_free(struct kpool *pool, void *block);
+int kpool_free_owned(void *block, const void *owner_lo,
+		     const void *owner_hi, const void **owner);
 int kpool_alloc_bulk(struct kpool *pool, gfp_t gfp, unsigned int n,
 		     void **blocks);
 int kpool_free_bulk(struct kpool *pool, unsigned int n, void **blocks);
