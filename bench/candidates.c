@@ -4,6 +4,10 @@
  * down. Their allocation and free operations are in kpool_bench.h.
  *
  *  kpool        a pool of the block size, natural alignment, no flags.
+ *  kpool_zero   the same with KPOOL_F_ZERO (every /dev/kpool pool zeroes).
+ *  kpool_fixed  w9: the classic preallocated pool, min_blocks ==
+ *               max_blocks (the workload's object count).
+ *  kpool_min0   w9: min_blocks 0, max_blocks the same count.
  *  kmem_cache   a cache of the same size and alignment, no SLAB_ACCOUNT.
  *               It is created with a usercopy region so SLUB never merges
  *               it with another cache: its slabs, growth and sysfs
@@ -16,7 +20,9 @@
  *               filled at creation with the most blocks a workload keeps
  *               outstanding on one CPU.
  *  objpool      lib/objpool (Linux 6.7 and later); objects are aligned to
- *               sizeof(long) only, which objpool does not let us change.
+ *               sizeof(long) only, which objpool does not let us change;
+ *               slots come from kmalloc below 512-byte objects, else
+ *               vmalloc, as in lib/test_objpool.c.
  *  null         hands out one fixed block: measures the loop itself.
  *
  * Sized candidates (w8): each allocation asks for the next size of a
@@ -25,6 +31,9 @@
  *               default spacing and alignment.
  *  kmalloc      kmalloc() and kfree().
  *  sized_null   the loop and the size sequence alone.
+ *  kpool_set_sized   the set freed with kpool_set_free_sized() (where
+ *               kpool_set.h has it), the caller remembering each size.
+ *  sized_null_stack  the loop, the sequence and that remembering alone.
  */
 #include <linux/gfp.h>
 #include <linux/list.h>
@@ -43,6 +52,9 @@ static atomic_t bench_serial = ATOMIC_INIT(0);
 
 static const char *const cand_names[NR_CANDS] = {
 	[CAND_KPOOL] = "kpool",
+	[CAND_KPOOL_ZERO] = "kpool_zero",
+	[CAND_KPOOL_FIXED] = "kpool_fixed",
+	[CAND_KPOOL_MIN0] = "kpool_min0",
 	[CAND_SLAB] = "kmem_cache",
 	[CAND_MEMPOOL] = "mempool",
 	[CAND_LOCKED] = "locked_list",
@@ -52,6 +64,8 @@ static const char *const cand_names[NR_CANDS] = {
 	[CAND_SET] = "kpool_set",
 	[CAND_KMALLOC] = "kmalloc",
 	[CAND_SIZED_NULL] = "sized_null",
+	[CAND_SET_SIZED] = "kpool_set_sized",
+	[CAND_SIZED_STACK_NULL] = "sized_null_stack",
 };
 
 const char *cand_name(enum bench_cand_id id)
@@ -61,7 +75,15 @@ const char *cand_name(enum bench_cand_id id)
 
 bool cand_available(enum bench_cand_id id)
 {
-	return id != CAND_OBJPOOL || BENCH_HAVE_OBJPOOL;
+	switch (id) {
+	case CAND_OBJPOOL:
+		return BENCH_HAVE_OBJPOOL;
+	case CAND_SET_SIZED:
+	case CAND_SIZED_STACK_NULL:
+		return BENCH_HAVE_SET_FREE_SIZED;
+	default:
+		return true;
+	}
 }
 
 /* kpool's natural alignment, which every candidate is given too. */
@@ -129,7 +151,8 @@ void *locked_pool_grow(struct bench_cand *c)
 	return head;
 }
 
-static int kpool_cand_create(struct bench_cand *c)
+static int kpool_cand_create(struct bench_cand *c,
+			     const struct bench_cand_cfg *cfg)
 {
 	char name[KPOOL_NAME_LEN];
 	struct kpool_params params = {
@@ -140,6 +163,21 @@ static int kpool_cand_create(struct bench_cand *c)
 		.order = KPOOL_ORDER_AUTO,
 	};
 	struct kpool *pool;
+
+	switch (c->id) {
+	case CAND_KPOOL_ZERO:
+		params.flags = KPOOL_F_ZERO;
+		break;
+	case CAND_KPOOL_FIXED:
+		params.min_blocks = cfg->blocks;
+		params.max_blocks = cfg->blocks;
+		break;
+	case CAND_KPOOL_MIN0:
+		params.max_blocks = cfg->blocks;
+		break;
+	default:
+		break;
+	}
 
 	snprintf(name, sizeof(name), "bench-%zu-%d", c->size,
 		 atomic_inc_return(&bench_serial));
@@ -276,8 +314,11 @@ static int percpu_cand_create(struct bench_cand *c, unsigned int depth)
 #if BENCH_HAVE_OBJPOOL
 static int objpool_cand_create(struct bench_cand *c, unsigned int depth)
 {
+	/* objpool's slots: kmalloc with GFP_ATOMIC, vmalloc otherwise. */
+	gfp_t gfp = c->size < 512 ? GFP_ATOMIC : GFP_KERNEL;
+
 	return objpool_init(&c->objpool, depth * num_possible_cpus(), c->size,
-			    GFP_KERNEL, NULL, NULL, NULL);
+			    gfp, NULL, NULL, NULL);
 }
 #endif
 
@@ -309,7 +350,10 @@ int cand_create(struct bench_cand *c, enum bench_cand_id id,
 
 	switch (id) {
 	case CAND_KPOOL:
-		return kpool_cand_create(c);
+	case CAND_KPOOL_ZERO:
+	case CAND_KPOOL_FIXED:
+	case CAND_KPOOL_MIN0:
+		return kpool_cand_create(c, cfg);
 	case CAND_SLAB:
 		return slab_cand_create(c);
 	case CAND_MEMPOOL:
@@ -326,8 +370,10 @@ int cand_create(struct bench_cand *c, enum bench_cand_id id,
 #endif
 	case CAND_NULL:
 	case CAND_SIZED_NULL:
+	case CAND_SIZED_STACK_NULL:
 		return null_cand_create(c);
 	case CAND_SET:
+	case CAND_SET_SIZED:
 		return set_cand_create(c);
 	case CAND_KMALLOC:
 		return 0;
@@ -346,6 +392,9 @@ void cand_destroy(struct bench_cand *c)
 {
 	switch (c->id) {
 	case CAND_KPOOL:
+	case CAND_KPOOL_ZERO:
+	case CAND_KPOOL_FIXED:
+	case CAND_KPOOL_MIN0:
 		kpool_destroy(c->pool);
 		break;
 	case CAND_MEMPOOL:
@@ -367,9 +416,11 @@ void cand_destroy(struct bench_cand *c)
 		break;
 	case CAND_NULL:
 	case CAND_SIZED_NULL:
+	case CAND_SIZED_STACK_NULL:
 		kfree(c->null_block);
 		break;
 	case CAND_SET:
+	case CAND_SET_SIZED:
 		kpool_set_destroy(c->set);
 		break;
 	default:

@@ -30,11 +30,19 @@
 #define BENCH_HAVE_OBJPOOL 0
 #endif
 
+/* kpool_set_free_sized(set, ptr, size), where kpool_set.h has it (Kbuild). */
+#ifndef BENCH_HAVE_SET_FREE_SIZED
+#define BENCH_HAVE_SET_FREE_SIZED 0
+#endif
+
 /* Every result line starts with this, so the host can pick them out. */
 #define BENCH_CSV(fmt, ...) pr_info("csv," fmt "\n", ##__VA_ARGS__)
 
 enum bench_cand_id {
 	CAND_KPOOL,
+	CAND_KPOOL_ZERO,
+	CAND_KPOOL_FIXED,
+	CAND_KPOOL_MIN0,
 	CAND_SLAB,
 	CAND_MEMPOOL,
 	CAND_LOCKED,
@@ -44,8 +52,13 @@ enum bench_cand_id {
 	CAND_SET,
 	CAND_KMALLOC,
 	CAND_SIZED_NULL,
+	CAND_SET_SIZED,
+	CAND_SIZED_STACK_NULL,
 	NR_CANDS
 };
+
+/* The sized candidates that remember each size for the free (LIFO). */
+#define BENCH_SIZE_STACK	64
 
 /**
  * struct locked_pool - the textbook pool: one free list behind one lock.
@@ -89,6 +102,9 @@ struct lifo_cpu {
  * @sizes_mask: number of @sizes - 1 (a power of two).
  * @next: index of the next size (the sequence restarts at 0 when a
  *	  measurement starts, so every sized candidate sees the same sizes).
+ * @sp: blocks on @stack.
+ * @stack: kpool_set_sized and sized_null_stack: the size of every block
+ *	   outstanding, for its free (the loops free in LIFO order).
  */
 struct bench_cand {
 	enum bench_cand_id id;
@@ -108,6 +124,8 @@ struct bench_cand {
 	const u16 *sizes;
 	unsigned int sizes_mask;
 	unsigned int next;
+	unsigned int sp;
+	u16 stack[BENCH_SIZE_STACK];
 };
 
 /* How a candidate is set up. */
@@ -116,6 +134,7 @@ struct bench_cand_cfg {
 	unsigned int depth;	/* most blocks outstanding on one CPU */
 	const u16 *sizes;	/* the sized candidates' sequence... */
 	unsigned int nr_sizes;	/* ...of this many (a power of two) */
+	unsigned int blocks;	/* kpool_fixed, kpool_min0: max_blocks */
 };
 
 const char *cand_name(enum bench_cand_id id);
@@ -138,6 +157,10 @@ static __always_inline void kpool_cand_free(struct bench_cand *c, void *p)
 {
 	kpool_free(c->pool, p);
 }
+
+/* kpool_zero: a KPOOL_F_ZERO pool (what /dev/kpool's pools are). */
+#define kpool_zero_cand_alloc	kpool_cand_alloc
+#define kpool_zero_cand_free	kpool_cand_free
 
 static __always_inline void *slab_cand_alloc(struct bench_cand *c)
 {
@@ -258,6 +281,50 @@ static __always_inline void *sized_null_cand_alloc(struct bench_cand *c)
 	return c->null_block + next_size(c);
 }
 
+/*
+ * A caller of a sized free remembers each block's size: here on a stack,
+ * as the loops free in LIFO order. sized_null_stack is that bookkeeping
+ * alone, subtracted from kpool_set_sized.
+ */
+static __always_inline size_t push_size(struct bench_cand *c)
+{
+	size_t size = next_size(c);
+
+	c->stack[c->sp++ & (BENCH_SIZE_STACK - 1)] = size;
+	return size;
+}
+
+static __always_inline size_t pop_size(struct bench_cand *c)
+{
+	return c->stack[--c->sp & (BENCH_SIZE_STACK - 1)];
+}
+
+static __always_inline void *sized_stack_null_cand_alloc(struct bench_cand *c)
+{
+	return c->null_block + push_size(c);
+}
+
+static __always_inline void sized_stack_null_cand_free(struct bench_cand *c,
+						       void *p)
+{
+	size_t size = pop_size(c);
+
+	/* The size is loaded, as a sized free would load it. */
+	OPTIMIZER_HIDE_VAR(size);
+}
+
+#if BENCH_HAVE_SET_FREE_SIZED
+static __always_inline void *set_sized_cand_alloc(struct bench_cand *c)
+{
+	return kpool_set_alloc(c->set, push_size(c), GFP_KERNEL);
+}
+
+static __always_inline void set_sized_cand_free(struct bench_cand *c, void *p)
+{
+	kpool_set_free_sized(c->set, p, pop_size(c));
+}
+#endif
+
 /* Producer/consumer ring of the cross-CPU workload (one of each). */
 #define BENCH_RING_SIZE	256
 
@@ -340,6 +407,9 @@ typedef int (*bench_body_t)(struct bench_worker *w);
 
 int bench_run_on_cpus(const int *cpus, unsigned int nr, bench_body_t body,
 		      void *arg, struct bench_worker *workers);
+
+int w9_run(const int *cpus, unsigned int nr, struct bench_worker *workers,
+	   unsigned int rounds, unsigned int ms);
 
 static __always_inline void bench_mark_start(struct bench_worker *w)
 {

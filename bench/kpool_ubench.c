@@ -2,15 +2,18 @@
 /*
  * kpool_ubench - workload w5 of kpool's benchmark: the cost per block of
  * allocating and freeing blocks from user space through /dev/kpool, one
- * block per ioctl ("single") and KPOOL_UBENCH_BATCH blocks per ioctl
- * ("batch64"). Loops are timed at their boundaries only, after a warm-up;
- * a measurement is the fastest of REPEAT runs; the two modes take turns
- * within each round.
+ * block per ioctl ("single": an ALLOC and a FREE per block) and
+ * KPOOL_UBENCH_BATCH blocks per ioctl ("batch64"), and a bare ioctl round
+ * trip for comparison ("version": KPOOL_IOC_VERSION, one per "block").
+ * Loops are timed at their boundaries only, after a warm-up; a
+ * measurement is the fastest of REPEAT runs; the modes take turns within
+ * each round.
  *
  * usage: kpool_ubench [-r ROUNDS] [-R REPEAT] [-n BLOCKS] [-w WARMUP] SIZE...
  *
  * Prints one line per measurement:
  *   kpool_bench,csv,w5,SIZE,MODE,ROUND,BLOCKS,NS,CYCLES
+ * (MODE single, batch64 or version; BLOCKS counts ioctls for version)
  * CYCLES is the time-stamp counter (x86-64; 0 elsewhere), which counts
  * instructions in a QEMU guest started with -icount shift=0.
  */
@@ -27,6 +30,14 @@
 #include <linux/kpool.h>
 
 #define KPOOL_UBENCH_BATCH	64
+
+enum ubench_mode { MODE_SINGLE, MODE_BATCH, MODE_VERSION, NR_MODES };
+
+static const char *const mode_names[NR_MODES] = {
+	"single", "batch64", "version",
+};
+
+static const __u32 mode_batch[NR_MODES] = { 1, KPOOL_UBENCH_BATCH, 1 };
 
 struct ubench {
 	int fd;
@@ -83,27 +94,42 @@ static int free_blocks(const struct ubench *ub, __u32 n, __u32 *h)
 	return f.freed == n ? 0 : -1;
 }
 
-/* Allocate and free @blocks blocks, @batch per ioctl. */
-static int run_loop(const struct ubench *ub, __u64 blocks, __u32 batch)
+/* @n bare round trips: VERSION, the cheapest command. */
+static int version_loop(const struct ubench *ub, __u64 n)
 {
+	struct kpool_ioc_version v = { .size = sizeof(v) };
+
+	while (n--)
+		if (ioctl(ub->fd, KPOOL_IOC_VERSION, &v))
+			return -1;
+	return 0;
+}
+
+/* Allocate and free @blocks blocks the way @mode says. */
+static int run_loop(const struct ubench *ub, __u64 blocks,
+		    enum ubench_mode mode)
+{
+	__u32 batch = mode_batch[mode];
 	__u32 h[KPOOL_UBENCH_BATCH];
 	__u64 done;
 
+	if (mode == MODE_VERSION)
+		return version_loop(ub, blocks);
 	for (done = 0; done < blocks; done += batch)
 		if (alloc_blocks(ub, batch, h) || free_blocks(ub, batch, h))
 			return -1;
 	return 0;
 }
 
-/* One timed run of @blocks blocks, @batch per ioctl. */
-static int timed_run(const struct ubench *ub, __u64 blocks, __u32 batch,
-		     __u64 *ns, __u64 *cyc)
+/* One timed run of @blocks blocks. */
+static int timed_run(const struct ubench *ub, __u64 blocks,
+		     enum ubench_mode mode, __u64 *ns, __u64 *cyc)
 {
 	__u64 t0, t1, c0, c1;
 
 	t0 = now_ns();
 	c0 = cycles();
-	if (run_loop(ub, blocks, batch))
+	if (run_loop(ub, blocks, mode))
 		return -1;
 	c1 = cycles();
 	t1 = now_ns();
@@ -112,17 +138,18 @@ static int timed_run(const struct ubench *ub, __u64 blocks, __u32 batch,
 	return 0;
 }
 
-static int measure(const struct ubench *ub, __u64 size, __u32 batch,
+static int measure(const struct ubench *ub, __u64 size, enum ubench_mode mode,
 		   unsigned int round)
 {
+	__u32 batch = mode_batch[mode];
 	__u64 blocks = ub->blocks / batch * batch;
 	__u64 ns, cyc, best_ns = 0, best_cyc = 0;
 	unsigned int run;
 
-	if (run_loop(ub, ub->warmup, batch))
+	if (run_loop(ub, ub->warmup / batch * batch, mode))
 		return -1;
 	for (run = 0; run < ub->repeat; run++) {
-		if (timed_run(ub, blocks, batch, &ns, &cyc))
+		if (timed_run(ub, blocks, mode, &ns, &cyc))
 			return -1;
 		if (!run || ns < best_ns) {
 			best_ns = ns;
@@ -130,7 +157,7 @@ static int measure(const struct ubench *ub, __u64 size, __u32 batch,
 		}
 	}
 	printf("kpool_bench,csv,w5,%llu,%s,%u,%llu,%llu,%llu\n",
-	       (unsigned long long)size, batch == 1 ? "single" : "batch64",
+	       (unsigned long long)size, mode_names[mode],
 	       round, (unsigned long long)blocks,
 	       (unsigned long long)best_ns, (unsigned long long)best_cyc);
 	return 0;
@@ -161,7 +188,6 @@ static int destroy_pool(const struct ubench *ub)
 
 static int bench_size(struct ubench *ub, __u64 size)
 {
-	static const __u32 batches[] = { 1, KPOOL_UBENCH_BATCH };
 	unsigned int round, j;
 	int ret = 0;
 
@@ -170,11 +196,10 @@ static int bench_size(struct ubench *ub, __u64 size)
 		return -1;
 	}
 	for (round = 0; round < ub->rounds && !ret; round++)
-		for (j = 0; j < 2 && !ret; j++)
-			ret = measure(ub, size, batches[(j + round) % 2],
-				      round);
+		for (j = 0; j < NR_MODES && !ret; j++)
+			ret = measure(ub, size, (j + round) % NR_MODES, round);
 	if (ret)
-		perror("kpool_ubench: ALLOC/FREE");
+		perror("kpool_ubench: ALLOC/FREE/VERSION");
 	if (destroy_pool(ub)) {
 		perror("kpool_ubench: DESTROY");
 		ret = -1;

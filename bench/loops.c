@@ -179,7 +179,7 @@ static __always_inline int run_loop(struct bench_cand *c,
 	}
 }
 
-/* Bulk operations: kpool and kmem_cache only. */
+/* Bulk operations: kpool, kmem_cache, and null (the loop alone). */
 
 static __always_inline bool kpool_cand_alloc_bulk(struct bench_cand *c,
 						  unsigned int k, void **v)
@@ -203,6 +203,17 @@ static __always_inline void slab_cand_free_bulk(struct bench_cand *c,
 						unsigned int k, void **v)
 {
 	kmem_cache_free_bulk(c->cache, k, v);
+}
+
+static __always_inline bool null_cand_alloc_bulk(struct bench_cand *c,
+						 unsigned int k, void **v)
+{
+	return true;
+}
+
+static __always_inline void null_cand_free_bulk(struct bench_cand *c,
+						unsigned int k, void **v)
+{
 }
 
 static __always_inline int
@@ -235,6 +246,9 @@ static int cand_bulk(struct bench_cand *c, const struct loop_args *a)
 	case CAND_SLAB:
 		return loop_bulk(c, a, slab_cand_alloc_bulk,
 				 slab_cand_free_bulk);
+	case CAND_NULL:
+		return loop_bulk(c, a, null_cand_alloc_bulk,
+				 null_cand_free_bulk);
 	default:
 		return -EOPNOTSUPP;
 	}
@@ -259,7 +273,12 @@ int cand_loop(struct bench_cand *c, enum loop_kind kind,
 
 	switch (c->id) {
 	case CAND_KPOOL:
+	case CAND_KPOOL_FIXED:
+	case CAND_KPOOL_MIN0:
 		return run_loop(c, kind, a, kpool_cand_alloc, kpool_cand_free);
+	case CAND_KPOOL_ZERO:
+		return run_loop(c, kind, a, kpool_zero_cand_alloc,
+				kpool_zero_cand_free);
 	case CAND_SLAB:
 		return run_loop(c, kind, a, slab_cand_alloc, slab_cand_free);
 	case CAND_MEMPOOL:
@@ -286,6 +305,14 @@ int cand_loop(struct bench_cand *c, enum loop_kind kind,
 	case CAND_SIZED_NULL:
 		return run_loop(c, kind, a, sized_null_cand_alloc,
 				null_cand_free);
+	case CAND_SIZED_STACK_NULL:
+		return run_loop(c, kind, a, sized_stack_null_cand_alloc,
+				sized_stack_null_cand_free);
+#if BENCH_HAVE_SET_FREE_SIZED
+	case CAND_SET_SIZED:
+		return run_loop(c, kind, a, set_sized_cand_alloc,
+				set_sized_cand_free);
+#endif
 	default:
 		return -EOPNOTSUPP;
 	}

@@ -13,15 +13,19 @@
  * every round (A/B/A/B, the first one rotating), so a slow phase of the
  * machine hits all of them alike.
  *
- *  w1  alloc+free pairs on one CPU
+ *  w1  alloc+free pairs on one CPU (and a KPOOL_F_ZERO pool, w5's yardstick)
  *  w2  allocate K then free K (LIFO, FIFO), and the bulk interfaces
  *  w3  producer/consumer: allocate on one CPU, free on another
- *  w4  scaling: pairs on 1, 2, 4 ... all CPUs at once
+ *  w4  scaling: pairs on 1, 2, 4 ... all CPUs at once, every CPU count
+ *      in every round (w4_rounds)
  *  w6  growth from an empty pool, then refill, each allocation timed
- *  w7  memory geometry (the module stays loaded so that the guest can read
- *      the caches' /sys/kernel/slab files; rmmod releases everything)
+ *  w7  memory geometry over w7_sizes (the module stays loaded so that the
+ *      guest can read the caches' /sys/kernel/slab files; rmmod releases
+ *      everything)
  *  w8  variable sizes: a kpool_set against kmalloc on the same sequence of
  *      sizes, pairs and batches, and the block bytes each one uses
+ *  w9  lib/test_objpool.c's per-CPU pop/push workload, kpool against
+ *      objpool (w9.c)
  */
 #define pr_fmt(fmt) KBUILD_MODNAME "," fmt
 
@@ -36,11 +40,12 @@
 #include "kpool_bench.h"
 
 #define BENCH_MAX_SIZES	8
+#define BENCH_MAX_W7_SIZES	16
 #define BENCH_MAX_K	1024
 
 static char *workload = "w1";
 module_param(workload, charp, 0444);
-MODULE_PARM_DESC(workload, "w1, w2, w3, w4, w6, w7 or w8 (see the source)");
+MODULE_PARM_DESC(workload, "w1, w2, w3, w4, w6, w7, w8 or w9 (see the source)");
 
 static int sizes[BENCH_MAX_SIZES] = { 16, 64, 256, 1024, 4096 };
 static int nr_sizes = 5;
@@ -70,6 +75,23 @@ MODULE_PARM_DESC(growth_blocks, "w6: blocks allocated from an empty pool");
 static unsigned int max_cpus;
 module_param(max_cpus, uint, 0444);
 MODULE_PARM_DESC(max_cpus, "CPUs used at most (0: all online)");
+
+static unsigned int w4_rounds;
+module_param(w4_rounds, uint, 0444);
+MODULE_PARM_DESC(w4_rounds, "w4: rounds (0: 2 * rounds + 1)");
+
+/* The powers of two, then sizes that are not (issue 11's geometry list). */
+static int w7_sizes[BENCH_MAX_W7_SIZES] = {
+	16, 64, 256, 1024, 4096, 24, 100, 192, 2304, 3000, 9000, 40000,
+};
+
+static int nr_w7_sizes = 12;
+module_param_array(w7_sizes, int, &nr_w7_sizes, 0444);
+MODULE_PARM_DESC(w7_sizes, "w7: block sizes (bytes, up to KPOOL_MAX_BLOCK_SIZE)");
+
+static unsigned int w9_ms = 200;
+module_param(w9_ms, uint, 0444);
+MODULE_PARM_DESC(w9_ms, "w9: milliseconds per measurement");
 
 /* The online CPUs a measurement may use, and one worker slot for each. */
 static int *bench_cpus;
@@ -252,6 +274,12 @@ static const enum bench_cand_id all_cands[] = {
 	CAND_OBJPOOL, CAND_NULL,
 };
 
+/* w1 adds the zeroing pool: w5's yardstick for /dev/kpool's pools. */
+static const enum bench_cand_id w1_cands[] = {
+	CAND_KPOOL, CAND_SLAB, CAND_MEMPOOL, CAND_LOCKED, CAND_PERCPU,
+	CAND_OBJPOOL, CAND_NULL, CAND_KPOOL_ZERO,
+};
+
 static void report_w1(const struct bench_job *job, unsigned int round,
 		      const struct bench_result *r)
 {
@@ -267,8 +295,7 @@ static int w1_size(size_t size)
 		.warm = { .n = warmup },
 		.args = { .n = pairs },
 	};
-	struct cand_set *s = set_create(all_cands, ARRAY_SIZE(all_cands),
-					&cfg);
+	struct cand_set *s = set_create(w1_cands, ARRAY_SIZE(w1_cands), &cfg);
 	unsigned int round;
 	int ret = 0;
 
@@ -284,7 +311,10 @@ static int w1_size(size_t size)
 
 static const unsigned int w2_k[] = { 16, 64, BENCH_MAX_K };
 
-static const enum bench_cand_id bulk_cands[] = { CAND_KPOOL, CAND_SLAB };
+/* null: the bulk loop alone, subtracted from instruction counts. */
+static const enum bench_cand_id bulk_cands[] = {
+	CAND_KPOOL, CAND_SLAB, CAND_NULL,
+};
 
 static const char *w2_order(const struct bench_job *job)
 {
@@ -426,11 +456,16 @@ out:
 	return ret;
 }
 
-/* w4: pairs on 1, 2, 4, ... and all CPUs at once. */
+/*
+ * w4: pairs on 1, 2, 4, ... and all CPUs at once. Every round measures
+ * every CPU count of every candidate, so that the efficiency
+ * T(N) / (N * T(1)) can be taken within a round (the host's slow phases
+ * then hit both terms alike) and its median over many rounds reported.
+ * mempool is left out: it scales as the kmem_cache under it.
+ */
 
 static const enum bench_cand_id w4_cands[] = {
-	CAND_KPOOL, CAND_SLAB, CAND_MEMPOOL, CAND_LOCKED, CAND_PERCPU,
-	CAND_OBJPOOL,
+	CAND_KPOOL, CAND_SLAB, CAND_LOCKED, CAND_PERCPU, CAND_OBJPOOL,
 };
 
 /* 1, 2, 4, ... and the number of CPUs, which ends the series. */
@@ -447,6 +482,7 @@ static int w4_size(size_t size)
 		.warm = { .n = warmup },
 		.args = { .n = pairs },
 	};
+	unsigned int nr_rounds = w4_rounds ? w4_rounds : 2 * rounds + 1;
 	struct bench_result r;
 	struct cand_set *s;
 	unsigned int n, round, j;
@@ -455,8 +491,8 @@ static int w4_size(size_t size)
 	s = set_create(w4_cands, ARRAY_SIZE(w4_cands), &cfg);
 	if (!s)
 		return -ENOMEM;
-	for (n = 1; n <= bench_nr_cpus && !ret; n = w4_next(n)) {
-		for (round = 0; round < rounds && !ret; round++) {
+	for (round = 0; round < nr_rounds && !ret; round++) {
+		for (n = 1; n <= bench_nr_cpus && !ret; n = w4_next(n)) {
 			for (j = 0; j < s->nr && !ret; j++) {
 				job.c = set_pick(s, round, j);
 				ret = measure(&job, body_job, n, &r);
@@ -618,16 +654,16 @@ out:
  * holding one block, stay until the module is removed, so that the guest
  * can read /sys/kernel/slab/kpool_bench_w7-<size>/.
  */
-static struct kpool *w7_pools[BENCH_MAX_SIZES];
-static void *w7_blocks[BENCH_MAX_SIZES];
-static struct kmem_cache *w7_caches[BENCH_MAX_SIZES];
-static void *w7_objs[BENCH_MAX_SIZES];
+static struct kpool *w7_pools[BENCH_MAX_W7_SIZES];
+static void *w7_blocks[BENCH_MAX_W7_SIZES];
+static struct kmem_cache *w7_caches[BENCH_MAX_W7_SIZES];
+static void *w7_objs[BENCH_MAX_W7_SIZES];
 
 static void w7_release(void)
 {
 	int i;
 
-	for (i = 0; i < BENCH_MAX_SIZES; i++) {
+	for (i = 0; i < BENCH_MAX_W7_SIZES; i++) {
 		if (w7_blocks[i])
 			kpool_free(w7_pools[i], w7_blocks[i]);
 		if (w7_pools[i])
@@ -640,10 +676,11 @@ static void w7_release(void)
 
 static void report_w7(size_t size, const struct kpool_stats *st)
 {
-	BENCH_CSV("w7kpool,%zu,%llu,%llu,%u,%u,%llu,%llu,%llu", size,
-		  st->block_stride, st->align, st->chunk_order,
+	BENCH_CSV("w7kpool,%zu,%llu,%llu,%u,%u,%llu,%llu,%llu,%llu,%llu,%llu,%llu",
+		  size, st->block_stride, st->align, st->chunk_order,
 		  st->blocks_per_chunk, st->pages, st->chunks,
-		  st->wasted_per_chunk);
+		  st->wasted_per_chunk, st->meta_per_chunk, st->percpu_bytes,
+		  st->meta_bytes, st->boundary);
 	BENCH_CSV("w7slab,%zu,kpool_bench_w7-%zu", size, size);
 }
 
@@ -677,6 +714,15 @@ static int w7_size(int i, size_t size)
 	report_w7(size, st);
 	kfree(st);
 	return 0;
+}
+
+static int w7_run(void)
+{
+	int i, ret = 0;
+
+	for (i = 0; i < nr_w7_sizes && !ret; i++)
+		ret = w7_size(i, w7_sizes[i]);
+	return ret;
 }
 
 /*
@@ -718,9 +764,13 @@ static const struct w8_dist w8_dists[] = {
 		     { 50, 1025, W8_MAX_SIZE } } },
 };
 
-/* The set first: w8_fragmentation() uses it. */
+/*
+ * The set first: w8_fragmentation() uses it. The sized free and its
+ * baseline run where kpool_set.h has kpool_set_free_sized().
+ */
 static const enum bench_cand_id w8_cands[] = {
-	CAND_SET, CAND_KMALLOC, CAND_SIZED_NULL,
+	CAND_SET, CAND_KMALLOC, CAND_SIZED_NULL, CAND_SET_SIZED,
+	CAND_SIZED_STACK_NULL,
 };
 
 /* A fixed 64-bit LCG (Knuth's MMIX): the same sequence on every boot. */
@@ -781,6 +831,30 @@ out:
 	return ret;
 }
 
+/* Chunk geometry of every class of @set (the same for each distribution). */
+static int w8_classes(struct kpool_set *set)
+{
+	struct kpool_set_class_stats *cs = kmalloc(sizeof(*cs), GFP_KERNEL);
+	unsigned int class;
+	int ret = 0;
+
+	if (!cs)
+		return -ENOMEM;
+	for (class = 0; class < kpool_set_nr_classes(set) && !ret; class++) {
+		ret = kpool_set_get_class_stats(set, class, cs);
+		if (!ret)
+			BENCH_CSV("w8class,%llu,%llu,%u,%u,%llu,%llu,%llu",
+				  cs->block_size, cs->pool.block_stride,
+				  cs->pool.chunk_order,
+				  cs->pool.blocks_per_chunk,
+				  cs->pool.wasted_per_chunk,
+				  cs->pool.meta_per_chunk,
+				  cs->pool.percpu_bytes);
+	}
+	kfree(cs);
+	return ret;
+}
+
 /* Every round of one loop shape over the sized candidates of @s. */
 static int w8_shape(struct cand_set *s, const struct w8_dist *d,
 		    struct bench_job *job)
@@ -793,6 +867,7 @@ static int w8_shape(struct cand_set *s, const struct w8_dist *d,
 		for (j = 0; j < s->nr && !ret; j++) {
 			job->c = set_pick(s, round, j);
 			job->c->next = 0;
+			job->c->sp = 0;
 			ret = measure(job, body_job, 1, &r);
 			if (!ret)
 				BENCH_CSV("w8,%s,%s,%s,%u,%llu,%llu,%llu",
@@ -832,6 +907,8 @@ static int w8_dist(const struct w8_dist *d, u16 *sizes, void **v)
 	if (!s)
 		return -ENOMEM;
 	ret = w8_fragmentation(d, s->c[0].set, sizes);
+	if (!ret && d == w8_dists)
+		ret = w8_classes(s->c[0].set);
 	if (!ret)
 		ret = w8_shape(s, d, &pairs_job);
 	if (!ret)
@@ -857,14 +934,19 @@ static int w8_run(void)
 	return ret;
 }
 
+static int w9_main(void)
+{
+	return w9_run(bench_cpus, bench_nr_cpus, bench_workers, rounds, w9_ms);
+}
+
 /* Workload table. */
 
 /**
  * struct bench_workload - one workload
  * @name: its module parameter value.
- * @per_size: runs it at one block size (sizes parameter); NULL for w7.
+ * @per_size: runs it at one block size (sizes parameter), or NULL.
  * @min_cpus: CPUs it needs.
- * @run: runs the whole of a workload that has no block size.
+ * @run: runs the whole of a workload that has its own sizes.
  */
 struct bench_workload {
 	const char *name;
@@ -879,8 +961,9 @@ static const struct bench_workload workloads[] = {
 	{ "w3", w3_size, 2 },
 	{ "w4", w4_size, 1 },
 	{ "w6", w6_size, 1 },
-	{ "w7", NULL, 1 },
+	{ "w7", NULL, 1, w7_run },
 	{ "w8", NULL, 1, w8_run },
+	{ "w9", NULL, 1, w9_main },
 };
 
 static const struct bench_workload *find_workload(void)
@@ -897,14 +980,22 @@ static int check_params(void)
 {
 	int i;
 
-	if (!rounds || !pairs || !growth_blocks || !repeat) {
-		pr_err("rounds, pairs, repeat, growth_blocks must be positive\n");
+	if (!rounds || !pairs || !growth_blocks || !repeat || !w9_ms) {
+		pr_err("rounds, pairs, repeat, growth_blocks, w9_ms must be positive\n");
 		return -EINVAL;
 	}
 	for (i = 0; i < nr_sizes; i++) {
 		if (sizes[i] < KPOOL_MIN_BLOCK_SIZE || sizes[i] > PAGE_SIZE) {
 			pr_err("size %d out of %d..%lu\n", sizes[i],
 			       KPOOL_MIN_BLOCK_SIZE, PAGE_SIZE);
+			return -EINVAL;
+		}
+	}
+	for (i = 0; i < nr_w7_sizes; i++) {
+		if (w7_sizes[i] < KPOOL_MIN_BLOCK_SIZE ||
+		    w7_sizes[i] > KPOOL_MAX_BLOCK_SIZE) {
+			pr_err("w7 size %d out of %d..%d\n", w7_sizes[i],
+			       KPOOL_MIN_BLOCK_SIZE, KPOOL_MAX_BLOCK_SIZE);
 			return -EINVAL;
 		}
 	}
@@ -943,11 +1034,9 @@ static int run_workload(const struct bench_workload *wl)
 
 	if (wl->run)
 		return wl->run();
-	if (wl->per_size)
-		report_skips(all_cands, ARRAY_SIZE(all_cands));
+	report_skips(w1_cands, ARRAY_SIZE(w1_cands));
 	for (i = 0; i < nr_sizes && !ret; i++)
-		ret = wl->per_size ? wl->per_size(sizes[i]) :
-				     w7_size(i, sizes[i]);
+		ret = wl->per_size(sizes[i]);
 	return ret;
 }
 
@@ -967,6 +1056,8 @@ static int __init kpool_bench_init(void)
 		goto out;
 	BENCH_CSV("env,%s,%u,%u,%u,%u,%u,%s", workload, bench_nr_cpus,
 		  rounds, pairs, warmup, repeat, utsname()->release);
+	BENCH_CSV("feature,objpool,%d", BENCH_HAVE_OBJPOOL);
+	BENCH_CSV("feature,set_free_sized,%d", BENCH_HAVE_SET_FREE_SIZED);
 	if (bench_nr_cpus < wl->min_cpus) {
 		BENCH_CSV("skip,%s,all,needs %u CPUs", workload, wl->min_cpus);
 		goto out;

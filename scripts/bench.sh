@@ -1,74 +1,117 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# bench.sh [--kernel K] [--cpus N] [--rounds R] [--pairs N] [--no-icount]
+# bench.sh [--kernel K] [--objpool-kernel K|none] [--cpus N] [--rounds R]
+#          [--pairs N] [--workloads w1,w2,...] [--no-icount] [--update]
 #
 # make bench: build kpool and its benchmark (bench/) for a Debian kernel
-# (6.1 by default), boot it twice in QEMU and write a report:
+# (6.1 by default), boot it in QEMU and write a report:
 #
 #  1. wall time: multi-threaded TCG with N vCPUs (--cpus, default 2) and
-#     tsc=reliable; workloads w1-w8 (see bench/main.c and bench/REPORT.md)
+#     tsc=reliable; workloads w1-w9 (see bench/main.c and bench/REPORT.md)
 #  2. instruction counts: one vCPU under -icount shift=0 (the guest's
 #     time-stamp counter advances by one per instruction); w1, w2, w5, w8
+#  3. objpool: where kernel K has no lib/objpool (6.1), w9 (kpool against
+#     objpool, which must share a boot) runs in a third, wall-time boot of
+#     --objpool-kernel (default 6.12; "none" skips it)
 #
-# Both boots get the same kernel arguments (BOOT_ARGS below). Results go to
-# .out/bench/<timestamp>/ (raw CSV, guest logs, REPORT.md, plots/*.png);
-# .out/bench/latest points to the last run. The host's load average
-# before and after each boot is recorded: other work on the host distorts
-# wall times (most of all W3 and W4), never instruction counts. --update copies the report and
+# Every boot gets the same kernel arguments (BOOT_ARGS below). --workloads
+# runs only the listed workloads (for development: the report then says
+# NOT MEASURED for the others). Results go to $KPOOL_OUT/bench/<timestamp>/
+# (raw CSV, guest logs, REPORT.md, plots/*.png); $KPOOL_OUT/bench/latest
+# points to the last run. The host's load average before and after each
+# boot is recorded: other work on the host distorts wall times (most of all
+# W3, W4 and W9), never instruction counts. --update copies the report and
 # its plots to bench/REPORT.md and bench/plots/ for committing.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-kernel=6.1 cpus=2 rounds=7 pairs=20000 icount=1 update=0
+kernel=6.1 objpool_kernel=6.12 cpus=2 rounds=7 pairs=20000 icount=1 update=0
+workloads=
+usage="usage: bench.sh [--kernel K] [--objpool-kernel K|none] [--cpus N] [--rounds R] [--pairs N] [--workloads w1,w2,...] [--no-icount] [--update]"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) kernel=$2; shift 2 ;;
+	--objpool-kernel) objpool_kernel=$2; shift 2 ;;
 	--cpus) cpus=$2; shift 2 ;;
 	--rounds) rounds=$2; shift 2 ;;
 	--pairs) pairs=$2; shift 2 ;;
+	--workloads) workloads=$2; shift 2 ;;
 	--no-icount) icount=0; shift ;;
 	--update) update=1; shift ;;
-	*) die "usage: bench.sh [--kernel K] [--cpus N] [--rounds R] [--pairs N] [--no-icount] [--update]" ;;
+	*) die "$usage" ;;
 	esac
 done
 [ "$rounds" -ge 7 ] || log "warning: fewer than 7 rounds ($rounds)"
+[ -z "$workloads" ] || [ "$update" -eq 0 ] ||
+	die "--update needs every workload (no --workloads)"
 
-# Same for every candidate and both boots: no zeroing on allocation or free
-# (kpool's blocks are not zeroed either), a big log buffer for the results.
+# wanted WORKLOAD: no --workloads, or it is listed
+wanted() {
+	[ -z "$workloads" ] || [[ ",$workloads," == *",$1,"* ]]
+}
+
+# Same for every candidate and every boot: no zeroing on allocation or
+# free (kpool's pools have no KPOOL_F_ZERO but kpool_zero), a big log
+# buffer for the results.
 BOOT_ARGS="tsc=reliable init_on_alloc=0 init_on_free=0 log_buf_len=8M"
 BOOT_ARGS+=" kpool_bench.rounds=$rounds kpool_bench.pairs=$pairs"
+[ -z "$workloads" ] || BOOT_ARGS+=" kpool_bench.workloads=$workloads"
 
 out=$KPOOL_OUT/bench/$(date -u +%Y%m%d-%H%M%S)
-mkdir -p "$out/tools"
+mkdir -p "$out"
 start=$SECONDS
 
 "$KPOOL_ROOT/scripts/deps.sh"
-read -r _ vmlinuz kdir < <("$KPOOL_ROOT/scripts/kernels.sh" "$kernel")
-log "building kpool and kpool_bench against $kdir"
-"$KPOOL_ROOT/scripts/build.sh" "$kdir" "$out/build"
-src=$out/build/src
-make -C "$src/bench" KDIR="$kdir" KPOOL_DIR="$src" W=1 C=1 modules \
-	>"$out/bench-build.log" 2>&1 ||
-	{ tail -n 30 "$out/bench-build.log" >&2; die "kpool_bench does not build"; }
-if grep -E ': (warning|error):' "$out/bench-build.log" >&2; then
-	die "kpool_bench has build warnings (see $out/bench-build.log)"
-fi
-make -s -C "$src/bench" ubench
-cp "$src/bench/kpool_ubench" "$out/tools/"
-"$KPOOL_ROOT/scripts/initramfs.sh" "$out/initramfs.gz" "$src" "$out/tools"
 
-# boot MODE ARGS VM_OPTIONS...: one guest with BOOT_ARGS plus ARGS; its
-# result lines to $out/MODE.csv, its settings to $out/MODE.info.
+# Every boot measures one snapshot of the tree, taken now: builds, guest
+# plans and the report come from it, whatever changes in the tree
+# meanwhile. $out/source names it.
+snap=$out/snapshot
+rsync -a --delete --exclude=.git --exclude=.out "$KPOOL_ROOT/" "$snap/"
+{
+	git -C "$KPOOL_ROOT" log -1 --format='%h %s' 2>/dev/null || echo unknown
+	git -C "$KPOOL_ROOT" status --porcelain -- '*.c' '*.h' 2>/dev/null |
+		awk '$1 != "??" { print $2 }' | tr '\n' ' '
+} >"$out/source"
+
+# build KERNEL DIR: kpool, kpool_bench and kpool_ubench for KERNEL under
+# DIR, packed into DIR/initramfs.gz; sets vmlinuz and kdir.
+build() {
+	local k=$1 dir=$2 src
+	read -r _ vmlinuz kdir < <("$KPOOL_ROOT/scripts/kernels.sh" "$k")
+	[ -n "$kdir" ] || die "no kernel $k"
+	log "building kpool and kpool_bench against $kdir"
+	"$snap/scripts/build.sh" "$kdir" "$dir/build"
+	src=$dir/build/src
+	make -C "$src/bench" KDIR="$kdir" KPOOL_DIR="$src" W=1 C=1 modules \
+		>"$dir/bench-build.log" 2>&1 ||
+		{ tail -n 30 "$dir/bench-build.log" >&2; die "kpool_bench does not build"; }
+	if grep -E ': (warning|error):' "$dir/bench-build.log" >&2; then
+		die "kpool_bench has build warnings (see $dir/bench-build.log)"
+	fi
+	mkdir -p "$dir/tools"
+	make -s -C "$src/bench" ubench
+	cp "$src/bench/kpool_ubench" "$dir/tools/"
+	"$snap/scripts/initramfs.sh" "$dir/initramfs.gz" "$src" "$dir/tools"
+}
+
+vmlinuz='' kdir=''
+build "$kernel" "$out"
+src=$out/build/src
+
+# boot MODE VMLINUZ INITRAMFS ARGS VM_OPTIONS...: one guest with BOOT_ARGS
+# plus ARGS; its result lines to $out/MODE.csv, its settings to
+# $out/MODE.info.
 status=0
 boot() {
-	local mode=$1 args=$2 t0=$SECONDS
-	shift 2
+	local mode=$1 image=$2 initrd=$3 args=$4 t0=$SECONDS
+	shift 4
 	log "guest: $mode ($*)"
 	cut -d' ' -f1 /proc/loadavg >"$out/$mode.load"
-	"$KPOOL_ROOT/scripts/vm.sh" --mem 2048 --timeout 1500 "$@" \
-		--append "$BOOT_ARGS kpool_bench.mode=$mode $args" \
-		"$vmlinuz" "$out/initramfs.gz" bench "$out/$mode" || status=1
+	"$snap/scripts/vm.sh" --mem 2048 --timeout 1500 "$@" \
+		--append "$BOOT_ARGS $args" \
+		"$image" "$initrd" bench "$out/$mode" || status=1
 	grep -a -o 'kpool_bench,csv,.*' "$out/$mode/results.log" | tr -d '\r' |
 		sed 's/^kpool_bench,csv,//' >"$out/$mode.csv" || true
 	grep -a -o 'kpool_bench,info,.*' "$out/$mode/results.log" | tr -d '\r' |
@@ -76,19 +119,37 @@ boot() {
 	cut -d' ' -f1 /proc/loadavg >>"$out/$mode.load"
 	log "guest: $mode done in $((SECONDS - t0))s"
 }
-boot wall "" --smp "$cpus"
+# W9 needs objpool in the same boot: where kernel K has none (objpool
+# exports objpool_init() where it exists), it runs in a boot of its own.
+objpool_boot=0
+if wanted w9 && [ "$objpool_kernel" != none ] &&
+	! grep -q -w objpool_init "$kdir/Module.symvers"; then
+	objpool_boot=1
+fi
+wall_args=kpool_bench.mode=wall
+[ "$objpool_boot" -eq 0 ] || wall_args+=" kpool_bench.skip=w9"
+boot wall "$vmlinuz" "$out/initramfs.gz" "$wall_args" --smp "$cpus"
 # Instruction counts do not vary from run to run: one run per measurement.
-[ "$icount" -eq 0 ] || boot icount kpool_bench.repeat=1 --icount --smp 1
+if [ "$icount" -eq 1 ]; then
+	boot icount "$vmlinuz" "$out/initramfs.gz" \
+		"kpool_bench.mode=icount kpool_bench.repeat=1" --icount --smp 1
+fi
+if [ "$objpool_boot" -eq 1 ]; then
+	echo "$objpool_kernel" >"$out/objpool_kernel"
+	mkdir -p "$out/objpool-kernel"
+	build "$objpool_kernel" "$out/objpool-kernel"
+	boot objpool "$vmlinuz" "$out/objpool-kernel/initramfs.gz" \
+		"kpool_bench.mode=wall kpool_bench.workloads=w9" --smp "$cpus"
+fi
 
-# Where kpool's instructions go: its fast paths, disassembled.
+# Where kpool's instructions go: its hit paths, disassembled.
 objdump -dr --no-show-raw-insn "$src/kpool.ko" >"$out/kpool.dis"
-pahole -C kpool_chunk "$src/kpool.ko" 2>/dev/null | awk '/size:/ { print $3 }' |
-	tr -d , >"$out/kpool_chunk.size" || true
+objdump -dr --no-show-raw-insn "$src/kpool_set.ko" >"$out/kpool_set.dis"
 echo "$BOOT_ARGS" >"$out/boot_args"
 echo "$kernel" >"$out/kernel"
 
 log "writing the report"
-python3 "$KPOOL_ROOT/scripts/bench-report.py" "$out" || status=1
+python3 "$snap/scripts/bench-report.py" "$out" || status=1
 ln -sfn "$(basename "$out")" "$KPOOL_OUT/bench/latest"
 if [ "$update" -eq 1 ] && [ $status -eq 0 ]; then
 	mkdir -p "$KPOOL_ROOT/bench/plots"

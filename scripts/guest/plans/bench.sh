@@ -6,17 +6,23 @@
 # Kernel command line (set by scripts/bench.sh):
 #   kpool_bench.mode=wall|icount   wall: every workload; icount: the
 #                                  single-CPU ones (instruction counts)
+#   kpool_bench.workloads=w1,w5,.. only these (of those the mode runs)
+#   kpool_bench.skip=w9,..         not these
 #   kpool_bench.NAME=VALUE         passed to every insmod of kpool_bench
 #   kpool_bench.sizes=A,B,...      also the sizes of kpool_ubench
 . /plans/common.sh
 
 mode=wall
+only=
+skip=
 params=
 sizes="16 64 256 1024 4096"
 ubench_args=
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	kpool_bench.mode=*) mode=${arg#*=} ;;
+	kpool_bench.workloads=*) only=",${arg#*=}," ;;
+	kpool_bench.skip=*) skip=",${arg#*=}," ;;
 	kpool_bench.sizes=*) sizes=$(echo "${arg#*=}" | tr , ' ')
 		params="$params ${arg#kpool_bench.}" ;;
 	kpool_bench.rounds=*) ubench_args="$ubench_args -r ${arg#*=}"
@@ -75,17 +81,29 @@ for v in /sys/devices/system/cpu/vulnerabilities/*; do
 	[ -f "$v" ] && info "vuln_${v##*/}" "$(cat "$v")"
 done
 
+# wanted WORKLOAD: run it (listed in kpool_bench.workloads, or no such
+# list; and not listed in kpool_bench.skip).
+wanted() {
+	{ [ -z "$only" ] || [ "${only#*,"$1",}" != "$only" ]; } &&
+		[ "${skip#*,"$1",}" = "$skip" ]
+}
+
 load_modules kpool kpool_set kpool_dev
 if [ "$mode" = icount ]; then
-	workloads="w1 w2 w8"
+	workloads="w1 w2 w5 w8"
 else
-	workloads="w1 w2 w3 w4 w6 w8"
+	workloads="w1 w2 w3 w4 w5 w6 w7 w8 w9"
 fi
 for w in $workloads; do
-	step "$w" bench "$w"
+	wanted "$w" || continue
+	case $w in
+	w5)
+		# shellcheck disable=SC2086
+		step w5 kpool_ubench $ubench_args $sizes
+		;;
+	w7) step w7 memory ;;
+	*) step "$w" bench "$w" ;;
+	esac
 done
-# shellcheck disable=SC2086
-step w5 kpool_ubench $ubench_args $sizes
-[ "$mode" = icount ] || step w7 memory
 unload_modules kpool_dev kpool_set kpool
 finish
