@@ -5,113 +5,116 @@
  * Theory of operation
  * ===================
  *
- * Chunks and blocks
- * -----------------
+ * (The contract is in kpool.h; this is how the core keeps it.)
+ *
+ * Chunks, blocks and block states
+ * -------------------------------
  * A chunk is 2^order pages from alloc_pages_node() (not compound, so
- * naturally aligned by the buddy allocator). Every page of a chunk carries
- * the chunk pointer in page->private and an owner key in page->index:
- * chunk ^ kpool_page_key, a random key of the module. A pointer is turned
- * into its chunk by checking that it lies in the direct map below
- * high_memory and that its page frame has a struct page (pfn_valid(),
- * which also refuses the holes of a sparse memory map), reading the two
- * fields of its struct page and comparing the key: nothing the pointer
- * leads to is dereferenced before the key proved the page belongs to a
- * live chunk. kpool_free() then checks that chunk->pool is its pool;
- * kpool_block_owner() reads the owner cookie of chunk->pool. Both fields
- * are cleared before a chunk's pages are freed, and chunks and pools are
- * freed after an RCU grace period.
+ * naturally aligned). Blocks are laid out from the chunk's first byte at
+ * multiples of the stride and may straddle pages; with a boundary, the
+ * chunk is cut into units of boundary bytes, each holding
+ * boundary / stride blocks, so that no block crosses a unit. A block's
+ * index is flat: unit * per_unit + slot, slot = offset in the unit / stride,
+ * the division done with a 32-bit reciprocal of the stride (kpool_slot()).
  *
- * A chunk is cut into "units" of 2^unit_shift bytes, each holding per_unit
- * blocks at multiples of the stride: the unit is a page when the stride is
- * at most PAGE_SIZE (so no such block straddles a page), else the whole
- * chunk. A block is named by its index (unit << slot_shift) | slot, with
- * slot_shift = order_base_2(per_unit): indices are computed with shifts and
- * one multiplication, never a division; the index space may have holes,
- * which are never set in the bitmap. The slot of a byte offset inside a
- * unit is found with a 32-bit reciprocal of the stride; see kpool_slot().
+ * A chunk's metadata lives out of line, in a struct kpool_chunk allocated
+ * with the chunk: list links, counts and one state byte per block
+ * (enum kpool_block_state). Every page of a chunk carries the chunk in
+ * page->private and an owner key in page->index (chunk ^ kpool_page_key,
+ * a random key of the module), so any pointer is mapped to its chunk in
+ * O(1) and nothing it leads to is read before the key proved that the page
+ * belongs to a live chunk.
  *
- * Per chunk: @allocated, a bitmap of the blocks handed out (set_bit() when
- * a block is allocated, test_and_clear_bit() when it is freed, so a double
- * free is seen even on the fast path), and a stack of free block indices
- * (u16 when they fit) that forms the depot. Chunks are kept on three lists
- * by the state of their stack - partial, full (no free block in the depot)
- * and empty (every block in the depot) - so a refill finds a chunk in O(1)
- * (partial ones first, so that empty ones can be given back) and so does
- * the shrinker. Every chunk is also on pool->chunks in creation order,
- * walked under RCU by stats, occupancy and the debugfs leak report.
+ * The state byte is the single source of truth for a block:
+ *   FREE     in the depot (under pool->lock);
+ *   CACHED   in some CPU's magazine;
+ *   ALLOC    handed out;
+ *   FREEING  being freed by a slow path, which owns it until it is FREE or
+ *            CACHED.
+ * (Indices from nr_blocks on, where the cap cut the last chunk short, are
+ * no blocks at all.)
+ * Transitions out of FREE are made under pool->lock only. The magazine
+ * pop is the one compare-and-exchange of a pair (CACHED -> ALLOC): it
+ * arbitrates between the owner of the magazine and a thief (below), so a
+ * block is handed out once even if its pointer sits in two magazines. The
+ * fast free is a plain ALLOC -> CACHED, checked first: a double free is
+ * refused in O(1). Two frees of one block racing on two CPUs may both pass
+ * that check; the block is then in two magazines and still handed out once,
+ * and if one of the frees took the slow path the depot's counts are
+ * repaired when a scan finds them wrong (kpool_chunk_take()).
  *
  * Per-CPU magazines
  * -----------------
- * struct kpool_cpu holds a LIFO magazine of free blocks, each with its
- * chunk and index (found when the block was validated by kpool_free(), so
- * an allocation from the magazine only sets the bitmap bit), and the
- * event counters; each fast path bumps one counter. The fast path pins
- * the task to the CPU (preempt_disable(), migrate_disable() on
- * PREEMPT_RT) and claims the magazine with a per-CPU recursion guard:
- * this_cpu_inc_return() == 1 means this context owns it; any other value
- * means it interrupted (or, on RT, preempted) an owner on the same CPU, so
- * it undoes the increment and takes the slow path. The fast path
- * therefore takes no lock and never toggles interrupts. Only the
- * owning CPU touches a magazine: others drain it by queueing a work item on
- * that CPU (kpool_drain_all()); the magazine of a dead CPU is drained by a
- * CPU hotplug callback. Debug pools have no magazines.
+ * struct kpool_cpu holds a LIFO magazine of block pointers, the hint (the
+ * chunk of the last block this CPU put in its magazine, whose range check
+ * validates a free without reading any struct page) and the event counters.
+ * Magazine ownership:
+ *  - !PREEMPT_RT: the task is pinned with preempt_disable() and claims the
+ *    magazine with a per-CPU guard, this_cpu_inc_return() == 1 (one
+ *    instruction, atomic against interrupts on this CPU, no lock prefix).
+ *    A context that finds the guard raised interrupted the owner on this
+ *    CPU: it lowers the guard again and takes the slow path, which never
+ *    waits for the guard. Process-context drains cannot find it raised:
+ *    the owner runs with preemption disabled.
+ *  - PREEMPT_RT: a local_lock_t (a per-CPU sleeping lock with priority
+ *    inheritance) in preemptible contexts; contexts that cannot sleep
+ *    (hardirq, raw spinlock held) skip the magazine and use the depot, so
+ *    no one ever polls a preempted owner.
+ * Only the owning CPU changes a magazine: drains run on the target CPU as
+ * work items (kpool_drain_all(), under cpus_read_lock()), a dead CPU's
+ * magazine is drained by the hotplug callback once nothing runs there.
+ * userspace/kpool_model.c checks the guard protocol with an interrupt
+ * arriving between any two steps.
  *
- * The depot, growth, the reserve and waiting
- * ------------------------------------------
- * The depot, the reserve count and the growth bookkeeping are under
- * pool->lock, a raw spinlock taken with irqsave (hardirq callers), held for
- * bounded work only: moving at most KPOOL_MAG_SIZE blocks, unlinking one
- * chunk. Growth allocates and carves a chunk (constructor, poisoning)
- * without the lock and publishes it under the lock; the blocks it will add
- * are claimed against max_blocks first, so concurrent growth never exceeds
- * the cap (the last chunk is carved partially when the cap requires it).
+ * Stealing: an allocation that finds the depot, growth and the reserve
+ * exhausted takes a CACHED block from any chunk (compare-and-exchange to
+ * ALLOC), i.e. a block sitting in another CPU's magazine; the pointer left
+ * in that magazine is stale and is skipped when popped or flushed. Stale
+ * pointers are why a chunk is unlinked from the depot first, then every
+ * magazine is drained, and only then is the chunk given back (after an RCU
+ * grace period, for the hint readers).
  *
- * The reserve is min_blocks of the depot's free blocks that an allocation
- * may take only after growth failed or hit the cap. Whenever a block comes
- * back to the depot while the reserve is short, the reserve takes it. While
- * the reserve is short, or while allocations are waiting, the pool is
- * "tight": frees bypass the magazines (one READ_ONCE() on the fast path)
- * and refills take single blocks, so free blocks go where they are needed.
+ * The depot
+ * ---------
+ * Free blocks not in magazines: the FREE states of the chunks, with each
+ * chunk's count and a scan cursor, the chunks on three lists by that count
+ * (partial, full, empty: refills take partial chunks first so that empty
+ * ones can be given back). A refill moves a batch of KPOOL_MAG_BATCH
+ * blocks, scanning from the cursor, which then moves to the next group of
+ * KPOOL_STATE_GROUP states (one cache line): CPUs refilling from one chunk
+ * get blocks whose states sit on different cache lines, so their fast
+ * paths do not write a line another CPU writes. Everything in the depot
+ * is under pool->lock, a raw spinlock taken irqsave (hardirq callers), held
+ * for bounded work: one batch, one chunk's scan, one flush.
  *
- * An allocation that may sleep and finds nothing registers as hungry (the
- * pool turns tight), drains every CPU's magazine, retries and then sleeps,
- * killable, on a simple wait queue (raw, irq-safe) until a free wakes it
- * (swake_up_one()) or a second passes (then it retries growth too). A
- * fatal signal ends the wait with NULL. An atomic allocation never waits.
+ * Growth, the reserve and waiting
+ * -------------------------------
+ * min_blocks free blocks of the depot are the reserve. An allocation that
+ * misses its magazine tries, in mempool's order: the depot outside the
+ * reserve; growth with a light mask (no direct reclaim or I/O, NORETRY,
+ * NOWARN, NOMEMALLOC); the reserve; blocks cached by other CPUs; then, only
+ * if it may sleep, growth with the caller's mask (reclaim), a drain of every
+ * magazine, and a killable wait for a free, draining again before every
+ * sleep. A block that returns to the depot while the reserve is short
+ * refills it. Growth carves a chunk outside the lock and publishes it under
+ * the lock; its blocks are claimed against max_blocks first, so concurrent
+ * growth never passes the cap. A chunk is published only after its pages'
+ * owner fields are written (smp_wmb() in kpool_chunk_map(), paired with the
+ * address dependency of kpool_ptr_chunk()).
  *
- * Chunk lifetime
- * --------------
- * The fast path of kpool_free() validates the pointer inside the pinned
- * section, which is an RCU read-side critical section (preempt_disable();
- * rcu_read_lock() is added on PREEMPT_RT). A chunk leaves the pool under
- * pool->lock, its pages' owner fields and every CPU's hint pointing to it
- * are cleared and it is freed after an RCU grace period, so even a racing
- * bogus free of one of its blocks reads valid memory (and is refused: its
- * bits are all clear). The hint is the chunk of the last block a CPU's
- * kpool_free() put in its magazine: a pointer inside the hint chunk is
- * known to be the pool's memory without reading its struct page.
- *
- * Calling context
- * ---------------
- * See kpool.h: allocation with an atomic gfp and free from any context but
- * NMI; create, destroy, shrink and registry walks from process context. On
- * PREEMPT_RT the page allocator (and stack depot allocations) are used only
- * when the caller is preemptible.
- *
- * Locking
- * -------
- * kpool_registry_lock (mutex): the pool list, the id xarray and name
- * uniqueness; kpool_for_each()/kpool_with_id() call back under it. The
- * shrinker only trylocks it.
- * pool->lock (raw spinlock, irqsave): see struct kpool.
- * The per-CPU guard is not a lock: it is only ever tried, never waited for.
- * Order: kpool_registry_lock -> pool->lock -> swait queue lock. Magazine
- * ownership (the guard) is taken before pool->lock.
+ * Calling context and locking
+ * ---------------------------
+ * See kpool.h for who may call what. kpool_registry_lock (mutex): the pool
+ * list, the id xarray, name uniqueness; the shrinker only trylocks it.
+ * pool->lock (raw spinlock, irqsave): see struct kpool. pool->release_lock
+ * (mutex): chunks leaving the pool, so that walks of pool->chunks that
+ * sleep (the debugfs leak report) see no chunk freed under them.
+ * Order: kpool_registry_lock -> pool->release_lock -> magazine ownership
+ * -> pool->lock -> the swait queue's lock.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/bitmap.h>
 #include <linux/bitops.h>
 #include <linux/cpu.h>
 #include <linux/cpuhotplug.h>
@@ -121,6 +124,7 @@
 #include <linux/kallsyms.h>
 #include <linux/kmemleak.h>
 #include <linux/list.h>
+#include <linux/local_lock.h>
 #include <linux/log2.h>
 #include <linux/math64.h>
 #include <linux/mm.h>
@@ -131,6 +135,7 @@
 #include <linux/random.h>
 #include <linux/ratelimit.h>
 #include <linux/rculist.h>
+#include <linux/reciprocal_div.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
@@ -151,22 +156,29 @@
 #include "kpool_trace.h"
 
 #define KPOOL_MAG_BATCH		(KPOOL_MAG_SIZE / 2)
+#define KPOOL_STATE_GROUP	SMP_CACHE_BYTES	/* states on one line */
 #define KPOOL_STACK_DEPTH	16	/* frames kept per allocation */
 #define KPOOL_LEAKS_SHOWN	16	/* leaked blocks kpool_destroy() lists */
+#define KPOOL_LEAKS_LISTED	4096	/* ...and the debugfs file at most */
 #define KPOOL_DUMP_BYTES	64	/* hexdump around a corruption */
 #define KPOOL_WAIT_RETRY	HZ	/* a waiting allocation retries growth */
+#define KPOOL_DRAIN_INTERVAL	(HZ / 10) /* between asynchronous drains */
 
 /* Flags of the allocation context that kpool passes on to growth. */
 #define KPOOL_GFP_CONTEXT	(__GFP_HIGH | __GFP_IO | __GFP_FS | \
 				 __GFP_DIRECT_RECLAIM | __GFP_KSWAPD_RECLAIM | \
 				 __GFP_NORETRY | __GFP_RETRY_MAYFAIL | \
-				 __GFP_NOMEMALLOC | __GFP_MEMALLOC | \
-				 __GFP_ACCOUNT | __GFP_HARDWALL | __GFP_NOWARN)
+				 __GFP_NOMEMALLOC | __GFP_ACCOUNT | \
+				 __GFP_HARDWALL | __GFP_NOWARN)
+
+/* What a light growth attempt adds: fail fast, quietly, no emergency pool. */
+#define KPOOL_GFP_LIGHT		(__GFP_NORETRY | __GFP_NOWARN | \
+				 __GFP_NOMEMALLOC)
 
 /*
  * Event counters, from KPOOL_EVENTS(). The fast paths bump one counter
  * each: a magazine hit counts only cache_hits, so the allocs counter holds
- * the blocks handed out by the slow path and kpool_get_stats() adds the
+ * the blocks handed out by the slow paths and kpool_get_stats() adds the
  * hits.
  */
 #define KPOOL_EV_ENUM(type, name) KPOOL_EV_##name,
@@ -175,40 +187,42 @@ enum kpool_event {
 	KPOOL_NR_EVENTS
 };
 
-/**
- * struct kpool_mag_slot - a free block in a magazine
- * @block: the block.
- * @chunk: its chunk...
- * @idx: ...and its index there, known when the block was freed, so that
- *	 an allocation from the magazine sets its bitmap bit without
- *	 looking them up again.
- */
-struct kpool_mag_slot {
-	void *block;
-	struct kpool_chunk *chunk;
-	unsigned long idx;
+/* Where each counter goes in struct kpool_stats. */
+#define KPOOL_EV_OFFSET(type, name) offsetof(struct kpool_stats, name),
+static const unsigned short kpool_event_offset[KPOOL_NR_EVENTS] = {
+	KPOOL_EVENTS(KPOOL_EV_OFFSET)
+};
+
+/* A block's state byte; see the theory of operation. FREE must be 0. */
+enum kpool_block_state {
+	KPOOL_B_FREE,
+	KPOOL_B_CACHED,
+	KPOOL_B_ALLOC,
+	KPOOL_B_FREEING,
 };
 
 /**
  * struct kpool_cpu - one CPU's part of a pool
- * @guard: recursion guard: the context that raised it from 0 to 1 owns
- *	   @nr and @mag until it lowers it again. Only this CPU changes it.
- * @nr: blocks in @mag.
- * @hint: the chunk of the block last put in @mag by kpool_free(), or NULL:
- *	  a block in its range needs no struct page lookup. Written by the
- *	  owner of @mag, cleared by kpool_forget_chunk() before the chunk
- *	  leaves the pool.
- * @mag: free blocks, used LIFO.
- * @stat: event counters (enum kpool_stat_item), summed by kpool_get_stats().
- * @drain_work: moves this CPU's magazine back to the depot.
+ * @guard: !PREEMPT_RT: the context that raised it from 0 to 1 owns @nr and
+ *	   @mag until it lowers it again. Only this CPU changes it.
+ * @nr: pointers in @mag.
+ * @hint: the chunk of the block this CPU last put in @mag, or
+ *	  &kpool_no_chunk: a block in its range needs no struct page lookup.
+ *	  Written by the owner of @mag; kpool_forget_chunk() replaces it
+ *	  before the chunk is given back.
+ * @lock: PREEMPT_RT: owns @nr and @mag (local_lock semantics).
+ * @mag: free blocks (CACHED, or stale: see the theory of operation), LIFO.
+ * @ev: event counters (enum kpool_event), summed by kpool_get_stats().
+ * @drain_work: drains this CPU's magazine, on this CPU.
  * @pool: the pool, for @drain_work.
  */
 struct kpool_cpu {
 	unsigned int guard;
 	unsigned int nr;
 	struct kpool_chunk *hint;
-	struct kpool_mag_slot mag[KPOOL_MAG_SIZE];
-	unsigned long stat[KPOOL_NR_EVENTS];
+	local_lock_t lock;
+	void *mag[KPOOL_MAG_SIZE];
+	unsigned long ev[KPOOL_NR_EVENTS];
 	struct work_struct drain_work;
 	struct kpool *pool;
 };
@@ -228,25 +242,26 @@ struct kpool_owner {
 };
 
 /**
- * struct kpool_chunk - 2^order pages cut into blocks
- * @state: on pool->partial, pool->full or pool->empty; under pool->lock.
- * @node: on pool->chunks; changed under pool->lock, walked under RCU.
- * @rcu: frees the chunk after the readers of @node and of the pages' owner
- *	 fields are gone.
+ * struct kpool_chunk - 2^order pages cut into blocks, and their metadata
+ * @list: on pool->partial, pool->full or pool->empty; under pool->lock.
+ * @node: on pool->chunks; changed under pool->lock, walked under RCU or
+ *	  pool->release_lock.
+ * @rcu: frees the chunk after the readers of @node, of the hint and of the
+ *	 pages' owner fields are gone.
  * @pool: the pool the chunk belongs to.
  * @page: the first page.
  * @base: its address.
- * @order: the chunk order.
- * @nr_blocks: blocks carved (fewer than blocks_per_chunk when the cap cut
- *	       the last chunk short).
- * @nr_free: indices on the free stack; under pool->lock.
- * @free16: the free stack when indices fit in 16 bits...
- * @free32: ...else this one; under pool->lock.
- * @owners: debug pools: the owner of each block index.
- * @allocated: bit per block index: set while the block is handed out.
+ * @order: the pool's chunk order (for the RCU callback).
+ * @nr_blocks: blocks carved (fewer than per_chunk when the cap cut the
+ *	       last chunk short).
+ * @nr_free: FREE states; under pool->lock.
+ * @cursor: where the next depot scan starts; under pool->lock.
+ * @owners: debug pools: the owner of each block.
+ * @state: one enum kpool_block_state per block, cache-line aligned so that
+ *	   groups of KPOOL_STATE_GROUP states share no line.
  */
 struct kpool_chunk {
-	struct list_head state;
+	struct list_head list;
 	struct list_head node;
 	struct rcu_head rcu;
 	struct kpool *pool;
@@ -255,94 +270,98 @@ struct kpool_chunk {
 	unsigned int order;
 	unsigned int nr_blocks;
 	unsigned int nr_free;
-	union {
-		u16 *free16;
-		u32 *free32;
-	};
+	unsigned int cursor;
 	struct kpool_owner *owners;
-	unsigned long allocated[];
+	u8 state[] ____cacheline_aligned;
 };
 
 /**
  * struct kpool - a pool
  * @cpu: per-CPU magazines and counters.
- * @mag_size: blocks a magazine may hold; 0 for debug pools.
- * @tight: frees bypass the magazines and refills take single blocks;
- *	   written under @lock, read locklessly by the fast path.
- * @flags: KPOOL_F_*.
- * @size: block size.
- * @align: block alignment.
- * @stride: distance between blocks.
+ * @chunk_bytes: bytes per chunk.
+ * @unit_mask: the unit size minus one (the chunk size without boundary).
  * @stride_recip: ceil(2^32 / @stride), see kpool_slot().
- * @unit_shift: log2 of the unit size (see the theory of operation).
- * @unit_mask: the unit size minus one.
- * @slot_shift: bits of the slot in a block index.
+ * @unit_shift: log2 of the unit size.
+ * @stride: distance between blocks.
  * @per_unit: blocks per unit.
+ * @mag_size: pointers a magazine may hold; 0 for debug pools.
+ * @tight: frees take the slow path, which wakes waiting allocations and
+ *	   refills the reserve: allocations wait (@nr_hungry), or the reserve
+ *	   is short while the pool can still grow (at the cap, the reserve
+ *	   protects nothing the other free blocks do not: a pool with
+ *	   min_blocks == max_blocks is never tight for its reserve). Written
+ *	   under @lock, read by the fast path.
+ * @size: block size.
+ * @zero_gfp: __GFP_ZERO for KPOOL_F_ZERO pools, else 0.
+ * @ctor: block constructor.
+ * @flags: KPOOL_F_*.
+ * @align: block alignment.
+ * @boundary: 0, or the unit size (kpool_params.boundary).
  * @order: chunk order.
  * @per_chunk: blocks per full chunk.
- * @index_space: block indices per chunk (holes included).
- * @wide: the free stacks are u32, not u16.
- * @free_offset: where a chunk's free stack starts in its metadata...
- * @owners_offset: ...and where its owners array starts.
- * @chunk_meta: bytes of struct kpool_chunk with its arrays.
- * @zero: blocks are zeroed on allocation (KPOOL_F_ZERO).
- * @lock: guards the depot (the chunk lists, every chunk's free stack and
- *	  @nr_free), @depot_free, @blocks_total, @blocks_growing, @nr_chunks,
- *	  @nr_empty, @nr_reserve, @nr_hungry, @tight and @high_watermark.
+ * @per_unit_recip: for block addresses from indices.
+ * @chunk_meta: bytes of struct kpool_chunk with its state array.
+ * @lock: guards the depot (the chunk lists, every chunk's @nr_free and
+ *	  @cursor, the FREE states), @depot_free, @blocks_total,
+ *	  @blocks_growing, @nr_chunks, @nr_empty, @nr_reserve, @nr_hungry,
+ *	  @tight and @high_watermark.
  * @partial: chunks with some of their blocks in the depot.
  * @full: chunks with none of their blocks in the depot.
  * @empty: chunks with all of their blocks in the depot.
  * @chunks: every chunk, in creation order.
  * @nr_chunks: chunks on @chunks.
- * @nr_empty: chunks on @empty (read locklessly by the shrinker).
+ * @nr_empty: chunks on @empty.
  * @blocks_total: blocks carved.
  * @blocks_growing: blocks of chunks being carved, claimed against the cap.
- * @depot_free: free blocks in the depot, the reserve included.
+ * @depot_free: FREE blocks, the reserve included.
  * @nr_reserve: blocks of @depot_free set aside as the reserve.
- * @nr_hungry: allocations that found the pool empty and may wait.
+ * @nr_hungry: allocations that may wait for a free.
  * @high_watermark: most blocks out of the depot at once.
  * @wait: allocations waiting for a free.
+ * @release_lock: serialises chunks leaving the pool (see the theory of
+ *		  operation) with the debugfs leak walk.
  * @min_blocks: the reserve to keep.
  * @max_blocks: cap on @blocks_total, 0 for none.
  * @node: NUMA node of the chunks.
- * @gfp: extra GFP flags for growth.
- * @ctor: block constructor.
- * @ctor_arg: its argument.
+ * @gfp: extra GFP flags for growth and the pool's metadata.
+ * @ctor_arg: the constructor's argument.
  * @owner: the creator's cookie.
  * @fault_every: fail every Nth growth attempt (kpool_set_fault()).
  * @fault_ppm: fail growth with this probability in parts per million.
  * @fault_count: growth attempts since the fault settings changed.
  * @fail_grow: fault_attr consulted on every growth attempt (debugfs knobs
  *	       in the pool's directory, fail-nth); CONFIG_FAULT_INJECTION.
- * @drain_kicked: jiffies of the last asynchronous drain request.
+ * @drain_next: jiffies before which no asynchronous drain is requested.
+ * @drain_work: the asynchronous drain of every magazine.
  * @id: registry id.
- * @list: on kpool_list; under kpool_registry_lock.
- * @rcu: frees the pool after the readers of chunk->pool are gone.
+ * @list: on kpool_list; changed under kpool_registry_lock, walked under it
+ *	  or under RCU (kpool_cpu_dead()).
+ * @rcu: frees the pool after the readers of chunk->pool and of kpool_list
+ *	 are gone.
  * @debugfs: the pool's debugfs directory.
  * @name: the pool's name.
  */
 struct kpool {
 	/* what the fast paths read, together in the first 64 bytes */
 	struct kpool_cpu __percpu *cpu;
+	unsigned long chunk_bytes;
 	unsigned long unit_mask;
 	u32 stride_recip;
 	unsigned int unit_shift;
-	unsigned int slot_shift;
 	unsigned int stride;
 	unsigned int per_unit;
-	unsigned int order;
 	unsigned int mag_size;
 	unsigned int tight;
 	unsigned int size;
-	bool zero;
+	gfp_t zero_gfp;
+	void (*ctor)(void *block, void *arg);
 
-	bool wide;
 	unsigned int flags;
 	unsigned int align;
+	unsigned int boundary;
+	unsigned int order;
 	unsigned int per_chunk;
-	unsigned int index_space;
-	size_t free_offset;
-	size_t owners_offset;
+	struct reciprocal_value per_unit_recip;
 	size_t chunk_meta;
 
 	/* pool->lock: see the kernel-doc above for what it guards */
@@ -360,12 +379,13 @@ struct kpool {
 	unsigned int nr_hungry;
 	unsigned long high_watermark;
 	struct swait_queue_head wait;
+	/* chunks leaving the pool: see the kernel-doc above */
+	struct mutex release_lock;
 
 	unsigned int min_blocks;
 	unsigned int max_blocks;
 	int node;
 	gfp_t gfp;
-	void (*ctor)(void *block, void *arg);
 	void *ctor_arg;
 	const void *owner;
 
@@ -375,7 +395,8 @@ struct kpool {
 #ifdef CONFIG_FAULT_INJECTION
 	struct fault_attr fail_grow;
 #endif
-	unsigned long drain_kicked;
+	unsigned long drain_next;
+	struct work_struct drain_work;
 
 	u32 id;
 	struct list_head list;
@@ -407,19 +428,22 @@ static unsigned long kpool_page_key __read_mostly;
 static atomic_long_t kpool_pages_held = ATOMIC_LONG_INIT(0);
 static bool kpool_stack_depot_ready;
 
+/* The hint of a CPU that has none: it holds no block, so none matches. */
+static struct kpool_chunk kpool_no_chunk;
+
 /* One budget for every corruption hexdump, so a storm cannot flood. */
 static DEFINE_RATELIMIT_STATE(kpool_dump_ratelimit, 5 * HZ, 10);
 
 static __always_inline void kpool_count(struct kpool *pool,
 					enum kpool_event item)
 {
-	this_cpu_inc(pool->cpu->stat[item]);
+	this_cpu_inc(pool->cpu->ev[item]);
 }
 
 static void kpool_count_n(struct kpool *pool, enum kpool_event item,
 			  unsigned long n)
 {
-	this_cpu_add(pool->cpu->stat[item], n);
+	this_cpu_add(pool->cpu->ev[item], n);
 }
 
 static u64 kpool_counter(struct kpool *pool, enum kpool_event item)
@@ -428,7 +452,7 @@ static u64 kpool_counter(struct kpool *pool, enum kpool_event item)
 	int cpu;
 
 	for_each_possible_cpu(cpu)
-		sum += READ_ONCE(per_cpu_ptr(pool->cpu, cpu)->stat[item]);
+		sum += READ_ONCE(per_cpu_ptr(pool->cpu, cpu)->ev[item]);
 	return sum;
 }
 
@@ -438,10 +462,12 @@ static bool kpool_may_alloc_pages(void)
 	return !IS_ENABLED(CONFIG_PREEMPT_RT) || preemptible();
 }
 
+/* Pinning and magazine ownership */
+
 /*
- * Pin the task to this CPU for a magazine operation. The section is also
- * an RCU read-side critical section, which keeps a chunk found by
- * kpool_lookup() alive until kpool_cpu_unpin().
+ * Pin the task to this CPU. The section is also an RCU read-side critical
+ * section, which keeps a chunk found from a pointer (or the hint) and its
+ * pool alive until kpool_cpu_unpin().
  */
 static __always_inline void kpool_cpu_pin(void)
 {
@@ -464,39 +490,47 @@ static __always_inline void kpool_cpu_unpin(void)
 }
 
 /*
- * Claim this CPU's magazine (the task is pinned). Return false when this
- * context interrupted or preempted the magazine's owner on this CPU.
+ * Claim this CPU's magazine; the task is pinned. NULL when this context
+ * interrupted the owner (!PREEMPT_RT) or cannot sleep (PREEMPT_RT).
  */
-static __always_inline bool kpool_cpu_claim(struct kpool_cpu __percpu *cpu)
+static __always_inline struct kpool_cpu *kpool_mag_claim(struct kpool *pool)
 {
+	struct kpool_cpu __percpu *cpu = pool->cpu;
+
+	if (IS_ENABLED(CONFIG_PREEMPT_RT)) {
+		if (!preemptible())
+			return NULL;
+		local_lock(&cpu->lock);
+		return this_cpu_ptr(cpu);
+	}
 	if (likely(this_cpu_inc_return(cpu->guard) == 1)) {
-		/* the magazine is touched only after the guard is raised */
+		/* the magazine is touched only after the guard is raised... */
 		barrier();
-		return true;
+		return this_cpu_ptr(cpu);
 	}
 	this_cpu_dec(cpu->guard);
-	return false;
+	return NULL;
 }
 
-/* For the slow paths: this CPU's part of the pool if claimed, or NULL. */
-static struct kpool_cpu *kpool_cpu_try(struct kpool *pool)
+static __always_inline void kpool_mag_release(struct kpool *pool)
 {
-	return kpool_cpu_claim(pool->cpu) ? this_cpu_ptr(pool->cpu) : NULL;
+	if (IS_ENABLED(CONFIG_PREEMPT_RT)) {
+		local_unlock(&pool->cpu->lock);
+	} else {
+		/* ...and no longer once it is lowered */
+		barrier();
+		this_cpu_dec(pool->cpu->guard);
+	}
 }
 
-static __always_inline void kpool_cpu_release(struct kpool_cpu __percpu *cpu)
-{
-	/* ...and no longer once it is lowered */
-	barrier();
-	this_cpu_dec(cpu->guard);
-}
+/* Block indices */
 
 /*
  * The slot of the block starting at byte @in of a unit. With
  * m = stride_recip = ceil(2^32 / s) = (2^32 + e) / s, 0 <= e < s: for
  * in = q * s, in * m / 2^32 = q + q * e / 2^32 and q * e < q * s = in
  * < 2^32, so the result is exactly q. For any other @in no slot satisfies
- * slot * s == in: kpool_lookup() checks that.
+ * slot * s == in: kpool_index() checks that.
  */
 static __always_inline unsigned int kpool_slot(const struct kpool *pool,
 					       unsigned int in)
@@ -504,39 +538,53 @@ static __always_inline unsigned int kpool_slot(const struct kpool *pool,
 	return ((u64)in * pool->stride_recip) >> 32;
 }
 
-static __always_inline unsigned int kpool_index(const struct kpool *pool,
-						unsigned int unit,
-						unsigned int slot)
-{
-	return unit << pool->slot_shift | slot;
-}
-
-static void *kpool_block_addr(const struct kpool *pool,
-			      const struct kpool_chunk *chunk,
-			      unsigned int idx)
-{
-	unsigned int unit = idx >> pool->slot_shift;
-	unsigned int slot = idx & ((1U << pool->slot_shift) - 1);
-
-	return chunk->base + ((unsigned long)unit << pool->unit_shift) +
-	       slot * pool->stride;
-}
-
-/* The chunk of a block known to belong to the pool. */
-static __always_inline struct kpool_chunk *kpool_block_chunk(const void *block)
-{
-	return (struct kpool_chunk *)page_private(virt_to_page(block));
-}
-
-/* The index of a block known to belong to the pool. */
+/* The index of a block known to be one of @chunk's. */
 static __always_inline unsigned int kpool_block_index(const struct kpool *pool,
 						      const struct kpool_chunk *chunk,
 						      const void *block)
 {
 	unsigned long off = block - chunk->base;
 
-	return kpool_index(pool, off >> pool->unit_shift,
-			   kpool_slot(pool, off & pool->unit_mask));
+	return (off >> pool->unit_shift) * pool->per_unit +
+	       kpool_slot(pool, off & pool->unit_mask);
+}
+
+/*
+ * The index of the block at @addr if @addr is the start of a block of
+ * @chunk, else -1. Reads only @chunk's base and block count.
+ */
+static __always_inline long kpool_index(const struct kpool *pool,
+					const struct kpool_chunk *chunk,
+					unsigned long addr)
+{
+	unsigned long off = addr - (unsigned long)chunk->base;
+	unsigned int in, slot, idx;
+
+	if (unlikely(off >= pool->chunk_bytes))
+		return -1;
+	in = off & pool->unit_mask;
+	slot = kpool_slot(pool, in);
+	idx = (off >> pool->unit_shift) * pool->per_unit + slot;
+	if (unlikely(slot * pool->stride != in || slot >= pool->per_unit ||
+		     idx >= chunk->nr_blocks))
+		return -1;
+	return idx;
+}
+
+static void *kpool_block_addr(const struct kpool *pool,
+			      const struct kpool_chunk *chunk,
+			      unsigned int idx)
+{
+	unsigned int unit = reciprocal_divide(idx, pool->per_unit_recip);
+
+	return chunk->base + ((unsigned long)unit << pool->unit_shift) +
+	       (idx - unit * pool->per_unit) * pool->stride;
+}
+
+/* The chunk of a block known to belong to a live chunk. */
+static __always_inline struct kpool_chunk *kpool_block_chunk(const void *block)
+{
+	return (struct kpool_chunk *)page_private(virt_to_page(block));
 }
 
 /*
@@ -545,96 +593,70 @@ static __always_inline unsigned int kpool_block_index(const struct kpool *pool,
  * and its page frame has a struct page, else NULL. Safe for any pointer:
  * the range test comes first and pfn_valid() reads only the memory section
  * table, so no hole of a sparse memory map is touched. Unlike
- * virt_addr_valid() it is inline and it refuses kernel image addresses,
- * which are never a chunk's.
+ * virt_addr_valid() it refuses kernel image addresses, never a chunk's.
  */
-static __always_inline struct page *kpool_direct_page(const void *ptr)
+static struct page *kpool_direct_page(unsigned long addr)
 {
-	unsigned long addr = (unsigned long)ptr, pfn;
+	unsigned long pfn;
 
-	if (unlikely(addr < PAGE_OFFSET || addr >= (unsigned long)high_memory))
+	if (addr < PAGE_OFFSET || addr >= (unsigned long)high_memory)
 		return NULL;
 	pfn = PHYS_PFN(__pa(addr));
-	if (unlikely(!pfn_valid(pfn)))
+	if (!pfn_valid(pfn))
 		return NULL;
 	return pfn_to_page(pfn);
 }
 
 /*
- * The live chunk whose pages hold @ptr, or NULL. Only the struct page of
- * @ptr is read until the owner key proves that the page belongs to a
- * chunk. Must be called in an RCU read-side section (a pinned section is
- * one), which keeps the chunk and its pool alive.
+ * The live chunk whose pages hold @addr (a tag-free address), or NULL.
+ * Only the struct page of @addr is read until the owner key proves that
+ * the page belongs to a chunk. Must be called in an RCU read-side section
+ * (a pinned section is one), which keeps the chunk and its pool alive.
  */
-static __always_inline struct kpool_chunk *kpool_ptr_chunk(const void *ptr)
+static struct kpool_chunk *kpool_ptr_chunk(unsigned long addr)
 {
-	struct page *page = kpool_direct_page(ptr);
+	struct page *page = kpool_direct_page(addr);
 	unsigned long priv;
 
-	if (unlikely(!page))
+	if (!page)
 		return NULL;
+	/*
+	 * The chunk's fields are read through this pointer: the address
+	 * dependency orders those reads after it, pairing with the smp_wmb()
+	 * of kpool_chunk_map().
+	 */
 	priv = READ_ONCE(page->private);
-	if (unlikely(READ_ONCE(page->index) != (priv ^ kpool_page_key)))
+	if (READ_ONCE(page->index) != (priv ^ kpool_page_key))
 		return NULL;
 	return (struct kpool_chunk *)priv;
 }
 
 /*
- * kpool_lookup() - validate a pointer handed to kpool_free()
- *
- * A pointer into this CPU's hint chunk (a live chunk of @pool, see struct
- * kpool_cpu) needs no more proof; otherwise the chunk found from the
- * pointer's struct page must be one of @pool's. Must be called pinned:
- * the section keeps the hint chunk alive.
- *
- * Return: true with *@chunkp and *@idx set; or false, with *@misaligned
- * true for a pointer into the pool's chunks that is not the start of a
- * block and false for a foreign pointer.
+ * Find the block @addr of @pool: its chunk (the CPU's hint, else from its
+ * struct page) and index. The task is pinned. Return the index, -EINVAL for
+ * memory that is not the pool's, -EFAULT for a pointer into the pool that
+ * is not the start of a block.
  */
-static __always_inline bool kpool_lookup(const struct kpool *pool,
-					 const void *ptr,
-					 struct kpool_chunk **chunkp,
-					 unsigned int *idx, bool *misaligned)
+static long kpool_find(struct kpool *pool, unsigned long addr,
+		       struct kpool_chunk **chunkp)
 {
 	struct kpool_chunk *chunk = this_cpu_read(pool->cpu->hint);
-	unsigned int unit, slot, in;
-	unsigned long off;
+	long idx = kpool_index(pool, chunk, addr);
 
-	*misaligned = false;
-	if (!chunk || ((unsigned long)ptr - (unsigned long)chunk->base) >>
-		      (PAGE_SHIFT + pool->order)) {
-		chunk = kpool_ptr_chunk(ptr);
-		if (unlikely(!chunk || chunk->pool != pool))
-			return false;
-	}
-
-	off = ptr - chunk->base;
-	unit = off >> pool->unit_shift;
-	in = off & pool->unit_mask;
-	slot = kpool_slot(pool, in);
-	*misaligned = true;
-	if (unlikely(slot * pool->stride != in || slot >= pool->per_unit ||
-		     unit * pool->per_unit + slot >= chunk->nr_blocks))
-		return false;
+	if (idx >= 0)
+		goto found;
+	chunk = kpool_ptr_chunk(addr);
+	if (!chunk || READ_ONCE(chunk->pool) != pool)
+		return -EINVAL;
+	idx = kpool_index(pool, chunk, addr);
+	if (idx < 0)
+		return -EFAULT;
+found:
 	*chunkp = chunk;
-	*idx = kpool_index(pool, unit, slot);
-	return true;
+	return idx;
 }
 
-/* Blocks a chunk of @order holds with the geometry's unit layout. */
-static unsigned long kpool_capacity(unsigned int stride, unsigned int order)
-{
-	if (stride <= PAGE_SIZE)
-		return (PAGE_SIZE / stride) << order;
-	return (PAGE_SIZE << order) / stride;
-}
-
-static u64 kpool_waste(size_t size, unsigned int stride, unsigned int order)
-{
-	return (PAGE_SIZE << order) - kpool_capacity(stride, order) * size;
-}
-
-/* Depot (pool->lock held) */
+/* The depot (pool->lock held) */
 
 static struct list_head *kpool_chunk_list(struct kpool *pool,
 					  const struct kpool_chunk *chunk)
@@ -654,7 +676,7 @@ static void kpool_chunk_relist(struct kpool *pool, struct kpool_chunk *chunk,
 
 	if (now == was)
 		return;
-	list_move(&chunk->state, now);
+	list_move(&chunk->list, now);
 	if (was == &pool->empty)
 		WRITE_ONCE(pool->nr_empty, pool->nr_empty - 1);
 	if (now == &pool->empty)
@@ -663,74 +685,125 @@ static void kpool_chunk_relist(struct kpool *pool, struct kpool_chunk *chunk,
 
 static void kpool_update_tight(struct kpool *pool)
 {
-	WRITE_ONCE(pool->tight,
-		   pool->nr_hungry || pool->nr_reserve < pool->min_blocks);
-}
+	bool may_grow = !pool->max_blocks ||
+			pool->blocks_total < pool->max_blocks;
 
-static __always_inline void kpool_mag_set(struct kpool_mag_slot *slot,
-					  void *block,
-					  struct kpool_chunk *chunk,
-					  unsigned int idx)
-{
-	slot->block = block;
-	slot->chunk = chunk;
-	slot->idx = idx;
+	lockdep_assert_held(&pool->lock);
+	WRITE_ONCE(pool->tight, pool->nr_hungry ||
+		   (may_grow && pool->nr_reserve < pool->min_blocks));
 }
 
 /*
- * Take a free block from the depot into @slot; from the reserve only if
- * @use_reserve and nothing else is left. Return false if none was left.
+ * The FREE states of @chunk do not add up to its count: a double free raced
+ * with itself on two CPUs (see the theory of operation). Count them again.
  */
-static bool kpool_depot_take(struct kpool *pool, bool use_reserve,
-			     struct kpool_mag_slot *slot)
+static noinline void kpool_chunk_recount(struct kpool *pool,
+					 struct kpool_chunk *chunk)
 {
-	struct kpool_chunk *chunk;
-	struct list_head *was;
-	unsigned long out;
-	unsigned int idx;
+	struct list_head *was = kpool_chunk_list(pool, chunk);
+	unsigned int i, n = 0;
 
-	lockdep_assert_held(&pool->lock);
-	if (pool->depot_free <= pool->nr_reserve) {
-		if (!use_reserve || !pool->nr_reserve)
-			return false;
-		pool->nr_reserve--;
-		kpool_update_tight(pool);
-		kpool_count(pool, KPOOL_EV_reserve_allocs);
-	}
-
-	chunk = list_first_entry_or_null(&pool->partial, struct kpool_chunk,
-					 state);
-	if (!chunk)
-		chunk = list_first_entry(&pool->empty, struct kpool_chunk,
-					 state);
-	was = kpool_chunk_list(pool, chunk);
-	chunk->nr_free--;
-	idx = pool->wide ? chunk->free32[chunk->nr_free] :
-			   chunk->free16[chunk->nr_free];
+	for (i = 0; i < chunk->nr_blocks; i++)
+		n += READ_ONCE(chunk->state[i]) == KPOOL_B_FREE;
+	pool->depot_free -= chunk->nr_free - n;
+	pool->nr_reserve = min_t(unsigned long, pool->nr_reserve,
+				 pool->depot_free);
+	kpool_update_tight(pool);
+	chunk->nr_free = n;
+	chunk->cursor = 0;
 	kpool_chunk_relist(pool, chunk, was);
-
-	pool->depot_free--;
-	out = pool->blocks_total - pool->depot_free;
-	if (out > pool->high_watermark)
-		pool->high_watermark = out;
-	kpool_mag_set(slot, kpool_block_addr(pool, chunk, idx), chunk, idx);
-	return true;
+	kpool_count(pool, KPOOL_EV_err_double_free);
+	pr_warn_ratelimited("pool %s: frees of one block raced on two CPUs; counts repaired\n",
+			    pool->name);
 }
 
-/* Give a free block back to the depot; the reserve takes it if short. */
+/*
+ * Take up to @n FREE blocks of @chunk into @out, setting their state to
+ * @to. The scan starts at the cursor and wraps once; the cursor then moves
+ * to the group after the last block taken, so that the next refill, most
+ * likely another CPU's, gets states on other cache lines.
+ */
+static unsigned int kpool_chunk_take(struct kpool *pool,
+				     struct kpool_chunk *chunk, void **out,
+				     unsigned int n, u8 to)
+{
+	struct list_head *was = kpool_chunk_list(pool, chunk);
+	unsigned int i = chunk->cursor, scanned, got = 0;
+
+	n = min(n, chunk->nr_free);
+	for (scanned = 0; got < n && scanned < chunk->nr_blocks; scanned++) {
+		if (i >= chunk->nr_blocks)
+			i = 0;
+		/* only FREE states are stable here: the others may change */
+		if (data_race(chunk->state[i]) == KPOOL_B_FREE) {
+			WRITE_ONCE(chunk->state[i], to);
+			out[got++] = kpool_block_addr(pool, chunk, i);
+		}
+		i++;
+	}
+	chunk->nr_free -= got;
+	chunk->cursor = round_up(i, KPOOL_STATE_GROUP);
+	if (chunk->cursor >= chunk->nr_blocks)
+		chunk->cursor = 0;
+	kpool_chunk_relist(pool, chunk, was);
+	pool->depot_free -= got;
+	if (unlikely(got < n))
+		kpool_chunk_recount(pool, chunk);
+	return got;
+}
+
+/*
+ * Take up to @n free blocks from the depot into @out, setting their state
+ * to @to; from the reserve only if @use_reserve. Return how many.
+ */
+static unsigned int kpool_depot_take(struct kpool *pool, void **out,
+				     unsigned int n, u8 to, bool use_reserve)
+{
+	unsigned long avail = pool->depot_free - pool->nr_reserve, out_now;
+	struct kpool_chunk *chunk;
+	unsigned int got = 0, from_reserve;
+
+	lockdep_assert_held(&pool->lock);
+	if (use_reserve)
+		avail = pool->depot_free;
+	n = min_t(unsigned long, n, avail);
+	while (got < n) {
+		chunk = list_first_entry_or_null(&pool->partial,
+						 struct kpool_chunk, list);
+		if (!chunk)
+			chunk = list_first_entry_or_null(&pool->empty,
+							 struct kpool_chunk,
+							 list);
+		if (!chunk)
+			break;
+		got += kpool_chunk_take(pool, chunk, out + got, n - got, to);
+	}
+	if (!got)
+		return 0;
+	/* what the depot could not give without the reserve came from it */
+	if (pool->depot_free < pool->nr_reserve) {
+		from_reserve = pool->nr_reserve - pool->depot_free;
+		pool->nr_reserve = pool->depot_free;
+		kpool_update_tight(pool);
+		kpool_count_n(pool, KPOOL_EV_reserve_allocs, from_reserve);
+	}
+	out_now = pool->blocks_total - pool->depot_free;
+	if (out_now > pool->high_watermark)
+		pool->high_watermark = out_now;
+	return got;
+}
+
+/* A block whose state the caller made FREE joins the depot. */
 static void kpool_depot_put(struct kpool *pool, struct kpool_chunk *chunk,
 			    unsigned int idx)
 {
 	struct list_head *was = kpool_chunk_list(pool, chunk);
 
 	lockdep_assert_held(&pool->lock);
-	if (pool->wide)
-		chunk->free32[chunk->nr_free] = idx;
-	else
-		chunk->free16[chunk->nr_free] = idx;
 	chunk->nr_free++;
+	if (idx < chunk->cursor)
+		chunk->cursor = round_down(idx, KPOOL_STATE_GROUP);
 	kpool_chunk_relist(pool, chunk, was);
-
 	pool->depot_free++;
 	if (pool->nr_reserve < pool->min_blocks) {
 		pool->nr_reserve++;
@@ -738,20 +811,29 @@ static void kpool_depot_put(struct kpool *pool, struct kpool_chunk *chunk,
 	}
 }
 
-/* Move the @n oldest blocks of a magazine to the depot. */
+/*
+ * Move the @n oldest pointers of a magazine this context owns to the
+ * depot; stale ones (the block was stolen) are dropped.
+ */
 static void kpool_mag_flush(struct kpool *pool, struct kpool_cpu *pc,
 			    unsigned int n)
 {
-	unsigned int i;
+	struct kpool_chunk *chunk;
+	unsigned int i, idx;
 
 	lockdep_assert_held(&pool->lock);
-	for (i = 0; i < n; i++)
-		kpool_depot_put(pool, pc->mag[i].chunk, pc->mag[i].idx);
+	for (i = 0; i < n; i++) {
+		chunk = kpool_block_chunk(pc->mag[i]);
+		idx = kpool_block_index(pool, chunk, pc->mag[i]);
+		if (cmpxchg(&chunk->state[idx], KPOOL_B_CACHED,
+			    KPOOL_B_FREE) == KPOOL_B_CACHED)
+			kpool_depot_put(pool, chunk, idx);
+	}
 	pc->nr -= n;
 	memmove(pc->mag, pc->mag + n, pc->nr * sizeof(pc->mag[0]));
 }
 
-/* Empty a magazine this context owns into the depot; wake the hungry. */
+/* Empty a magazine into the depot; wake allocations waiting for a free. */
 static void kpool_mag_drain(struct kpool *pool, struct kpool_cpu *pc)
 {
 	unsigned long flags;
@@ -765,119 +847,64 @@ static void kpool_mag_drain(struct kpool *pool, struct kpool_cpu *pc)
 		swake_up_all(&pool->wait);
 }
 
-/* Drain this CPU's magazine. Return false if its owner was interrupted. */
-static bool kpool_drain_local(struct kpool *pool)
-{
-	struct kpool_cpu *pc;
-
-	kpool_cpu_pin();
-	pc = kpool_cpu_try(pool);
-	if (pc) {
-		kpool_mag_drain(pool, pc);
-		kpool_cpu_release(pool->cpu);
-	}
-	kpool_cpu_unpin();
-	return !!pc;
-}
-
 static void kpool_drain_work(struct work_struct *work)
 {
 	struct kpool_cpu *pc = container_of(work, struct kpool_cpu,
 					    drain_work);
+	struct kpool *pool = pc->pool;
 
-	/* Only on PREEMPT_RT can a task owning the magazine be preempted. */
-	while (!kpool_drain_local(pc->pool))
-		schedule_timeout_uninterruptible(1);
+	kpool_cpu_pin();
+	/* process context: no owner can be interrupted on this CPU */
+	if (!WARN_ON_ONCE(kpool_mag_claim(pool) != pc)) {
+		kpool_mag_drain(pool, pc);
+		kpool_mag_release(pool);
+	}
+	kpool_cpu_unpin();
 }
 
 /*
- * Drain the magazine of every CPU and wait for it. Magazines of dead CPUs
- * were drained by kpool_cpu_dead().
+ * Drain the magazine of every CPU, each on its CPU, and wait. Magazines of
+ * dead CPUs were drained by kpool_cpu_dead(). With @try, give up (false)
+ * rather than wait for CPU hotplug (reclaim must not).
  */
-static void kpool_drain_all(struct kpool *pool)
+static bool kpool_drain_all(struct kpool *pool, bool try)
 {
 	int cpu;
 
 	if (!pool->mag_size)
-		return;
+		return true;
+	if (!try)
+		cpus_read_lock();
+	else if (!cpus_read_trylock())
+		return false;
 	for_each_online_cpu(cpu)
 		queue_work_on(cpu, kpool_wq,
 			      &per_cpu_ptr(pool->cpu, cpu)->drain_work);
-	for_each_possible_cpu(cpu)
+	for_each_online_cpu(cpu)
 		flush_work(&per_cpu_ptr(pool->cpu, cpu)->drain_work);
+	cpus_read_unlock();
+	kpool_count(pool, KPOOL_EV_drains);
+	return true;
+}
+
+static void kpool_drain_all_work(struct work_struct *work)
+{
+	kpool_drain_all(container_of(work, struct kpool, drain_work), false);
 }
 
 /*
- * Ask every CPU to drain its magazine, without waiting: an atomic
- * allocation failed and free blocks may sit in other CPUs' magazines.
- * At most once per jiffy.
+ * An atomic allocation failed: drain every magazine soon, without waiting,
+ * at most once per KPOOL_DRAIN_INTERVAL.
  */
-static void kpool_drain_async(struct kpool *pool)
+static void kpool_drain_kick(struct kpool *pool)
 {
-	unsigned long now = jiffies;
-	int cpu;
+	unsigned long next = READ_ONCE(pool->drain_next);
 
-	if (!pool->mag_size || READ_ONCE(pool->drain_kicked) == now)
+	if (!pool->mag_size || time_before(jiffies, next) ||
+	    cmpxchg(&pool->drain_next, next,
+		    jiffies + KPOOL_DRAIN_INTERVAL) != next)
 		return;
-	WRITE_ONCE(pool->drain_kicked, now);
-	for_each_online_cpu(cpu)
-		queue_work_on(cpu, kpool_wq,
-			      &per_cpu_ptr(pool->cpu, cpu)->drain_work);
-}
-
-/* Magazine fast paths (the task is pinned) */
-
-/*
- * Pop a block from this CPU's magazine into @slot and count the hit.
- * Return false if the magazine was empty or busy.
- * Only @cpu is read from the pool: the guard's compiler barriers would
- * make any other field be loaded again.
- */
-static __always_inline bool kpool_cache_pop(struct kpool_cpu __percpu *cpu,
-					    struct kpool_mag_slot *slot)
-{
-	struct kpool_cpu *pc;
-	bool done = false;
-	unsigned int nr;
-
-	if (likely(kpool_cpu_claim(cpu))) {
-		pc = this_cpu_ptr(cpu);
-		nr = pc->nr;
-		if (likely(nr)) {
-			pc->nr = --nr;
-			*slot = pc->mag[nr];
-			this_cpu_inc(cpu->stat[KPOOL_EV_cache_hits]);
-			done = true;
-		}
-		kpool_cpu_release(cpu);
-	}
-	return done;
-}
-
-/* Push a freed block on this CPU's magazine and count the free. */
-static __always_inline bool kpool_cache_push(struct kpool *pool, void *block,
-					     struct kpool_chunk *chunk,
-					     unsigned int idx)
-{
-	struct kpool_cpu __percpu *cpu = pool->cpu;
-	unsigned int mag_size = pool->mag_size;
-	struct kpool_cpu *pc;
-	bool done = false;
-	unsigned int nr;
-
-	if (likely(kpool_cpu_claim(cpu))) {
-		pc = this_cpu_ptr(cpu);
-		nr = pc->nr;
-		if (likely(!READ_ONCE(pool->tight) && nr < mag_size)) {
-			kpool_mag_set(&pc->mag[nr], block, chunk, idx);
-			pc->nr = nr + 1;
-			WRITE_ONCE(pc->hint, chunk);
-			this_cpu_inc(cpu->stat[KPOOL_EV_frees]);
-			done = true;
-		}
-		kpool_cpu_release(cpu);
-	}
-	return done;
+	queue_work(system_unbound_wq, &pool->drain_work);
 }
 
 /* Debug pools */
@@ -892,7 +919,7 @@ static void kpool_report_corruption(struct kpool *pool, const char *what,
 	if (!__ratelimit(&kpool_dump_ratelimit))
 		return;
 	pr_warn("pool %s: %s overwritten in block %u of a chunk of order %u, at byte %zu of %zu (dump from byte %zu)\n",
-		pool->name, what, idx, chunk->order, (size_t)(bad - area),
+		pool->name, what, idx, pool->order, (size_t)(bad - area),
 		len, start);
 	print_hex_dump(KERN_WARNING, KBUILD_MODNAME ": ", DUMP_PREFIX_OFFSET,
 		       16, 1, area + start,
@@ -969,6 +996,8 @@ static void kpool_owner_report(struct seq_file *m, const struct kpool *pool,
 /*
  * Report up to @limit blocks of a debug pool that are allocated, with their
  * owners, to @m or to the kernel log. Return how many blocks there are.
+ * Sleeps: chunks cannot leave the pool during the walk (release_lock), and
+ * the walk yields between chunks.
  */
 static unsigned long kpool_report_owners(struct seq_file *m,
 					 struct kpool *pool,
@@ -978,16 +1007,20 @@ static unsigned long kpool_report_owners(struct seq_file *m,
 	struct kpool_chunk *chunk;
 	unsigned int idx;
 
-	rcu_read_lock();
-	list_for_each_entry_rcu(chunk, &pool->chunks, node) {
-		for_each_set_bit(idx, chunk->allocated, pool->index_space) {
+	mutex_lock(&pool->release_lock);
+	list_for_each_entry_rcu(chunk, &pool->chunks, node,
+				lockdep_is_held(&pool->release_lock)) {
+		for (idx = 0; idx < chunk->nr_blocks; idx++) {
+			if (READ_ONCE(chunk->state[idx]) != KPOOL_B_ALLOC)
+				continue;
 			if (found++ < limit)
 				kpool_owner_report(m, pool, chunk_nr, idx,
 						   &chunk->owners[idx]);
 		}
 		chunk_nr++;
+		cond_resched();
 	}
-	rcu_read_unlock();
+	mutex_unlock(&pool->release_lock);
 	return found;
 }
 
@@ -1065,54 +1098,40 @@ static void kpool_debug_free(struct kpool *pool, struct kpool_chunk *chunk,
 
 static void kpool_chunk_carve(struct kpool *pool, struct kpool_chunk *chunk)
 {
-	unsigned int unit, slot, idx, n = 0;
-	void *block;
+	unsigned int idx;
 
-	for (unit = 0; n < chunk->nr_blocks; unit++) {
-		for (slot = 0; slot < pool->per_unit && n < chunk->nr_blocks;
-		     slot++, n++) {
-			idx = kpool_index(pool, unit, slot);
-			/* the stack is popped from the top: lowest first */
-			if (pool->wide)
-				chunk->free32[chunk->nr_blocks - 1 - n] = idx;
-			else
-				chunk->free16[chunk->nr_blocks - 1 - n] = idx;
-			block = kpool_block_addr(pool, chunk, idx);
-			if (pool->ctor)
-				pool->ctor(block, pool->ctor_arg);
-			if (pool->flags & KPOOL_F_DEBUG)
-				kpool_debug_init_block(pool, block);
-		}
+	for (idx = 0; idx < chunk->nr_blocks; idx++) {
+		void *block = kpool_block_addr(pool, chunk, idx);
+
+		if (pool->ctor)
+			pool->ctor(block, pool->ctor_arg);
+		if (pool->flags & KPOOL_F_DEBUG)
+			kpool_debug_init_block(pool, block);
 	}
 	chunk->nr_free = chunk->nr_blocks;
-	kpool_kasan_poison(chunk->base, PAGE_SIZE << chunk->order,
-			   KPOOL_KASAN_REDZONE, pool->stride);
+	/* blocks and the tail are a red zone until handed out */
+	kpool_kasan_poison(chunk->base, pool->chunk_bytes, KPOOL_KASAN_REDZONE,
+			   pool->stride);
 }
 
-/* Mark every page of the chunk as the pool's. */
+/*
+ * Mark every page of the chunk as the pool's: from here on a pointer into
+ * it finds the chunk (kpool_ptr_chunk()).
+ */
 static void kpool_chunk_map(struct kpool *pool, struct kpool_chunk *chunk)
 {
 	unsigned int i;
 
-	for (i = 0; i < 1U << chunk->order; i++) {
+	/*
+	 * The chunk is built before any page names it: pairs with the
+	 * address dependency in kpool_ptr_chunk().
+	 */
+	smp_wmb();
+	for (i = 0; i < 1U << pool->order; i++) {
 		struct page *page = chunk->page + i;
 
-		set_page_private(page, (unsigned long)chunk);
+		WRITE_ONCE(page->private, (unsigned long)chunk);
 		WRITE_ONCE(page->index, (unsigned long)chunk ^ kpool_page_key);
-	}
-}
-
-static void kpool_chunk_unmap(struct kpool_chunk *chunk)
-{
-	unsigned int i;
-
-	if (!(chunk->pool->flags & KPOOL_F_DEBUG))
-		kmemleak_free(chunk->base);
-	for (i = 0; i < 1U << chunk->order; i++) {
-		struct page *page = chunk->page + i;
-
-		WRITE_ONCE(page->index, 0);
-		set_page_private(page, 0);
 	}
 }
 
@@ -1122,13 +1141,27 @@ static void kpool_chunk_free_rcu(struct rcu_head *rcu)
 
 	__free_pages(chunk->page, chunk->order);
 	atomic_long_sub(1L << chunk->order, &kpool_pages_held);
+	kvfree(chunk->owners);
 	kvfree(chunk);
 }
 
-/* The chunk has left the pool: give it back after an RCU grace period. */
-static void kpool_chunk_release(struct kpool_chunk *chunk)
+/*
+ * The chunk has left the pool and no magazine points into it: clear its
+ * pages' owner fields and give it back after an RCU grace period (the pool
+ * is freed after the chunks: kfree_rcu() in kpool_free_memory()).
+ */
+static void kpool_chunk_release(struct kpool *pool, struct kpool_chunk *chunk)
 {
-	kpool_chunk_unmap(chunk);
+	unsigned int i;
+
+	if (!(pool->flags & KPOOL_F_DEBUG))
+		kmemleak_free(chunk->base);
+	for (i = 0; i < 1U << pool->order; i++) {
+		struct page *page = chunk->page + i;
+
+		WRITE_ONCE(page->index, 0);
+		WRITE_ONCE(page->private, 0);
+	}
 	call_rcu(&chunk->rcu, kpool_chunk_free_rcu);
 }
 
@@ -1136,72 +1169,244 @@ static void kpool_chunk_release(struct kpool_chunk *chunk)
 static struct kpool_chunk *kpool_chunk_create(struct kpool *pool,
 					      unsigned int nr, gfp_t gfp)
 {
+	gfp_t meta_gfp = gfp & ~__GFP_ZERO;
 	struct kpool_chunk *chunk;
 
-	chunk = kvzalloc_node(pool->chunk_meta, gfp & ~__GFP_ZERO, pool->node);
+	chunk = kvzalloc_node(pool->chunk_meta, meta_gfp, pool->node);
 	if (!chunk)
 		return NULL;
-	chunk->page = alloc_pages_node(pool->node, gfp, pool->order);
-	if (!chunk->page) {
-		kvfree(chunk);
-		return NULL;
+	if (pool->flags & KPOOL_F_DEBUG) {
+		chunk->owners = kvcalloc(pool->per_chunk,
+					 sizeof(*chunk->owners), meta_gfp);
+		if (!chunk->owners)
+			goto fail;
 	}
+	chunk->page = alloc_pages_node(pool->node, gfp, pool->order);
+	if (!chunk->page)
+		goto fail;
 	atomic_long_add(1L << pool->order, &kpool_pages_held);
 	chunk->pool = pool;
 	chunk->base = page_address(chunk->page);
 	chunk->order = pool->order;
 	chunk->nr_blocks = nr;
-	chunk->free16 = (void *)chunk + pool->free_offset;
-	if (pool->flags & KPOOL_F_DEBUG)
-		chunk->owners = (void *)chunk + pool->owners_offset;
 	kpool_chunk_carve(pool, chunk);
 	/*
 	 * Blocks may hold the only references to other objects: kmemleak
 	 * scans the chunk, or, in debug pools, each block handed out.
 	 */
 	if (!(pool->flags & KPOOL_F_DEBUG))
-		kmemleak_alloc(chunk->base, PAGE_SIZE << chunk->order, 0, gfp);
+		kmemleak_alloc(chunk->base, pool->chunk_bytes, 0, gfp);
 	kpool_chunk_map(pool, chunk);
+	return chunk;
+
+fail:
+	kvfree(chunk->owners);
+	kvfree(chunk);
+	return NULL;
+}
+
+/* Shrinking */
+
+/* The first chunk that can go without cutting into min_blocks, or NULL. */
+static struct kpool_chunk *kpool_releasable(struct kpool *pool)
+{
+	struct kpool_chunk *chunk;
+
+	lockdep_assert_held(&pool->lock);
+	chunk = list_first_entry_or_null(&pool->empty, struct kpool_chunk,
+					 list);
+	if (!chunk ||
+	    pool->blocks_total - chunk->nr_blocks < pool->min_blocks ||
+	    pool->depot_free - chunk->nr_blocks < pool->nr_reserve)
+		return NULL;
 	return chunk;
 }
 
-/* Growth */
-
-/* Claim the blocks of a new chunk against the cap; 0 if at the cap. */
-static unsigned int kpool_grow_claim(struct kpool *pool)
+/*
+ * A chunk has left the pool's lists: no CPU may keep it as its hint. A
+ * fast path that read the hint before it is replaced is an RCU reader
+ * older than the grace period kpool_chunk_release() waits for. No CPU sets
+ * it again: only a free into the magazine does, and none of the chunk's
+ * blocks is allocated.
+ */
+static void kpool_forget_chunk(struct kpool *pool, struct kpool_chunk *chunk)
 {
-	unsigned long flags, carved;
-	unsigned int nr = pool->per_chunk;
+	int cpu;
 
-	raw_spin_lock_irqsave(&pool->lock, flags);
-	if (pool->max_blocks) {
-		carved = pool->blocks_total + pool->blocks_growing;
-		nr = carved < pool->max_blocks ?
-		     min_t(unsigned long, nr, pool->max_blocks - carved) : 0;
-	}
-	pool->blocks_growing += nr;
-	raw_spin_unlock_irqrestore(&pool->lock, flags);
-	return nr;
+	for_each_possible_cpu(cpu)
+		cmpxchg(&per_cpu_ptr(pool->cpu, cpu)->hint, chunk,
+			&kpool_no_chunk);
 }
 
-/* Drop the claim of @nr blocks and publish @chunk if it was carved. */
-static void kpool_grow_publish(struct kpool *pool, struct kpool_chunk *chunk,
-			       unsigned int nr)
+/*
+ * Give back chunks whose blocks are all in the depot, up to @max_pages:
+ * unlink them, drain every magazine (a stale pointer may still point into
+ * them), then release them. With @try, never wait for CPU hotplug (the
+ * shrinker). Return the pages given back.
+ */
+static unsigned long kpool_release_free_chunks(struct kpool *pool,
+					       unsigned long max_pages,
+					       bool try)
+{
+	unsigned long flags, pages = 0, chunks = 0;
+	struct kpool_chunk *chunk, *next;
+	LIST_HEAD(gone);
+
+	mutex_lock(&pool->release_lock);
+	raw_spin_lock_irqsave(&pool->lock, flags);
+	while (pages < max_pages && (chunk = kpool_releasable(pool))) {
+		list_move(&chunk->list, &gone);
+		pool->nr_empty--;
+		list_del_rcu(&chunk->node);
+		pool->nr_chunks--;
+		pool->blocks_total -= chunk->nr_blocks;
+		pool->depot_free -= chunk->nr_blocks;
+		pages += 1UL << pool->order;
+		chunks++;
+	}
+	kpool_update_tight(pool);
+	raw_spin_unlock_irqrestore(&pool->lock, flags);
+
+	if (chunks && !kpool_drain_all(pool, try)) {
+		/* no drain, no release: put them back */
+		raw_spin_lock_irqsave(&pool->lock, flags);
+		list_for_each_entry_safe(chunk, next, &gone, list) {
+			list_move_tail(&chunk->list, &pool->empty);
+			pool->nr_empty++;
+			list_add_tail_rcu(&chunk->node, &pool->chunks);
+			pool->nr_chunks++;
+			pool->blocks_total += chunk->nr_blocks;
+			pool->depot_free += chunk->nr_blocks;
+		}
+		kpool_update_tight(pool);
+		raw_spin_unlock_irqrestore(&pool->lock, flags);
+		chunks = 0;
+		pages = 0;
+	}
+	list_for_each_entry_safe(chunk, next, &gone, list) {
+		kpool_forget_chunk(pool, chunk);
+		kpool_chunk_release(pool, chunk);
+	}
+	mutex_unlock(&pool->release_lock);
+
+	if (chunks) {
+		kpool_count_n(pool, KPOOL_EV_shrinks, chunks);
+		trace_kpool_shrink(pool->id, pool->name, chunks, pages);
+	}
+	return pages;
+}
+
+/* Introspection */
+
+/* Blocks handed out in @chunk (those being freed count too). */
+static unsigned int kpool_chunk_in_use(const struct kpool_chunk *chunk)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < chunk->nr_blocks; i++)
+		n += READ_ONCE(chunk->state[i]) >= KPOOL_B_ALLOC;
+	return n;
+}
+
+static unsigned long kpool_in_use(struct kpool *pool)
+{
+	struct kpool_chunk *chunk;
+	unsigned long in_use = 0;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(chunk, &pool->chunks, node)
+		in_use += kpool_chunk_in_use(chunk);
+	rcu_read_unlock();
+	return in_use;
+}
+
+/* Bytes of a full chunk outside every block. */
+static u64 kpool_waste(const struct kpool *pool)
+{
+	return pool->chunk_bytes - (u64)pool->per_chunk * pool->size;
+}
+
+/**
+ * kpool_get_stats() - take a snapshot of a pool's geometry and counters
+ * @pool: the pool.
+ * @stats: filled in, every field (see struct kpool_stats for what is exact
+ *	   and when; high_watermark is sampled on the slow path).
+ *
+ * Context: Any context but NMI. Reads every block's state.
+ */
+void kpool_get_stats(struct kpool *pool, struct kpool_stats *stats)
 {
 	unsigned long flags;
+	unsigned int i;
+
+	memset(stats, 0, sizeof(*stats));
+	strscpy(stats->name, pool->name, sizeof(stats->name));
+	stats->id = pool->id;
+	stats->flags = pool->flags;
+	stats->node = pool->node;
+	stats->block_size = pool->size;
+	stats->block_stride = pool->stride;
+	stats->align = pool->align;
+	stats->boundary = pool->boundary;
+	stats->chunk_order = pool->order;
+	stats->blocks_per_chunk = pool->per_chunk;
+	stats->min_blocks = pool->min_blocks;
+	stats->max_blocks = pool->max_blocks;
+	stats->wasted_per_chunk = kpool_waste(pool);
+	stats->meta_per_chunk = pool->chunk_meta;
+	if (pool->flags & KPOOL_F_DEBUG)
+		stats->meta_per_chunk += (u64)pool->per_chunk *
+					 sizeof(struct kpool_owner);
+	stats->percpu_bytes = (u64)sizeof(struct kpool_cpu) *
+			      num_possible_cpus();
 
 	raw_spin_lock_irqsave(&pool->lock, flags);
-	pool->blocks_growing -= nr;
-	if (chunk) {
-		list_add_tail(&chunk->state, &pool->empty);
-		WRITE_ONCE(pool->nr_empty, pool->nr_empty + 1);
-		list_add_tail_rcu(&chunk->node, &pool->chunks);
-		pool->nr_chunks++;
-		pool->blocks_total += nr;
-		pool->depot_free += nr;
-	}
+	stats->chunks = pool->nr_chunks;
+	stats->blocks_total = pool->blocks_total;
+	stats->blocks_reserved = pool->nr_reserve;
+	stats->high_watermark = pool->high_watermark;
 	raw_spin_unlock_irqrestore(&pool->lock, flags);
+	stats->pages = stats->chunks << pool->order;
+	stats->meta_bytes = sizeof(*pool) + stats->percpu_bytes +
+			    stats->chunks * stats->meta_per_chunk;
+
+	stats->blocks_in_use = kpool_in_use(pool);
+	if (stats->blocks_in_use < stats->blocks_total)
+		stats->blocks_free = stats->blocks_total - stats->blocks_in_use;
+
+	for (i = 0; i < KPOOL_NR_EVENTS; i++)
+		*(u64 *)((void *)stats + kpool_event_offset[i]) =
+			kpool_counter(pool, i);
+	/* the counter of allocs holds the slow paths' only */
+	stats->allocs += stats->cache_hits;
 }
+EXPORT_SYMBOL_NS_GPL(kpool_get_stats, KPOOL);
+
+/**
+ * kpool_occupancy() - blocks in use in each chunk
+ * @pool: the pool.
+ * @in_use: receives the count of each chunk, in creation order.
+ * @nr: room in @in_use; may be 0 (then @in_use may be NULL).
+ *
+ * Context: Any context but NMI.
+ * Return: the number of chunks; only the first min(@nr, chunks) entries
+ * of @in_use are written.
+ */
+long kpool_occupancy(struct kpool *pool, u32 *in_use, unsigned long nr)
+{
+	struct kpool_chunk *chunk;
+	unsigned long n = 0;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(chunk, &pool->chunks, node) {
+		if (n < nr)
+			in_use[n] = kpool_chunk_in_use(chunk);
+		n++;
+	}
+	rcu_read_unlock();
+	return n;
+}
+EXPORT_SYMBOL_NS_GPL(kpool_occupancy, KPOOL);
 
 /*
  * Growth fault injection
@@ -1289,9 +1494,49 @@ static bool kpool_fault(struct kpool *pool)
 	return fail;
 }
 
+/* Growth */
+
+/* Claim the blocks of a new chunk against the cap; 0 if at the cap. */
+static unsigned int kpool_grow_claim(struct kpool *pool)
+{
+	unsigned long flags, carved;
+	unsigned int nr = pool->per_chunk;
+
+	raw_spin_lock_irqsave(&pool->lock, flags);
+	if (pool->max_blocks) {
+		carved = pool->blocks_total + pool->blocks_growing;
+		nr = carved < pool->max_blocks ?
+		     min_t(unsigned long, nr, pool->max_blocks - carved) : 0;
+	}
+	pool->blocks_growing += nr;
+	raw_spin_unlock_irqrestore(&pool->lock, flags);
+	return nr;
+}
+
+/* Drop the claim of @nr blocks and publish @chunk if it was carved. */
+static void kpool_grow_publish(struct kpool *pool, struct kpool_chunk *chunk,
+			       unsigned int nr)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&pool->lock, flags);
+	pool->blocks_growing -= nr;
+	if (chunk) {
+		list_add_tail(&chunk->list, &pool->empty);
+		WRITE_ONCE(pool->nr_empty, pool->nr_empty + 1);
+		list_add_tail_rcu(&chunk->node, &pool->chunks);
+		pool->nr_chunks++;
+		pool->blocks_total += nr;
+		pool->depot_free += nr;
+		kpool_update_tight(pool);
+	}
+	raw_spin_unlock_irqrestore(&pool->lock, flags);
+}
+
 /*
- * Add a chunk to the pool. Return 0, -ENOSPC at the cap, -EAGAIN where the
- * page allocator cannot be used, -ENOMEM when the allocation failed.
+ * Add a chunk to the pool with @gfp as it is. Return 0, -ENOSPC at the
+ * cap, -EAGAIN where the page allocator cannot be used, -ENOMEM when the
+ * allocation failed.
  */
 static int kpool_grow(struct kpool *pool, gfp_t gfp)
 {
@@ -1304,7 +1549,8 @@ static int kpool_grow(struct kpool *pool, gfp_t gfp)
 	if (!nr)
 		return -ENOSPC;
 
-	gfp = (gfp & KPOOL_GFP_CONTEXT) | pool->gfp | __GFP_NOWARN;
+	if (gfp & __GFP_DIRECT_RECLAIM)
+		kpool_count(pool, KPOOL_EV_grow_reclaims);
 	if (!kpool_fault(pool))
 		chunk = kpool_chunk_create(pool, nr, gfp);
 	kpool_grow_publish(pool, chunk, nr);
@@ -1319,137 +1565,118 @@ static int kpool_grow(struct kpool *pool, gfp_t gfp)
 	return 0;
 }
 
-/* Shrinking */
-
-/* The first chunk that can go without cutting into min_blocks, or NULL. */
-static struct kpool_chunk *kpool_releasable(struct kpool *pool)
+/* The growth mask of an allocation with @gfp: light, or the caller's own. */
+static gfp_t kpool_grow_gfp(const struct kpool *pool, gfp_t gfp, bool light)
 {
-	struct kpool_chunk *chunk;
-
-	lockdep_assert_held(&pool->lock);
-	chunk = list_first_entry_or_null(&pool->empty, struct kpool_chunk,
-					 state);
-	if (!chunk ||
-	    pool->blocks_total - chunk->nr_blocks < pool->min_blocks ||
-	    pool->depot_free - chunk->nr_blocks < pool->nr_reserve)
-		return NULL;
-	return chunk;
-}
-
-/* Give back chunks whose blocks are all in the depot, up to @max_pages. */
-/*
- * A chunk has left the pool's lists: no CPU may keep it as its hint. A
- * fast path that read the hint before it is cleared is an RCU reader
- * older than the grace period kpool_chunk_release() waits for; one that
- * reads it later sees NULL or another chunk. No CPU sets it again: only a
- * free into the magazine does, and none of the chunk's blocks is
- * allocated.
- */
-static void kpool_forget_chunk(struct kpool *pool, struct kpool_chunk *chunk)
-{
-	int cpu;
-
-	for_each_possible_cpu(cpu)
-		cmpxchg(&per_cpu_ptr(pool->cpu, cpu)->hint, chunk, NULL);
-}
-
-static unsigned long kpool_release_free_chunks(struct kpool *pool,
-					       unsigned long max_pages)
-{
-	unsigned long flags, pages = 0, chunks = 0;
-	struct kpool_chunk *chunk;
-
-	while (pages < max_pages) {
-		raw_spin_lock_irqsave(&pool->lock, flags);
-		chunk = kpool_releasable(pool);
-		if (chunk) {
-			list_del(&chunk->state);
-			WRITE_ONCE(pool->nr_empty, pool->nr_empty - 1);
-			list_del_rcu(&chunk->node);
-			pool->nr_chunks--;
-			pool->blocks_total -= chunk->nr_blocks;
-			pool->depot_free -= chunk->nr_blocks;
-		}
-		raw_spin_unlock_irqrestore(&pool->lock, flags);
-		if (!chunk)
-			break;
-		kpool_forget_chunk(pool, chunk);
-		kpool_chunk_release(chunk);
-		pages += 1UL << pool->order;
-		chunks++;
-	}
-	if (chunks) {
-		kpool_count_n(pool, KPOOL_EV_shrinks, chunks);
-		trace_kpool_shrink(pool->id, pool->name, chunks, pages);
-	}
-	return pages;
+	gfp = (gfp & KPOOL_GFP_CONTEXT) | pool->gfp | __GFP_NOWARN;
+	if (light)
+		gfp = (gfp & ~(__GFP_DIRECT_RECLAIM | __GFP_IO)) |
+		      KPOOL_GFP_LIGHT;
+	return gfp;
 }
 
 /* Allocation slow path */
 
 /*
- * Take a block from the depot for the caller and, unless the pool is
- * tight, a batch for this CPU's magazine.
+ * Take a block from the depot for the caller (ALLOC) and, when this CPU's
+ * magazine can be had, a batch for it (CACHED); the reserve only if
+ * @use_reserve.
  */
 static void *kpool_refill(struct kpool *pool, bool use_reserve)
 {
-	struct kpool_mag_slot slot;
 	struct kpool_cpu *pc;
 	unsigned long flags;
-	bool got;
+	void *block = NULL;
 
 	kpool_cpu_pin();
-	pc = kpool_cpu_try(pool);
+	pc = pool->mag_size ? kpool_mag_claim(pool) : NULL;
 	raw_spin_lock_irqsave(&pool->lock, flags);
-	got = kpool_depot_take(pool, use_reserve, &slot);
-	if (got && pc && !pool->tight) {
-		while (pc->nr < pool->mag_size / 2 &&
-		       kpool_depot_take(pool, false, &pc->mag[pc->nr]))
-			pc->nr++;
+	if (kpool_depot_take(pool, &block, 1, KPOOL_B_ALLOC, use_reserve) &&
+	    pc && !pool->tight && pc->nr < KPOOL_MAG_BATCH) {
+		pc->nr += kpool_depot_take(pool, pc->mag + pc->nr,
+					   KPOOL_MAG_BATCH - pc->nr,
+					   KPOOL_B_CACHED, use_reserve);
+		/* the blocks just taken are the likeliest to come back */
+		WRITE_ONCE(pc->hint, kpool_block_chunk(block));
 	}
 	raw_spin_unlock_irqrestore(&pool->lock, flags);
 	if (pc)
-		kpool_cpu_release(pool->cpu);
+		kpool_mag_release(pool);
 	kpool_cpu_unpin();
-	return got ? slot.block : NULL;
+	return block;
 }
 
-/* Depot, then growth, then the reserve. */
-static void *kpool_take(struct kpool *pool, gfp_t gfp)
+/*
+ * Take a block cached in any CPU's magazine (most likely another's: this
+ * one's was empty). The pointer left in that magazine goes stale.
+ */
+static void *kpool_steal(struct kpool *pool)
 {
+	struct kpool_chunk *chunk;
+	void *block = NULL;
+	unsigned int i;
+	u8 *s;
+
+	if (!pool->mag_size)
+		return NULL;
+	kpool_cpu_pin();
+	list_for_each_entry_rcu(chunk, &pool->chunks, node) {
+		for (i = 0; i < chunk->nr_blocks; i = s - chunk->state + 1) {
+			/* a racy search; the compare-and-exchange decides */
+			s = data_race(memchr(chunk->state + i, KPOOL_B_CACHED,
+					     chunk->nr_blocks - i));
+			if (!s)
+				break;
+			if (cmpxchg(s, KPOOL_B_CACHED, KPOOL_B_ALLOC) ==
+			    KPOOL_B_CACHED) {
+				block = kpool_block_addr(pool, chunk,
+							 s - chunk->state);
+				goto out;
+			}
+		}
+	}
+out:
+	kpool_cpu_unpin();
+	if (block)
+		kpool_count(pool, KPOOL_EV_steals);
+	return block;
+}
+
+/*
+ * Every block the pool can have without sleeping, in mempool's order: the
+ * depot, light growth, the reserve, blocks cached by other CPUs. *@err is
+ * the last growth error.
+ */
+static void *kpool_take(struct kpool *pool, gfp_t gfp, int *err)
+{
+	gfp_t light = kpool_grow_gfp(pool, gfp, true);
 	void *block;
 
-	do {
+	for (;;) {
 		block = kpool_refill(pool, false);
 		if (block)
 			return block;
-	} while (!kpool_grow(pool, gfp));
-	return kpool_refill(pool, true);
+		*err = kpool_grow(pool, light);
+		if (*err)
+			break;
+	}
+	block = kpool_refill(pool, true);
+	return block ?: kpool_steal(pool);
 }
 
-/* An allocation found the pool empty: make frees bypass the magazines. */
-static void kpool_hungry_enter(struct kpool *pool)
-{
-	unsigned long flags;
-
-	raw_spin_lock_irqsave(&pool->lock, flags);
-	pool->nr_hungry++;
-	kpool_update_tight(pool);
-	raw_spin_unlock_irqrestore(&pool->lock, flags);
-}
-
-static void kpool_hungry_leave(struct kpool *pool, bool got_block)
+/* An allocation may wait for a free: make frees take the slow path. */
+static void kpool_hungry(struct kpool *pool, int delta, bool got_block)
 {
 	unsigned long flags;
 	bool others;
 
 	raw_spin_lock_irqsave(&pool->lock, flags);
-	pool->nr_hungry--;
+	pool->nr_hungry += delta;
 	kpool_update_tight(pool);
 	others = pool->nr_hungry;
 	raw_spin_unlock_irqrestore(&pool->lock, flags);
 	/* pass on a wake-up this allocation may have consumed for nothing */
-	if (!got_block && others)
+	if (delta < 0 && !got_block && others)
 		swake_up_one(&pool->wait);
 }
 
@@ -1468,25 +1695,26 @@ static void *kpool_wait_block(struct kpool *pool)
 }
 
 /*
- * Get a block when the magazine had none. With a sleeping @gfp, drain all
- * magazines before giving up and, if @may_wait, wait for a free.
+ * A block for a caller that may sleep: growth with the caller's own mask
+ * (reclaim), then every CPU's magazine drained and, if @may_wait, a
+ * killable wait for a free, draining again before every sleep.
  */
-static void *kpool_get(struct kpool *pool, gfp_t gfp, bool may_wait)
+static void *kpool_get_sleeping(struct kpool *pool, gfp_t gfp, int err,
+				bool may_wait)
 {
-	bool hungry = false, waited = false;
-	void *block;
+	void *block = NULL;
+	bool waited = false;
 
+	kpool_hungry(pool, 1, false);
 	for (;;) {
-		block = kpool_take(pool, gfp);
-		if (block || !gfpflags_allow_blocking(gfp))
+		if (err == -ENOMEM)
+			err = kpool_grow(pool, kpool_grow_gfp(pool, gfp, false));
+		block = kpool_take(pool, gfp, &err);
+		if (block)
 			break;
-		if (!hungry) {
-			hungry = true;
-			kpool_hungry_enter(pool);
-			kpool_drain_all(pool);
-			continue;
-		}
-		if (!may_wait || fatal_signal_pending(current))
+		kpool_drain_all(pool, false);
+		block = kpool_refill(pool, true);
+		if (block || !may_wait || fatal_signal_pending(current))
 			break;
 		if (!waited) {
 			waited = true;
@@ -1496,56 +1724,96 @@ static void *kpool_get(struct kpool *pool, gfp_t gfp, bool may_wait)
 		if (block)
 			break;
 	}
-	if (hungry)
-		kpool_hungry_leave(pool, !!block);
-	else if (!block)
-		kpool_drain_async(pool);
+	kpool_hungry(pool, -1, !!block);
 	return block;
 }
 
-static noinline void *kpool_alloc_slow(struct kpool *pool, gfp_t gfp,
-				       bool may_wait, unsigned long ip)
+/* Zero a block handed out when asked or when init_on_alloc is on. */
+static __always_inline bool kpool_zeroes(const struct kpool *pool, gfp_t gfp)
 {
-	void *block;
+	gfp |= pool->zero_gfp;
+	if (gfp & __GFP_ZERO)
+		return true;
+	/* ...but never a constructed block */
+	return want_init_on_alloc(gfp) && !pool->ctor;
+}
 
-	might_alloc(gfp);
-	kpool_count(pool, KPOOL_EV_cache_misses);
-	block = kpool_get(pool, gfp, may_wait);
-	if (unlikely(!block)) {
-		kpool_count(pool, KPOOL_EV_alloc_failures);
-		return NULL;
-	}
-	kpool_count(pool, KPOOL_EV_allocs);
+/* Hand a block out: what every allocation does last. */
+static __always_inline void *kpool_hand_out(struct kpool *pool, void *block,
+					    gfp_t gfp, bool cached)
+{
+	kpool_kasan_unpoison(block, pool->size, pool->stride);
+	if (unlikely(kpool_zeroes(pool, gfp)))
+		memset(block, 0, pool->size);
+	trace_kpool_alloc(pool->id, pool->name, cached);
+	return block;
+}
+
+/* A block the slow path found, for kpool_alloc() or kpool_alloc_bulk(). */
+static void *kpool_hand_out_slow(struct kpool *pool, void *block, gfp_t gfp,
+				 unsigned long ip)
+{
 	kpool_kasan_unpoison(block, pool->size, pool->stride);
 	if (pool->flags & KPOOL_F_DEBUG)
 		kpool_debug_alloc(pool, block, gfp, ip);
+	if (kpool_zeroes(pool, gfp))
+		memset(block, 0, pool->size);
+	trace_kpool_alloc(pool->id, pool->name, false);
 	return block;
 }
 
-static __always_inline void *__kpool_alloc(struct kpool *pool, gfp_t gfp,
-					   bool may_wait, unsigned long ip)
+static void *kpool_get(struct kpool *pool, gfp_t gfp, bool may_wait,
+		       unsigned long ip)
 {
-	struct kpool_mag_slot slot;
-	bool cached;
+	void *block;
+	int err;
 
-	kpool_cpu_pin();
-	cached = kpool_cache_pop(pool->cpu, &slot);
-	kpool_cpu_unpin();
-	if (likely(cached)) {
-		kpool_kasan_unpoison(slot.block, pool->size, pool->stride);
-	} else {
-		slot.block = kpool_alloc_slow(pool, gfp, may_wait, ip);
-		if (unlikely(!slot.block))
-			return NULL;
-		slot.chunk = kpool_block_chunk(slot.block);
-		slot.idx = kpool_block_index(pool, slot.chunk, slot.block);
+	kpool_count(pool, KPOOL_EV_cache_misses);
+	block = kpool_take(pool, gfp, &err);
+	if (!block && gfpflags_allow_blocking(gfp))
+		block = kpool_get_sleeping(pool, gfp, err, may_wait);
+	if (unlikely(!block)) {
+		kpool_count(pool, KPOOL_EV_alloc_failures);
+		kpool_drain_kick(pool);
+		return NULL;
 	}
+	kpool_count(pool, KPOOL_EV_allocs);
+	return kpool_hand_out_slow(pool, block, gfp, ip);
+}
 
-	set_bit(slot.idx, slot.chunk->allocated);
-	if (unlikely(pool->zero || (gfp & __GFP_ZERO)))
-		memset(slot.block, 0, pool->size);
-	trace_kpool_alloc(pool->id, pool->name, cached);
-	return slot.block;
+static noinline void *kpool_alloc_slow(struct kpool *pool, gfp_t gfp,
+				       unsigned long ip)
+{
+	return kpool_get(pool, gfp, true, ip);
+}
+
+/*
+ * Pop a block from a magazine this context owns: CACHED -> ALLOC. A
+ * pointer whose block is no longer CACHED was stolen: skip it.
+ */
+static __always_inline void *kpool_mag_pop(struct kpool *pool,
+					   struct kpool_cpu *pc)
+{
+	struct kpool_chunk *chunk;
+	unsigned int nr = pc->nr;
+	void *block;
+	u8 *state;
+
+	while (likely(nr)) {
+		block = pc->mag[--nr];
+		chunk = pc->hint;
+		if (unlikely((unsigned long)block - (unsigned long)chunk->base >=
+			     pool->chunk_bytes))
+			chunk = kpool_block_chunk(block);
+		state = &chunk->state[kpool_block_index(pool, chunk, block)];
+		if (likely(cmpxchg(state, KPOOL_B_CACHED, KPOOL_B_ALLOC) ==
+			   KPOOL_B_CACHED)) {
+			pc->nr = nr;
+			return block;
+		}
+	}
+	pc->nr = 0;
+	return NULL;
 }
 
 /**
@@ -1555,9 +1823,10 @@ static __always_inline void *__kpool_alloc(struct kpool *pool, gfp_t gfp,
  *	 when the pool grows and wait for a free; GFP_ATOMIC and GFP_NOWAIT
  *	 never sleep. __GFP_ZERO zeroes the block.
  *
- * Tries the CPU's magazine, the depot, growth, the reserve and then, if
- * @gfp allows sleeping, drains every CPU's magazine and waits (killable)
- * until a block is freed.
+ * Tries the CPU's magazine, then (see kpool.h for the order and how it
+ * compares with mempool_alloc()) the depot, light growth, the reserve, the
+ * other CPUs' magazines and, if @gfp allows sleeping, growth with reclaim
+ * and a wait for a free.
  *
  * Context: Any context but NMI with an atomic @gfp; process context with a
  * sleeping @gfp.
@@ -1566,7 +1835,21 @@ static __always_inline void *__kpool_alloc(struct kpool *pool, gfp_t gfp,
  */
 void *kpool_alloc(struct kpool *pool, gfp_t gfp)
 {
-	return __kpool_alloc(pool, gfp, true, _RET_IP_);
+	struct kpool_cpu *pc;
+	void *block = NULL;
+
+	might_alloc(gfp);
+	kpool_cpu_pin();
+	pc = kpool_mag_claim(pool);
+	if (likely(pc)) {
+		block = kpool_mag_pop(pool, pc);
+		kpool_mag_release(pool);
+	}
+	kpool_cpu_unpin();
+	if (unlikely(!block))
+		return kpool_alloc_slow(pool, gfp, _RET_IP_);
+	kpool_count(pool, KPOOL_EV_cache_hits);
+	return kpool_hand_out(pool, block, gfp, true);
 }
 EXPORT_SYMBOL_NS_GPL(kpool_alloc, KPOOL);
 
@@ -1577,12 +1860,13 @@ EXPORT_SYMBOL_NS_GPL(kpool_alloc, KPOOL);
  * @n: how many blocks.
  * @blocks: receives the blocks.
  *
- * Unlike kpool_alloc() this never waits for other users to free blocks
- * (a request that holds blocks while waiting for more could deadlock):
- * with a sleeping @gfp it may reclaim to grow the pool and drains every
- * CPU's magazine before it fails. When a block cannot be had, the blocks
- * already taken are freed again and every entry of @blocks written is
- * reset to NULL.
+ * Takes what this CPU's magazine holds, then the rest from the depot under
+ * one lock hold, then block by block as kpool_alloc() would, except that it
+ * never waits for other users to free blocks (a request that holds blocks
+ * while waiting for more could deadlock): with a sleeping @gfp it may
+ * reclaim to grow the pool and drains every CPU's magazine before it
+ * fails. When a block cannot be had, the blocks already taken are freed
+ * again and every entry of @blocks written is reset to NULL.
  *
  * Context: As kpool_alloc().
  * Return: 0, or -ENOMEM (nothing allocated).
@@ -1590,25 +1874,60 @@ EXPORT_SYMBOL_NS_GPL(kpool_alloc, KPOOL);
 int kpool_alloc_bulk(struct kpool *pool, gfp_t gfp, unsigned int n,
 		     void **blocks)
 {
-	unsigned int i;
+	unsigned int i = 0, hits, taken;
+	struct kpool_cpu *pc;
+	unsigned long flags;
 
-	if (pool->max_blocks && n > pool->max_blocks) {
-		kpool_count(pool, KPOOL_EV_alloc_failures);
-		return -ENOMEM;
+	might_alloc(gfp);
+	if (pool->max_blocks && n > pool->max_blocks)
+		goto fail;
+	kpool_cpu_pin();
+	pc = pool->mag_size ? kpool_mag_claim(pool) : NULL;
+	if (pc) {
+		for (; i < n; i++) {
+			blocks[i] = kpool_mag_pop(pool, pc);
+			if (!blocks[i])
+				break;
+		}
+		kpool_mag_release(pool);
 	}
-	for (i = 0; i < n; i++) {
-		blocks[i] = __kpool_alloc(pool, gfp, false, _RET_IP_);
+	kpool_cpu_unpin();
+	hits = i;
+	if (i < n) {
+		raw_spin_lock_irqsave(&pool->lock, flags);
+		i += kpool_depot_take(pool, blocks + i, n - i, KPOOL_B_ALLOC,
+				      false);
+		raw_spin_unlock_irqrestore(&pool->lock, flags);
+	}
+	taken = i;
+	for (; i < n; i++) {
+		blocks[i] = kpool_get(pool, gfp, false, _RET_IP_);
 		if (!blocks[i])
 			goto undo;
 	}
+
+	for (i = 0; i < hits; i++)
+		kpool_hand_out(pool, blocks[i], gfp, true);
+	for (; i < taken; i++)
+		kpool_hand_out_slow(pool, blocks[i], gfp, _RET_IP_);
+	kpool_count_n(pool, KPOOL_EV_cache_hits, hits);
+	kpool_count_n(pool, KPOOL_EV_cache_misses, taken - hits);
+	kpool_count_n(pool, KPOOL_EV_allocs, taken - hits);
 	kpool_count(pool, KPOOL_EV_bulk_allocs);
 	return 0;
 
 undo:
+	/* the blocks taken are freed as blocks handed out */
 	while (i--) {
+		if (i < taken)
+			kpool_hand_out_slow(pool, blocks[i], gfp, _RET_IP_);
 		kpool_free(pool, blocks[i]);
 		blocks[i] = NULL;
 	}
+	kpool_count_n(pool, KPOOL_EV_allocs, taken);
+	return -ENOMEM;
+fail:
+	kpool_count(pool, KPOOL_EV_alloc_failures);
 	return -ENOMEM;
 }
 EXPORT_SYMBOL_NS_GPL(kpool_alloc_bulk, KPOOL);
@@ -1616,7 +1935,7 @@ EXPORT_SYMBOL_NS_GPL(kpool_alloc_bulk, KPOOL);
 /* Free path */
 
 static noinline void kpool_bad_free(struct kpool *pool, const void *block,
-				    int err, bool misaligned)
+				    int err)
 {
 	enum kpool_event item;
 	const char *what;
@@ -1626,7 +1945,7 @@ static noinline void kpool_bad_free(struct kpool *pool, const void *block,
 		item = KPOOL_EV_err_double_free;
 		kind = KPOOL_ERR_DOUBLE_FREE;
 		what = "double free";
-	} else if (misaligned) {
+	} else if (err == -EFAULT) {
 		item = KPOOL_EV_err_misaligned;
 		kind = KPOOL_ERR_MISALIGNED;
 		what = "free of a pointer inside a block or past the blocks";
@@ -1642,37 +1961,93 @@ static noinline void kpool_bad_free(struct kpool *pool, const void *block,
 }
 
 /*
- * The magazine did not take a freed block (debug pool, tight pool, full
- * or busy magazine): flush half of a full magazine or use the depot.
- * The task is pinned.
+ * The fast free: put a block of @chunk (this CPU's hint, or the chunk a
+ * lookup found) into this CPU's magazine. The task is pinned. Return false,
+ * having changed nothing, if that cannot be done here: not a block of
+ * @chunk, not ALLOC, the pool tight, magazine busy or full.
  */
-static noinline void kpool_free_slow(struct kpool *pool,
-				     struct kpool_chunk *chunk,
-				     unsigned int idx, void *block)
+static __always_inline bool kpool_free_fast(struct kpool *pool,
+					    struct kpool_chunk *chunk,
+					    unsigned long addr, void *block)
 {
+	long idx = kpool_index(pool, chunk, addr);
+	struct kpool_cpu *pc;
+	u8 *state;
+
+	if (unlikely(idx < 0))
+		return false;
+	state = &chunk->state[idx];
+	if (unlikely(READ_ONCE(*state) != KPOOL_B_ALLOC ||
+		     READ_ONCE(pool->tight)))
+		return false;
+	pc = kpool_mag_claim(pool);
+	if (unlikely(!pc))
+		return false;
+	if (unlikely(pc->nr >= pool->mag_size)) {
+		kpool_mag_release(pool);
+		return false;
+	}
+	/* before any other user can get it */
+	kpool_kasan_poison(block, pool->size, KPOOL_KASAN_FREE, pool->stride);
+	WRITE_ONCE(*state, KPOOL_B_CACHED);
+	pc->mag[pc->nr++] = block;
+	kpool_mag_release(pool);
+	return true;
+}
+
+/*
+ * Everything the fast free does not do: find the block's chunk, refuse a
+ * bad pointer, run the debug checks, flush half of a full magazine, give
+ * the block to the depot when no magazine can take it, wake waiters.
+ */
+static noinline int kpool_free_slow(struct kpool *pool, void *block,
+				    unsigned long addr)
+{
+	struct kpool_chunk *chunk;
 	struct kpool_cpu *pc;
 	unsigned long flags;
 	bool hungry;
+	long idx;
 
+	if (unlikely(!block))
+		return 0;
+	kpool_cpu_pin();
+	idx = kpool_find(pool, addr, &chunk);
+	if (idx >= 0 && cmpxchg(&chunk->state[idx], KPOOL_B_ALLOC,
+				KPOOL_B_FREEING) != KPOOL_B_ALLOC)
+		idx = -EALREADY;
+	if (unlikely(idx < 0)) {
+		kpool_cpu_unpin();
+		kpool_bad_free(pool, block, idx);
+		return idx == -EFAULT ? -EINVAL : idx;
+	}
+
+	kpool_kasan_poison(block, pool->size, KPOOL_KASAN_FREE, pool->stride);
 	if (pool->flags & KPOOL_F_DEBUG)
 		kpool_debug_free(pool, chunk, idx, block);
-
-	pc = kpool_cpu_try(pool);
+	pc = pool->mag_size ? kpool_mag_claim(pool) : NULL;
 	raw_spin_lock_irqsave(&pool->lock, flags);
-	if (pc && pool->mag_size && !pool->tight) {
+	hungry = pool->nr_hungry;
+	if (pc && !pool->tight) {
 		if (pc->nr == pool->mag_size)
 			kpool_mag_flush(pool, pc, KPOOL_MAG_BATCH);
-		kpool_mag_set(&pc->mag[pc->nr++], block, chunk, idx);
+		WRITE_ONCE(chunk->state[idx], KPOOL_B_CACHED);
+		pc->mag[pc->nr++] = block;
+		WRITE_ONCE(pc->hint, chunk);
 	} else {
+		WRITE_ONCE(chunk->state[idx], KPOOL_B_FREE);
 		kpool_depot_put(pool, chunk, idx);
 	}
-	hungry = pool->nr_hungry;
 	raw_spin_unlock_irqrestore(&pool->lock, flags);
 	if (pc)
-		kpool_cpu_release(pool->cpu);
+		kpool_mag_release(pool);
+	kpool_cpu_unpin();
+
 	kpool_count(pool, KPOOL_EV_frees);
+	trace_kpool_free(pool->id, pool->name, false);
 	if (hungry)
 		swake_up_one(&pool->wait);
+	return 0;
 }
 
 /**
@@ -1693,34 +2068,17 @@ static noinline void kpool_free_slow(struct kpool *pool,
  */
 int kpool_free(struct kpool *pool, void *block)
 {
-	struct kpool_chunk *chunk;
-	bool misaligned, cached = false;
-	unsigned int idx;
-	int err = 0;
-
-	if (unlikely(!block))
-		return 0;
+	unsigned long addr = (unsigned long)kasan_reset_tag(block);
+	bool cached;
 
 	kpool_cpu_pin();
-	if (unlikely(!kpool_lookup(pool, block, &chunk, &idx, &misaligned))) {
-		err = -EINVAL;
-	} else if (unlikely(!test_and_clear_bit(idx, chunk->allocated))) {
-		err = -EALREADY;
-	} else {
-		/* before any other user can get it */
-		kpool_kasan_poison(block, pool->size, KPOOL_KASAN_FREE,
-				   pool->stride);
-		cached = kpool_cache_push(pool, block, chunk, idx);
-		if (unlikely(!cached))
-			kpool_free_slow(pool, chunk, idx, block);
-	}
+	cached = kpool_free_fast(pool, this_cpu_read(pool->cpu->hint), addr,
+				 block);
 	kpool_cpu_unpin();
-
-	if (unlikely(err)) {
-		kpool_bad_free(pool, block, err, misaligned);
-		return err;
-	}
-	trace_kpool_free(pool->id, pool->name, cached);
+	if (unlikely(!cached))
+		return kpool_free_slow(pool, block, addr);
+	kpool_count(pool, KPOOL_EV_frees);
+	trace_kpool_free(pool->id, pool->name, true);
 	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(kpool_free, KPOOL);
@@ -1735,8 +2093,9 @@ EXPORT_SYMBOL_NS_GPL(kpool_free, KPOOL);
  * For a caller that owns several pools whose owner cookies lie in
  * [@owner_lo, @owner_hi) (pool sets: their classes): the block's pool is
  * found from @block in O(1) and the block is freed there as by
- * kpool_free(), with the pool's page lookup done once. A block of a pool
- * whose cookie is outside the range is refused untouched.
+ * kpool_free(), the pool's page lookup done once. A block of a pool whose
+ * cookie is outside the range is refused untouched (not counted: it is no
+ * error of any of the caller's pools).
  *
  * Context: Any context but NMI.
  * Return: as kpool_free(); -EINVAL also for a block of another pool.
@@ -1744,26 +2103,68 @@ EXPORT_SYMBOL_NS_GPL(kpool_free, KPOOL);
 int kpool_free_owned(void *block, const void *owner_lo,
 		     const void *owner_hi, const void **owner)
 {
+	unsigned long addr = (unsigned long)kasan_reset_tag(block);
 	struct kpool_chunk *chunk;
-	const void *cookie = NULL;
-	struct kpool *pool = NULL;
+	struct kpool *pool;
+	bool cached;
 
 	if (unlikely(!block))
 		return 0;
 	kpool_cpu_pin();
-	chunk = kpool_ptr_chunk(block);
-	if (chunk) {
-		pool = READ_ONCE(chunk->pool);
-		cookie = pool->owner;
-	}
-	kpool_cpu_unpin();
-	if (!pool || cookie < owner_lo || cookie >= owner_hi)
+	chunk = kpool_ptr_chunk(addr);
+	pool = chunk ? READ_ONCE(chunk->pool) : NULL;
+	if (unlikely(!pool || pool->owner < owner_lo ||
+		     pool->owner >= owner_hi)) {
+		kpool_cpu_unpin();
 		return -EINVAL;
-	*owner = cookie;
-	/* the caller owns the pool: it outlives this call */
-	return kpool_free(pool, block);
+	}
+	*owner = pool->owner;
+	cached = kpool_free_fast(pool, chunk, addr, block);
+	kpool_cpu_unpin();
+	/* the caller owns the pool: it outlives the pinned section */
+	if (unlikely(!cached))
+		return kpool_free_slow(pool, block, addr);
+	kpool_count(pool, KPOOL_EV_frees);
+	trace_kpool_free(pool->id, pool->name, true);
+	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(kpool_free_owned, KPOOL);
+
+/*
+ * kpool_free_fast() for a batch: the magazine is claimed once, a full one
+ * flushes half, a block outside the hint chunk is looked up. The task is
+ * pinned and owns @pc. Return false if the block needs kpool_free_slow().
+ */
+static bool kpool_free_batched(struct kpool *pool, struct kpool_cpu *pc,
+			       void *block)
+{
+	unsigned long addr = (unsigned long)kasan_reset_tag(block);
+	struct kpool_chunk *chunk = pc->hint;
+	unsigned long flags;
+	long idx;
+
+	idx = kpool_index(pool, chunk, addr);
+	if (idx < 0) {
+		chunk = kpool_ptr_chunk(addr);
+		if (!chunk || READ_ONCE(chunk->pool) != pool)
+			return false;
+		idx = kpool_index(pool, chunk, addr);
+		if (idx < 0)
+			return false;
+	}
+	if (READ_ONCE(chunk->state[idx]) != KPOOL_B_ALLOC)
+		return false;
+	if (pc->nr == pool->mag_size) {
+		raw_spin_lock_irqsave(&pool->lock, flags);
+		kpool_mag_flush(pool, pc, KPOOL_MAG_BATCH);
+		raw_spin_unlock_irqrestore(&pool->lock, flags);
+	}
+	kpool_kasan_poison(block, pool->size, KPOOL_KASAN_FREE, pool->stride);
+	WRITE_ONCE(chunk->state[idx], KPOOL_B_CACHED);
+	pc->mag[pc->nr++] = block;
+	WRITE_ONCE(pc->hint, chunk);
+	return true;
+}
 
 /**
  * kpool_free_bulk() - free @n blocks
@@ -1772,120 +2173,47 @@ EXPORT_SYMBOL_NS_GPL(kpool_free_owned, KPOOL);
  * @blocks: the blocks; NULL entries are skipped.
  *
  * Every block is handled as by kpool_free(): bad ones are refused and
- * counted, the others are freed.
+ * counted, the others are freed, through this CPU's magazine claimed once
+ * for the batch where it can be.
  *
  * Context: Any context but NMI.
  * Return: 0, or the error of the first block refused.
  */
 int kpool_free_bulk(struct kpool *pool, unsigned int n, void **blocks)
 {
-	unsigned int i;
+	unsigned int i = 0, cached = 0;
+	struct kpool_cpu *pc;
+	unsigned long addr;
 	int err, first = 0;
 
-	for (i = 0; i < n; i++) {
-		err = kpool_free(pool, blocks[i]);
-		if (err && !first)
-			first = err;
+	while (i < n) {
+		kpool_cpu_pin();
+		pc = pool->mag_size && !READ_ONCE(pool->tight) ?
+		     kpool_mag_claim(pool) : NULL;
+		if (pc) {
+			for (; i < n; i++) {
+				if (!blocks[i])
+					continue;
+				if (!kpool_free_batched(pool, pc, blocks[i]))
+					break;
+				cached++;
+			}
+			kpool_mag_release(pool);
+		}
+		kpool_cpu_unpin();
+		if (i < n) {
+			addr = (unsigned long)kasan_reset_tag(blocks[i]);
+			err = kpool_free_slow(pool, blocks[i], addr);
+			if (err && !first)
+				first = err;
+			i++;
+		}
 	}
+	kpool_count_n(pool, KPOOL_EV_frees, cached);
 	kpool_count(pool, KPOOL_EV_bulk_frees);
 	return first;
 }
 EXPORT_SYMBOL_NS_GPL(kpool_free_bulk, KPOOL);
-
-/* Introspection */
-
-static unsigned long kpool_in_use(struct kpool *pool)
-{
-	struct kpool_chunk *chunk;
-	unsigned long in_use = 0;
-
-	rcu_read_lock();
-	list_for_each_entry_rcu(chunk, &pool->chunks, node)
-		in_use += bitmap_weight(chunk->allocated, pool->index_space);
-	rcu_read_unlock();
-	return in_use;
-}
-
-/**
- * kpool_get_stats() - take a snapshot of a pool's geometry and counters
- * @pool: the pool.
- * @stats: filled in, every field (see struct kpool_stats for what is exact
- *	   and when; high_watermark is sampled on the slow path).
- *
- * Context: Any context but NMI. Walks every chunk's bitmap.
- */
-void kpool_get_stats(struct kpool *pool, struct kpool_stats *stats)
-{
-	unsigned long flags;
-
-	memset(stats, 0, sizeof(*stats));
-	strscpy(stats->name, pool->name, sizeof(stats->name));
-	stats->id = pool->id;
-	stats->flags = pool->flags;
-	stats->block_size = pool->size;
-	stats->block_stride = pool->stride;
-	stats->align = pool->align;
-	stats->chunk_order = pool->order;
-	stats->blocks_per_chunk = pool->per_chunk;
-	stats->min_blocks = pool->min_blocks;
-	stats->max_blocks = pool->max_blocks;
-	stats->node = pool->node;
-	stats->wasted_per_chunk = kpool_waste(pool->size, pool->stride,
-					      pool->order);
-	stats->meta_per_chunk = pool->chunk_meta;
-	stats->percpu_bytes = (u64)sizeof(struct kpool_cpu) *
-			      num_possible_cpus();
-
-	raw_spin_lock_irqsave(&pool->lock, flags);
-	stats->chunks = pool->nr_chunks;
-	stats->blocks_total = pool->blocks_total;
-	stats->blocks_reserved = pool->nr_reserve;
-	stats->high_watermark = pool->high_watermark;
-	raw_spin_unlock_irqrestore(&pool->lock, flags);
-	stats->pages = stats->chunks << pool->order;
-	stats->meta_bytes = sizeof(*pool) + stats->percpu_bytes +
-			    stats->chunks * pool->chunk_meta;
-
-	stats->blocks_in_use = kpool_in_use(pool);
-	if (stats->blocks_in_use < stats->blocks_total)
-		stats->blocks_free = stats->blocks_total - stats->blocks_in_use;
-
-#define KPOOL_EV_SUM(type, name) \
-	stats->name = kpool_counter(pool, KPOOL_EV_##name);
-	KPOOL_EVENTS(KPOOL_EV_SUM)
-#undef KPOOL_EV_SUM
-	/* the counter of allocs holds the slow path's only */
-	stats->allocs += stats->cache_hits;
-}
-EXPORT_SYMBOL_NS_GPL(kpool_get_stats, KPOOL);
-
-/**
- * kpool_occupancy() - blocks in use in each chunk
- * @pool: the pool.
- * @in_use: receives the count of each chunk, in creation order.
- * @nr: room in @in_use; may be 0 (then @in_use may be NULL).
- *
- * Context: Any context but NMI.
- * Return: the number of chunks; only the first min(@nr, chunks) entries
- * of @in_use are written.
- */
-long kpool_occupancy(struct kpool *pool, u32 *in_use, unsigned long nr)
-{
-	struct kpool_chunk *chunk;
-	unsigned long n = 0;
-
-	rcu_read_lock();
-	list_for_each_entry_rcu(chunk, &pool->chunks, node) {
-		if (n < nr)
-			in_use[n] = bitmap_weight(chunk->allocated,
-						  pool->index_space);
-		n++;
-	}
-	rcu_read_unlock();
-	return n;
-}
-EXPORT_SYMBOL_NS_GPL(kpool_occupancy, KPOOL);
-
 /**
  * kpool_set_fault() - inject growth failures
  * @pool: the pool.
@@ -1978,7 +2306,7 @@ const void *kpool_block_owner(const void *ptr)
 
 	/* cheaper than rcu_read_lock() where RCU is preemptible */
 	kpool_cpu_pin();
-	chunk = kpool_ptr_chunk(ptr);
+	chunk = kpool_ptr_chunk((unsigned long)kasan_reset_tag(ptr));
 	if (chunk)
 		owner = READ_ONCE(chunk->pool)->owner;
 	kpool_cpu_unpin();
@@ -2001,20 +2329,41 @@ EXPORT_SYMBOL_NS_GPL(kpool_block_size, KPOOL);
 
 /* debugfs */
 
+/* Every field of struct kpool_stats but the name, for the stats file. */
+struct kpool_stat_field {
+	const char *name;
+	unsigned short offset;
+	unsigned short size;
+};
+
+#define KPOOL_STAT_FIELD(type, name) \
+	{ #name, offsetof(struct kpool_stats, name), sizeof(type) },
+
+static const struct kpool_stat_field kpool_stat_fields[] = {
+	KPOOL_STATE(KPOOL_STAT_FIELD)
+	KPOOL_EVENTS(KPOOL_STAT_FIELD)
+};
+
 static int kpool_debugfs_stats_show(struct seq_file *m, void *unused)
 {
+	const struct kpool_stat_field *f;
 	struct kpool_stats *stats;
+	const void *field;
+	s64 v;
 
 	stats = kmalloc(sizeof(*stats), GFP_KERNEL);
 	if (!stats)
 		return -ENOMEM;
 	kpool_get_stats(m->private, stats);
 	seq_printf(m, "name: %s\n", stats->name);
-#define KPOOL_SHOW(type, name) \
-	seq_printf(m, #name ": %lld\n", (long long)stats->name);
-	KPOOL_STATE(KPOOL_SHOW)
-	KPOOL_EVENTS(KPOOL_SHOW)
-#undef KPOOL_SHOW
+	for (f = kpool_stat_fields; f < kpool_stat_fields +
+	     ARRAY_SIZE(kpool_stat_fields); f++) {
+		field = (const void *)stats + f->offset;
+		/* the 32-bit fields are the id, the flags and the node */
+		v = f->size == sizeof(u64) ? *(const s64 *)field :
+					     *(const s32 *)field;
+		seq_printf(m, "%s: %lld\n", f->name, v);
+	}
 	kfree(stats);
 	return 0;
 }
@@ -2022,7 +2371,12 @@ DEFINE_SHOW_ATTRIBUTE(kpool_debugfs_stats);
 
 static int kpool_debugfs_leaks_show(struct seq_file *m, void *unused)
 {
-	kpool_report_owners(m, m->private, ULONG_MAX);
+	unsigned long n = kpool_report_owners(m, m->private,
+					      KPOOL_LEAKS_LISTED);
+
+	if (n > KPOOL_LEAKS_LISTED)
+		seq_printf(m, "%lu more blocks allocated, not listed\n",
+			   n - KPOOL_LEAKS_LISTED);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(kpool_debugfs_leaks);
@@ -2063,32 +2417,62 @@ static bool kpool_name_valid(const char *name)
 	return true;
 }
 
-/* The order KPOOL_ORDER_AUTO stands for (see Limits in kpool.h). */
-static int kpool_auto_order(size_t size, unsigned int stride)
+/* Blocks a chunk of @order holds. */
+static unsigned long kpool_capacity(const struct kpool_geometry *g,
+				    unsigned int order)
 {
-	u64 waste, bytes, best_waste = 0, best_bytes = 1;
-	int order, best = -1;
+	unsigned long bytes = PAGE_SIZE << order;
 
-	for (order = 0; order <= KPOOL_AUTO_MAX_ORDER; order++) {
-		if (!kpool_capacity(stride, order))
-			continue;
-		waste = kpool_waste(size, stride, order);
-		bytes = PAGE_SIZE << order;
-		if (waste * 16 <= bytes)
+	if (g->unit_shift && (1UL << g->unit_shift) <= bytes)
+		return (bytes >> g->unit_shift) *
+		       ((1UL << g->unit_shift) / g->stride);
+	return bytes / g->stride;
+}
+
+/* Does a chunk of @order waste at most 1/@fraction of itself? */
+static bool kpool_order_fits(const struct kpool_geometry *g, size_t size,
+			     unsigned int order, unsigned int fraction)
+{
+	unsigned long n = kpool_capacity(g, order), bytes = PAGE_SIZE << order;
+
+	/*
+	 * Neither a chunk with no block nor one where CPUs refilling from it
+	 * would get states on the same cache line: more than one batch but
+	 * fewer than two groups of states.
+	 */
+	if (!n || (n > KPOOL_MAG_BATCH && n < 2 * KPOOL_STATE_GROUP))
+		return false;
+	return (bytes - n * size) * fraction <= bytes;
+}
+
+/*
+ * The order KPOOL_ORDER_AUTO stands for, in the spirit of SLUB's
+ * calc_slab_order(): the smallest order up to KPOOL_AUTO_MAX_ORDER that
+ * wastes at most 1/16 of the chunk, else the smallest up to
+ * KPOOL_MAX_ORDER that does, else the least wasteful one.
+ */
+static int kpool_auto_order(const struct kpool_geometry *g, size_t size)
+{
+	u64 waste, best_waste = U64_MAX;
+	int order, best = -EINVAL;
+
+	for (order = 0; order <= KPOOL_MAX_ORDER; order++)
+		if (kpool_order_fits(g, size, order, 16))
 			return order;
-		if (best < 0 || waste * best_bytes < best_waste * bytes) {
+	for (order = 0; order <= KPOOL_MAX_ORDER; order++) {
+		unsigned long n = kpool_capacity(g, order);
+
+		if (!n)
+			continue;
+		/* waste per byte of chunk, compared at the largest order */
+		waste = ((PAGE_SIZE << order) - n * size) <<
+			(KPOOL_MAX_ORDER - order);
+		if (waste < best_waste) {
 			best = order;
 			best_waste = waste;
-			best_bytes = bytes;
 		}
 	}
-	if (best >= 0)
-		return best;
-	for (order = KPOOL_AUTO_MAX_ORDER + 1; order <= KPOOL_MAX_ORDER;
-	     order++)
-		if (kpool_capacity(stride, order))
-			return order;
-	return -EINVAL;
+	return best;
 }
 
 static int kpool_check_params(const struct kpool_params *p,
@@ -2101,10 +2485,10 @@ static int kpool_check_params(const struct kpool_params *p,
 	    p->block_size < KPOOL_MIN_BLOCK_SIZE ||
 	    p->block_size > KPOOL_MAX_BLOCK_SIZE ||
 	    (align && (!is_power_of_2(align) || align > PAGE_SIZE)) ||
+	    (p->boundary && !is_power_of_2(p->boundary)) ||
 	    (p->flags & ~KPOOL_F_ALL) || (p->gfp & ~KPOOL_GFP_ALLOWED) ||
 	    (p->max_blocks && p->min_blocks > p->max_blocks) ||
 	    (p->ctor && (p->flags & KPOOL_F_ZERO)) ||
-	    p->boundary ||
 	    (p->node != NUMA_NO_NODE &&
 	     (p->node < 0 || p->node >= MAX_NUMNODES ||
 	      !node_state(p->node, N_MEMORY))))
@@ -2118,25 +2502,25 @@ static int kpool_check_params(const struct kpool_params *p,
 		body += KPOOL_REDZONE_MIN;
 	g->align = align;
 	g->stride = round_up(body, align);
+	/* a unit of boundary bytes must hold a block */
+	if (p->boundary && p->boundary < g->stride)
+		return -EINVAL;
+	g->unit_shift = p->boundary ? ilog2(p->boundary) : 0;
 
 	if (p->order == KPOOL_ORDER_AUTO)
-		order = kpool_auto_order(p->block_size, g->stride);
+		order = kpool_auto_order(g, p->block_size);
 	else if (p->order >= 0 && p->order <= KPOOL_MAX_ORDER &&
-		 kpool_capacity(g->stride, p->order))
+		 kpool_capacity(g, p->order))
 		order = p->order;
 	else
 		order = -EINVAL;
 	if (order < 0)
 		return order;
-
-	g->order = order;
-	if (g->stride <= PAGE_SIZE) {
-		g->unit_shift = PAGE_SHIFT;
-		g->per_unit = PAGE_SIZE / g->stride;
-	} else {
+	/* without a boundary, or one past the chunk, the unit is the chunk */
+	if (!g->unit_shift || g->unit_shift > PAGE_SHIFT + order)
 		g->unit_shift = PAGE_SHIFT + order;
-		g->per_unit = kpool_capacity(g->stride, order);
-	}
+	g->order = order;
+	g->per_unit = (1UL << g->unit_shift) / g->stride;
 	return 0;
 }
 
@@ -2144,30 +2528,28 @@ static void kpool_set_geometry(struct kpool *pool,
 			       const struct kpool_params *p,
 			       const struct kpool_geometry *g)
 {
-	size_t bitmap, stack;
-
 	pool->size = p->block_size;
 	pool->align = g->align;
+	pool->boundary = p->boundary;
 	pool->stride = g->stride;
 	pool->stride_recip = div_u64((1ULL << 32) + g->stride - 1, g->stride);
 	pool->order = g->order;
+	pool->chunk_bytes = PAGE_SIZE << g->order;
 	pool->unit_shift = g->unit_shift;
 	pool->unit_mask = (1UL << g->unit_shift) - 1;
 	pool->per_unit = g->per_unit;
-	pool->slot_shift = order_base_2(g->per_unit);
-	pool->per_chunk = kpool_capacity(g->stride, g->order);
-	pool->index_space = (1U << (PAGE_SHIFT + g->order - g->unit_shift)) <<
-			    pool->slot_shift;
-	pool->wide = pool->index_space > U16_MAX + 1;
+	pool->per_unit_recip = reciprocal_value(g->per_unit);
+	pool->per_chunk = kpool_capacity(g, g->order);
+	pool->chunk_meta = offsetof(struct kpool_chunk, state) +
+			  pool->per_chunk;
+}
 
-	bitmap = BITS_TO_LONGS(pool->index_space) * sizeof(long);
-	stack = pool->per_chunk * (pool->wide ? sizeof(u32) : sizeof(u16));
-	pool->free_offset = sizeof(struct kpool_chunk) + bitmap;
-	pool->owners_offset = pool->free_offset + ALIGN(stack, 8);
-	pool->chunk_meta = pool->owners_offset;
-	if (p->flags & KPOOL_F_DEBUG)
-		pool->chunk_meta += (size_t)pool->index_space *
-				    sizeof(struct kpool_owner);
+static void kpool_pool_free_rcu(struct rcu_head *rcu)
+{
+	struct kpool *pool = container_of(rcu, struct kpool, rcu);
+
+	free_percpu(pool->cpu);
+	kfree(pool);
 }
 
 static void kpool_free_memory(struct kpool *pool)
@@ -2175,22 +2557,22 @@ static void kpool_free_memory(struct kpool *pool)
 	struct kpool_chunk *chunk, *next;
 
 	list_for_each_entry_safe(chunk, next, &pool->chunks, node)
-		kpool_chunk_release(chunk);
-	free_percpu(pool->cpu);
-	/* kpool_block_owner() may still be reading it through a chunk */
-	kfree_rcu(pool, rcu);
+		kpool_chunk_release(pool, chunk);
+	/* kpool_block_owner() and kpool_cpu_dead() may still read it */
+	call_rcu(&pool->rcu, kpool_pool_free_rcu);
 }
 
 static struct kpool *kpool_alloc_pool(const struct kpool_params *p,
 				      const struct kpool_geometry *g)
 {
+	gfp_t gfp = GFP_KERNEL | (p->gfp & __GFP_ACCOUNT);
 	struct kpool *pool;
 	int cpu;
 
-	pool = kzalloc(sizeof(*pool), GFP_KERNEL);
+	pool = kzalloc(sizeof(*pool), gfp);
 	if (!pool)
 		return NULL;
-	pool->cpu = alloc_percpu(struct kpool_cpu);
+	pool->cpu = alloc_percpu_gfp(struct kpool_cpu, gfp);
 	if (!pool->cpu) {
 		kfree(pool);
 		return NULL;
@@ -2198,12 +2580,14 @@ static struct kpool *kpool_alloc_pool(const struct kpool_params *p,
 	for_each_possible_cpu(cpu) {
 		struct kpool_cpu *pc = per_cpu_ptr(pool->cpu, cpu);
 
+		pc->hint = &kpool_no_chunk;
+		local_lock_init(&pc->lock);
 		INIT_WORK(&pc->drain_work, kpool_drain_work);
 		pc->pool = pool;
 	}
 
 	pool->flags = p->flags;
-	pool->zero = p->flags & KPOOL_F_ZERO;
+	pool->zero_gfp = (p->flags & KPOOL_F_ZERO) ? __GFP_ZERO : 0;
 	pool->mag_size = (p->flags & KPOOL_F_DEBUG) ? 0 : KPOOL_MAG_SIZE;
 	kpool_set_geometry(pool, p, g);
 	raw_spin_lock_init(&pool->lock);
@@ -2212,6 +2596,9 @@ static struct kpool *kpool_alloc_pool(const struct kpool_params *p,
 	INIT_LIST_HEAD(&pool->empty);
 	INIT_LIST_HEAD(&pool->chunks);
 	init_swait_queue_head(&pool->wait);
+	mutex_init(&pool->release_lock);
+	INIT_WORK(&pool->drain_work, kpool_drain_all_work);
+	pool->drain_next = jiffies;
 	pool->min_blocks = p->min_blocks;
 	pool->max_blocks = p->max_blocks;
 	pool->node = p->node;
@@ -2229,15 +2616,20 @@ static struct kpool *kpool_alloc_pool(const struct kpool_params *p,
 static int kpool_fill_reserve(struct kpool *pool)
 {
 	u64 chunks = DIV_ROUND_UP_ULL(pool->min_blocks, pool->per_chunk);
+	unsigned long flags;
 
 	/* fail at once rather than after eating all memory */
 	if ((chunks << pool->order) > totalram_pages())
 		return -ENOMEM;
 	while (pool->blocks_total < pool->min_blocks) {
-		if (kpool_grow(pool, GFP_KERNEL | __GFP_RETRY_MAYFAIL))
+		if (kpool_grow(pool, kpool_grow_gfp(pool, GFP_KERNEL |
+						    __GFP_RETRY_MAYFAIL, false)))
 			return -ENOMEM;
 	}
+	raw_spin_lock_irqsave(&pool->lock, flags);
 	pool->nr_reserve = pool->min_blocks;
+	kpool_update_tight(pool);
+	raw_spin_unlock_irqrestore(&pool->lock, flags);
 	return 0;
 }
 
@@ -2252,6 +2644,9 @@ static struct kpool *kpool_find_name(const char *name, const void *owner)
 	return NULL;
 }
 
+/* The next id to try: ids of destroyed pools are not reused at once. */
+static u32 kpool_next_id;
+
 static int kpool_register(struct kpool *pool)
 {
 	int err;
@@ -2261,10 +2656,12 @@ static int kpool_register(struct kpool *pool)
 		err = -EEXIST;
 		goto out;
 	}
-	err = xa_alloc(&kpool_ids, &pool->id, pool, xa_limit_32b, GFP_KERNEL);
-	if (err)
+	err = xa_alloc_cyclic(&kpool_ids, &pool->id, pool, xa_limit_32b,
+			      &kpool_next_id, GFP_KERNEL);
+	if (err < 0)
 		goto out;
-	list_add_tail(&pool->list, &kpool_list);
+	err = 0;
+	list_add_tail_rcu(&pool->list, &kpool_list);
 out:
 	mutex_unlock(&kpool_registry_lock);
 	return err;
@@ -2281,9 +2678,10 @@ out:
  *
  * Context: Process context; may sleep.
  * Return: the pool, or an ERR_PTR(): -EINVAL for bad parameters (name,
- * block_size, align, flags, gfp, order, node, min_blocks > max_blocks,
- * a constructor with KPOOL_F_ZERO), -ENOMEM when memory or the reserve
- * could not be had, -EEXIST when a live pool has the same name.
+ * block_size, align, boundary, flags, gfp, order, node, min_blocks >
+ * max_blocks, a constructor with KPOOL_F_ZERO), -ENOMEM when memory or the
+ * reserve could not be had, -EEXIST when a live pool of the same owner has
+ * the same name.
  */
 struct kpool *kpool_create(const struct kpool_params *params)
 {
@@ -2343,11 +2741,10 @@ static void kpool_report_leaks(struct kpool *pool, unsigned long in_use)
 int kpool_destroy(struct kpool *pool)
 {
 	unsigned long in_use;
-	int cpu;
 
 	if (!pool)
 		return 0;
-	kpool_drain_all(pool);
+	kpool_drain_all(pool, false);
 	in_use = kpool_in_use(pool);
 	if (in_use) {
 		kpool_report_leaks(pool, in_use);
@@ -2357,12 +2754,11 @@ int kpool_destroy(struct kpool *pool)
 	/* first, so that a new pool of the same name gets its directory */
 	debugfs_remove_recursive(pool->debugfs);
 	mutex_lock(&kpool_registry_lock);
-	list_del(&pool->list);
+	list_del_rcu(&pool->list);
 	xa_erase(&kpool_ids, pool->id);
 	mutex_unlock(&kpool_registry_lock);
 
-	for_each_possible_cpu(cpu)
-		flush_work(&per_cpu_ptr(pool->cpu, cpu)->drain_work);
+	cancel_work_sync(&pool->drain_work);
 	kpool_free_memory(pool);
 	module_put(THIS_MODULE);
 	return 0;
@@ -2383,8 +2779,8 @@ EXPORT_SYMBOL_NS_GPL(kpool_destroy, KPOOL);
  */
 unsigned long kpool_shrink(struct kpool *pool)
 {
-	kpool_drain_all(pool);
-	return kpool_release_free_chunks(pool, ULONG_MAX);
+	kpool_drain_all(pool, false);
+	return kpool_release_free_chunks(pool, ULONG_MAX, false);
 }
 EXPORT_SYMBOL_NS_GPL(kpool_shrink, KPOOL);
 
@@ -2440,7 +2836,29 @@ int kpool_with_id(u32 id, int (*fn)(struct kpool *pool, void *arg),
 }
 EXPORT_SYMBOL_NS_GPL(kpool_with_id, KPOOL);
 
-/* Shrinker: gives back chunks already entirely free in the depot. */
+/*
+ * Shrinker: gives back chunks whose blocks are all free. Magazines are
+ * drained before counting, so the count is what a scan can free (minus
+ * what min_blocks keeps); both only trylock what CPU hotplug or pool
+ * creation may hold while they allocate.
+ */
+static unsigned long kpool_releasable_pages(struct kpool *pool)
+{
+	unsigned long flags, keep, pages = 0;
+	struct kpool_chunk *chunk;
+
+	raw_spin_lock_irqsave(&pool->lock, flags);
+	keep = max_t(unsigned long, pool->min_blocks, pool->blocks_total -
+		     (pool->depot_free - pool->nr_reserve));
+	list_for_each_entry(chunk, &pool->empty, list) {
+		if (pool->blocks_total - chunk->nr_blocks < keep)
+			break;
+		keep += chunk->nr_blocks;
+		pages += 1UL << pool->order;
+	}
+	raw_spin_unlock_irqrestore(&pool->lock, flags);
+	return pages;
+}
 
 static unsigned long kpool_shrink_count(struct shrinker *shrinker,
 					struct shrink_control *sc)
@@ -2450,9 +2868,13 @@ static unsigned long kpool_shrink_count(struct shrinker *shrinker,
 
 	if (!mutex_trylock(&kpool_registry_lock))
 		return 0;
-	list_for_each_entry(pool, &kpool_list, list)
-		if (!(pool->flags & KPOOL_F_NO_SHRINK))
-			pages += READ_ONCE(pool->nr_empty) << pool->order;
+	list_for_each_entry(pool, &kpool_list, list) {
+		if (pool->flags & KPOOL_F_NO_SHRINK)
+			continue;
+		if (READ_ONCE(pool->nr_chunks) > READ_ONCE(pool->nr_empty))
+			kpool_drain_all(pool, true);
+		pages += kpool_releasable_pages(pool);
+	}
 	mutex_unlock(&kpool_registry_lock);
 	return pages;
 }
@@ -2470,7 +2892,8 @@ static unsigned long kpool_shrink_scan(struct shrinker *shrinker,
 			break;
 		if (!(pool->flags & KPOOL_F_NO_SHRINK))
 			freed += kpool_release_free_chunks(pool,
-							   sc->nr_to_scan - freed);
+							   sc->nr_to_scan - freed,
+							   true);
 	}
 	mutex_unlock(&kpool_registry_lock);
 	return freed ? freed : SHRINK_STOP;
@@ -2513,15 +2936,21 @@ static void kpool_shrinker_unregister(void)
 }
 #endif
 
-/* A CPU is dead: nothing runs there, drain its magazines from here. */
+/*
+ * A CPU is dead: nothing runs there, drain its magazines from here. The
+ * registry is walked under RCU, not its mutex: a holder of the mutex may
+ * wait for CPU hotplug (kpool_shrink() from kpool_for_each()). A pool
+ * leaving the registry is freed after a grace period (kpool_free_memory()).
+ */
 static int kpool_cpu_dead(unsigned int cpu)
 {
 	struct kpool *pool;
 
-	mutex_lock(&kpool_registry_lock);
-	list_for_each_entry(pool, &kpool_list, list)
-		kpool_mag_drain(pool, per_cpu_ptr(pool->cpu, cpu));
-	mutex_unlock(&kpool_registry_lock);
+	rcu_read_lock();
+	list_for_each_entry_rcu(pool, &kpool_list, list)
+		if (pool->mag_size)
+			kpool_mag_drain(pool, per_cpu_ptr(pool->cpu, cpu));
+	rcu_read_unlock();
 	return 0;
 }
 
