@@ -1,47 +1,63 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# debug-kernel.sh [FLAVOUR]
+# debug-kernel.sh [--config-only] [FLAVOUR]
 #
 # Build (once) a kpool debug kernel from Debian's linux-source-6.12:
 # tinyconfig + scripts/debug.config (FLAVOUR kasan, the default), or
 # tinyconfig + scripts/debug.config + scripts/debug-FLAVOUR.config merged on
-# top of it (FLAVOUR kcsan: KCSAN instead of KASAN). The build tree is
-# cached under $KPOOL_CACHE/<name>-<source version>-<fragments hash>/build
-# (name "debug" for kasan, else FLAVOUR) and is usable as KDIR for
-# out-of-tree modules (it has run `make modules` for Module.symvers).
-# Prints the build directory.
+# top of it (FLAVOUR kcsan: KCSAN instead of KASAN; rt: PREEMPT_RT). The
+# build tree is cached under $KPOOL_CACHE/<name>-<source version>-<fragments
+# hash>/build (name "debug" for kasan, "debug-rt" for rt, else FLAVOUR) and
+# is usable as KDIR for out-of-tree modules (it has run `make modules` for
+# Module.symvers). Prints the build directory.
+#
+# --config-only: only prove that Kconfig takes every line of the fragments
+# (tinyconfig, merge, olddefconfig in a scratch directory; seconds, no
+# build, nothing cached).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+config_only=
+if [ "${1:-}" = --config-only ]; then
+	config_only=y
+	shift
+fi
 flavour=${1:-kasan}
 fragments=("$KPOOL_ROOT/scripts/debug.config")
-name=debug
-if [ "$flavour" != kasan ]; then
-	fragments+=("$KPOOL_ROOT/scripts/debug-$flavour.config")
-	name=$flavour
-fi
+case $flavour in
+kasan) name=debug ;;
+rt) name=debug-rt ;;
+*) name=$flavour ;;
+esac
+[ "$flavour" = kasan ] || fragments+=("$KPOOL_ROOT/scripts/debug-$flavour.config")
 [ -f "${fragments[-1]}" ] || die "no debug kernel flavour '$flavour'"
 src=$("$KPOOL_ROOT/scripts/source.sh")
 version=$(cat "$src/.kpool-version")
 hash=$(cat "${fragments[@]}" | sha256sum | cut -c1-12)
 build=$KPOOL_CACHE/$name-$version-$hash/build
+if [ -n "$config_only" ]; then
+	build=$(mktemp -d)
+	trap 'rm -rf "$build"' EXIT
+fi
 
 # A finished build never changes: no need to wait for the lock.
 finished() {
 	[ -f "$build/.kpool-done" ] && echo "$build"
 }
-finished && exit 0
+if [ -z "$config_only" ]; then
+	finished && exit 0
 
-# One build at a time: a second caller waits, then finds it done.
-mkdir -p "$KPOOL_CACHE"
-exec 9>"$KPOOL_CACHE/debug-kernel.lock"
-flock 9
-finished && exit 0
+	# One build at a time: a second caller waits, then finds it done.
+	mkdir -p "$KPOOL_CACHE"
+	exec 9>"$KPOOL_CACHE/debug-kernel.lock"
+	flock 9
+	finished && exit 0
 
-log "building the $flavour debug kernel in $build (first run only; ~6-10 min on 2 cores)"
-rm -rf "$build"
-mkdir -p "$build"
+	log "building the $flavour debug kernel in $build (first run only; ~6-10 min on 2 cores)"
+	rm -rf "$build"
+	mkdir -p "$build"
+fi
 kmake() {
 	make -C "$src" O="$build" ARCH=x86_64 -j"$JOBS" "$@" >>"$build/build.log" 2>&1 ||
 		{ tail -n 40 "$build/build.log" >&2; die "debug kernel: make $* failed"; }
@@ -74,6 +90,10 @@ missing=$(merged | while IFS= read -r line; do
 done)
 [ -z "$missing" ] || die "$flavour debug kernel: options not taken by Kconfig:
 $missing"
+if [ -n "$config_only" ]; then
+	echo "$flavour debug kernel: Kconfig takes all $(merged | wc -l) lines of ${fragments[*]##*/}"
+	exit 0
+fi
 
 kmake bzImage modules
 touch "$build/.kpool-done"

@@ -1,15 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# kernels.sh KERNEL...   (6.1, 6.12, 6.12-rt, debug, kcsan)
+# kernels.sh KERNEL...   (6.1, 6.12, 6.12-rt, debug, debug-rt, kcsan)
 #
 # Make each guest kernel available and print one line per kernel:
 #   KERNEL VMLINUZ KDIR
 # Stock kernels are Debian's, resolved through their metapackages: the
 # image is unpacked from its .deb into the cache (no installing needed) at
 # exactly the version of the installed headers, so modules built against
-# KDIR load into VMLINUZ. "debug" (KASAN) and "kcsan" (KCSAN instead of
-# KASAN) are built from source (debug-kernel.sh).
+# KDIR load into VMLINUZ. "debug" (KASAN), "debug-rt" (the same on
+# PREEMPT_RT) and "kcsan" (KCSAN instead of KASAN) are built from source
+# (debug-kernel.sh).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -45,6 +46,7 @@ debug_kernel() {
 for kernel in "$@"; do
 	case $kernel in
 	debug) debug_kernel debug kasan ;;
+	debug-rt) debug_kernel debug-rt rt ;;
 	kcsan) debug_kernel kcsan kcsan ;;
 	*) [ -n "${KPOOL_HEADERS_PKG[$kernel]:-}" ] || die "unknown kernel '$kernel'"
 	   stock_kernel "$kernel" ;;
