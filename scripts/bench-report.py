@@ -1123,8 +1123,12 @@ class Report:
             "instruction, not as a call); `__x86_return_thunk` is the "
             "return (a plain `ret` unless a return-thunk mitigation is "
             "active). Static branches (`xchg %ax,%ax`, `nop`) are their "
-            "disabled state. The measured count is W1's (kpool) and W8's "
-            "(sets) icount figure.")
+            "disabled state. The walk is a layout heuristic: a block the "
+            "source does not mark unlikely() may sit on the fall-through "
+            "path although the measured case skips it (e.g. the memset of "
+            "KPOOL_F_ZERO pools), so read the listings below with the "
+            "counts. The measured count is W1's (kpool) and W8's (sets) "
+            "icount figure.")
         self.out()
         rows, listings, walked = [], [], {}
         for name, insns in funcs.items():
