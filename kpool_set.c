@@ -11,10 +11,15 @@
  * class pool and block size, and a lookup table of one u8 class index per
  * granule of align bytes: a request of size bytes is served by class
  * lookup[(size - 1) >> align_shift]. A class pool's owner cookie is the
- * address of its struct kpool_set_class, so kpool_set_free() finds the
- * class of a pointer with kpool_block_owner() and checks that it is one of
- * the set's own before it hands the pointer to kpool_free(), which
- * validates it further (block start, allocated).
+ * address of its struct kpool_set_class, so kpool_set_free() frees a
+ * pointer with kpool_free_owned() over the range of the set's classes: one
+ * page lookup finds the pool and proves it one of the set's own, and the
+ * pool validates the pointer further (block start, allocated).
+ * kpool_set_free_sized() needs no lookup at all: the size names the class.
+ *
+ * Memory: a set created with __GFP_ACCOUNT in its gfp (a set made for user
+ * space) charges its struct, lookup table and per-CPU counters to the
+ * caller's memory cgroup too, as its class pools do theirs.
  *
  * Counters
  * --------
@@ -25,8 +30,9 @@
  *
  * Locking
  * -------
- * kpool_set_lock (mutex) guards kpool_set_list, the live sets by name, so
- * that set names (and their debugfs directories) are unique. Everything
+ * kpool_set_lock (mutex) guards kpool_set_list, the live sets, so that set
+ * names are unique per owner (as pool names are). Sets with an owner get
+ * the debugfs directory "<name>@<id>", those of modules "<name>". Everything
  * else of a set is fixed from kpool_set_create() to kpool_set_destroy(),
  * and the class pools do their own locking.
  */
@@ -35,6 +41,7 @@
 
 #include <linux/debugfs.h>
 #include <linux/err.h>
+#include <linux/idr.h>
 #include <linux/list.h>
 #include <linux/log2.h>
 #include <linux/math64.h>
@@ -88,6 +95,7 @@ struct kpool_set_cpu {
  * struct kpool_set - a set of size classes
  * @name: its name.
  * @owner: the creator's cookie.
+ * @id: its id, for the debugfs directory of sets with an owner.
  * @list: entry in kpool_set_list.
  * @align: block alignment, the granule of class sizes.
  * @align_shift: log2(@align).
@@ -96,12 +104,14 @@ struct kpool_set_cpu {
  * @nr_classes: entries of @classes.
  * @lookup: class index of each granule: (size - 1) >> @align_shift.
  * @cpu: per-CPU counters.
+ * @cpu_size: bytes of @cpu per CPU.
  * @debugfs: its debugfs directory.
  * @classes: the classes, smallest first.
  */
 struct kpool_set {
 	char name[KPOOL_SET_NAME_LEN];
 	const void *owner;
+	int id;
 	struct list_head list;
 	size_t align;
 	unsigned int align_shift;
@@ -110,6 +120,7 @@ struct kpool_set {
 	unsigned int nr_classes;
 	u8 *lookup;
 	struct kpool_set_cpu __percpu *cpu;
+	size_t cpu_size;
 	struct dentry *debugfs;
 	struct kpool_set_class classes[];
 };
@@ -122,6 +133,7 @@ static_assert(KPOOL_SET_MAX_SIZE <= 65536);
 
 static DEFINE_MUTEX(kpool_set_lock);
 static LIST_HEAD(kpool_set_list);	/* guarded by kpool_set_lock */
+static DEFINE_IDA(kpool_set_ids);
 static struct dentry *kpool_set_debugfs_root;
 
 /**
@@ -230,22 +242,25 @@ static void kpool_set_free_memory(struct kpool_set *set)
 static struct kpool_set *kpool_set_alloc_set(const struct kpool_set_params *p,
 					     const struct kpool_set_geometry *g)
 {
+	gfp_t gfp = GFP_KERNEL | (p->gfp & __GFP_ACCOUNT);
 	unsigned int nr = kpool_set_walk_classes(g, NULL);
 	struct kpool_set *set;
 
-	set = kzalloc(struct_size(set, classes, nr), GFP_KERNEL);
+	set = kzalloc(struct_size(set, classes, nr), gfp);
 	if (!set)
 		return NULL;
-	set->lookup = kmalloc(g->last / g->align, GFP_KERNEL);
-	set->cpu = __alloc_percpu(sizeof(struct kpool_set_cpu) +
-				  nr * sizeof(struct kpool_set_class_cpu),
-				  __alignof__(struct kpool_set_cpu));
+	set->lookup = kmalloc(g->last / g->align, gfp);
+	set->cpu_size = sizeof(struct kpool_set_cpu) +
+			nr * sizeof(struct kpool_set_class_cpu);
+	set->cpu = __alloc_percpu_gfp(set->cpu_size,
+				      __alignof__(struct kpool_set_cpu), gfp);
 	if (!set->lookup || !set->cpu) {
 		kpool_set_free_memory(set);
 		return NULL;
 	}
 	strscpy(set->name, p->name, sizeof(set->name));
 	set->owner = p->owner;
+	set->id = -1;
 	INIT_LIST_HEAD(&set->list);
 	set->align = g->align;
 	set->align_shift = ilog2(g->align);
@@ -257,7 +272,11 @@ static struct kpool_set *kpool_set_alloc_set(const struct kpool_set_params *p,
 	return set;
 }
 
-/* Claim the set's name. Return: 0, or -EEXIST if a live set has it. */
+/*
+ * Claim the set's name among its owner's sets, and an id for its debugfs
+ * directory. Return: 0, -EEXIST if a live set of the same owner has the
+ * name, or -ENOMEM.
+ */
 static int kpool_set_register(struct kpool_set *set)
 {
 	struct kpool_set *other;
@@ -265,8 +284,16 @@ static int kpool_set_register(struct kpool_set *set)
 
 	mutex_lock(&kpool_set_lock);
 	list_for_each_entry(other, &kpool_set_list, list) {
-		if (!strcmp(other->name, set->name)) {
+		if (other->owner == set->owner &&
+		    !strcmp(other->name, set->name)) {
 			err = -EEXIST;
+			goto out;
+		}
+	}
+	if (set->owner) {
+		set->id = ida_alloc(&kpool_set_ids, GFP_KERNEL);
+		if (set->id < 0) {
+			err = set->id;
 			goto out;
 		}
 	}
@@ -280,6 +307,8 @@ static void kpool_set_unregister(struct kpool_set *set)
 {
 	mutex_lock(&kpool_set_lock);
 	list_del(&set->list);
+	if (set->id >= 0)
+		ida_free(&kpool_set_ids, set->id);
 	mutex_unlock(&kpool_set_lock);
 }
 
@@ -336,7 +365,11 @@ static void kpool_set_debugfs_add(struct kpool_set *set);
  * Validates @params, computes the classes and creates one kpool pool per
  * class ("<name>-<class size>", with the set's align, reserve, cap, node,
  * gfp and flags), then adds the set's debugfs directory
- * (kpool_set/<name>/). On failure nothing is left behind. Every set holds
+ * (kpool_set/<name>/, or kpool_set/<name>@<id>/ for a set with an owner).
+ * Set names are unique per owner: sets of different owners never collide.
+ * With __GFP_ACCOUNT in @params->gfp the set's own tables are charged to
+ * the caller's memory cgroup as well. On failure nothing is left behind.
+ * Every set holds
  * a reference to the kpool_set module until kpool_set_destroy().
  *
  * Context: Process context; may sleep.
@@ -345,8 +378,8 @@ static void kpool_set_debugfs_add(struct kpool_set *set);
  * KPOOL_SET_MAX_SIZE; align or classes_per_doubling not a power of two in
  * range; and whatever kpool_create() refuses: name characters, flags, gfp,
  * node, min_blocks above max_blocks), -E2BIG when the spacing needs more
- * than KPOOL_SET_MAX_CLASSES classes, -EEXIST when a live set has the same
- * name (or a live pool the name of a class pool), -ENOMEM.
+ * than KPOOL_SET_MAX_CLASSES classes, -EEXIST when a live set of the same
+ * owner has the same name, -ENOMEM.
  */
 struct kpool_set *kpool_set_create(const struct kpool_set_params *params)
 {
@@ -547,10 +580,11 @@ static noinline void kpool_set_bad_free(struct kpool_set *set,
  * @set: the set the block came from.
  * @ptr: the block, or NULL (then nothing happens).
  *
- * The class is found from @ptr alone. A pointer that is not in a chunk of
- * one of the set's class pools is refused, counted in err_foreign and
- * reported (rate-limited); the class pool refuses, counts and reports a
- * pointer that is not the start of a block or not allocated (see
+ * The class is found from @ptr alone, with one page lookup
+ * (kpool_free_owned() over the set's classes). A pointer that is not in a
+ * chunk of one of the set's class pools is refused, counted in err_foreign
+ * and reported (rate-limited); the class pool refuses, counts and reports
+ * a pointer that is not the start of a block or not allocated (see
  * kpool_free()). A refused free leaves the set untouched.
  *
  * Context: Any context but NMI.
@@ -559,22 +593,59 @@ static noinline void kpool_set_bad_free(struct kpool_set *set,
  */
 int kpool_set_free(struct kpool_set *set, void *ptr)
 {
-	struct kpool_set_class *class;
+	const void *owner = NULL;
 	int err;
 
 	if (unlikely(!ptr))
 		return 0;
-	class = kpool_set_ptr_class(set, ptr);
-	if (unlikely(!class)) {
+	err = kpool_free_owned(ptr, set->classes, set->classes + set->nr_classes,
+			       &owner);
+	if (unlikely(!owner)) {
 		kpool_set_bad_free(set, ptr);
 		return -EINVAL;
 	}
-	err = kpool_free(class->pool, ptr);
 	if (likely(!err))
 		this_cpu_inc(set->cpu->frees);
 	return err;
 }
 EXPORT_SYMBOL_NS_GPL(kpool_set_free, KPOOL);
+
+/**
+ * kpool_set_free_sized() - free a block of a set, given its size
+ * @set: the set the block came from.
+ * @ptr: the block, or NULL (then nothing happens).
+ * @size: the size it was allocated for (kpool_set_alloc()'s @size), or
+ *	  any size its class serves (e.g. kpool_set_block_size()).
+ *
+ * Like kpool_set_free() without the page lookup that finds the class: the
+ * class comes from @size through the lookup table, and its pool validates
+ * @ptr as kpool_free() does. A size no class serves, or a block of another
+ * class, is refused, counted in err_foreign and reported (rate-limited);
+ * nothing is freed then.
+ *
+ * Context: Any context but NMI.
+ * Return: 0; -EINVAL for a size no class serves or memory that is not a
+ * block of the size's class; -EALREADY for a block that is not allocated.
+ */
+int kpool_set_free_sized(struct kpool_set *set, void *ptr, size_t size)
+{
+	int class = kpool_set_class_of(set, size);
+	int err;
+
+	if (unlikely(!ptr))
+		return 0;
+	if (unlikely(class < 0)) {
+		kpool_set_bad_free(set, ptr);
+		return -EINVAL;
+	}
+	err = kpool_free(set->classes[class].pool, ptr);
+	if (likely(!err))
+		this_cpu_inc(set->cpu->frees);
+	else if (err == -EINVAL)
+		this_cpu_inc(set->cpu->err_foreign);
+	return err;
+}
+EXPORT_SYMBOL_NS_GPL(kpool_set_free_sized, KPOOL);
 
 /**
  * kpool_set_free_bulk() - free @n blocks of a set, of any classes
@@ -692,6 +763,54 @@ const void *kpool_set_owner(const struct kpool_set *set)
 	return set->owner;
 }
 EXPORT_SYMBOL_NS_GPL(kpool_set_owner, KPOOL);
+
+/**
+ * kpool_set_meta_bytes() - the memory of a set's own tables
+ * @set: the set.
+ *
+ * Context: Any context.
+ * Return: the bytes of the set's struct (with its classes), its lookup
+ * table and its per-CPU counters over every possible CPU; the class pools
+ * report their own (kpool_stats.meta_bytes and pages).
+ */
+size_t kpool_set_meta_bytes(const struct kpool_set *set)
+{
+	return struct_size(set, classes, set->nr_classes) +
+	       (set->max_size >> set->align_shift) +
+	       set->cpu_size * num_possible_cpus();
+}
+EXPORT_SYMBOL_NS_GPL(kpool_set_meta_bytes, KPOOL);
+
+/**
+ * kpool_set_cookie_owner() - the set owner behind a class pool's cookie
+ * @cookie: an owner cookie, as kpool_owner() returns it; only compared,
+ *	    never dereferenced.
+ * @owner: receives the owner of the set whose class @cookie is.
+ *
+ * Tells a class pool of a live set from any other pool, for listings.
+ *
+ * Context: Process context; takes kpool_set_lock, so not from within a
+ * kpool_set_create() or kpool_set_destroy() of the caller's own.
+ * Return: true, and *@owner set, if @cookie is a class of a live set.
+ */
+bool kpool_set_cookie_owner(const void *cookie, const void **owner)
+{
+	struct kpool_set *set;
+	bool found = false;
+
+	mutex_lock(&kpool_set_lock);
+	list_for_each_entry(set, &kpool_set_list, list) {
+		if (cookie >= (const void *)set->classes &&
+		    cookie < (const void *)(set->classes + set->nr_classes)) {
+			*owner = set->owner;
+			found = true;
+			break;
+		}
+	}
+	mutex_unlock(&kpool_set_lock);
+	return found;
+}
+EXPORT_SYMBOL_NS_GPL(kpool_set_cookie_owner, KPOOL);
 
 /* The sum over every possible CPU of the u64 at @offset in the counters. */
 static u64 kpool_set_counter(struct kpool_set *set, size_t offset)
@@ -842,7 +961,14 @@ DEFINE_SHOW_ATTRIBUTE(kpool_set_debugfs_stats);
 /* Like every debugfs file, optional: a failure is not an error. */
 static void kpool_set_debugfs_add(struct kpool_set *set)
 {
-	set->debugfs = debugfs_create_dir(set->name, kpool_set_debugfs_root);
+	char dir[KPOOL_SET_NAME_LEN + 12];
+
+	/* sets of different owners may share a name: theirs get the id */
+	if (set->owner)
+		snprintf(dir, sizeof(dir), "%s@%d", set->name, set->id);
+	else
+		strscpy(dir, set->name, sizeof(dir));
+	set->debugfs = debugfs_create_dir(dir, kpool_set_debugfs_root);
 	debugfs_create_file("classes", 0400, set->debugfs, set,
 			    &kpool_set_debugfs_classes_fops);
 	debugfs_create_file("stats", 0400, set->debugfs, set,

@@ -12,8 +12,11 @@
  * bytes): O(1), no search. A block is freed by pointer alone: the page of
  * the block names its chunk and pool (kpool_block_owner()), and each class
  * pool is created with its class as owner cookie, so the class is found in
- * O(1) too; a pointer that is not a block of one of the set's classes is
- * refused and counted.
+ * O(1) too, with that one page lookup (kpool_free_owned()); a pointer that
+ * is not a block of one of the set's classes is refused and counted.
+ * kpool_set_free_sized() takes the size instead and needs no page lookup.
+ * Set names are unique per owner (kpool_set_params.owner), as pool names
+ * are: sets of different owners never collide.
  *
  * Classes
  * -------
@@ -161,6 +164,7 @@ int kpool_set_destroy(struct kpool_set *set);
 
 void *kpool_set_alloc(struct kpool_set *set, size_t size, gfp_t gfp);
 int kpool_set_free(struct kpool_set *set, void *ptr);
+int kpool_set_free_sized(struct kpool_set *set, void *ptr, size_t size);
 int kpool_set_alloc_bulk(struct kpool_set *set, size_t size, gfp_t gfp,
 			 unsigned int n, void **ptrs);
 int kpool_set_free_bulk(struct kpool_set *set, unsigned int n, void **ptrs);
@@ -172,6 +176,8 @@ struct kpool *kpool_set_class_pool(const struct kpool_set *set,
 				   unsigned int class);
 const char *kpool_set_name(const struct kpool_set *set);
 const void *kpool_set_owner(const struct kpool_set *set);
+size_t kpool_set_meta_bytes(const struct kpool_set *set);
+bool kpool_set_cookie_owner(const void *cookie, const void **owner);
 
 void kpool_set_get_stats(struct kpool_set *set, struct kpool_set_stats *stats);
 int kpool_set_get_class_stats(struct kpool_set *set, unsigned int class,

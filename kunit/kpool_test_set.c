@@ -742,7 +742,8 @@ static void kt_set_bad_params(struct kunit *test)
 
 /*
  * Limits that are valid: the longest name, the largest max_size; names are
- * unique among sets, and a class pool name taken by a pool is -EEXIST.
+ * unique among the sets of one owner, and a pool named like a class pool
+ * does not collide with it (the class pools have owners of their own).
  */
 static void kt_set_limits(struct kunit *test)
 {
@@ -774,13 +775,94 @@ static void kt_set_limits(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, kt_set_create_errno(&p), -EEXIST);
 	KUNIT_EXPECT_EQ(test, kt_count_pools(), pools + nr);
 
-	/* a pool named like the set's third class */
+	/* a module's pool named like the set's third class: no collision */
 	kt_set_params_init(&p, kt_unique_name(test, "taken"), 1, 64);
 	snprintf(pool_name, sizeof(pool_name), "%s-24", p.name);
 	kt_params_init(&pp, pool_name, 24);
 	kt_create(test, &pp, 0);
-	KUNIT_EXPECT_EQ(test, kt_set_create_errno(&p), -EEXIST);
+	KUNIT_EXPECT_EQ(test, kt_set_create_errno(&p), 0);
 	KUNIT_EXPECT_EQ(test, kt_count_pools(), pools + nr + 1);
+}
+
+/*
+ * Set names are unique per owner: another owner's set of the same name is
+ * built (its own class pools and debugfs directory), the same owner's is
+ * -EEXIST; a set made with __GFP_ACCOUNT reports its tables' size.
+ */
+static void kt_set_owner_names(struct kunit *test)
+{
+	static char owner_a, owner_b;
+	const void *owner = NULL;
+	struct kpool_set_params p;
+	struct kt_set *a, *b, *k;
+	int pools = kt_count_pools();
+
+	kt_set_params_init(&p, kt_unique_name(test, "own"), 1, 256);
+	p.owner = &owner_a;
+	p.gfp = __GFP_ACCOUNT;
+	a = kt_set_create(test, &p);
+	KUNIT_EXPECT_EQ(test, kt_set_create_errno(&p), -EEXIST);
+	p.owner = &owner_b;
+	b = kt_set_create(test, &p);
+	p.owner = NULL;
+	k = kt_set_create(test, &p);
+	KUNIT_EXPECT_EQ(test, kt_count_pools(),
+			pools + 3 * kpool_set_nr_classes(a->set));
+	KUNIT_EXPECT_PTR_EQ(test, kpool_set_owner(b->set), (const void *)&owner_b);
+	KUNIT_EXPECT_GT(test, kpool_set_meta_bytes(a->set),
+			kpool_set_nr_classes(a->set) * sizeof(void *));
+
+	/* the owner behind a class pool's cookie */
+	KUNIT_EXPECT_TRUE(test,
+			  kpool_set_cookie_owner(kpool_owner(kpool_set_class_pool(a->set, 0)),
+						 &owner));
+	KUNIT_EXPECT_PTR_EQ(test, owner, (const void *)&owner_a);
+	KUNIT_EXPECT_TRUE(test,
+			  kpool_set_cookie_owner(kpool_owner(kpool_set_class_pool(k->set, 1)),
+						 &owner));
+	KUNIT_EXPECT_NULL(test, owner);
+	KUNIT_EXPECT_FALSE(test, kpool_set_cookie_owner(&owner_a, &owner));
+}
+
+/*
+ * kpool_set_free_sized() frees by the size's class without a lookup; a
+ * block of another class or a size no class serves is refused, counted
+ * and nothing is freed.
+ */
+static void kt_set_free_sized(struct kunit *test)
+{
+	struct kpool_set_params p;
+	struct kpool_set_stats st;
+	struct kt_set *ks;
+	void *small, *big;
+
+	kt_set_params_init(&p, kt_unique_name(test, "sized"), 1, 1024);
+	ks = kt_set_create(test, &p);
+	small = kpool_set_alloc(ks->set, 30, GFP_KERNEL);
+	big = kpool_set_alloc(ks->set, 1000, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, small);
+	KUNIT_ASSERT_NOT_NULL(test, big);
+
+	KUNIT_EXPECT_EQ(test, kpool_set_free_sized(ks->set, big, 30), -EINVAL);
+	KUNIT_EXPECT_EQ(test, kpool_set_free_sized(ks->set, small, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, kpool_set_free_sized(ks->set, small, 1025),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, kpool_set_free_sized(ks->set, NULL, 30), 0);
+	kt_set_stats(ks, &st);
+	KUNIT_EXPECT_EQ(test, st.blocks_in_use, 2);
+	KUNIT_EXPECT_EQ(test, st.err_foreign, 3);
+
+	/* the request's size, or any size of the same class */
+	KUNIT_EXPECT_EQ(test, kpool_set_free_sized(ks->set, small, 30), 0);
+	KUNIT_EXPECT_EQ(test, kpool_set_free_sized(ks->set, small, 30),
+			-EALREADY);
+	KUNIT_EXPECT_EQ(test,
+			kpool_set_free_sized(ks->set, big,
+					     kpool_set_block_size(ks->set, big)),
+			0);
+	kt_set_stats(ks, &st);
+	KUNIT_EXPECT_EQ(test, st.blocks_in_use, 0);
+	KUNIT_EXPECT_EQ(test, st.frees, 2);
 }
 
 /* Destroy refuses while any class has a block out, the set intact. */
@@ -993,6 +1075,8 @@ static struct kunit_case kt_set_cases[] = {
 	KUNIT_CASE(kt_set_bulk),
 	KUNIT_CASE_PARAM(kt_set_bad_params, kt_bad_set_gen_params),
 	KUNIT_CASE(kt_set_limits),
+	KUNIT_CASE(kt_set_owner_names),
+	KUNIT_CASE(kt_set_free_sized),
 	KUNIT_CASE(kt_set_destroy_busy),
 	KUNIT_CASE(kt_set_concurrency),
 	{}
