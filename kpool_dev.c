@@ -10,91 +10,97 @@
  * --------------
  * Commands are dispatched on _IOC_TYPE and _IOC_NR through kpool_dev_cmds[]
  * (the index clamped with array_index_nospec()); the size and direction
- * bits of the number are ignored. Every argument struct starts with a __u32
- * size: it is read with get_user() and the struct with
- * copy_struct_from_user() into a zeroed kernel copy, so older (shorter)
- * structs are zero-extended and newer (longer) ones are accepted only with
- * a zero tail. Results are copied back with at most min(user size, kernel
- * size) bytes.
+ * bits of the number are ignored. A command that changes anything needs a
+ * file opened for writing (FMODE_WRITE, else -EBADF before the argument is
+ * read). Every argument struct starts with a __u32 size: it is read with
+ * get_user() and the struct with copy_struct_from_user() into a zeroed
+ * kernel copy, so older (shorter) structs are zero-extended and newer
+ * (longer) ones are accepted only with a zero tail. Results are copied back
+ * with at most min(user size, kernel size) bytes.
  *
- * Ownership
- * ---------
+ * Ownership and names
+ * -------------------
  * Pools created through a file belong to it: struct kpool_params.owner is
- * the file's struct kpool_file, and the file keeps its pools in its own
- * xarray, indexed by the core's global pool id. Only that file may use them
- * for anything but LIST; every other pool (another file's or a kernel
- * module's) is reached only through kpool_with_id()/kpool_for_each(), for
- * LIST by anyone and for STATS/INFO with CAP_SYS_ADMIN (checked against the
- * opener's credentials). Blocks are named by handles, small integers from a
- * per-file xarray, never by addresses. release() frees the file's blocks
- * and destroys its sets and pools.
+ * the file's struct kpool_file, so their names are the file's own name
+ * space (the core keeps names unique per owner), and so are its sets'
+ * (kpool_set does the same). The file keeps its pools in its own xarray,
+ * indexed by the core's global pool id, and its sets likewise under set
+ * ids from kpool_dev_set_ids (cyclic, global, to tell another file's set,
+ * -EPERM, from none, -ENOENT). Only the owning file may use its pools and
+ * sets for anything but LIST; every other pool is reached only through
+ * kpool_with_id()/kpool_for_each(): for LIST by anyone (its counts only
+ * with CAP_SYS_ADMIN, checked against the opener's credentials) and for
+ * STATS/INFO with CAP_SYS_ADMIN. release() frees the file's blocks and
+ * destroys its sets and pools.
  *
- * Sets
- * ----
- * A file's pool sets (kpool_set.h) are kept like its pools, in
- * kpool_file.sets under pools_sem, with ids from kpool_dev_set_ids, which
- * holds the id of every live set of every file (the owning file as an
- * opaque cookie, to tell another file's set, -EPERM, from none, -ENOENT).
- * Blocks of a set get handles in the same per-file table as pool blocks;
- * each records its class size, which bounds READ/WRITE and is charged to
- * the file. SET_DESTROY refuses a set with blocks out (-EBUSY); release()
- * frees them first.
+ * Handles
+ * -------
+ * Blocks are named by handles, never by addresses. A file's handles index
+ * a flat table of slots (struct kpool_dev_slot: block, home, generation),
+ * allocated KPOOL_DEV_CHUNK_SLOTS slots at a time under a fixed directory,
+ * so slots never move. A handle is the slot index in its low
+ * KPOOL_DEV_IDX_BITS bits and the slot's generation above them: freeing a
+ * slot bumps its generation, so a stale handle is -ENOENT until the slot
+ * has been reused KPOOL_DEV_GEN_MAX times. Free slots form a LIFO stack
+ * threaded through the slots themselves. A batch takes the file's lock
+ * once, moves the charge once and calls the pool's bulk functions once; no
+ * per-block allocation, no global lock.
  *
  * Locking and lifetimes
  * ---------------------
- * Many threads may use one file at once. Three things need protecting:
- *
- *  - pool lifetime: kpool_file.pools_sem. Every command that uses a pool of
- *    the file holds it for reading for as long as it uses the pool; CREATE
- *    and DESTROY hold it for writing. A pool of the file therefore cannot
- *    be destroyed under a concurrent ALLOC, FREE, READ, WRITE, ...; and
- *    while pools_sem is held every pool the file owns in the registry is in
- *    kpool_file.pools (CREATE publishes and DESTROY unpublishes under the
- *    write lock).
- *  - handle -> block mapping: the xarray's own lock (xa_lock). FREE claims a
- *    handle by erasing it under that lock, so of two threads freeing the
- *    same handle exactly one wins.
- *  - block lifetime: struct kpool_dev_block.ref, one reference held by the
- *    handle table and one by each READ/WRITE in flight. READ/WRITE take
- *    their reference under xa_lock while the handle is still in the table
- *    (refcount_inc_not_zero()); whoever drops the last reference returns
- *    the block to the pool (always with pools_sem held, so the pool is
- *    alive).
- *
- * Lock order: pools_sem, then the kpool registry mutex (kpool_create(),
- * kpool_destroy(), kpool_with_id()), then xa_lock or charge_lock (then
- * kpool_dev_charged). Nothing here is taken inside a
+ *  - kpool_file.admin (mutex): CREATE, DESTROY, SET_CREATE and SET_DESTROY
+ *    of one file run one at a time; it guards the pool and set counts.
+ *  - kpool_file.lock (mutex): the handle table, each pool's and class's
+ *    charge state, and the file's pools and sets xarrays as far as data
+ *    commands see them: a pool or set is published in (and removed from)
+ *    them under it, and ALLOC, FREE, READ, WRITE, SHRINK, STATS, INFO, ...
+ *    use a pool or set of the file only while holding it, so it cannot be
+ *    destroyed under them. The block copies of READ and WRITE run under
+ *    it, so a block cannot be freed while it is being copied.
+ * Lock order: admin, then lock, then the kpool registry mutex
+ * (kpool_create(), kpool_destroy(), kpool_with_id()), then kpool_set_lock
+ * (kpool_set_cookie_owner()); nothing here is taken inside a
  * kpool_with_id()/kpool_for_each() callback.
  *
- * Limits
- * ------
- * max_pools_per_fd caps the pools of a file (-ENOSPC). max_bytes_per_fd
- * caps the bytes charged to it (-ENOMEM): each pool's reserve
- * (min_blocks * block_size) from CREATE to DESTROY, and each live handle's
- * block_size plus its bookkeeping. max_bytes_total caps the same charges
- * of all files together (-ENOMEM). User pools are created with
- * __GFP_ACCOUNT, __GFP_ZERO and KPOOL_F_ZERO, so their memory is charged
- * to the opener's memory cgroup and READ never shows stale kernel data.
- * Allocations for user space never wait for another thread's free: at a
- * pool's max_blocks cap ALLOC fails with -ENOMEM.
+ * Charges
+ * -------
+ * max_bytes_per_fd caps what a file pins, max_bytes_total what all files
+ * pin together (atomic counters, no lock). Each pool is charged by whole
+ * chunks: struct kpool_dev_acct holds the bytes charged for it, which
+ * cover its metadata and some number of chunks, and the number of blocks
+ * (@covered) that may be out before the pool has to grow past that. An
+ * ALLOC that stays within @covered charges nothing; one that goes past it
+ * charges the chunks it may need first, then settles the charge to what
+ * the pool holds after the call (kpool_get_stats(): pages and metadata).
+ * SHRINK settles down; DESTROY and close() give everything back. A set is
+ * charged its own tables (kpool_set_meta_bytes()) and each class pool as
+ * above; each class pool counts against max_pools_per_fd. The handle table
+ * is charged as it grows. Everything is also allocated with
+ * __GFP_ACCOUNT/GFP_KERNEL_ACCOUNT, for the opener's memory cgroup; user
+ * pools are created with __GFP_ZERO and KPOOL_F_ZERO so READ never shows
+ * stale kernel data. An explicit chunk order above PAGE_ALLOC_COSTLY_ORDER
+ * needs CAP_SYS_ADMIN (else the automatic order is used). An ALLOC that
+ * would pass a pool's max_blocks fails at once with -ENOMEM, before the
+ * core is asked (the file holds every block of its pools, so the count is
+ * exact): no wait, no drain of other CPUs' magazines.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/build_bug.h>
 #include <linux/capability.h>
 #include <linux/fs.h>
+#include <linux/math64.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
+#include <linux/mmzone.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/nospec.h>
 #include <linux/numa.h>
 #include <linux/overflow.h>
-#include <linux/refcount.h>
-#include <linux/rwsem.h>
 #include <linux/sched.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
-#include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <linux/user_namespace.h>
@@ -116,19 +122,29 @@
 	offsetofend(struct kpool_ioc_set_class, pad)
 #define KPOOL_DEV_FEATURES	(KPOOL_FEAT_BATCH | KPOOL_FEAT_RW | \
 				 KPOOL_FEAT_OCCUPANCY | KPOOL_FEAT_FAULT | \
-				 KPOOL_FEAT_SETS)
+				 KPOOL_FEAT_SETS | KPOOL_FEAT_CHARGE_PAGES | \
+				 KPOOL_FEAT_OPEN_MODE | KPOOL_FEAT_NAME_SPACES)
 /*
  * ALLOC uses kpool_alloc_bulk(), which never waits for a free; growth for
  * user space may reclaim but never invokes the OOM killer.
  */
 #define KPOOL_DEV_ALLOC_GFP	(GFP_KERNEL | __GFP_NORETRY)
-#define KPOOL_DEV_HANDLE_LIMIT	XA_LIMIT(1, INT_MAX)
 /*
  * Pools for user space: charged to the opener's memory cgroup; zeroed
  * chunks and blocks, so no stale kernel data is ever readable.
  */
 #define KPOOL_DEV_POOL_GFP	(__GFP_ACCOUNT | __GFP_ZERO)
 #define KPOOL_DEV_SET_ID_LIMIT	XA_LIMIT(1, INT_MAX)
+
+/* Handles: slot index below KPOOL_DEV_IDX_BITS, generation above. */
+#define KPOOL_DEV_IDX_BITS	20
+#define KPOOL_DEV_IDX_MASK	(KPOOL_IOC_MAX_HANDLES - 1)
+#define KPOOL_DEV_GEN_MAX	((1U << (31 - KPOOL_DEV_IDX_BITS)) - 1)
+#define KPOOL_DEV_CHUNK_SLOTS	512
+#define KPOOL_DEV_DIR_SIZE	(KPOOL_IOC_MAX_HANDLES / KPOOL_DEV_CHUNK_SLOTS)
+#define KPOOL_DEV_NO_SLOT	U32_MAX
+/* Batches up to this many blocks use arrays on the stack. */
+#define KPOOL_DEV_STACK_BATCH	16
 
 static ushort mode = 0600;
 module_param(mode, ushort, 0444);
@@ -137,21 +153,20 @@ MODULE_PARM_DESC(mode, "permissions of /dev/kpool (default 0600)");
 static unsigned long max_bytes_per_fd = SZ_64M;
 module_param(max_bytes_per_fd, ulong, 0644);
 MODULE_PARM_DESC(max_bytes_per_fd,
-		 "bytes of pool reserves and blocks one open file may hold (default 64 MiB)");
+		 "bytes of pool pages and metadata one open file may pin (default 64 MiB)");
 
 static unsigned long max_bytes_total = SZ_1G;
 module_param(max_bytes_total, ulong, 0644);
 MODULE_PARM_DESC(max_bytes_total,
-		 "bytes of pool reserves and blocks all open files may hold (default 1 GiB)");
+		 "bytes of pool pages and metadata all open files may pin (default 1 GiB)");
 
-/* kpool_dev_charged guards kpool_dev_total, the bytes all files hold. */
-static DEFINE_SPINLOCK(kpool_dev_charged);
-static u64 kpool_dev_total;
+/* The bytes all files have charged. */
+static atomic64_t kpool_dev_total = ATOMIC64_INIT(0);
 
-static unsigned int max_pools_per_fd = 64;
+static unsigned int max_pools_per_fd = 256;
 module_param(max_pools_per_fd, uint, 0644);
 MODULE_PARM_DESC(max_pools_per_fd,
-		 "pools one open file may own (default 64)");
+		 "pools one open file may own, its sets' class pools included (default 256)");
 
 static unsigned int max_sets_per_fd = 16;
 module_param(max_sets_per_fd, uint, 0644);
@@ -160,77 +175,116 @@ MODULE_PARM_DESC(max_sets_per_fd,
 
 /*
  * The id of every live set of every file -> the file that owns it (only
- * compared, never dereferenced). Its xa_lock guards it.
+ * compared, never dereferenced). Its xa_lock guards it and the cursor.
  */
 static DEFINE_XARRAY_ALLOC1(kpool_dev_set_ids);
+static u32 kpool_dev_next_set_id;
+
+/**
+ * struct kpool_dev_slot - one entry of a file's handle table
+ * @addr: the block, or NULL when the slot is free.
+ * @home: the struct kpool_dev_pool or kpool_dev_set of the block.
+ * @next: free slots: the index of the next free slot.
+ * @gen: the generation of the handle that names the slot now.
+ * @class: blocks of a set: their class.
+ * @set: @home is a struct kpool_dev_set.
+ */
+struct kpool_dev_slot {
+	void *addr;
+	void *home;
+	u32 next;
+	u16 gen;
+	u8 class;
+	u8 set;
+};
+
+/**
+ * struct kpool_dev_table - a file's handles
+ * @dir: KPOOL_DEV_DIR_SIZE pointers to chunks of KPOOL_DEV_CHUNK_SLOTS
+ *	slots, allocated at the first ALLOC; chunks never move.
+ * @nr_chunks: chunks allocated.
+ * @free: the first free slot, or KPOOL_DEV_NO_SLOT.
+ * @nr_free: free slots.
+ */
+struct kpool_dev_table {
+	struct kpool_dev_slot **dir;
+	u32 nr_chunks;
+	u32 free;
+	u32 nr_free;
+};
+
+/**
+ * struct kpool_dev_acct - what a file is charged for one pool
+ * @pool: the pool (a pool of the file, or a class pool of its set).
+ * @charged: bytes charged to the file for it.
+ * @base: its metadata that does not grow with it (struct, per-CPU area).
+ * @chunk_cost: bytes of one chunk: its pages and its metadata.
+ * @per_chunk: blocks per chunk.
+ * @reserve: its min_blocks.
+ * @max_blocks: its cap, 0 for none.
+ * @covered: blocks that may be out before it grows past @charged.
+ * @out: blocks the file holds.
+ */
+struct kpool_dev_acct {
+	struct kpool *pool;
+	u64 charged;
+	u64 base;
+	u64 chunk_cost;
+	u32 per_chunk;
+	u32 reserve;
+	u32 max_blocks;
+	u64 covered;
+	u64 out;
+};
 
 /**
  * struct kpool_file - state of one open file of /dev/kpool
- * @pools_sem: guards @pools, @nr_pools, @sets and @nr_sets and keeps every
- *	pool in @pools and set in @sets alive: held for reading by each
- *	command while it uses a pool or set of this file, for writing by
- *	CREATE, DESTROY, SET_CREATE and SET_DESTROY.
+ * @admin: serialises CREATE, DESTROY, SET_CREATE and SET_DESTROY; guards
+ *	@nr_pools and @nr_sets.
+ * @lock: guards @table, @pools and @sets as data commands see them, and
+ *	every struct kpool_dev_acct of the file (see Locking).
  * @pools: pool id -> struct kpool_dev_pool, the pools this file owns.
- * @nr_pools: number of entries in @pools.
+ * @nr_pools: its pools, its sets' class pools included.
  * @sets: set id -> struct kpool_dev_set, the sets this file owns.
- * @nr_sets: number of entries in @sets.
- * @handles: handle -> struct kpool_dev_block. Its xa_lock guards the
- *	mapping and @next_handle; a handle is claimed by erasing it under
- *	xa_lock, and references to its block are taken only under xa_lock.
- * @next_handle: cursor of the cyclic handle allocator.
- * @charge_lock: guards @charged.
+ * @nr_sets: number of entries in @sets; changed under both locks.
+ * @table: the handle table.
  * @charged: bytes charged against max_bytes_per_fd.
  */
 struct kpool_file {
-	struct rw_semaphore pools_sem;	/* pools, sets, their lifetime */
+	struct mutex admin;		/* pool and set creation, counts */
+	struct mutex lock;		/* table, accts, data commands */
 	struct xarray pools;
 	unsigned int nr_pools;
 	struct xarray sets;
 	unsigned int nr_sets;
-	struct xarray handles;		/* xa_lock: mapping, next_handle */
-	u32 next_handle;
-	spinlock_t charge_lock;		/* charged */
-	u64 charged;
+	struct kpool_dev_table table;
+	atomic64_t charged;
 };
 
 /**
  * struct kpool_dev_pool - a pool owned by an open file
- * @pool: the core's pool.
+ * @acct: its charge state, @acct.pool the core's pool.
  * @block_size: bytes of each block that READ/WRITE may access.
- * @reserve_bytes: charged to the file from CREATE to DESTROY.
  */
 struct kpool_dev_pool {
-	struct kpool *pool;
+	struct kpool_dev_acct acct;
 	size_t block_size;
-	u64 reserve_bytes;
 };
 
 /**
  * struct kpool_dev_set - a pool set owned by an open file
  * @set: the set.
- * @reserve_bytes: its class pools' reserves, charged to the file from
- *	SET_CREATE to SET_DESTROY.
+ * @id: its set id.
+ * @meta: bytes of its own tables, charged from SET_CREATE to SET_DESTROY.
+ * @nr_classes: entries of @classes.
+ * @classes: the charge state of each class pool.
  */
 struct kpool_dev_set {
 	struct kpool_set *set;
-	u64 reserve_bytes;
-};
-
-/**
- * struct kpool_dev_block - the block a handle names
- * @dp: the pool the block belongs to, or NULL for a block of a set.
- * @ds: the set the block belongs to, or NULL for a block of a pool.
- * @addr: the block.
- * @size: its block size: the bytes READ/WRITE may access.
- * @ref: one reference for the handle table, one for each READ/WRITE that
- *	uses the block; the last one returns the block to the pool.
- */
-struct kpool_dev_block {
-	struct kpool_dev_pool *dp;
-	struct kpool_dev_set *ds;
-	void *addr;
-	size_t size;
-	refcount_t ref;
+	u32 id;
+	u64 meta;
+	unsigned int nr_classes;
+	struct kpool_dev_acct classes[];
 };
 
 /**
@@ -249,62 +303,52 @@ struct kpool_dev_call {
 	u32 ksize;
 };
 
-/* The bytes a handle of a block of @block_size charges to its file. */
-static u64 kpool_dev_block_cost(size_t block_size)
+/* Does the opener of @call's file have CAP_SYS_ADMIN? */
+static bool kpool_dev_admin(const struct kpool_dev_call *call)
 {
-	return block_size + sizeof(struct kpool_dev_block);
+	return file_ns_capable(call->file, &init_user_ns, CAP_SYS_ADMIN);
 }
 
-/* The pool or set a block belongs to. */
-static void *kpool_dev_block_home(const struct kpool_dev_block *b)
+/* A limit @param refused a request: say so (rate-limited). */
+static void kpool_dev_refused(const char *param)
 {
-	return b->ds ? (void *)b->ds : (void *)b->dp;
-}
-
-/* @charged + @bytes, if within @limit. */
-static bool kpool_dev_fits(u64 charged, u64 bytes, u64 limit, u64 *total)
-{
-	return !check_add_overflow(charged, bytes, total) && *total <= limit;
+	pr_warn_ratelimited("%s[%d]: %s reached\n", current->comm,
+			    task_pid_nr(current), param);
 }
 
 /*
  * Charge @bytes to the file and to the global total, or to neither.
- * Lock order: kf->charge_lock, then kpool_dev_charged.
+ * Return: 0, or -ENOMEM (reported, naming the cap).
  */
 static int kpool_dev_charge(struct kpool_file *kf, u64 bytes)
 {
-	u64 fd_limit = READ_ONCE(max_bytes_per_fd);
-	u64 limit = READ_ONCE(max_bytes_total);
-	const char *what = NULL;
-	u64 fd_total, total;
+	u64 fd_limit = min_t(u64, READ_ONCE(max_bytes_per_fd), S64_MAX / 4);
+	u64 limit = min_t(u64, READ_ONCE(max_bytes_total), S64_MAX / 4);
 
-	spin_lock(&kf->charge_lock);
-	spin_lock(&kpool_dev_charged);
-	if (!kpool_dev_fits(kf->charged, bytes, fd_limit, &fd_total))
-		what = "max_bytes_per_fd";
-	else if (!kpool_dev_fits(kpool_dev_total, bytes, limit, &total))
-		what = "max_bytes_total";
-	if (!what) {
-		kf->charged = fd_total;
-		kpool_dev_total = total;
-	}
-	spin_unlock(&kpool_dev_charged);
-	spin_unlock(&kf->charge_lock);
-	if (!what)
+	if (!bytes)
 		return 0;
-	pr_warn_ratelimited("%s[%d]: %s reached\n", current->comm,
-			    task_pid_nr(current), what);
-	return -ENOMEM;
+	if (bytes > fd_limit ||
+	    (u64)atomic64_add_return(bytes, &kf->charged) > fd_limit) {
+		if (bytes <= fd_limit)
+			atomic64_sub(bytes, &kf->charged);
+		kpool_dev_refused("max_bytes_per_fd");
+		return -ENOMEM;
+	}
+	if (bytes > limit ||
+	    (u64)atomic64_add_return(bytes, &kpool_dev_total) > limit) {
+		if (bytes <= limit)
+			atomic64_sub(bytes, &kpool_dev_total);
+		atomic64_sub(bytes, &kf->charged);
+		kpool_dev_refused("max_bytes_total");
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 static void kpool_dev_uncharge(struct kpool_file *kf, u64 bytes)
 {
-	spin_lock(&kf->charge_lock);
-	spin_lock(&kpool_dev_charged);
-	kf->charged -= bytes;
-	kpool_dev_total -= bytes;
-	spin_unlock(&kpool_dev_charged);
-	spin_unlock(&kf->charge_lock);
+	atomic64_sub(bytes, &kf->charged);
+	atomic64_sub(bytes, &kpool_dev_total);
 }
 
 /* Copy the result struct back: at most min(user size, kernel size). */
@@ -316,214 +360,574 @@ static int kpool_dev_copy_out(const struct kpool_dev_call *call,
 	return 0;
 }
 
-/*
- * Drop a reference to a block; the last one returns it to its pool (a
- * refused free is reported and counted by the core itself).
- * Context: pools_sem held, so the pool is alive.
- */
-static void kpool_dev_block_put(struct kpool_file *kf,
-				struct kpool_dev_block *b)
+/* ---- charges of pools ---------------------------------------------------- */
+
+/* Recompute @acct->covered from its charge (see Charges). */
+static void kpool_dev_acct_cover(struct kpool_dev_acct *acct)
 {
-	if (!refcount_dec_and_test(&b->ref))
-		return;
-	if (b->ds)
-		kpool_set_free(b->ds->set, b->addr);
-	else
-		kpool_free(b->dp->pool, b->addr);
-	kpool_dev_uncharge(kf, kpool_dev_block_cost(b->size));
-	kfree(b);
+	u64 chunks = 0, blocks;
+
+	if (acct->charged > acct->base && acct->chunk_cost)
+		chunks = div64_u64(acct->charged - acct->base, acct->chunk_cost);
+	blocks = chunks * acct->per_chunk;
+	acct->covered = blocks > acct->reserve ? blocks - acct->reserve : 0;
+}
+
+/* How kpool_dev_settle() may move a charge. */
+enum kpool_dev_settle_mode {
+	KPOOL_DEV_SETTLE_UP,	/* raise it within the caps, never lower it */
+	KPOOL_DEV_SETTLE_EXACT,	/* raise it within the caps, or lower it */
+	KPOOL_DEV_SETTLE_FORCE,	/* make it exact, past the caps if need be */
+};
+
+/*
+ * Settle @acct's charge to what its pool holds now (its pages and its
+ * metadata), as @how allows.
+ * With @kf NULL only the geometry is read (no charge moves).
+ * Context: kf->lock held (or the acct not yet published).
+ * Return: 0, or -ENOMEM if the pool holds more than the caps allow (then
+ * the charge is unchanged, except with KPOOL_DEV_SETTLE_FORCE).
+ */
+static int kpool_dev_settle(struct kpool_file *kf, struct kpool_dev_acct *acct,
+			    enum kpool_dev_settle_mode how)
+{
+	struct kpool_stats *st;
+	u64 held;
+	int ret = 0;
+
+	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
+	kpool_get_stats(acct->pool, st);
+	held = (st->pages << PAGE_SHIFT) + st->meta_bytes;
+	acct->chunk_cost = (PAGE_SIZE << st->chunk_order) + st->meta_per_chunk;
+	acct->base = st->meta_bytes - st->chunks * st->meta_per_chunk;
+	acct->per_chunk = st->blocks_per_chunk;
+	acct->reserve = st->min_blocks;
+	acct->max_blocks = st->max_blocks;
+	kfree(st);
+	if (!kf)		/* a probe: the geometry only */
+		return 0;
+	if (held > acct->charged) {
+		if (how == KPOOL_DEV_SETTLE_FORCE) {
+			atomic64_add(held - acct->charged, &kf->charged);
+			atomic64_add(held - acct->charged, &kpool_dev_total);
+		} else {
+			ret = kpool_dev_charge(kf, held - acct->charged);
+		}
+		if (!ret)
+			acct->charged = held;
+	} else if (how != KPOOL_DEV_SETTLE_UP && held < acct->charged) {
+		kpool_dev_uncharge(kf, acct->charged - held);
+		acct->charged = held;
+	}
+	kpool_dev_acct_cover(acct);
+	return ret;
 }
 
 /*
- * Look up @handle for @home, the pool or set it must belong to.
- * Context: xa_lock of kf->handles held.
- * Return: the block, ERR_PTR(-ENOENT) for a handle this file does not know,
+ * An ALLOC failed or was undone: give back the precharge, and what the
+ * pool can give back if it holds more than the caps allow; the charge is
+ * exact afterwards.
+ */
+static void kpool_dev_settle_back(struct kpool_file *kf,
+				  struct kpool_dev_acct *acct)
+{
+	if (!kpool_dev_settle(kf, acct, KPOOL_DEV_SETTLE_EXACT))
+		return;
+	kpool_shrink(acct->pool);
+	kpool_dev_settle(kf, acct, KPOOL_DEV_SETTLE_FORCE);
+}
+
+/*
+ * Before @n more blocks go out of @acct's pool and past what is covered:
+ * charge the whole chunks the pool may have to carve for them.
+ */
+static int kpool_dev_precharge(struct kpool_file *kf,
+			       struct kpool_dev_acct *acct, u32 n)
+{
+	u64 need = acct->out + n - acct->covered;
+	u64 chunks = DIV_ROUND_UP_ULL(need, max(acct->per_chunk, 1U));
+	int ret;
+
+	ret = kpool_dev_charge(kf, chunks * acct->chunk_cost);
+	if (ret)
+		return ret;
+	acct->charged += chunks * acct->chunk_cost;
+	kpool_dev_acct_cover(acct);
+	return 0;
+}
+
+/* Give back everything charged for @acct. */
+static void kpool_dev_acct_release(struct kpool_file *kf,
+				   struct kpool_dev_acct *acct)
+{
+	kpool_dev_uncharge(kf, acct->charged);
+	acct->charged = 0;
+}
+
+/* ---- the handle table ---------------------------------------------------- */
+
+static struct kpool_dev_slot *kpool_dev_slot(struct kpool_dev_table *t,
+					     u32 idx)
+{
+	return &t->dir[idx / KPOOL_DEV_CHUNK_SLOTS][idx % KPOOL_DEV_CHUNK_SLOTS];
+}
+
+/* The bytes a table with @nr_chunks chunks is charged. */
+static u64 kpool_dev_table_bytes(u32 nr_chunks)
+{
+	if (!nr_chunks)
+		return 0;
+	return KPOOL_DEV_DIR_SIZE * sizeof(void *) +
+	       (u64)nr_chunks * KPOOL_DEV_CHUNK_SLOTS *
+	       sizeof(struct kpool_dev_slot);
+}
+
+/* Add one chunk of free slots. Context: kf->lock held. */
+static int kpool_dev_table_grow(struct kpool_file *kf)
+{
+	struct kpool_dev_table *t = &kf->table;
+	struct kpool_dev_slot *chunk;
+	u32 i, base;
+	int ret;
+
+	if (t->nr_chunks == KPOOL_DEV_DIR_SIZE) {
+		kpool_dev_refused("KPOOL_IOC_MAX_HANDLES");
+		return -ENOSPC;
+	}
+	ret = kpool_dev_charge(kf, kpool_dev_table_bytes(t->nr_chunks + 1) -
+				   kpool_dev_table_bytes(t->nr_chunks));
+	if (ret)
+		return ret;
+	if (!t->dir) {
+		t->dir = kvcalloc(KPOOL_DEV_DIR_SIZE, sizeof(*t->dir),
+				  GFP_KERNEL_ACCOUNT);
+		if (!t->dir)
+			goto uncharge;
+	}
+	chunk = kvcalloc(KPOOL_DEV_CHUNK_SLOTS, sizeof(*chunk),
+			 GFP_KERNEL_ACCOUNT);
+	if (!chunk)
+		goto uncharge;
+	base = t->nr_chunks * KPOOL_DEV_CHUNK_SLOTS;
+	/* the lowest index on top of the stack */
+	for (i = KPOOL_DEV_CHUNK_SLOTS; i--; ) {
+		chunk[i].gen = 1;
+		chunk[i].next = t->free;
+		t->free = base + i;
+	}
+	t->dir[t->nr_chunks++] = chunk;
+	t->nr_free += KPOOL_DEV_CHUNK_SLOTS;
+	return 0;
+
+uncharge:
+	kpool_dev_uncharge(kf, kpool_dev_table_bytes(t->nr_chunks + 1) -
+			       kpool_dev_table_bytes(t->nr_chunks));
+	return -ENOMEM;
+}
+
+/* Make sure @n slots are free. Context: kf->lock held. */
+static int kpool_dev_table_reserve(struct kpool_file *kf, u32 n)
+{
+	int ret;
+
+	while (kf->table.nr_free < n) {
+		ret = kpool_dev_table_grow(kf);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Free the slot of handle @handle: the handle is dead from now on. */
+static void kpool_dev_slot_put(struct kpool_dev_table *t, u32 handle)
+{
+	u32 idx = handle & KPOOL_DEV_IDX_MASK;
+	struct kpool_dev_slot *s = kpool_dev_slot(t, idx);
+
+	s->addr = NULL;
+	s->home = NULL;
+	s->gen = s->gen == KPOOL_DEV_GEN_MAX ? 1 : s->gen + 1;
+	s->next = t->free;
+	t->free = idx;
+	t->nr_free++;
+}
+
+/*
+ * The live slot @handle names, if it belongs to @home.
+ * Context: kf->lock held.
+ * Return: the slot, ERR_PTR(-ENOENT) for a handle this file does not hold,
  * ERR_PTR(-EINVAL) for a handle of another pool or set.
  */
-static struct kpool_dev_block *kpool_dev_block_find(struct kpool_file *kf,
-						    const void *home,
-						    u32 handle)
+static struct kpool_dev_slot *kpool_dev_slot_find(struct kpool_dev_table *t,
+						  const void *home, u32 handle)
 {
-	struct kpool_dev_block *b;
+	u32 idx = handle & KPOOL_DEV_IDX_MASK;
+	u32 gen = handle >> KPOOL_DEV_IDX_BITS;
+	struct kpool_dev_slot *s;
 
-	lockdep_assert_held(&kf->handles.xa_lock);
-	b = xa_load(&kf->handles, handle);
-	if (!b)
+	if (!gen || gen > KPOOL_DEV_GEN_MAX ||
+	    idx >= t->nr_chunks * KPOOL_DEV_CHUNK_SLOTS)
 		return ERR_PTR(-ENOENT);
-	if (kpool_dev_block_home(b) != home)
+	idx = array_index_nospec(idx, t->nr_chunks * KPOOL_DEV_CHUNK_SLOTS);
+	s = kpool_dev_slot(t, idx);
+	if (!s->addr || s->gen != gen)
+		return ERR_PTR(-ENOENT);
+	if (s->home != home)
 		return ERR_PTR(-EINVAL);
-	return b;
+	return s;
 }
 
-/* Take a reference to the block of @handle (for READ/WRITE). */
-static struct kpool_dev_block *kpool_dev_block_get(struct kpool_file *kf,
-						   const void *home,
-						   u32 handle)
+static void kpool_dev_table_destroy(struct kpool_file *kf)
 {
-	struct kpool_dev_block *b;
+	struct kpool_dev_table *t = &kf->table;
+	u32 i;
 
-	xa_lock(&kf->handles);
-	b = kpool_dev_block_find(kf, home, handle);
-	/* the table holds a reference: zero only if a bug freed it */
-	if (!IS_ERR(b) && !refcount_inc_not_zero(&b->ref))
-		b = ERR_PTR(-ENOENT);
-	xa_unlock(&kf->handles);
-	return b;
+	kpool_dev_uncharge(kf, kpool_dev_table_bytes(t->nr_chunks));
+	for (i = 0; i < t->nr_chunks; i++)
+		kvfree(t->dir[i]);
+	kvfree(t->dir);
+	memset(t, 0, sizeof(*t));
 }
 
-/* Remove @handle from the table; the caller inherits the table's ref. */
-static struct kpool_dev_block *kpool_dev_block_claim(struct kpool_file *kf,
-						     const void *home,
-						     u32 handle)
-{
-	struct kpool_dev_block *b;
+/* ---- blocks -------------------------------------------------------------- */
 
-	xa_lock(&kf->handles);
-	b = kpool_dev_block_find(kf, home, handle);
-	if (!IS_ERR(b))
-		__xa_erase(&kf->handles, handle);
-	xa_unlock(&kf->handles);
-	return b;
+/**
+ * struct kpool_dev_home - where blocks come from: a pool or a set's class
+ * @home: the struct kpool_dev_pool or kpool_dev_set, as slots record it.
+ * @dp: the pool, or NULL for a set.
+ * @ds: the set, or NULL for a pool.
+ * @acct: the charge state of the pool or class.
+ * @class: the class (sets).
+ * @size: the block size.
+ */
+struct kpool_dev_home {
+	void *home;
+	struct kpool_dev_pool *dp;
+	struct kpool_dev_set *ds;
+	struct kpool_dev_acct *acct;
+	u8 class;
+	size_t size;
+};
+
+static void kpool_dev_pool_home(struct kpool_dev_home *h,
+				struct kpool_dev_pool *dp)
+{
+	*h = (struct kpool_dev_home){
+		.home = dp,
+		.dp = dp,
+		.acct = &dp->acct,
+		.size = dp->block_size,
+	};
+}
+
+static void kpool_dev_set_home(struct kpool_dev_home *h,
+			       struct kpool_dev_set *ds, unsigned int class)
+{
+	*h = (struct kpool_dev_home){
+		.home = ds,
+		.ds = ds,
+		.acct = &ds->classes[class],
+		.class = class,
+		.size = kpool_set_class_size(ds->set, class),
+	};
+}
+
+/* The home of the block in slot @s (of a pool or a set). */
+static void kpool_dev_slot_home(struct kpool_dev_home *h,
+				const struct kpool_dev_slot *s, bool set)
+{
+	if (set)
+		kpool_dev_set_home(h, s->home, s->class);
+	else
+		kpool_dev_pool_home(h, s->home);
+}
+
+/* Return @n blocks of @h to their pool. Context: kf->lock held. */
+static void kpool_dev_put_blocks(const struct kpool_dev_home *h, u32 n,
+				 void **addrs)
+{
+	u32 i;
+
+	/* a refused free is reported and counted by the core itself */
+	if (h->dp) {
+		kpool_free_bulk(h->acct->pool, n, addrs);
+	} else {
+		for (i = 0; i < n; i++)
+			kpool_set_free_sized(h->ds->set, addrs[i], h->size);
+	}
+	h->acct->out -= n;
 }
 
 /*
- * Free the blocks of @dp that this file holds, or all of its blocks when
- * @dp is NULL.
- * Context: no other user of the file (pools_sem held for writing, or
- * release()), so every block holds only the table's reference.
+ * Give the block @addr of @h a slot (at least one is free).
+ * Context: kf->lock held. Return: its handle.
  */
-static void kpool_dev_free_blocks(struct kpool_file *kf,
-				  struct kpool_dev_pool *dp)
+static u32 kpool_dev_slot_take(struct kpool_dev_table *t,
+			       const struct kpool_dev_home *h, void *addr)
 {
-	struct kpool_dev_block *b;
-	unsigned long handle;
+	u32 idx = t->free;
+	struct kpool_dev_slot *s = kpool_dev_slot(t, idx);
 
-	xa_for_each(&kf->handles, handle, b) {
-		if (dp && b->dp != dp)
+	t->free = s->next;
+	t->nr_free--;
+	s->addr = addr;
+	s->home = h->home;
+	s->class = h->class;
+	s->set = !!h->ds;
+	return (u32)s->gen << KPOOL_DEV_IDX_BITS | idx;
+}
+
+/*
+ * Free every block this file holds of @home (a pool or set of the file),
+ * or all of them when @home is NULL.
+ * Context: kf->lock held, or release().
+ */
+static void kpool_dev_free_home(struct kpool_file *kf, const void *home)
+{
+	struct kpool_dev_table *t = &kf->table;
+	struct kpool_dev_slot *s;
+	struct kpool_dev_home h;
+	void *addr;
+	u32 idx;
+
+	for (idx = 0; idx < t->nr_chunks * KPOOL_DEV_CHUNK_SLOTS; idx++) {
+		s = kpool_dev_slot(t, idx);
+		if (!s->addr || (home && s->home != home))
 			continue;
-		xa_erase(&kf->handles, handle);
-		kpool_dev_block_put(kf, b);
-		cond_resched();
+		kpool_dev_slot_home(&h, s, s->set);
+		addr = s->addr;
+		kpool_dev_put_blocks(&h, 1, &addr);
+		kpool_dev_slot_put(t, (u32)s->gen << KPOOL_DEV_IDX_BITS | idx);
+		if (!(idx % KPOOL_DEV_CHUNK_SLOTS))
+			cond_resched();
 	}
 }
 
 /*
- * Destroy a pool whose blocks have all been freed.
- * Context: no other user of the pool (pools_sem held for writing, or
- * release()).
+ * Allocate @n blocks of @h (of @bytes each, for a set), all or nothing,
+ * and hand their handles to user space at @uhandles. Within the blocks
+ * covered by @h's charge nothing is charged and the pool is not asked for
+ * its statistics; past them, whole chunks are charged first and the
+ * charge is settled to what the pool holds before the handles go out.
+ * Context: kf->lock held.
  */
-static int kpool_dev_destroy_pool(struct kpool_file *kf,
-				  struct kpool_dev_pool *dp)
+static int kpool_dev_take(struct kpool_file *kf,
+			  const struct kpool_dev_home *h, size_t bytes, u32 n,
+			  u32 __user *uhandles)
 {
+	void *stack_addrs[KPOOL_DEV_STACK_BATCH];
+	u32 stack_handles[KPOOL_DEV_STACK_BATCH];
+	struct kpool_dev_acct *acct = h->acct;
+	void **addrs = stack_addrs;
+	u32 *handles = stack_handles;
+	bool slow;
+	u32 i;
 	int ret;
 
-	ret = kpool_destroy(dp->pool);
+	if (acct->max_blocks && acct->out + n > acct->max_blocks)
+		return -ENOMEM;
+	ret = kpool_dev_table_reserve(kf, n);
 	if (ret)
 		return ret;
-	kpool_dev_uncharge(kf, dp->reserve_bytes);
-	kfree(dp);
-	return 0;
+	if (n > KPOOL_DEV_STACK_BATCH) {
+		ret = -ENOMEM;
+		addrs = kvmalloc_array(n, sizeof(*addrs), GFP_KERNEL);
+		handles = kvmalloc_array(n, sizeof(*handles), GFP_KERNEL);
+		if (!addrs || !handles)
+			goto free_arrays;
+	}
+	slow = acct->out + n > acct->covered;
+	if (slow) {
+		ret = kpool_dev_precharge(kf, acct, n);
+		if (ret)
+			goto free_arrays;
+	}
+	if (h->ds)
+		ret = kpool_set_alloc_bulk(h->ds->set, bytes, KPOOL_DEV_ALLOC_GFP,
+					   n, addrs);
+	else
+		ret = kpool_alloc_bulk(acct->pool, KPOOL_DEV_ALLOC_GFP, n, addrs);
+	if (ret)
+		goto settle;
+	acct->out += n;
+	if (slow) {
+		ret = kpool_dev_settle(kf, acct, KPOOL_DEV_SETTLE_EXACT);
+		if (ret)
+			goto put;
+	}
+	for (i = 0; i < n; i++)
+		handles[i] = kpool_dev_slot_take(&kf->table, h, addrs[i]);
+	if (copy_to_user(uhandles, handles, array_size(n, sizeof(*handles)))) {
+		for (i = 0; i < n; i++)
+			kpool_dev_slot_put(&kf->table, handles[i]);
+		ret = -EFAULT;
+		goto put;
+	}
+	goto free_arrays;
+
+put:
+	kpool_dev_put_blocks(h, n, addrs);
+settle:
+	if (slow)
+		kpool_dev_settle_back(kf, acct);
+free_arrays:
+	if (addrs != stack_addrs)
+		kvfree(addrs);
+	if (handles != stack_handles)
+		kvfree(handles);
+	return ret;
 }
 
-/* kpool_with_id() callback: the pool exists but is not this file's. */
+/*
+ * Free each handle of @handles that names a block of @home (a pool, or a
+ * set when @set); record the error of each bad one in @status (when not
+ * NULL). The blocks of a pool go back in bulk, KPOOL_DEV_STACK_BATCH at a
+ * time.
+ * Context: kf->lock held.
+ * Return: 0, or the error of the first bad handle.
+ */
+static int kpool_dev_drop(struct kpool_file *kf, void *home, bool set,
+			  const u32 *handles, s32 *status, u32 count,
+			  u32 *freed)
+{
+	void *addrs[KPOOL_DEV_STACK_BATCH];
+	struct kpool_dev_slot *s;
+	struct kpool_dev_home h;
+	u32 i, n = 0;
+	int ret = 0;
+
+	for (i = 0; i < count; i++) {
+		s = kpool_dev_slot_find(&kf->table, home, handles[i]);
+		if (IS_ERR(s)) {
+			if (!ret)
+				ret = PTR_ERR(s);
+			if (status)
+				status[i] = PTR_ERR(s);
+			continue;
+		}
+		kpool_dev_slot_home(&h, s, set);
+		addrs[n++] = s->addr;
+		kpool_dev_slot_put(&kf->table, handles[i]);
+		if (set || n == ARRAY_SIZE(addrs)) {
+			kpool_dev_put_blocks(&h, n, addrs);
+			n = 0;
+		}
+		(*freed)++;
+	}
+	if (n)
+		kpool_dev_put_blocks(&h, n, addrs);
+	return ret;
+}
+
+/* ---- pools and sets of the file ------------------------------------------ */
+
+/*
+ * kpool_with_id() callback: the pool exists but is not in the file's
+ * table. One the file is creating right now (@arg) does not exist yet.
+ */
 static int kpool_dev_deny(struct kpool *pool, void *arg)
 {
-	return -EPERM;
+	return kpool_owner(pool) == arg ? -ENOENT : -EPERM;
 }
 
-/*
- * Find pool @id of this file.
- * Context: pools_sem held (then every pool this file owns is in
- * kf->pools).
- * Return: the pool, ERR_PTR(-EPERM) for a pool of another owner,
- * ERR_PTR(-ENOENT) for no pool.
- */
-static struct kpool_dev_pool *kpool_dev_find_pool(struct kpool_file *kf,
-						  u32 id)
+/* Why pool @id is none of this file's: -EPERM, or -ENOENT for no pool. */
+static int kpool_dev_not_mine(struct kpool_file *kf, u32 id)
 {
-	struct kpool_dev_pool *dp;
-
-	lockdep_assert_held(&kf->pools_sem);
-	dp = xa_load(&kf->pools, id);
-	if (dp)
-		return dp;
-	return ERR_PTR(kpool_with_id(id, kpool_dev_deny, NULL));
+	return kpool_with_id(id, kpool_dev_deny, kf);
 }
 
-/*
- * Find set @id of this file.
- * Context: pools_sem held.
- * Return: the set, ERR_PTR(-EPERM) for a set of another file,
- * ERR_PTR(-ENOENT) for no set.
- */
-static struct kpool_dev_set *kpool_dev_find_set(struct kpool_file *kf, u32 id)
+/* Why set @id is none of this file's: -EPERM, or -ENOENT for no set. */
+static int kpool_dev_set_not_mine(struct kpool_file *kf, u32 id)
 {
-	struct kpool_dev_set *ds;
+	void *owner = xa_load(&kpool_dev_set_ids, id);
 
-	lockdep_assert_held(&kf->pools_sem);
-	ds = xa_load(&kf->sets, id);
-	if (ds)
-		return ds;
-	return ERR_PTR(xa_load(&kpool_dev_set_ids, id) ? -EPERM : -ENOENT);
+	return owner && owner != kf ? -EPERM : -ENOENT;
 }
 
 /*
- * Find pool @id of this file, or set @id when @set is true, and keep it
- * alive.
- * Context: takes pools_sem for reading; on success the caller releases it
- * with up_read() when done with the pool or set.
- * Return: the struct kpool_dev_pool or struct kpool_dev_set, or an
- * ERR_PTR() as kpool_dev_find_pool() and kpool_dev_find_set() say.
+ * Lock the file and find its pool @id, or its set @id when @set is true.
+ * Return: the struct kpool_dev_pool or kpool_dev_set with kf->lock held
+ * (the caller unlocks it), or an ERR_PTR(): -EPERM for a pool or set of
+ * another owner, -ENOENT for none, -EINTR.
  */
 static void *kpool_dev_lock_home(struct kpool_file *kf, u32 id, bool set)
 {
 	void *home;
 
-	if (down_read_killable(&kf->pools_sem))
+	if (mutex_lock_killable(&kf->lock))
 		return ERR_PTR(-EINTR);
-	if (set)
-		home = kpool_dev_find_set(kf, id);
-	else
-		home = kpool_dev_find_pool(kf, id);
-	if (IS_ERR(home))
-		up_read(&kf->pools_sem);
-	return home;
+	home = xa_load(set ? &kf->sets : &kf->pools, id);
+	if (home)
+		return home;
+	mutex_unlock(&kf->lock);
+	return ERR_PTR(set ? kpool_dev_set_not_mine(kf, id) :
+			     kpool_dev_not_mine(kf, id));
 }
 
-/* Find pool @id of this file and keep it alive (kpool_dev_lock_home()). */
 static struct kpool_dev_pool *kpool_dev_lock_pool(struct kpool_file *kf,
 						  u32 id)
 {
 	return kpool_dev_lock_home(kf, id, false);
 }
 
-/* Find set @id of this file and keep it alive (kpool_dev_lock_home()). */
 static struct kpool_dev_set *kpool_dev_lock_set(struct kpool_file *kf, u32 id)
 {
 	return kpool_dev_lock_home(kf, id, true);
 }
 
 /*
+ * The charge state of pool @id if it is a class pool of one of this
+ * file's sets, else NULL.
+ * Context: kf->lock held.
+ */
+static struct kpool_dev_acct *kpool_dev_own_class(struct kpool_file *kf,
+						  u32 id)
+{
+	struct kpool_dev_set *ds;
+	unsigned long set_id;
+	unsigned int i;
+
+	xa_for_each(&kf->sets, set_id, ds)
+		for (i = 0; i < ds->nr_classes; i++)
+			if (kpool_id(ds->classes[i].pool) == id)
+				return &ds->classes[i];
+	return NULL;
+}
+
+/*
  * Run @fn on pool @id for a read-only command (STATS, INFO): a pool of
- * this file under pools_sem, any other pool under the registry mutex and
- * only if the opener of @call's file has CAP_SYS_ADMIN.
+ * this file or a class pool of one of its sets under kf->lock (then
+ * *@charged is what the file is charged for it); any other pool under the
+ * registry mutex and only if the opener of @call's file has CAP_SYS_ADMIN
+ * (then *@charged is 0).
  */
 static int kpool_dev_read_pool(const struct kpool_dev_call *call, u32 id,
 			       int (*fn)(struct kpool *pool, void *arg),
-			       void *arg)
+			       void *arg, u64 *charged)
 {
+	struct kpool_file *kf = call->kf;
+	struct kpool_dev_acct *acct;
 	struct kpool_dev_pool *dp;
 	int ret;
 
-	dp = kpool_dev_lock_pool(call->kf, id);
-	if (!IS_ERR(dp)) {
-		ret = fn(dp->pool, arg);
-		up_read(&call->kf->pools_sem);
+	*charged = 0;
+	if (mutex_lock_killable(&kf->lock))
+		return -EINTR;
+	dp = xa_load(&kf->pools, id);
+	acct = dp ? &dp->acct : kpool_dev_own_class(kf, id);
+	if (acct) {
+		ret = fn(acct->pool, arg);
+		*charged = acct->charged;
+		mutex_unlock(&kf->lock);
 		return ret;
 	}
-	if (PTR_ERR(dp) != -EPERM)
-		return PTR_ERR(dp);
-	if (!file_ns_capable(call->file, &init_user_ns, CAP_SYS_ADMIN))
+	mutex_unlock(&kf->lock);
+	ret = kpool_dev_not_mine(kf, id);
+	if (ret != -EPERM)
+		return ret;
+	if (!kpool_dev_admin(call))
 		return -EPERM;
 	return kpool_with_id(id, fn, arg);
 }
@@ -591,7 +995,10 @@ static int kpool_dev_check_create(const struct kpool_ioc_create *c)
 	 * within its array) included; these bounds keep the casts exact.
 	 */
 	if (c->block_size < KPOOL_MIN_BLOCK_SIZE ||
-	    c->block_size > KPOOL_MAX_BLOCK_SIZE || c->align > PAGE_SIZE)
+	    c->block_size > KPOOL_MAX_BLOCK_SIZE || c->align > PAGE_SIZE ||
+	    c->boundary > (PAGE_SIZE << KPOOL_MAX_ORDER) ||
+	    (c->order != KPOOL_ORDER_AUTO &&
+	     (c->order < 0 || c->order > KPOOL_MAX_ORDER)))
 		return -EINVAL;
 	return 0;
 }
@@ -602,21 +1009,60 @@ static unsigned int kpool_dev_pool_flags(u32 ioc_flags)
 	return KPOOL_F_ZERO | (ioc_flags & KPOOL_IOC_F_DEBUG ? KPOOL_F_DEBUG : 0);
 }
 
-/* A per-file count is at its limit @param: say so (rate-limited). */
-static bool kpool_dev_at_limit(unsigned int nr, unsigned int limit,
-			       const char *param)
+/*
+ * Would @more pools or sets pass @limit (@param)? Say so (rate-limited).
+ */
+static bool kpool_dev_at_limit(unsigned int nr, unsigned int more,
+			       unsigned int limit, const char *param)
 {
-	if (nr < limit)
+	if (nr + more <= limit && nr + more >= nr)
 		return false;
-	pr_warn_ratelimited("%s[%d]: %s reached\n", current->comm,
-			    task_pid_nr(current), param);
+	kpool_dev_refused(param);
 	return true;
 }
 
-/* Build, publish and report a pool. Context: pools_sem held for writing. */
-static int kpool_dev_create_locked(const struct kpool_dev_call *call,
-				   struct kpool_ioc_create *c,
-				   struct kpool_dev_pool *dp)
+/*
+ * What a pool built with @params and its reserve will pin, known before it
+ * is built: the geometry of a probe pool without reserve (same parameters,
+ * an owner cookie of its own, so no name collides) gives the chunk cost
+ * and the blocks per chunk; the reserve takes whole chunks.
+ */
+static int kpool_dev_reserve_bound(const struct kpool_params *params,
+				   u64 *bytes)
+{
+	struct kpool_params probe_params = *params;
+	struct kpool_dev_acct probe = {};
+	u64 chunks;
+	int ret;
+
+	*bytes = 0;
+	if (!params->min_blocks)
+		return 0;
+	probe_params.min_blocks = 0;
+	probe_params.owner = &probe;
+	probe.pool = kpool_create(&probe_params);
+	if (IS_ERR(probe.pool))
+		return PTR_ERR(probe.pool);
+	/* no charge moves: @probe.charged stays 0 and the pool holds no page */
+	ret = kpool_dev_settle(NULL, &probe, KPOOL_DEV_SETTLE_UP);
+	kpool_destroy(probe.pool);
+	if (ret)
+		return ret;
+	chunks = DIV_ROUND_UP_ULL(params->min_blocks, max(probe.per_chunk, 1U));
+	if (check_mul_overflow(chunks, probe.chunk_cost, bytes) ||
+	    check_add_overflow(*bytes, probe.base, bytes)) {
+		kpool_dev_refused("max_bytes_per_fd");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * Build a pool of the file and charge it exactly. Context: kf->admin held.
+ */
+static int kpool_dev_build_pool(const struct kpool_dev_call *call,
+				struct kpool_ioc_create *c,
+				struct kpool_dev_pool *dp)
 {
 	struct kpool_file *kf = call->kf;
 	struct kpool_params params = {
@@ -630,68 +1076,79 @@ static int kpool_dev_create_locked(const struct kpool_dev_call *call,
 		.flags = kpool_dev_pool_flags(c->flags),
 		.order = c->order,
 		.owner = kf,
+		.boundary = c->boundary,
 	};
+	u64 bound;
 	int ret;
 
-	if (kpool_dev_at_limit(kf->nr_pools, READ_ONCE(max_pools_per_fd),
+	/* large chunks pin much for few blocks: for the privileged only */
+	if (params.order > PAGE_ALLOC_COSTLY_ORDER && !kpool_dev_admin(call))
+		params.order = KPOOL_ORDER_AUTO;
+	if (kpool_dev_at_limit(kf->nr_pools, 1, READ_ONCE(max_pools_per_fd),
 			       "max_pools_per_fd"))
 		return -ENOSPC;
-	ret = kpool_dev_charge(kf, dp->reserve_bytes);
+	ret = kpool_dev_reserve_bound(&params, &bound);
+	if (!ret)
+		ret = kpool_dev_charge(kf, bound);
 	if (ret)
 		return ret;
-	dp->pool = kpool_create(&params);
-	if (IS_ERR(dp->pool)) {
-		ret = PTR_ERR(dp->pool);
-		goto uncharge;
+	dp->acct.pool = kpool_create(&params);
+	if (IS_ERR(dp->acct.pool)) {
+		kpool_dev_uncharge(kf, bound);
+		return PTR_ERR(dp->acct.pool);
 	}
-	c->pool_id = kpool_id(dp->pool);
-	ret = xa_insert(&kf->pools, c->pool_id, dp, GFP_KERNEL_ACCOUNT);
-	if (ret)
-		goto destroy;
-	/* Other threads of this file see the pool only after up_write(). */
-	ret = kpool_dev_copy_out(call, c);
-	if (ret)
-		goto erase;
-	kf->nr_pools++;
-	return 0;
-
-erase:
-	xa_erase(&kf->pools, c->pool_id);
-destroy:
-	kpool_destroy(dp->pool);
-uncharge:
-	kpool_dev_uncharge(kf, dp->reserve_bytes);
+	/* the bound becomes the exact charge */
+	dp->acct.charged = bound;
+	ret = kpool_dev_settle(kf, &dp->acct, KPOOL_DEV_SETTLE_EXACT);
+	if (ret) {
+		kpool_destroy(dp->acct.pool);
+		kpool_dev_acct_release(kf, &dp->acct);
+	}
 	return ret;
 }
 
 static long kpool_dev_create(const struct kpool_dev_call *call, void *data)
 {
 	struct kpool_ioc_create *c = data;
+	struct kpool_file *kf = call->kf;
 	struct kpool_dev_pool *dp;
-	u64 reserve_bytes;
 	int ret;
 
 	ret = kpool_dev_check_create(c);
 	if (ret)
 		return ret;
-	if (check_mul_overflow((u64)c->min_blocks, c->block_size,
-			       &reserve_bytes))
-		return -EINVAL;
-
 	dp = kzalloc(sizeof(*dp), GFP_KERNEL_ACCOUNT);
 	if (!dp)
 		return -ENOMEM;
 	dp->block_size = c->block_size;
-	dp->reserve_bytes = reserve_bytes;
-
-	if (down_write_killable(&call->kf->pools_sem)) {
+	if (mutex_lock_killable(&kf->admin)) {
 		ret = -EINTR;
 		goto free;
 	}
-	ret = kpool_dev_create_locked(call, c, dp);
-	up_write(&call->kf->pools_sem);
-	if (!ret)
-		return 0;
+	ret = kpool_dev_build_pool(call, c, dp);
+	if (ret)
+		goto unlock_admin;
+	c->pool_id = kpool_id(dp->acct.pool);
+	/* publish and report under the lock: no command sees it before */
+	mutex_lock(&kf->lock);
+	ret = xa_insert(&kf->pools, c->pool_id, dp, GFP_KERNEL_ACCOUNT);
+	if (!ret) {
+		ret = kpool_dev_copy_out(call, c);
+		if (ret)
+			xa_erase(&kf->pools, c->pool_id);
+	}
+	mutex_unlock(&kf->lock);
+	if (ret) {
+		kpool_destroy(dp->acct.pool);
+		kpool_dev_acct_release(kf, &dp->acct);
+		goto unlock_admin;
+	}
+	kf->nr_pools++;
+	mutex_unlock(&kf->admin);
+	return 0;
+
+unlock_admin:
+	mutex_unlock(&kf->admin);
 free:
 	kfree(dp);
 	return ret;
@@ -704,174 +1161,32 @@ static long kpool_dev_destroy(const struct kpool_dev_call *call, void *data)
 	struct kpool_dev_pool *dp;
 	int ret;
 
-	if (down_write_killable(&kf->pools_sem))
+	if (mutex_lock_killable(&kf->admin))
 		return -EINTR;
-	dp = kpool_dev_find_pool(kf, p->pool_id);
+	dp = kpool_dev_lock_pool(kf, p->pool_id);
 	if (IS_ERR(dp)) {
 		ret = PTR_ERR(dp);
-		goto unlock;
+		goto unlock_admin;
 	}
-	kpool_dev_free_blocks(kf, dp);
-	ret = kpool_dev_destroy_pool(kf, dp);
-	if (ret)
-		goto unlock;
-	xa_erase(&kf->pools, p->pool_id);
-	kf->nr_pools--;
-unlock:
-	up_write(&kf->pools_sem);
-	return ret;
-}
-
-/* Undo kpool_dev_reserve_handles() for the first @count blocks. */
-static void kpool_dev_unreserve_handles(struct kpool_file *kf,
-					struct kpool_dev_block **blocks,
-					const u32 *handles, u32 count)
-{
-	u32 i;
-
-	for (i = 0; i < count; i++) {
-		xa_erase(&kf->handles, handles[i]);
-		kfree(blocks[i]);
+	kpool_dev_free_home(kf, dp);
+	ret = kpool_destroy(dp->acct.pool);
+	if (!ret)
+		xa_erase(&kf->pools, p->pool_id);
+	mutex_unlock(&kf->lock);
+	if (!ret) {
+		kpool_dev_acct_release(kf, &dp->acct);
+		kfree(dp);
+		kf->nr_pools--;
 	}
-}
-
-/*
- * Give blocks @addrs[0..@count) of the pool or set of @tmpl (a template
- * for their records: home and size) handles, reserved but not yet
- * visible to lookups (the xarray holds a reserved entry until
- * kpool_dev_publish()). On failure nothing is left reserved.
- */
-static int kpool_dev_reserve_handles(struct kpool_file *kf,
-				     const struct kpool_dev_block *tmpl,
-				     void **addrs,
-				     struct kpool_dev_block **blocks,
-				     u32 *handles, u32 count)
-{
-	struct kpool_dev_block *b;
-	u32 i;
-	int ret;
-
-	for (i = 0; i < count; i++) {
-		b = kmalloc(sizeof(*b), GFP_KERNEL_ACCOUNT);
-		if (!b) {
-			ret = -ENOMEM;
-			break;
-		}
-		b->dp = tmpl->dp;
-		b->ds = tmpl->ds;
-		b->size = tmpl->size;
-		b->addr = addrs[i];
-		refcount_set(&b->ref, 1);
-		ret = xa_alloc_cyclic(&kf->handles, &handles[i], NULL,
-				      KPOOL_DEV_HANDLE_LIMIT, &kf->next_handle,
-				      GFP_KERNEL_ACCOUNT);
-		if (ret < 0) {
-			kfree(b);
-			break;
-		}
-		blocks[i] = b;
-	}
-	if (i == count)
-		return 0;
-	kpool_dev_unreserve_handles(kf, blocks, handles, i);
-	return ret;
-}
-
-/* Make reserved handles visible; replacing a reserved entry cannot fail. */
-static void kpool_dev_publish(struct kpool_file *kf,
-			      struct kpool_dev_block **blocks,
-			      const u32 *handles, u32 count)
-{
-	u32 i;
-
-	for (i = 0; i < count; i++)
-		xa_store(&kf->handles, handles[i], blocks[i], GFP_KERNEL);
-}
-
-/* Allocate @count blocks of @bytes (sets only) for @tmpl's pool or set. */
-static int kpool_dev_alloc_bulk(const struct kpool_dev_block *tmpl,
-				size_t bytes, u32 count, void **addrs)
-{
-	if (tmpl->ds)
-		return kpool_set_alloc_bulk(tmpl->ds->set, bytes,
-					    KPOOL_DEV_ALLOC_GFP, count, addrs);
-	return kpool_alloc_bulk(tmpl->dp->pool, KPOOL_DEV_ALLOC_GFP, count,
-				addrs);
-}
-
-/* Undo kpool_dev_alloc_bulk(). */
-static void kpool_dev_free_bulk(const struct kpool_dev_block *tmpl,
-				u32 count, void **addrs)
-{
-	if (tmpl->ds)
-		kpool_set_free_bulk(tmpl->ds->set, count, addrs);
-	else
-		kpool_free_bulk(tmpl->dp->pool, count, addrs);
-}
-
-/*
- * Allocate @count blocks for the pool or set of @tmpl (a template of their
- * records), of @bytes for a set, all or nothing, and hand their handles to
- * user space. Nothing is visible to other threads unless the handles
- * reached user space.
- * Context: pools_sem held for reading.
- */
-static int kpool_dev_alloc_blocks(struct kpool_file *kf,
-				  const struct kpool_dev_block *tmpl,
-				  size_t bytes, u32 count,
-				  u32 __user *uhandles)
-{
-	struct kpool_dev_block **blocks;
-	void **addrs;
-	u32 *handles;
-	u64 cost;
-	int ret;
-
-	if (check_mul_overflow((u64)count, kpool_dev_block_cost(tmpl->size),
-			       &cost))
-		return -EINVAL;
-	ret = kpool_dev_charge(kf, cost);
-	if (ret)
-		return ret;
-
-	ret = -ENOMEM;
-	addrs = kvcalloc(count, sizeof(*addrs), GFP_KERNEL | __GFP_NOWARN);
-	blocks = kvcalloc(count, sizeof(*blocks), GFP_KERNEL | __GFP_NOWARN);
-	handles = kvcalloc(count, sizeof(*handles), GFP_KERNEL | __GFP_NOWARN);
-	if (!addrs || !blocks || !handles)
-		goto free_arrays;
-	ret = kpool_dev_alloc_bulk(tmpl, bytes, count, addrs);
-	if (ret)
-		goto free_arrays;
-	ret = kpool_dev_reserve_handles(kf, tmpl, addrs, blocks, handles,
-					count);
-	if (ret)
-		goto free_blocks;
-	if (copy_to_user(uhandles, handles, array_size(count, sizeof(*handles)))) {
-		ret = -EFAULT;
-		goto unreserve;
-	}
-	kpool_dev_publish(kf, blocks, handles, count);
-	/* The charge now belongs to the handles. */
-	goto free_arrays;
-
-unreserve:
-	kpool_dev_unreserve_handles(kf, blocks, handles, count);
-free_blocks:
-	kpool_dev_free_bulk(tmpl, count, addrs);
-free_arrays:
-	kvfree(handles);
-	kvfree(blocks);
-	kvfree(addrs);
-	if (ret)
-		kpool_dev_uncharge(kf, cost);
+unlock_admin:
+	mutex_unlock(&kf->admin);
 	return ret;
 }
 
 static long kpool_dev_alloc(const struct kpool_dev_call *call, void *data)
 {
 	struct kpool_ioc_alloc *a = data;
-	struct kpool_dev_block tmpl = {};
+	struct kpool_dev_home h;
 	struct kpool_dev_pool *dp;
 	int ret;
 
@@ -880,40 +1195,10 @@ static long kpool_dev_alloc(const struct kpool_dev_call *call, void *data)
 	dp = kpool_dev_lock_pool(call->kf, a->pool_id);
 	if (IS_ERR(dp))
 		return PTR_ERR(dp);
-	tmpl.dp = dp;
-	tmpl.size = dp->block_size;
-	ret = kpool_dev_alloc_blocks(call->kf, &tmpl, 0, a->count,
-				     u64_to_user_ptr(a->handles));
-	up_read(&call->kf->pools_sem);
-	return ret;
-}
-
-/*
- * Free each handle of @handles that names a block of @home (a pool or a
- * set); record the error of each bad one in @status (when not NULL).
- * Context: pools_sem held for reading.
- * Return: 0, or the error of the first bad handle.
- */
-static int kpool_dev_free_handles(struct kpool_file *kf, const void *home,
-				  const u32 *handles, s32 *status, u32 count,
-				  u32 *freed)
-{
-	struct kpool_dev_block *b;
-	int ret = 0;
-	u32 i;
-
-	for (i = 0; i < count; i++) {
-		b = kpool_dev_block_claim(kf, home, handles[i]);
-		if (IS_ERR(b)) {
-			if (!ret)
-				ret = PTR_ERR(b);
-			if (status)
-				status[i] = PTR_ERR(b);
-			continue;
-		}
-		kpool_dev_block_put(kf, b);
-		(*freed)++;
-	}
+	kpool_dev_pool_home(&h, dp);
+	ret = kpool_dev_take(call->kf, &h, 0, a->count,
+			     u64_to_user_ptr(a->handles));
+	mutex_unlock(&call->kf->lock);
 	return ret;
 }
 
@@ -923,17 +1208,24 @@ static long kpool_dev_free_in(const struct kpool_dev_call *call,
 {
 	s32 __user *ustatus = u64_to_user_ptr(f->status);
 	size_t status_bytes = array_size(f->count, sizeof(s32));
+	u32 stack_handles[KPOOL_DEV_STACK_BATCH];
+	u32 *handles = stack_handles;
 	s32 *status = NULL;
 	void *home;
-	u32 *handles;
 	int ret;
 
 	if (f->flags || f->pad || !f->count || f->count > KPOOL_IOC_MAX_BATCH)
 		return -EINVAL;
-	handles = vmemdup_array_user(u64_to_user_ptr(f->handles), f->count,
-				     sizeof(*handles));
-	if (IS_ERR(handles))
-		return PTR_ERR(handles);
+	if (f->count <= KPOOL_DEV_STACK_BATCH) {
+		if (copy_from_user(handles, u64_to_user_ptr(f->handles),
+				   f->count * sizeof(*handles)))
+			return -EFAULT;
+	} else {
+		handles = vmemdup_array_user(u64_to_user_ptr(f->handles),
+					     f->count, sizeof(*handles));
+		if (IS_ERR(handles))
+			return PTR_ERR(handles);
+	}
 	if (ustatus) {
 		ret = -ENOMEM;
 		status = kvzalloc(status_bytes, GFP_KERNEL | __GFP_NOWARN);
@@ -950,9 +1242,9 @@ static long kpool_dev_free_in(const struct kpool_dev_call *call,
 		goto out;
 	}
 	f->freed = 0;
-	ret = kpool_dev_free_handles(call->kf, home, handles, status, f->count,
-				     &f->freed);
-	up_read(&call->kf->pools_sem);
+	ret = kpool_dev_drop(call->kf, home, set, handles, status, f->count,
+			     &f->freed);
+	mutex_unlock(&call->kf->lock);
 
 	if (status && copy_to_user(ustatus, status, status_bytes))
 		ret = -EFAULT;
@@ -960,7 +1252,8 @@ static long kpool_dev_free_in(const struct kpool_dev_call *call,
 		ret = -EFAULT;
 out:
 	kvfree(status);
-	kvfree(handles);
+	if (handles != stack_handles)
+		kvfree(handles);
 	return ret;
 }
 
@@ -973,7 +1266,9 @@ static long kpool_dev_rw(const struct kpool_dev_call *call,
 			 const struct kpool_ioc_rw *rw, bool write)
 {
 	void __user *ubuf = u64_to_user_ptr(rw->buf);
-	struct kpool_dev_block *b;
+	bool set = rw->flags & KPOOL_IOC_RW_F_SET;
+	struct kpool_dev_slot *s;
+	struct kpool_dev_home h;
 	unsigned long left;
 	void *home;
 	u64 end;
@@ -981,27 +1276,26 @@ static long kpool_dev_rw(const struct kpool_dev_call *call,
 
 	if (rw->flags & ~KPOOL_IOC_RW_F_SET)
 		return -EINVAL;
-	home = kpool_dev_lock_home(call->kf, rw->pool_id,
-				   rw->flags & KPOOL_IOC_RW_F_SET);
+	home = kpool_dev_lock_home(call->kf, rw->pool_id, set);
 	if (IS_ERR(home))
 		return PTR_ERR(home);
-	b = kpool_dev_block_get(call->kf, home, rw->handle);
-	if (IS_ERR(b)) {
-		ret = PTR_ERR(b);
+	s = kpool_dev_slot_find(&call->kf->table, home, rw->handle);
+	if (IS_ERR(s)) {
+		ret = PTR_ERR(s);
 		goto unlock;
 	}
+	kpool_dev_slot_home(&h, s, set);
 	ret = -EINVAL;
-	if (check_add_overflow(rw->offset, rw->len, &end) || end > b->size)
-		goto put;
+	if (check_add_overflow(rw->offset, rw->len, &end) || end > h.size)
+		goto unlock;
+	/* under the file's lock: the block cannot be freed meanwhile */
 	if (write)
-		left = copy_from_user(b->addr + rw->offset, ubuf, rw->len);
+		left = copy_from_user(s->addr + rw->offset, ubuf, rw->len);
 	else
-		left = copy_to_user(ubuf, b->addr + rw->offset, rw->len);
+		left = copy_to_user(ubuf, s->addr + rw->offset, rw->len);
 	ret = left ? -EFAULT : 0;
-put:
-	kpool_dev_block_put(call->kf, b);
 unlock:
-	up_read(&call->kf->pools_sem);
+	mutex_unlock(&call->kf->lock);
 	return ret;
 }
 
@@ -1023,8 +1317,9 @@ static long kpool_dev_shrink(const struct kpool_dev_call *call, void *data)
 	dp = kpool_dev_lock_pool(call->kf, p->pool_id);
 	if (IS_ERR(dp))
 		return PTR_ERR(dp);
-	p->result = kpool_shrink(dp->pool);
-	up_read(&call->kf->pools_sem);
+	p->result = kpool_shrink(dp->acct.pool);
+	kpool_dev_settle(call->kf, &dp->acct, KPOOL_DEV_SETTLE_FORCE);
+	mutex_unlock(&call->kf->lock);
 	return kpool_dev_copy_out(call, p);
 }
 
@@ -1039,45 +1334,57 @@ static u32 kpool_dev_ioc_flags(unsigned int flags)
 static int kpool_dev_fill_stats(struct kpool *pool, void *arg)
 {
 	struct kpool_ioc_stats *out = arg;
-	struct kpool_stats st = {};
+	struct kpool_stats *st;
 
-	kpool_get_stats(pool, &st);
-	strscpy(out->name, st.name, sizeof(out->name));
-	out->pool_id = st.id;
-	out->flags = kpool_dev_ioc_flags(st.flags);
-	out->chunk_order = st.chunk_order;
-	out->block_size = st.block_size;
-	out->block_stride = st.block_stride;
-	out->align = st.align;
-	out->blocks_per_chunk = st.blocks_per_chunk;
-	out->chunks = st.chunks;
-	out->pages = st.pages;
-	out->blocks_total = st.blocks_total;
-	out->blocks_in_use = st.blocks_in_use;
-	out->blocks_free = st.blocks_free;
-	out->blocks_reserved = st.blocks_reserved;
-	out->min_blocks = st.min_blocks;
-	out->max_blocks = st.max_blocks;
-	out->high_watermark = st.high_watermark;
-	out->wasted_per_chunk = st.wasted_per_chunk;
-	out->allocs = st.allocs;
-	out->frees = st.frees;
-	out->bulk_allocs = st.bulk_allocs;
-	out->bulk_frees = st.bulk_frees;
-	out->alloc_failures = st.alloc_failures;
-	out->waits = st.waits;
-	out->grows = st.grows;
-	out->grow_failures = st.grow_failures;
-	out->shrinks = st.shrinks;
-	out->reserve_allocs = st.reserve_allocs;
-	out->cache_hits = st.cache_hits;
-	out->cache_misses = st.cache_misses;
-	out->faults_injected = st.faults_injected;
-	out->err_double_free = st.err_double_free;
-	out->err_foreign = st.err_foreign;
-	out->err_misaligned = st.err_misaligned;
-	out->err_poison = st.err_poison;
-	out->err_redzone = st.err_redzone;
+	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
+	kpool_get_stats(pool, st);
+	strscpy(out->name, st->name, sizeof(out->name));
+	out->pool_id = st->id;
+	out->flags = kpool_dev_ioc_flags(st->flags);
+	out->node = st->node;
+	out->chunk_order = st->chunk_order;
+	out->block_size = st->block_size;
+	out->block_stride = st->block_stride;
+	out->align = st->align;
+	out->boundary = st->boundary;
+	out->blocks_per_chunk = st->blocks_per_chunk;
+	out->chunks = st->chunks;
+	out->pages = st->pages;
+	out->blocks_total = st->blocks_total;
+	out->blocks_in_use = st->blocks_in_use;
+	out->blocks_free = st->blocks_free;
+	out->blocks_reserved = st->blocks_reserved;
+	out->min_blocks = st->min_blocks;
+	out->max_blocks = st->max_blocks;
+	out->high_watermark = st->high_watermark;
+	out->wasted_per_chunk = st->wasted_per_chunk;
+	out->meta_per_chunk = st->meta_per_chunk;
+	out->percpu_bytes = st->percpu_bytes;
+	out->meta_bytes = st->meta_bytes;
+	out->allocs = st->allocs;
+	out->frees = st->frees;
+	out->bulk_allocs = st->bulk_allocs;
+	out->bulk_frees = st->bulk_frees;
+	out->alloc_failures = st->alloc_failures;
+	out->waits = st->waits;
+	out->grows = st->grows;
+	out->grow_failures = st->grow_failures;
+	out->grow_reclaims = st->grow_reclaims;
+	out->shrinks = st->shrinks;
+	out->reserve_allocs = st->reserve_allocs;
+	out->steals = st->steals;
+	out->drains = st->drains;
+	out->cache_hits = st->cache_hits;
+	out->cache_misses = st->cache_misses;
+	out->faults_injected = st->faults_injected;
+	out->err_double_free = st->err_double_free;
+	out->err_foreign = st->err_foreign;
+	out->err_misaligned = st->err_misaligned;
+	out->err_poison = st->err_poison;
+	out->err_redzone = st->err_redzone;
+	kfree(st);
 	return 0;
 }
 
@@ -1085,74 +1392,131 @@ static long kpool_dev_stats(const struct kpool_dev_call *call, void *data)
 {
 	struct kpool_ioc_stats *s = data;
 	u32 id = s->pool_id;
+	u64 charged;
 	int ret;
 
 	/* Only @size and @pool_id are input; start the output from zero. */
 	memset(s, 0, sizeof(*s));
 	s->size = call->usize;
-	ret = kpool_dev_read_pool(call, id, kpool_dev_fill_stats, s);
+	ret = kpool_dev_read_pool(call, id, kpool_dev_fill_stats, s, &charged);
 	if (ret)
 		return ret;
+	s->charged_bytes = charged;
 	return kpool_dev_copy_out(call, s);
 }
 
 /**
+ * struct kpool_dev_list_item - one pool as LIST collects it
+ * @e: the entry user space gets.
+ * @owner: the pool's owner cookie; only compared, never dereferenced.
+ */
+struct kpool_dev_list_item {
+	struct kpool_ioc_pool_entry e;
+	const void *owner;
+};
+
+/**
  * struct kpool_dev_list_walk - state of one LIST pass over the registry
- * @kf: the listing file, to tell SELF from OTHER_FILE.
- * @entries: room for @nr entries (NULL when @nr is 0).
- * @nr: capacity of @entries.
+ * @items: room for @nr items (NULL when @nr is 0).
+ * @nr: capacity of @items.
  * @found: pools seen so far.
  */
 struct kpool_dev_list_walk {
-	const struct kpool_file *kf;
-	struct kpool_ioc_pool_entry *entries;
+	struct kpool_dev_list_item *items;
 	u32 nr;
 	long found;
 };
 
-static u32 kpool_dev_owner_kind(const struct kpool *pool,
-				const struct kpool_file *kf)
-{
-	const void *owner = kpool_owner(pool);
-
-	if (!owner)
-		return KPOOL_OWNER_KERNEL;
-	return owner == kf ? KPOOL_OWNER_SELF : KPOOL_OWNER_OTHER_FILE;
-}
-
-/* kpool_for_each() callback of LIST; runs under the registry mutex. */
+/*
+ * kpool_for_each() callback of LIST; runs under the registry mutex, so it
+ * only copies what the pool keeps at hand: no statistics, no lock.
+ */
 static int kpool_dev_list_one(struct kpool *pool, void *arg)
 {
 	struct kpool_dev_list_walk *walk = arg;
-	struct kpool_ioc_pool_entry *e;
-	struct kpool_stats st = {};
+	struct kpool_dev_list_item *item;
 
 	if (walk->found < walk->nr) {
-		e = &walk->entries[walk->found];
-		kpool_get_stats(pool, &st);
-		e->pool_id = st.id;
-		e->owner = kpool_dev_owner_kind(pool, walk->kf);
-		e->block_size = st.block_size;
-		e->blocks_total = st.blocks_total;
-		e->blocks_in_use = st.blocks_in_use;
-		strscpy(e->name, st.name, sizeof(e->name));
+		item = &walk->items[walk->found];
+		item->e.pool_id = kpool_id(pool);
+		item->e.block_size = kpool_block_size(pool);
+		strscpy(item->e.name, kpool_name(pool), sizeof(item->e.name));
+		item->owner = kpool_owner(pool);
 	}
 	walk->found++;
 	return 0;
 }
 
-/* kpool_dev_snapshot() fill function of LIST; @ctx is the listing file. */
+/* kpool_dev_snapshot() fill function of LIST. */
 static long kpool_dev_list_fill(void *ctx, void *buf, u32 nr)
 {
 	struct kpool_dev_list_walk walk = {
-		.kf = ctx,
-		.entries = buf,
+		.items = buf,
 		.nr = nr,
 	};
 	int ret;
 
 	ret = kpool_for_each(kpool_dev_list_one, &walk);
 	return ret ? ret : walk.found;
+}
+
+/* kpool_with_id() callback of LIST: the counts of one pool. */
+static int kpool_dev_list_counts(struct kpool *pool, void *arg)
+{
+	struct kpool_ioc_pool_entry *e = arg;
+	struct kpool_stats *st;
+
+	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
+	kpool_get_stats(pool, st);
+	e->blocks_total = st->blocks_total;
+	e->blocks_in_use = st->blocks_in_use;
+	kfree(st);
+	return 0;
+}
+
+/*
+ * Owner kind and flags of the pool of @item, as the file @kf sees it: the
+ * class pools of a set are their set's owner's.
+ */
+static void kpool_dev_list_owner(struct kpool_file *kf,
+				 struct kpool_dev_list_item *item)
+{
+	const void *owner = item->owner;
+
+	if (owner && owner != kf && kpool_set_cookie_owner(owner, &owner))
+		item->e.flags |= KPOOL_ENTRY_F_CLASS;
+	if (!owner)
+		item->e.owner = KPOOL_OWNER_KERNEL;
+	else if (owner == kf)
+		item->e.owner = KPOOL_OWNER_SELF;
+	else
+		item->e.owner = KPOOL_OWNER_OTHER_FILE;
+}
+
+/*
+ * Complete the @n items of a LIST one pool at a time, each step its own
+ * lock hold: owners, and the counts of the file's own pools (all pools'
+ * with CAP_SYS_ADMIN). A pool destroyed meanwhile keeps zero counts.
+ */
+static void kpool_dev_list_complete(const struct kpool_dev_call *call,
+				    struct kpool_dev_list_item *items, u32 n)
+{
+	bool admin = kpool_dev_admin(call);
+	struct kpool_dev_list_item *item;
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		item = &items[i];
+		kpool_dev_list_owner(call->kf, item);
+		if (admin || item->e.owner == KPOOL_OWNER_SELF)
+			kpool_with_id(item->e.pool_id, kpool_dev_list_counts,
+				      &item->e);
+		else
+			item->e.flags |= KPOOL_ENTRY_F_REDACTED;
+		cond_resched();
+	}
 }
 
 /* An entry stride user space may ask for: from the first version up. */
@@ -1162,11 +1526,12 @@ static bool kpool_dev_entry_size_ok(u32 entry_size, u32 first_size)
 }
 
 /*
- * Write @n entries of @elem_size bytes each to user space, @entry_size
- * bytes apart.
+ * Write @n entries of @elem_size bytes each, @kstride bytes apart in
+ * @entries, to user space, @entry_size bytes apart.
  */
 static int kpool_dev_copy_entries(u64 uentries, u32 entry_size,
-				  const void *entries, size_t elem_size, u32 n)
+				  const void *entries, size_t kstride,
+				  size_t elem_size, u32 n)
 {
 	size_t len = min_t(size_t, entry_size, elem_size);
 	void __user *dst;
@@ -1177,7 +1542,7 @@ static int kpool_dev_copy_entries(u64 uentries, u32 entry_size,
 		return -EINVAL;
 	for (i = 0; i < n; i++) {
 		dst = u64_to_user_ptr(uentries + (u64)i * entry_size);
-		if (copy_to_user(dst, entries + i * elem_size, len))
+		if (copy_to_user(dst, entries + i * kstride, len))
 			return -EFAULT;
 		if (entry_size > len && clear_user(dst + len, entry_size - len))
 			return -EFAULT;
@@ -1188,22 +1553,23 @@ static int kpool_dev_copy_entries(u64 uentries, u32 entry_size,
 static long kpool_dev_list(const struct kpool_dev_call *call, void *data)
 {
 	struct kpool_ioc_list *l = data;
-	struct kpool_ioc_pool_entry *entries = NULL;
+	struct kpool_dev_list_item *items = NULL;
 	long total;
+	u32 n;
 	int ret;
 
 	if (l->pad ||
 	    !kpool_dev_entry_size_ok(l->entry_size, KPOOL_DEV_ENTRY_SIZE_VER0))
 		return -EINVAL;
-	total = kpool_dev_snapshot(kpool_dev_list_fill, call->kf,
-				   sizeof(*entries), l->count,
-				   (void **)&entries);
+	total = kpool_dev_snapshot(kpool_dev_list_fill, NULL, sizeof(*items),
+				   l->count, (void **)&items);
 	if (total < 0)
 		return total;
-	ret = kpool_dev_copy_entries(l->entries, l->entry_size, entries,
-				     sizeof(*entries),
-				     min_t(long, l->count, total));
-	kvfree(entries);
+	n = min_t(long, l->count, total);
+	kpool_dev_list_complete(call, items, n);
+	ret = kpool_dev_copy_entries(l->entries, l->entry_size, items,
+				     sizeof(*items), sizeof(items->e), n);
+	kvfree(items);
 	if (ret)
 		return ret;
 	l->count = min_t(long, total, U32_MAX);
@@ -1232,13 +1598,17 @@ struct kpool_dev_info_walk {
 static int kpool_dev_info_one(struct kpool *pool, void *arg)
 {
 	struct kpool_dev_info_walk *walk = arg;
-	struct kpool_stats st = {};
+	struct kpool_stats *st;
 
 	walk->chunks = kpool_occupancy(pool, walk->map, walk->nr);
 	if (walk->chunks < 0)
 		return walk->chunks;
-	kpool_get_stats(pool, &st);
-	walk->blocks_per_chunk = st.blocks_per_chunk;
+	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
+	kpool_get_stats(pool, st);
+	walk->blocks_per_chunk = st->blocks_per_chunk;
+	kfree(st);
 	return 0;
 }
 
@@ -1246,12 +1616,13 @@ static int kpool_dev_info_one(struct kpool *pool, void *arg)
 static long kpool_dev_info_fill(void *ctx, void *buf, u32 nr)
 {
 	struct kpool_dev_info_walk *walk = ctx;
+	u64 charged;
 	int ret;
 
 	walk->map = buf;
 	walk->nr = nr;
 	ret = kpool_dev_read_pool(walk->call, walk->pool_id,
-				  kpool_dev_info_one, walk);
+				  kpool_dev_info_one, walk, &charged);
 	return ret ? ret : walk->chunks;
 }
 
@@ -1293,15 +1664,17 @@ static long kpool_dev_fault(const struct kpool_dev_call *call, void *data)
 	dp = kpool_dev_lock_pool(call->kf, f->pool_id);
 	if (IS_ERR(dp))
 		return PTR_ERR(dp);
-	ret = kpool_set_fault(dp->pool, f->every_nth, f->probability_ppm);
-	up_read(&call->kf->pools_sem);
+	ret = kpool_set_fault(dp->acct.pool, f->every_nth, f->probability_ppm);
+	mutex_unlock(&call->kf->lock);
 	return ret;
 }
 
+/* ---- sets ---------------------------------------------------------------- */
+
 /*
- * An upper bound of the reserves of a set's class pools, known before the
- * set is built: KPOOL_SET_MAX_CLASSES classes of at most max_size rounded
- * up to the alignment (at most PAGE_SIZE), min_blocks blocks each.
+ * A bound of the reserves of a set's class pools, known before the set is
+ * built: KPOOL_SET_MAX_CLASSES classes of at most max_size rounded up to
+ * the alignment (at most PAGE_SIZE), min_blocks blocks each.
  */
 static int kpool_dev_set_reserve_bound(const struct kpool_ioc_set_create *c,
 				       u64 *bytes)
@@ -1316,24 +1689,10 @@ static int kpool_dev_set_reserve_bound(const struct kpool_ioc_set_create *c,
 }
 
 /*
- * Bytes of the reserves of @set's class pools, @min_blocks each; at most
- * kpool_dev_set_reserve_bound(), so no overflow.
+ * The class of @set that serves requests of @bytes: the smallest class
+ * that fits (classes grow with their index). -1 if none.
  */
-static u64 kpool_dev_set_reserve(const struct kpool_set *set, u32 min_blocks)
-{
-	unsigned int class, nr = kpool_set_nr_classes(set);
-	u64 bytes = 0;
-
-	for (class = 0; class < nr; class++)
-		bytes += (u64)min_blocks * kpool_set_class_size(set, class);
-	return bytes;
-}
-
-/*
- * The size of the class of @set that serves requests of @bytes: the
- * smallest class that fits (classes grow with their index). 0 if none.
- */
-static size_t kpool_dev_set_class_for(const struct kpool_set *set, u64 bytes)
+static int kpool_dev_set_class_for(const struct kpool_set *set, u64 bytes)
 {
 	unsigned int lo = 0, hi = kpool_set_nr_classes(set), mid;
 
@@ -1344,7 +1703,7 @@ static size_t kpool_dev_set_class_for(const struct kpool_set *set, u64 bytes)
 		else
 			hi = mid;
 	}
-	return lo < kpool_set_nr_classes(set) ? kpool_set_class_size(set, lo) : 0;
+	return lo < kpool_set_nr_classes(set) ? lo : -1;
 }
 
 static int kpool_dev_check_set_create(const struct kpool_ioc_set_create *c)
@@ -1362,32 +1721,32 @@ static int kpool_dev_check_set_create(const struct kpool_ioc_set_create *c)
 	return 0;
 }
 
-/*
- * Destroy a set with no block out and give back its id and charge.
- * Context: no other user of the set (pools_sem held for writing, or
- * release()).
- */
-static int kpool_dev_destroy_set(struct kpool_file *kf, u32 id,
+/* Destroy a set of the file, its blocks all freed, and uncharge it. */
+static int kpool_dev_destroy_set(struct kpool_file *kf,
 				 struct kpool_dev_set *ds)
 {
+	unsigned int i;
 	int ret;
 
 	ret = kpool_set_destroy(ds->set);
 	if (ret)
 		return ret;
-	xa_erase(&kpool_dev_set_ids, id);
-	kpool_dev_uncharge(kf, ds->reserve_bytes);
-	kfree(ds);
+	for (i = 0; i < ds->nr_classes; i++)
+		kpool_dev_acct_release(kf, &ds->classes[i]);
+	kpool_dev_uncharge(kf, ds->meta);
 	return 0;
 }
 
-/* Build, publish and report a set. Context: pools_sem held for writing. */
-static int kpool_dev_set_create_locked(const struct kpool_dev_call *call,
-				       struct kpool_ioc_set_create *c,
-				       struct kpool_dev_set *ds)
+/*
+ * Build a set of the file, charge it exactly and count its class pools.
+ * Context: kf->admin held.
+ * Return: the set's file state, or an ERR_PTR().
+ */
+static struct kpool_dev_set *
+kpool_dev_build_set(const struct kpool_dev_call *call,
+		    const struct kpool_ioc_set_create *c)
 {
 	struct kpool_file *kf = call->kf;
-	u64 bound;
 	struct kpool_set_params params = {
 		.name = c->name,
 		.min_size = c->min_size,
@@ -1401,80 +1760,127 @@ static int kpool_dev_set_create_locked(const struct kpool_dev_call *call,
 		.flags = kpool_dev_pool_flags(c->flags),
 		.owner = kf,
 	};
+	struct kpool_dev_set *ds;
+	struct kpool_set *set;
+	unsigned int i, nr;
+	u64 bound;
 	int ret;
 
-	if (kpool_dev_at_limit(kf->nr_sets, READ_ONCE(max_sets_per_fd),
-			       "max_sets_per_fd"))
-		return -ENOSPC;
-	/*
-	 * The reserves are known once the classes are: charge a bound while
-	 * the set is built, then keep only the exact reserves charged.
-	 */
 	ret = kpool_dev_set_reserve_bound(c, &bound);
-	if (!ret)
-		ret = kpool_dev_charge(kf, bound);
-	if (ret)
-		return ret;
-	ret = xa_alloc(&kpool_dev_set_ids, &c->set_id, kf,
-		       KPOOL_DEV_SET_ID_LIMIT, GFP_KERNEL);
-	if (ret)
-		goto uncharge_bound;
-	ds->set = kpool_set_create(&params);
-	if (IS_ERR(ds->set)) {
-		ret = PTR_ERR(ds->set);
-		goto free_id;
+	if (ret) {
+		kpool_dev_refused("max_bytes_per_fd");
+		return ERR_PTR(ret);
 	}
-	ds->reserve_bytes = kpool_dev_set_reserve(ds->set, c->min_blocks);
-	kpool_dev_uncharge(kf, bound - ds->reserve_bytes);
-	ret = xa_insert(&kf->sets, c->set_id, ds, GFP_KERNEL_ACCOUNT);
+	/* the reserves are known once the classes are: charge a bound */
+	ret = kpool_dev_charge(kf, bound);
 	if (ret)
-		goto uncharge;
-	/* Other threads of this file see the set only after up_write(). */
-	ret = kpool_dev_copy_out(call, c);
-	if (ret)
-		goto erase;
-	kf->nr_sets++;
-	return 0;
-
-erase:
-	xa_erase(&kf->sets, c->set_id);
-uncharge:
-	kpool_set_destroy(ds->set);
-	xa_erase(&kpool_dev_set_ids, c->set_id);
-	kpool_dev_uncharge(kf, ds->reserve_bytes);
-	return ret;
-
-free_id:
-	xa_erase(&kpool_dev_set_ids, c->set_id);
-uncharge_bound:
+		return ERR_PTR(ret);
+	set = kpool_set_create(&params);
 	kpool_dev_uncharge(kf, bound);
-	return ret;
+	if (IS_ERR(set))
+		return ERR_CAST(set);
+	nr = kpool_set_nr_classes(set);
+	ret = -ENOSPC;
+	if (kpool_dev_at_limit(kf->nr_pools, nr, READ_ONCE(max_pools_per_fd),
+			       "max_pools_per_fd"))
+		goto destroy;
+	ret = -ENOMEM;
+	ds = kzalloc(struct_size(ds, classes, nr), GFP_KERNEL_ACCOUNT);
+	if (!ds)
+		goto destroy;
+	ds->set = set;
+	ds->nr_classes = nr;
+	for (i = 0; i < nr; i++)
+		ds->classes[i].pool = kpool_set_class_pool(set, i);
+	ret = kpool_dev_charge(kf, kpool_set_meta_bytes(set));
+	if (ret)
+		goto free;
+	ds->meta = kpool_set_meta_bytes(set);
+	for (i = 0; i < nr; i++) {
+		ret = kpool_dev_settle(kf, &ds->classes[i],
+				       KPOOL_DEV_SETTLE_EXACT);
+		if (ret)
+			goto uncharge;
+	}
+	return ds;
+
+uncharge:
+	while (i--)
+		kpool_dev_acct_release(kf, &ds->classes[i]);
+	kpool_dev_uncharge(kf, ds->meta);
+free:
+	kfree(ds);
+destroy:
+	kpool_set_destroy(set);
+	return ERR_PTR(ret);
 }
 
 static long kpool_dev_set_create(const struct kpool_dev_call *call,
 				 void *data)
 {
 	struct kpool_ioc_set_create *c = data;
+	struct kpool_file *kf = call->kf;
 	struct kpool_dev_set *ds;
+	u32 id;
 	int ret;
 
 	ret = kpool_dev_check_set_create(c);
 	if (ret)
 		return ret;
-	ds = kzalloc(sizeof(*ds), GFP_KERNEL_ACCOUNT);
-	if (!ds)
-		return -ENOMEM;
-	if (down_write_killable(&call->kf->pools_sem)) {
-		ret = -EINTR;
-		goto free;
+	if (mutex_lock_killable(&kf->admin))
+		return -EINTR;
+	ret = -ENOSPC;
+	if (kpool_dev_at_limit(kf->nr_sets, 1, READ_ONCE(max_sets_per_fd),
+			       "max_sets_per_fd"))
+		goto unlock_admin;
+	ret = xa_alloc_cyclic(&kpool_dev_set_ids, &id, kf,
+			      KPOOL_DEV_SET_ID_LIMIT, &kpool_dev_next_set_id,
+			      GFP_KERNEL);
+	if (ret < 0)
+		goto unlock_admin;
+	ds = kpool_dev_build_set(call, c);
+	if (IS_ERR(ds)) {
+		ret = PTR_ERR(ds);
+		goto free_id;
 	}
-	ret = kpool_dev_set_create_locked(call, c, ds);
-	up_write(&call->kf->pools_sem);
-	if (!ret)
-		return 0;
-free:
-	kfree(ds);
+	ds->id = id;
+	c->set_id = id;
+	/* publish and report under the lock: no command sees it before */
+	mutex_lock(&kf->lock);
+	ret = xa_insert(&kf->sets, id, ds, GFP_KERNEL_ACCOUNT);
+	if (!ret) {
+		ret = kpool_dev_copy_out(call, c);
+		if (ret)
+			xa_erase(&kf->sets, id);
+		else
+			kf->nr_sets++;
+	}
+	mutex_unlock(&kf->lock);
+	if (ret) {
+		kpool_dev_destroy_set(kf, ds);
+		kfree(ds);
+		goto free_id;
+	}
+	kf->nr_pools += ds->nr_classes;
+	mutex_unlock(&kf->admin);
+	return 0;
+
+free_id:
+	xa_erase(&kpool_dev_set_ids, id);
+unlock_admin:
+	mutex_unlock(&kf->admin);
 	return ret;
+}
+
+/* Blocks of @ds the file holds. Context: kf->lock held. */
+static u64 kpool_dev_set_out(const struct kpool_dev_set *ds)
+{
+	unsigned int i;
+	u64 out = 0;
+
+	for (i = 0; i < ds->nr_classes; i++)
+		out += ds->classes[i].out;
+	return out;
 }
 
 static long kpool_dev_set_destroy(const struct kpool_dev_call *call,
@@ -1482,29 +1888,31 @@ static long kpool_dev_set_destroy(const struct kpool_dev_call *call,
 {
 	struct kpool_ioc_set *p = data;
 	struct kpool_file *kf = call->kf;
-	struct kpool_set_stats st;
 	struct kpool_dev_set *ds;
 	int ret;
 
-	if (down_write_killable(&kf->pools_sem))
+	if (mutex_lock_killable(&kf->admin))
 		return -EINTR;
-	ds = kpool_dev_find_set(kf, p->set_id);
+	ds = kpool_dev_lock_set(kf, p->set_id);
 	if (IS_ERR(ds)) {
 		ret = PTR_ERR(ds);
-		goto unlock;
+		goto unlock_admin;
 	}
-	/* Only this file allocates from the set, and it is held off. */
-	kpool_set_get_stats(ds->set, &st);
 	ret = -EBUSY;
-	if (st.blocks_in_use)
-		goto unlock;
-	ret = kpool_dev_destroy_set(kf, p->set_id, ds);
-	if (ret)
-		goto unlock;
-	xa_erase(&kf->sets, p->set_id);
-	kf->nr_sets--;
-unlock:
-	up_write(&kf->pools_sem);
+	if (!kpool_dev_set_out(ds))
+		ret = kpool_dev_destroy_set(kf, ds);
+	if (!ret) {
+		xa_erase(&kf->sets, p->set_id);
+		kf->nr_sets--;
+	}
+	mutex_unlock(&kf->lock);
+	if (!ret) {
+		xa_erase(&kpool_dev_set_ids, p->set_id);
+		kf->nr_pools -= ds->nr_classes;
+		kfree(ds);
+	}
+unlock_admin:
+	mutex_unlock(&kf->admin);
 	return ret;
 }
 
@@ -1512,9 +1920,9 @@ static long kpool_dev_set_alloc(const struct kpool_dev_call *call,
 				void *data)
 {
 	struct kpool_ioc_set_alloc *a = data;
-	struct kpool_dev_block tmpl = {};
 	struct kpool_dev_set *ds;
-	int ret;
+	struct kpool_dev_home h;
+	int ret, class;
 
 	if (a->flags || !a->bytes || !a->count ||
 	    a->count > KPOOL_IOC_MAX_BATCH)
@@ -1522,20 +1930,19 @@ static long kpool_dev_set_alloc(const struct kpool_dev_call *call,
 	ds = kpool_dev_lock_set(call->kf, a->set_id);
 	if (IS_ERR(ds))
 		return PTR_ERR(ds);
-	tmpl.ds = ds;
-	tmpl.size = kpool_dev_set_class_for(ds->set, a->bytes);
 	ret = -EINVAL;
-	if (!tmpl.size)
+	class = kpool_dev_set_class_for(ds->set, a->bytes);
+	if (class < 0)
 		goto unlock;
+	kpool_dev_set_home(&h, ds, class);
 	/* Report the class size first: once handles are out, nothing fails. */
-	a->block_size = tmpl.size;
+	a->block_size = h.size;
 	ret = kpool_dev_copy_out(call, a);
 	if (!ret)
-		ret = kpool_dev_alloc_blocks(call->kf, &tmpl, a->bytes,
-					     a->count,
-					     u64_to_user_ptr(a->handles));
+		ret = kpool_dev_take(call->kf, &h, a->bytes, a->count,
+				     u64_to_user_ptr(a->handles));
 unlock:
-	up_read(&call->kf->pools_sem);
+	mutex_unlock(&call->kf->lock);
 	return ret;
 }
 
@@ -1547,18 +1954,26 @@ static long kpool_dev_set_free(const struct kpool_dev_call *call, void *data)
 /* The KPOOL_IOC_F_* flags of a set's class pools. */
 static u32 kpool_dev_set_flags(const struct kpool_set *set)
 {
-	struct kpool_stats st = {};
+	struct kpool_stats *st;
+	u32 flags = 0;
 
-	kpool_get_stats(kpool_set_class_pool(set, 0), &st);
-	return kpool_dev_ioc_flags(st.flags);
+	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	if (st) {
+		kpool_get_stats(kpool_set_class_pool(set, 0), st);
+		flags = kpool_dev_ioc_flags(st->flags);
+		kfree(st);
+	}
+	return flags;
 }
 
 static void kpool_dev_fill_set_info(struct kpool_ioc_set_info *out,
-				    const struct kpool_set *set,
+				    const struct kpool_dev_set *ds,
 				    const struct kpool_set_stats *st)
 {
+	unsigned int i;
+
 	strscpy(out->name, st->name, sizeof(out->name));
-	out->flags = kpool_dev_set_flags(set);
+	out->flags = kpool_dev_set_flags(ds->set);
 	out->classes_per_doubling = st->classes_per_doubling;
 	out->min_size = st->min_size;
 	out->max_size = st->max_size;
@@ -1572,6 +1987,10 @@ static void kpool_dev_fill_set_info(struct kpool_ioc_set_info *out,
 	out->bytes_in_use = st->bytes_in_use;
 	out->pages = st->pages;
 	out->err_foreign = st->err_foreign;
+	out->meta_bytes = ds->meta;
+	out->charged_bytes = ds->meta;
+	for (i = 0; i < ds->nr_classes; i++)
+		out->charged_bytes += ds->classes[i].charged;
 }
 
 /* Fill the first @n entries of @set's class table. */
@@ -1579,73 +1998,84 @@ static int kpool_dev_fill_set_classes(struct kpool_set *set,
 				      struct kpool_ioc_set_class *classes,
 				      u32 n)
 {
-	struct kpool_set_class_stats cs;
+	struct kpool_set_class_stats *cs;
 	u32 i;
-	int ret;
+	int ret = 0;
 
+	cs = kmalloc(sizeof(*cs), GFP_KERNEL);
+	if (!cs)
+		return -ENOMEM;
 	for (i = 0; i < n; i++) {
-		ret = kpool_set_get_class_stats(set, i, &cs);
+		ret = kpool_set_get_class_stats(set, i, cs);
 		if (ret)
-			return ret;
-		classes[i].block_size = cs.block_size;
-		classes[i].allocs = cs.allocs;
-		classes[i].requested_bytes = cs.requested_bytes;
-		classes[i].blocks_in_use = cs.pool.blocks_in_use;
-		classes[i].blocks_total = cs.pool.blocks_total;
-		classes[i].pages = cs.pool.pages;
-		classes[i].alloc_failures = cs.pool.alloc_failures;
-		classes[i].pool_id = cs.pool.id;
+			break;
+		classes[i].block_size = cs->block_size;
+		classes[i].allocs = cs->allocs;
+		classes[i].requested_bytes = cs->requested_bytes;
+		classes[i].blocks_in_use = cs->pool.blocks_in_use;
+		classes[i].blocks_total = cs->pool.blocks_total;
+		classes[i].pages = cs->pool.pages;
+		classes[i].alloc_failures = cs->pool.alloc_failures;
+		classes[i].pool_id = cs->pool.id;
 	}
-	return 0;
+	kfree(cs);
+	return ret;
 }
 
 static long kpool_dev_set_info(const struct kpool_dev_call *call, void *data)
 {
 	struct kpool_ioc_set_info *in = data;
 	struct kpool_ioc_set_class *classes = NULL;
-	struct kpool_set_stats st;
+	struct kpool_set_stats *st;
 	struct kpool_dev_set *ds;
-	u32 n = 0;
+	u32 n = 0, nr;
 	int ret;
 
 	if (!kpool_dev_entry_size_ok(in->class_size,
 				     KPOOL_DEV_SET_CLASS_SIZE_VER0))
 		return -EINVAL;
+	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
 	ds = kpool_dev_lock_set(call->kf, in->set_id);
-	if (IS_ERR(ds))
+	if (IS_ERR(ds)) {
+		kfree(st);
 		return PTR_ERR(ds);
-	kpool_set_get_stats(ds->set, &st);
-	kpool_dev_fill_set_info(in, ds->set, &st);
-	n = min(in->nr_classes, st.nr_classes);
+	}
+	kpool_set_get_stats(ds->set, st);
+	kpool_dev_fill_set_info(in, ds, st);
+	nr = st->nr_classes;
+	kfree(st);
+	n = min(in->nr_classes, nr);
 	ret = -ENOMEM;
 	classes = kvcalloc(n, sizeof(*classes),
 			   GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (classes)
 		ret = kpool_dev_fill_set_classes(ds->set, classes, n);
-	up_read(&call->kf->pools_sem);
+	mutex_unlock(&call->kf->lock);
 	if (!ret)
 		ret = kpool_dev_copy_entries(in->classes, in->class_size,
-					     classes, sizeof(*classes), n);
+					     classes, sizeof(*classes),
+					     sizeof(*classes), n);
 	kvfree(classes);
 	if (ret)
 		return ret;
-	in->nr_classes = st.nr_classes;
+	in->nr_classes = nr;
 	return kpool_dev_copy_out(call, in);
 }
 
 static void kpool_dev_fill_set_entry(struct kpool_ioc_set_entry *e, u32 id,
-				     struct kpool_dev_set *ds)
+				     struct kpool_dev_set *ds,
+				     struct kpool_set_stats *st)
 {
-	struct kpool_set_stats st;
-
-	kpool_set_get_stats(ds->set, &st);
+	kpool_set_get_stats(ds->set, st);
 	e->set_id = id;
-	e->nr_classes = st.nr_classes;
-	e->min_size = st.min_size;
-	e->max_size = st.max_size;
-	e->blocks_in_use = st.blocks_in_use;
-	e->bytes_in_use = st.bytes_in_use;
-	strscpy(e->name, st.name, sizeof(e->name));
+	e->nr_classes = st->nr_classes;
+	e->min_size = st->min_size;
+	e->max_size = st->max_size;
+	e->blocks_in_use = st->blocks_in_use;
+	e->bytes_in_use = st->bytes_in_use;
+	strscpy(e->name, st->name, sizeof(e->name));
 }
 
 static long kpool_dev_set_list(const struct kpool_dev_call *call, void *data)
@@ -1653,32 +2083,40 @@ static long kpool_dev_set_list(const struct kpool_dev_call *call, void *data)
 	struct kpool_ioc_list *l = data;
 	struct kpool_file *kf = call->kf;
 	struct kpool_ioc_set_entry *entries;
+	struct kpool_set_stats *st;
 	struct kpool_dev_set *ds;
 	unsigned long id;
 	u32 n = 0, total;
-	int ret;
+	int ret = -ENOMEM;
 
 	if (l->pad ||
 	    !kpool_dev_entry_size_ok(l->entry_size,
 				     KPOOL_DEV_SET_ENTRY_SIZE_VER0))
 		return -EINVAL;
-	if (down_read_killable(&kf->pools_sem))
+	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
+	if (mutex_lock_killable(&kf->lock)) {
+		kfree(st);
 		return -EINTR;
+	}
 	total = kf->nr_sets;
 	entries = kvcalloc(min(l->count, total), sizeof(*entries),
 			   GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-	if (!entries) {
-		up_read(&kf->pools_sem);
-		return -ENOMEM;
+	if (entries) {
+		xa_for_each(&kf->sets, id, ds) {
+			if (n == min(l->count, total))
+				break;
+			kpool_dev_fill_set_entry(&entries[n++], id, ds, st);
+		}
+		ret = 0;
 	}
-	xa_for_each(&kf->sets, id, ds) {
-		if (n == min(l->count, total))
-			break;
-		kpool_dev_fill_set_entry(&entries[n++], id, ds);
-	}
-	up_read(&kf->pools_sem);
-	ret = kpool_dev_copy_entries(l->entries, l->entry_size, entries,
-				     sizeof(*entries), n);
+	mutex_unlock(&kf->lock);
+	kfree(st);
+	if (!ret)
+		ret = kpool_dev_copy_entries(l->entries, l->entry_size, entries,
+					     sizeof(*entries), sizeof(*entries),
+					     n);
 	kvfree(entries);
 	if (ret)
 		return ret;
@@ -1692,56 +2130,59 @@ static long kpool_dev_set_list(const struct kpool_dev_call *call, void *data)
  *	argument; copies results back itself (kpool_dev_copy_out()).
  * @size: size of the kernel's argument struct.
  * @min_size: the first published size of the struct.
+ * @write: the command changes something: it needs FMODE_WRITE.
  */
 struct kpool_dev_cmd {
 	long (*handler)(const struct kpool_dev_call *call, void *arg);
 	u32 size;
 	u32 min_size;
+	bool write;
 };
 
-#define KPOOL_DEV_CMD(_handler, _type, _last_v0_field) {		\
+#define KPOOL_DEV_CMD(_handler, _type, _last_v0_field, _write) {	\
 	.handler = _handler,						\
 	.size = sizeof(_type),						\
 	.min_size = offsetofend(_type, _last_v0_field),			\
+	.write = _write,						\
 }
 
 static const struct kpool_dev_cmd kpool_dev_cmds[] = {
 	[_IOC_NR(KPOOL_IOC_VERSION)] = KPOOL_DEV_CMD(kpool_dev_version,
-		struct kpool_ioc_version, max_name_len),
+		struct kpool_ioc_version, max_name_len, false),
 	[_IOC_NR(KPOOL_IOC_CREATE)] = KPOOL_DEV_CMD(kpool_dev_create,
-		struct kpool_ioc_create, name),
+		struct kpool_ioc_create, name, true),
 	[_IOC_NR(KPOOL_IOC_DESTROY)] = KPOOL_DEV_CMD(kpool_dev_destroy,
-		struct kpool_ioc_pool, result),
+		struct kpool_ioc_pool, result, true),
 	[_IOC_NR(KPOOL_IOC_ALLOC)] = KPOOL_DEV_CMD(kpool_dev_alloc,
-		struct kpool_ioc_alloc, handles),
+		struct kpool_ioc_alloc, handles, true),
 	[_IOC_NR(KPOOL_IOC_FREE)] = KPOOL_DEV_CMD(kpool_dev_free,
-		struct kpool_ioc_free, pad),
+		struct kpool_ioc_free, pad, true),
 	[_IOC_NR(KPOOL_IOC_WRITE)] = KPOOL_DEV_CMD(kpool_dev_write,
-		struct kpool_ioc_rw, buf),
+		struct kpool_ioc_rw, buf, true),
 	[_IOC_NR(KPOOL_IOC_READ)] = KPOOL_DEV_CMD(kpool_dev_read,
-		struct kpool_ioc_rw, buf),
+		struct kpool_ioc_rw, buf, false),
 	[_IOC_NR(KPOOL_IOC_SHRINK)] = KPOOL_DEV_CMD(kpool_dev_shrink,
-		struct kpool_ioc_pool, result),
+		struct kpool_ioc_pool, result, true),
 	[_IOC_NR(KPOOL_IOC_STATS)] = KPOOL_DEV_CMD(kpool_dev_stats,
-		struct kpool_ioc_stats, err_redzone),
+		struct kpool_ioc_stats, err_redzone, false),
 	[_IOC_NR(KPOOL_IOC_LIST)] = KPOOL_DEV_CMD(kpool_dev_list,
-		struct kpool_ioc_list, entries),
+		struct kpool_ioc_list, entries, false),
 	[_IOC_NR(KPOOL_IOC_INFO)] = KPOOL_DEV_CMD(kpool_dev_info,
-		struct kpool_ioc_info, map),
+		struct kpool_ioc_info, map, false),
 	[_IOC_NR(KPOOL_IOC_FAULT)] = KPOOL_DEV_CMD(kpool_dev_fault,
-		struct kpool_ioc_fault, probability_ppm),
+		struct kpool_ioc_fault, probability_ppm, true),
 	[_IOC_NR(KPOOL_IOC_SET_CREATE)] = KPOOL_DEV_CMD(kpool_dev_set_create,
-		struct kpool_ioc_set_create, name),
+		struct kpool_ioc_set_create, name, true),
 	[_IOC_NR(KPOOL_IOC_SET_DESTROY)] = KPOOL_DEV_CMD(kpool_dev_set_destroy,
-		struct kpool_ioc_set, set_id),
+		struct kpool_ioc_set, set_id, true),
 	[_IOC_NR(KPOOL_IOC_SET_ALLOC)] = KPOOL_DEV_CMD(kpool_dev_set_alloc,
-		struct kpool_ioc_set_alloc, block_size),
+		struct kpool_ioc_set_alloc, block_size, true),
 	[_IOC_NR(KPOOL_IOC_SET_FREE)] = KPOOL_DEV_CMD(kpool_dev_set_free,
-		struct kpool_ioc_free, pad),
+		struct kpool_ioc_free, pad, true),
 	[_IOC_NR(KPOOL_IOC_SET_INFO)] = KPOOL_DEV_CMD(kpool_dev_set_info,
-		struct kpool_ioc_set_info, err_foreign),
+		struct kpool_ioc_set_info, err_foreign, false),
 	[_IOC_NR(KPOOL_IOC_SET_LIST)] = KPOOL_DEV_CMD(kpool_dev_set_list,
-		struct kpool_ioc_list, entries),
+		struct kpool_ioc_list, entries, false),
 };
 
 /* Room for the argument struct of any command. */
@@ -1782,6 +2223,9 @@ static long kpool_dev_ioctl(struct file *file, unsigned int cmd,
 						  ARRAY_SIZE(kpool_dev_cmds))];
 	if (!desc->handler)
 		return -ENOTTY;
+	/* a read-only open is a monitoring client */
+	if (desc->write && !(file->f_mode & FMODE_WRITE))
+		return -EBADF;
 
 	if (get_user(call.usize, (u32 __user *)call.uarg))
 		return -EFAULT;
@@ -1804,11 +2248,12 @@ static int kpool_dev_open(struct inode *inode, struct file *file)
 	kf = kzalloc(sizeof(*kf), GFP_KERNEL_ACCOUNT);
 	if (!kf)
 		return -ENOMEM;
-	init_rwsem(&kf->pools_sem);
+	mutex_init(&kf->admin);
+	mutex_init(&kf->lock);
 	xa_init_flags(&kf->pools, XA_FLAGS_ACCOUNT);
 	xa_init_flags(&kf->sets, XA_FLAGS_ACCOUNT);
-	xa_init_flags(&kf->handles, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
-	spin_lock_init(&kf->charge_lock);
+	kf->table.free = KPOOL_DEV_NO_SLOT;
+	atomic64_set(&kf->charged, 0);
 	file->private_data = kf;
 	return nonseekable_open(inode, file);
 }
@@ -1825,22 +2270,30 @@ static int kpool_dev_release(struct inode *inode, struct file *file)
 	unsigned long id;
 	int ret;
 
-	kpool_dev_free_blocks(kf, NULL);
+	kpool_dev_free_home(kf, NULL);
+	kpool_dev_table_destroy(kf);
 	xa_for_each(&kf->sets, id, ds) {
-		ret = kpool_dev_destroy_set(kf, id, ds);
+		ret = kpool_dev_destroy_set(kf, ds);
 		if (ret)
 			pr_err("set %lu: cannot destroy on close (%d), leaked\n",
 			       id, ret);
+		else
+			kfree(ds);
+		xa_erase(&kpool_dev_set_ids, id);
 	}
 	xa_destroy(&kf->sets);
 	xa_for_each(&kf->pools, id, dp) {
-		ret = kpool_dev_destroy_pool(kf, dp);
-		if (ret)
+		ret = kpool_destroy(dp->acct.pool);
+		if (ret) {
 			pr_err("pool %lu: cannot destroy on close (%d), leaked\n",
 			       id, ret);
+			continue;
+		}
+		kpool_dev_acct_release(kf, &dp->acct);
+		kfree(dp);
 	}
 	xa_destroy(&kf->pools);
-	xa_destroy(&kf->handles);
+	/* what a leaked pool or set was charged stays in the total */
 	kfree(kf);
 	return 0;
 }
@@ -1860,6 +2313,12 @@ static_assert(sizeof(union kpool_dev_arg) <= KPOOL_DEV_MAX_ARG_SIZE);
 static_assert(KPOOL_IOC_SET_NAME_LEN == KPOOL_SET_NAME_LEN);
 static_assert(KPOOL_IOC_SET_MAX_SIZE == KPOOL_SET_MAX_SIZE);
 static_assert(KPOOL_IOC_SET_MAX_CLASSES == KPOOL_SET_MAX_CLASSES);
+/* handles: non-zero (the generation is), at most INT_MAX */
+static_assert(KPOOL_IOC_MAX_HANDLES == 1U << KPOOL_DEV_IDX_BITS);
+static_assert(KPOOL_DEV_GEN_MAX <= U16_MAX);
+static_assert(KPOOL_IOC_MAX_HANDLES % KPOOL_DEV_CHUNK_SLOTS == 0);
+/* a u8 names every class of a set */
+static_assert(KPOOL_SET_MAX_CLASSES <= 256);
 
 static struct miscdevice kpool_dev_misc = {
 	.minor = MISC_DYNAMIC_MINOR,

@@ -12,6 +12,11 @@
  *
  * Rules for every command:
  *  - unknown command: -ENOTTY; @size below the first version: -EINVAL;
+ *  - a command that changes anything (CREATE, DESTROY, ALLOC, FREE, WRITE,
+ *    SHRINK, FAULT and the SET_* commands but SET_INFO and SET_LIST) on a
+ *    file not opened for writing: -EBADF, before its argument is read; a
+ *    read-only open is a monitoring client (VERSION, LIST, READ, and STATS
+ *    and INFO as its privileges allow);
  *  - unknown bits in @flags, non-zero reserved or padding fields: -EINVAL;
  *  - a bad user pointer: -EFAULT;
  *  - counts above KPOOL_IOC_MAX_BATCH or sizes that overflow: -EINVAL;
@@ -21,15 +26,45 @@
  *    need CAP_SYS_ADMIN: -EPERM;
  *  - a handle not known to this file: -ENOENT; a handle of another pool of
  *    this file: -EINVAL;
- *  - per-file limits (module parameters of kpool_dev): more than
- *    max_pools_per_fd pools: -ENOSPC; more than max_bytes_per_fd bytes
- *    charged (each pool's reserve, min_blocks * block_size, plus each live
- *    handle's block_size and a small bookkeeping cost): -ENOMEM; the same
- *    charges of all files together above max_bytes_total: -ENOMEM.
+ *  - per-file limits (module parameters of kpool_dev, see "Limits").
  *
  * Pools created through a file belong to it: close() frees their blocks and
- * destroys them. Blocks are named by handles (small integers, unique in the
- * file), never by addresses.
+ * destroys them. Blocks are named by handles (non-zero integers up to
+ * INT_MAX, unique among the file's live handles), never by addresses; a
+ * freed handle is unknown (-ENOENT) at least until its slot in the file's
+ * table has been reused 2047 times.
+ *
+ * Name spaces: pool and set names are unique per file. Pools and sets of
+ * different files, and the pools of kernel modules, never collide: a file
+ * can never make another file's CREATE or SET_CREATE, nor a module's
+ * kpool_create(), fail. LIST tells them apart by id and owner kind (the
+ * debugfs directory of a user pool is "<name>@<id>"). Pool and set ids are
+ * allocated cyclically: an id is not given to a new pool (set) right after
+ * its pool (set) is destroyed.
+ *
+ * Limits (kpool_dev's module parameters; a refusal logs a rate-limited
+ * message naming the parameter):
+ *  - max_pools_per_fd: pools of a file, the class pools of its sets
+ *    included (-ENOSPC); max_sets_per_fd: its sets (-ENOSPC);
+ *  - max_bytes_per_fd: the memory a file pins (-ENOMEM), charged at chunk
+ *    granularity: every page its pools and its sets' class pools hold (the
+ *    reserve included: STATS.pages), the metadata of each pool
+ *    (STATS.meta_bytes: the pool, its per-CPU area over every possible
+ *    CPU, the chunk headers) and of each set (SET_INFO.meta_bytes), and the
+ *    file's handle table (allocated 512 handles at a time). A pool is
+ *    charged before it grows, by whole chunks, and settled to what it holds
+ *    when it grows or shrinks: STATS.charged_bytes, never below
+ *    pages * page size + meta_bytes when the call returns. An ALLOC past a
+ *    pool's max_blocks fails with -ENOMEM before the pool is asked (it is
+ *    not counted in the pool's alloc_failures);
+ *  - max_bytes_total: the same charges of all files together (-ENOMEM);
+ *  - chunk order: an explicit CREATE order above 3
+ *    (PAGE_ALLOC_COSTLY_ORDER) needs CAP_SYS_ADMIN; without it the pool is
+ *    built with the automatic order instead (STATS.chunk_order says which);
+ *  - handles: at most KPOOL_IOC_MAX_HANDLES live handles per file
+ *    (-ENOSPC).
+ * Everything a file causes the kernel to allocate is also charged to the
+ * opener's memory cgroup (__GFP_ACCOUNT).
  */
 #ifndef _UAPI_LINUX_KPOOL_H
 #define _UAPI_LINUX_KPOOL_H
@@ -41,6 +76,7 @@
 #define KPOOL_ABI_VERSION	1
 #define KPOOL_IOC_NAME_LEN	32
 #define KPOOL_IOC_MAX_BATCH	4096
+#define KPOOL_IOC_MAX_HANDLES	(1U << 20)	/* live handles per file */
 
 /* kpool_ioc_version.features */
 #define KPOOL_FEAT_BATCH	(1ULL << 0)
@@ -48,6 +84,10 @@
 #define KPOOL_FEAT_OCCUPANCY	(1ULL << 2)
 #define KPOOL_FEAT_FAULT	(1ULL << 3)
 #define KPOOL_FEAT_SETS		(1ULL << 4)	/* the SET_* commands */
+/* the limits above: pages charged, per-file names, open mode honoured */
+#define KPOOL_FEAT_CHARGE_PAGES	(1ULL << 5)
+#define KPOOL_FEAT_OPEN_MODE	(1ULL << 6)
+#define KPOOL_FEAT_NAME_SPACES	(1ULL << 7)
 
 struct kpool_ioc_version {
 	__u32 size;
@@ -81,10 +121,12 @@ struct kpool_ioc_create {
 	__u32 pool_id;		/* out */
 	/*
 	 * NUL-terminated, 1..KPOOL_IOC_NAME_LEN - 1 characters from
-	 * [A-Za-z0-9_.:-], not starting with '.'; unique among all live
-	 * pools (else -EEXIST).
+	 * [A-Za-z0-9_.:-], not starting with '.'; unique among the live
+	 * pools of this file (else -EEXIST).
 	 */
 	char name[KPOOL_IOC_NAME_LEN];
+	/* since KPOOL_FEAT_NAME_SPACES: */
+	__u64 boundary;		/* 0, or a power of two no block crosses */
 };
 
 /* DESTROY and SHRINK */
@@ -177,6 +219,17 @@ struct kpool_ioc_stats {
 	__u64 err_misaligned;
 	__u64 err_poison;
 	__u64 err_redzone;
+	/* since KPOOL_FEAT_CHARGE_PAGES: */
+	__u64 boundary;		/* 0, or the power of two no block crosses */
+	__u64 meta_per_chunk;	/* out-of-line metadata of each chunk */
+	__u64 percpu_bytes;	/* the per-CPU area, every possible CPU */
+	__u64 meta_bytes;	/* all of the pool's metadata */
+	__u64 charged_bytes;	/* charged to this file for the pool, or 0 */
+	__u64 drains;		/* magazine drains of every CPU requested */
+	__u64 steals;		/* blocks taken from another CPU's magazine */
+	__u64 grow_reclaims;	/* growth attempts allowed direct reclaim */
+	__s32 node;		/* NUMA node of the chunks, or -1 */
+	__u32 reserved;		/* 0 */
 };
 
 /* kpool_ioc_pool_entry.owner */
@@ -184,13 +237,25 @@ struct kpool_ioc_stats {
 #define KPOOL_OWNER_OTHER_FILE	1	/* created through another file */
 #define KPOOL_OWNER_KERNEL	2	/* created by a kernel module */
 
+/* kpool_ioc_pool_entry.flags */
+#define KPOOL_ENTRY_F_CLASS	(1U << 0)	/* a class pool of a set */
+#define KPOOL_ENTRY_F_REDACTED	(1U << 1)	/* counts withheld (zero) */
+
+/*
+ * @owner says whose the pool is: a class pool of a set is its set's
+ * owner's (with KPOOL_ENTRY_F_CLASS). Names are unique per owner only, so
+ * a name may appear more than once; @pool_id tells the pools apart.
+ */
 struct kpool_ioc_pool_entry {
 	__u32 pool_id;
 	__u32 owner;		/* KPOOL_OWNER_* */
 	__u64 block_size;
-	__u64 blocks_total;
-	__u64 blocks_in_use;
+	__u64 blocks_total;	/* 0 when KPOOL_ENTRY_F_REDACTED */
+	__u64 blocks_in_use;	/* 0 when KPOOL_ENTRY_F_REDACTED */
 	char name[KPOOL_IOC_NAME_LEN];
+	/* since KPOOL_FEAT_NAME_SPACES: */
+	__u32 flags;		/* KPOOL_ENTRY_F_* */
+	__u32 reserved;		/* 0 */
 };
 
 /*
@@ -199,6 +264,9 @@ struct kpool_ioc_pool_entry {
  * Entry i is written at @entries + i * @entry_size; @entry_size must be at
  * least the first version of struct kpool_ioc_pool_entry (64 bytes) and at
  * most 4096 (else -EINVAL); bytes past the kernel's entry are zeroed.
+ * A caller without CAP_SYS_ADMIN sees only what STATS would give it: the
+ * counts of its own pools (and of its sets' class pools); those of every
+ * other pool are withheld (KPOOL_ENTRY_F_REDACTED).
  */
 struct kpool_ioc_list {
 	__u32 size;
@@ -232,20 +300,18 @@ struct kpool_ioc_fault {
  * Pool sets (KPOOL_FEAT_SETS): variable-size allocation routed to size
  * classes, each an ordinary pool of fixed-size blocks. A set belongs to the
  * file that created it, like a pool: close() frees its blocks and destroys
- * it. Set ids are unique among the live sets of all files; a set of
- * another file: -EPERM, an id no live set has: -ENOENT. The class pools
- * are listed by LIST (named "<set name>-<class size>", owner OTHER_FILE:
- * they belong to the set), but only the SET_* commands change them: ALLOC,
- * FREE, DESTROY, ... on a class pool's id give -EPERM.
+ * it. Set ids are unique among the live sets of all files (and allocated
+ * cyclically); a set of another file: -EPERM, an id no live set has:
+ * -ENOENT. The class pools are listed by LIST (named "<set name>-<class
+ * size>", with KPOOL_ENTRY_F_CLASS and the set's owner), but only the
+ * SET_* commands change them: ALLOC, FREE, DESTROY, ... on a class pool's
+ * id give -EPERM.
  * Blocks of a set are named by handles from the same per-file space as
  * pool blocks; READ/WRITE reach them with KPOOL_IOC_RW_F_SET.
- * Limits: more than max_sets_per_fd sets: -ENOSPC (class pools do not
- * count against max_pools_per_fd); bytes charged against max_bytes_per_fd:
- * each class pool's reserve (min_blocks * class size) from SET_CREATE to
- * SET_DESTROY, and each live handle's class size plus the bookkeeping
- * cost. The classes are known only once the set is built: SET_CREATE
- * charges a bound, min_blocks * (max_size + page size) * 128, while it
- * builds the set, so a set whose bound does not fit fails with -ENOMEM.
+ * Limits: more than max_sets_per_fd sets: -ENOSPC; each class pool counts
+ * against max_pools_per_fd (-ENOSPC); max_bytes_per_fd is charged for the
+ * set's metadata and every page and the metadata of its class pools, as
+ * for pools (see Limits above; SET_INFO.charged_bytes).
  */
 
 /*
@@ -269,8 +335,8 @@ struct kpool_ioc_set_create {
 	__u32 set_id;		/* out */
 	/*
 	 * NUL-terminated, 1..KPOOL_IOC_SET_NAME_LEN - 1 characters, as for
-	 * pools; a class pool name in use: -EEXIST. Too many classes for
-	 * the spacing: -E2BIG.
+	 * pools; unique among the live sets of this file (else -EEXIST). Too
+	 * many classes for the spacing: -E2BIG.
 	 */
 	char name[KPOOL_IOC_NAME_LEN];
 };
@@ -348,6 +414,9 @@ struct kpool_ioc_set_info {
 	__u64 bytes_in_use;	/* their class sizes */
 	__u64 pages;
 	__u64 err_foreign;
+	/* since KPOOL_FEAT_CHARGE_PAGES: */
+	__u64 meta_bytes;	/* the set's own tables (not its pools') */
+	__u64 charged_bytes;	/* charged to this file for the set */
 };
 
 /* One set, as SET_LIST reports it. */
