@@ -651,7 +651,9 @@ static void kpool_dev_put_blocks(const struct kpool_dev_home *h, u32 n,
 	u32 i;
 
 	/* a refused free is reported and counted by the core itself */
-	if (h->dp) {
+	if (h->dp && n == 1) {
+		kpool_free(h->acct->pool, addrs[0]);	/* the single-block path */
+	} else if (h->dp) {
 		kpool_free_bulk(h->acct->pool, n, addrs);
 	} else {
 		for (i = 0; i < n; i++)
