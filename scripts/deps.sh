@@ -2,13 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Install the Debian packages kpool's build and test matrix needs, if any
-# is missing. Idempotent: does nothing (and needs no root) when all are
+# is missing (gcc-multilib: the user-space tools are also built -m32, for
+# the compat ioctl path). Idempotent: does nothing (and needs no root) when all are
 # there.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 packages=(
-	build-essential bc bison flex libelf-dev libssl-dev dwarves kmod cpio
+	build-essential gcc-multilib bc bison flex libelf-dev libssl-dev dwarves kmod cpio
 	xz-utils zstd rsync python3 sparse
 	qemu-system-x86 busybox-static gnuplot-nox
 	"$KPOOL_SOURCE_PKG"

@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
-# Stock Debian kernel: load kpool, its device and the example consumer,
-# run the user-space suites, unload everything.
+# Stock Debian kernel: load kpool and its device, let a file take the names
+# the example consumer asks for and load it all the same, run the
+# user-space suites (also unprivileged, and 32-bit through the compat ioctl
+# path), unload everything.
 . /plans/common.sh
 
 # The tracepoints fire: a pool's life seen through tracefs.
@@ -8,7 +10,8 @@ tracepoints() {
 	local t=/sys/kernel/tracing event
 	mount -t tracefs tracefs $t 2>/dev/null
 	echo 1 >$t/events/kpool/enable || return 1
-	printf 'create tp --size 64\nalloc tp 40\nfree tp all\nshrink tp\ndestroy tp\n' |
+	# one block freed alone (kpool_free()), the others in a batch
+	printf 'create tp --size 64\nalloc tp 40\nfree tp @1\nfree tp all\nshrink tp\ndestroy tp\n' |
 		kpoolctl run - >/dev/null
 	echo 0 >$t/events/kpool/enable
 	for event in kpool_alloc kpool_free kpool_grow kpool_shrink; do
@@ -67,16 +70,47 @@ debugfs_files() {
 	grep -qx 'block_size: 128' $d/example/stats || rc=1
 	session_open 'create dbg --size 64 --debug\nalloc dbg 1\n'
 	wait_stat dbg allocs 1
-	cat $d/dbg/leaks
-	grep -q '^pool dbg: chunk 0 block [0-9]* allocated by [a-z_]' $d/dbg/leaks || rc=1
+	# a user pool's directory is NAME@ID
+	cat $d/dbg@*/leaks
+	grep -q '^pool dbg: chunk 0 block [0-9]* allocated by [a-z_]' $d/dbg@*/leaks || rc=1
 	session_close
 	return $rc
 }
 
-load_modules kpool kpool_set kpool_dev kpool_example
+# Both "example" pools are listed: the file's and the module's.
+two_examples() {
+	local n
+	n=$(kpoolctl list | grep -c '^ *[0-9]*  example ')
+	kpoolctl list | grep ' example '
+	[ "$n" -eq 2 ]
+}
+
+# The suite as an unprivileged user: kpool_dev reloaded with the device
+# opened up by its mode parameter, then as it was.
+unprivileged_conformance() {
+	local rc=0
+	rmmod kpool_dev && insmod /kpool/kpool_dev.ko mode=0666 || return 1
+	# the initramfs root is the builder's temporary directory (0700)
+	chmod 0755 /
+	ls -l /dev/kpool
+	kpool_conform --uid 65534 || rc=1
+	rmmod kpool_dev && insmod /kpool/kpool_dev.ko || rc=1
+	return $rc
+}
+
+load_modules kpool kpool_set kpool_dev
+# A user pool and set named as the example's pool take nothing from it.
+session_open 'create example --size 64\nset create example --max-size 64\n'
+step "a file's pool takes the name 'example'" wait_stat example block_size 64
+load_modules kpool_example
+step "both 'example' pools listed" two_examples
+session_close
 step tracepoints tracepoints
 step shrinker shrinker
 step debugfs debugfs_files
 userspace_suites
+step "conformance, unprivileged (uid 65534, mode=0666)" unprivileged_conformance
+step "conformance, 32-bit through compat_ptr_ioctl" kpool_conform32
+step "only the example pool left, again" only_pool example
 unload_modules kpool_example kpool_dev kpool_set kpool
 finish
