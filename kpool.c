@@ -96,7 +96,13 @@
  * if it may sleep, growth with the caller's mask (reclaim), a drain of every
  * magazine, and a killable wait for a free, draining again before every
  * sleep. A block that returns to the depot while the reserve is short
- * refills it. Growth carves a chunk outside the lock and publishes it under
+ * refills it. The pool is "tight" (one word the fast free reads) while
+ * allocations wait or while the reserve is short and the pool could still
+ * grow: frees then take the slow path, straight to the depot, and refills
+ * take single blocks, so free blocks go where they are needed. A pool at
+ * its cap is never tight for its reserve: there the reserve protects
+ * nothing the other free blocks do not, and min_blocks == max_blocks
+ * pools run on the magazines. Growth carves a chunk outside the lock and publishes it under
  * the lock; its blocks are claimed against max_blocks first, so concurrent
  * growth never passes the cap. A chunk is published only after its pages'
  * owner fields are written (smp_wmb() in kpool_chunk_map(), paired with the
@@ -490,26 +496,32 @@ static __always_inline void kpool_cpu_unpin(void)
 }
 
 /*
- * Claim this CPU's magazine; the task is pinned. NULL when this context
+ * Claim this CPU's magazine; the task is pinned. False when this context
  * interrupted the owner (!PREEMPT_RT) or cannot sleep (PREEMPT_RT).
  */
-static __always_inline struct kpool_cpu *kpool_mag_claim(struct kpool *pool)
+static __always_inline bool kpool_mag_own(struct kpool *pool)
 {
 	struct kpool_cpu __percpu *cpu = pool->cpu;
 
 	if (IS_ENABLED(CONFIG_PREEMPT_RT)) {
 		if (!preemptible())
-			return NULL;
+			return false;
 		local_lock(&cpu->lock);
-		return this_cpu_ptr(cpu);
+		return true;
 	}
 	if (likely(this_cpu_inc_return(cpu->guard) == 1)) {
 		/* the magazine is touched only after the guard is raised... */
 		barrier();
-		return this_cpu_ptr(cpu);
+		return true;
 	}
 	this_cpu_dec(cpu->guard);
-	return NULL;
+	return false;
+}
+
+/* kpool_mag_own() for the slow paths: this CPU's part, or NULL. */
+static struct kpool_cpu *kpool_mag_claim(struct kpool *pool)
+{
+	return kpool_mag_own(pool) ? this_cpu_ptr(pool->cpu) : NULL;
 }
 
 static __always_inline void kpool_mag_release(struct kpool *pool)
@@ -544,9 +556,11 @@ static __always_inline unsigned int kpool_block_index(const struct kpool *pool,
 						      const void *block)
 {
 	unsigned long off = block - chunk->base;
+	unsigned int idx = kpool_slot(pool, off & pool->unit_mask);
 
-	return (off >> pool->unit_shift) * pool->per_unit +
-	       kpool_slot(pool, off & pool->unit_mask);
+	if (unlikely(pool->boundary))
+		idx += (off >> pool->unit_shift) * pool->per_unit;
+	return idx;
 }
 
 /*
@@ -558,15 +572,21 @@ static __always_inline long kpool_index(const struct kpool *pool,
 					unsigned long addr)
 {
 	unsigned long off = addr - (unsigned long)chunk->base;
-	unsigned int in, slot, idx;
+	unsigned int in, idx;
 
 	if (unlikely(off >= pool->chunk_bytes))
 		return -1;
 	in = off & pool->unit_mask;
-	slot = kpool_slot(pool, in);
-	idx = (off >> pool->unit_shift) * pool->per_unit + slot;
-	if (unlikely(slot * pool->stride != in || slot >= pool->per_unit ||
-		     idx >= chunk->nr_blocks))
+	idx = kpool_slot(pool, in);
+	if (unlikely(idx * pool->stride != in))
+		return -1;
+	if (unlikely(pool->boundary)) {
+		/* past the last block of a unit, before the next unit */
+		if (idx >= pool->per_unit)
+			return -1;
+		idx += (off >> pool->unit_shift) * pool->per_unit;
+	}
+	if (unlikely(idx >= chunk->nr_blocks))
 		return -1;
 	return idx;
 }
@@ -1788,32 +1808,41 @@ static noinline void *kpool_alloc_slow(struct kpool *pool, gfp_t gfp,
 }
 
 /*
- * Pop a block from a magazine this context owns: CACHED -> ALLOC. A
- * pointer whose block is no longer CACHED was stolen: skip it.
+ * Pop a block from this CPU's magazine, which this context owns:
+ * CACHED -> ALLOC. A pointer whose block is no longer CACHED was stolen:
+ * skip it.
  */
-static __always_inline void *kpool_mag_pop(struct kpool *pool,
-					   struct kpool_cpu *pc)
+static __always_inline void *kpool_mag_pop(struct kpool *pool)
 {
+	struct kpool_cpu __percpu *cpu = pool->cpu;
+	unsigned int nr = this_cpu_read(cpu->nr);
 	struct kpool_chunk *chunk;
-	unsigned int nr = pc->nr;
 	void *block;
 	u8 *state;
 
 	while (likely(nr)) {
-		block = pc->mag[--nr];
-		chunk = pc->hint;
+		block = this_cpu_read(cpu->mag[--nr]);
+		chunk = this_cpu_read(cpu->hint);
 		if (unlikely((unsigned long)block - (unsigned long)chunk->base >=
 			     pool->chunk_bytes))
 			chunk = kpool_block_chunk(block);
 		state = &chunk->state[kpool_block_index(pool, chunk, block)];
 		if (likely(cmpxchg(state, KPOOL_B_CACHED, KPOOL_B_ALLOC) ==
 			   KPOOL_B_CACHED)) {
-			pc->nr = nr;
+			this_cpu_write(cpu->nr, nr);
 			return block;
 		}
 	}
-	pc->nr = 0;
+	this_cpu_write(cpu->nr, 0);
 	return NULL;
+}
+
+/* kpool_alloc()'s hand-out of a block to zero, out of the hit path. */
+static noinline void *kpool_hand_out_zeroed(struct kpool *pool, void *block)
+{
+	memset(block, 0, pool->size);
+	trace_kpool_alloc(pool->id, pool->name, true);
+	return block;
 }
 
 /**
@@ -1835,21 +1864,26 @@ static __always_inline void *kpool_mag_pop(struct kpool *pool,
  */
 void *kpool_alloc(struct kpool *pool, gfp_t gfp)
 {
-	struct kpool_cpu *pc;
-	void *block = NULL;
+	void *block;
 
 	might_alloc(gfp);
 	kpool_cpu_pin();
-	pc = kpool_mag_claim(pool);
-	if (likely(pc)) {
-		block = kpool_mag_pop(pool, pc);
-		kpool_mag_release(pool);
+	if (unlikely(!kpool_mag_own(pool))) {
+		kpool_cpu_unpin();
+		return kpool_alloc_slow(pool, gfp, _RET_IP_);
 	}
+	block = kpool_mag_pop(pool);
+	kpool_mag_release(pool);
 	kpool_cpu_unpin();
 	if (unlikely(!block))
 		return kpool_alloc_slow(pool, gfp, _RET_IP_);
+
 	kpool_count(pool, KPOOL_EV_cache_hits);
-	return kpool_hand_out(pool, block, gfp, true);
+	kpool_kasan_unpoison(block, pool->size, pool->stride);
+	if (unlikely(kpool_zeroes(pool, gfp)))
+		return kpool_hand_out_zeroed(pool, block);
+	trace_kpool_alloc(pool->id, pool->name, true);
+	return block;
 }
 EXPORT_SYMBOL_NS_GPL(kpool_alloc, KPOOL);
 
@@ -1875,17 +1909,15 @@ int kpool_alloc_bulk(struct kpool *pool, gfp_t gfp, unsigned int n,
 		     void **blocks)
 {
 	unsigned int i = 0, hits, taken;
-	struct kpool_cpu *pc;
 	unsigned long flags;
 
 	might_alloc(gfp);
 	if (pool->max_blocks && n > pool->max_blocks)
 		goto fail;
 	kpool_cpu_pin();
-	pc = pool->mag_size ? kpool_mag_claim(pool) : NULL;
-	if (pc) {
+	if (pool->mag_size && kpool_mag_own(pool)) {
 		for (; i < n; i++) {
-			blocks[i] = kpool_mag_pop(pool, pc);
+			blocks[i] = kpool_mag_pop(pool);
 			if (!blocks[i])
 				break;
 		}
@@ -1971,7 +2003,8 @@ static __always_inline bool kpool_free_fast(struct kpool *pool,
 					    unsigned long addr, void *block)
 {
 	long idx = kpool_index(pool, chunk, addr);
-	struct kpool_cpu *pc;
+	struct kpool_cpu __percpu *cpu = pool->cpu;
+	unsigned int nr;
 	u8 *state;
 
 	if (unlikely(idx < 0))
@@ -1980,17 +2013,18 @@ static __always_inline bool kpool_free_fast(struct kpool *pool,
 	if (unlikely(READ_ONCE(*state) != KPOOL_B_ALLOC ||
 		     READ_ONCE(pool->tight)))
 		return false;
-	pc = kpool_mag_claim(pool);
-	if (unlikely(!pc))
+	if (unlikely(!kpool_mag_own(pool)))
 		return false;
-	if (unlikely(pc->nr >= pool->mag_size)) {
+	nr = this_cpu_read(cpu->nr);
+	if (unlikely(nr >= pool->mag_size)) {
 		kpool_mag_release(pool);
 		return false;
 	}
 	/* before any other user can get it */
 	kpool_kasan_poison(block, pool->size, KPOOL_KASAN_FREE, pool->stride);
 	WRITE_ONCE(*state, KPOOL_B_CACHED);
-	pc->mag[pc->nr++] = block;
+	this_cpu_write(cpu->mag[nr], block);
+	this_cpu_write(cpu->nr, nr + 1);
 	kpool_mag_release(pool);
 	return true;
 }
@@ -2445,12 +2479,7 @@ static bool kpool_order_fits(const struct kpool_geometry *g, size_t size,
 	return (bytes - n * size) * fraction <= bytes;
 }
 
-/*
- * The order KPOOL_ORDER_AUTO stands for, in the spirit of SLUB's
- * calc_slab_order(): the smallest order up to KPOOL_AUTO_MAX_ORDER that
- * wastes at most 1/16 of the chunk, else the smallest up to
- * KPOOL_MAX_ORDER that does, else the least wasteful one.
- */
+/* The order KPOOL_ORDER_AUTO stands for (see Limits in kpool.h). */
 static int kpool_auto_order(const struct kpool_geometry *g, size_t size)
 {
 	u64 waste, best_waste = U64_MAX;

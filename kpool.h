@@ -2,59 +2,71 @@
 /*
  * kpool - pools of fixed-size blocks carved from alloc_pages() chunks.
  *
- * Design
- * ------
- * A pool hands out blocks of one size. Blocks are carved from "chunks":
- * naturally aligned runs of 2^order pages taken with alloc_pages_node().
- * Every page of a chunk points back to its chunk, so a block pointer is
- * mapped to its chunk, and validated, in O(1) without any search.
+ * The contract of kpool's API; how the core keeps it is the theory of
+ * operation at the top of kpool.c.
  *
- * Free blocks live in two places:
+ * What a pool is
+ * --------------
+ * A pool hands out blocks of one size, carved from "chunks": naturally
+ * aligned runs of 2^order pages from alloc_pages_node(). Blocks are laid
+ * out back to back at multiples of the stride and may straddle pages;
+ * kpool_params.boundary keeps every block inside one aligned run of
+ * boundary bytes (dma_pool_create()'s boundary). Free blocks are cached
+ * per CPU in a magazine of KPOOL_MAG_SIZE pointers, so the common
+ * kpool_alloc()/kpool_free() touches only this CPU's data, takes no lock
+ * and never toggles interrupts.
  *
- *  - a per-CPU magazine (a LIFO array of KPOOL_MAG_SIZE block pointers).
- *    The fast path of kpool_alloc() and kpool_free() touches only the
- *    local magazine: no lock and no interrupt toggling. Its only atomic
- *    instruction is the bit flip in the block's chunk bitmap that records
- *    whether the block is allocated. A per-CPU recursion guard lets an
- *    interrupt that arrives while the magazine is being changed fall
- *    through to the slow path instead of corrupting it.
- *  - the depot: per-chunk stacks of free block indices, refilled from and
- *    flushed to by magazines in batches of KPOOL_MAG_SIZE / 2, under the
- *    pool lock.
+ * Allocation, the reserve, and mempool_alloc()
+ * ---------------------------------------------
+ * kpool_alloc() tries, in this order:
+ *  1. this CPU's magazine;
+ *  2. the pool's free blocks outside the reserve;
+ *  3. a new chunk with a light mask: the caller's mask without direct
+ *     reclaim or I/O, plus __GFP_NORETRY | __GFP_NOWARN |
+ *     __GFP_NOMEMALLOC (never the emergency reserves, whatever the
+ *     caller's mask says);
+ *  4. the reserve: min_blocks blocks kept at kpool_create() and never
+ *     given back below that;
+ *  5. free blocks cached in other CPUs' magazines (taken over, lock-free);
+ *  6. if @gfp may sleep: a new chunk with the caller's own mask (direct
+ *     reclaim), then every CPU's magazine drained, then a killable wait
+ *     for a kpool_free(), draining again before every sleep.
+ * Like mempool_alloc(): the reserve serves before any direct reclaim;
+ * a free refills a short reserve first (while the pool could still grow,
+ * frees then bypass the magazines); a sleeping allocation never fails but
+ * on a fatal signal (mempool_alloc() ignores signals: kpool returns NULL
+ * then, so a killed task is not stuck on a pool nobody frees to).
+ * Unlike mempool_alloc(): the reserve is blocks of the pool itself, not a
+ * list of elements beside an allocator; kpool_alloc_bulk() never waits
+ * for frees (it may hold blocks while others wait); and a pool's cap
+ * (max_blocks) bounds what reclaim can add.
  *
- * The reserve: min_blocks of the depot's free blocks are set aside at
- * kpool_create() time. Like mempool, the reserve is used only when growing
- * the pool fails or the cap is reached, and kpool_free() refills it before
- * anything else (while the reserve is short, frees bypass the magazines),
- * so a caller that frees what it allocates always makes forward progress.
- * The chunks carved to fill the reserve may hold more free blocks than
- * min_blocks; those are ordinary free blocks.
- *
- * Allocation order: magazine, depot, new chunk (when allowed and under the
- * cap), reserve, then - only if @gfp allows sleeping - the magazines of all
- * CPUs are drained and the allocation waits (killable) for the next
- * kpool_free(). Up to KPOOL_MAG_SIZE free blocks per CPU may sit in other
- * CPUs' magazines, where an atomic allocation cannot see them: when an
- * atomic allocation fails it asks every CPU to drain its magazine
- * (asynchronously), and kpool_shrink() drains them synchronously.
+ * An atomic allocation (no __GFP_DIRECT_RECLAIM) fails only when every
+ * block the pool has carved is in use (handed out, or being freed), and
+ * the pool cannot grow: at its cap, or the light page allocation failed,
+ * or (on PREEMPT_RT) the caller cannot call the page allocator. A block
+ * free in any CPU's magazine is found (step 5).
  *
  * Safety
  * ------
- * Every free is validated, always: the block must belong to this pool,
- * start on a block boundary and be allocated (a per-chunk bitmap records
- * which blocks are out). A bad free is refused, counted in the pool's
- * error counters, reported (rate-limited) with the pool's name, and leaves
- * the pool untouched. With KPOOL_F_DEBUG a pool has no magazines (every
- * operation takes the checked slow path), fills free blocks with
- * KPOOL_POISON_FREE (checked when the block is allocated again), follows
- * every block with a red zone of at least KPOOL_REDZONE_MIN bytes of
- * KPOOL_POISON_REDZONE (checked when the block is freed) and records the
- * allocation stack of every block; corruption is counted and reported with
- * a hexdump, the damaged bytes are restored and the operation goes on (a
- * poisoned block is still handed out, a block with a damaged red zone is
- * still freed); leaks at kpool_destroy() list their allocation sites.
- * Pools with a constructor are not poisoned (it would destroy the
- * constructed state) but still get red zones.
+ * Every free is validated, always, in O(1): the block must belong to this
+ * pool, start on a block and be allocated (each block has a state byte).
+ * A bad free is refused, counted in the pool's error counters, reported
+ * (rate-limited) with the pool's name, and leaves the pool untouched. Two
+ * frees of one block racing on two CPUs may both be accepted (one is not
+ * reported); the block is still handed out once only, and the pool's
+ * counts are repaired and the race reported when the depot next scans
+ * that chunk.
+ *
+ * With KPOOL_F_DEBUG a pool has no magazines (every operation takes the
+ * checked slow path), fills free blocks with KPOOL_POISON_FREE (checked
+ * when the block is allocated again), follows every block with a red zone
+ * of at least KPOOL_REDZONE_MIN bytes of KPOOL_POISON_REDZONE (checked
+ * when the block is freed) and records the allocation stack of every
+ * block; corruption is counted and reported with a hexdump, the damaged
+ * bytes are restored and the operation goes on; leaks at kpool_destroy()
+ * list their allocation sites. Pools with a constructor are not poisoned
+ * (it would destroy the constructed state) but still get red zones.
  *
  * Sanitizers: in kernels with generic KASAN every pool's free blocks,
  * never-used blocks, padding and red zones are poisoned in KASAN's shadow
@@ -65,40 +77,64 @@
  * their neighbouring blocks share granules). kmemleak scans the chunks
  * of ordinary pools (blocks may hold the only references to other
  * objects); in debug pools it tracks every block handed out instead, so
- * a caller who loses a block is reported as a leak.
+ * a caller who loses a block is reported as a leak. init_on_alloc zeroes
+ * blocks handed out, except in pools with a constructor.
  *
  * Context
  * -------
  * kpool_alloc() and kpool_alloc_bulk() with an atomic @gfp (GFP_ATOMIC,
- * GFP_NOWAIT), kpool_free(), kpool_free_bulk(), kpool_get_stats(),
- * kpool_occupancy(), kpool_set_fault() and the accessors may be called from
- * any context but NMI: process, softirq and hardirq. On PREEMPT_RT a caller
- * that is not preemptible (hardirq, raw spinlock held) is served from the
- * pool's free blocks and reserve only: the page allocator cannot be called
- * there. kpool_create(), kpool_destroy(), kpool_shrink() and the registry
- * walks may sleep. A pool must not be used while, or after, it is
- * destroyed.
+ * GFP_NOWAIT), kpool_free(), kpool_free_bulk(), kpool_free_owned(),
+ * kpool_get_stats(), kpool_occupancy(), kpool_set_fault() and the
+ * accessors may be called from any context but NMI: process, softirq and
+ * hardirq. On PREEMPT_RT a caller that is not preemptible (hardirq, raw
+ * spinlock held) bypasses the magazines and is served from the pool's
+ * free blocks, reserve and other CPUs' magazines only: neither the page
+ * allocator nor a sleeping per-CPU lock can be used there. kpool_create(),
+ * kpool_destroy(), kpool_shrink() and the registry walks may sleep. A
+ * pool must not be used while, or after, it is destroyed.
+ *
+ * NUMA: chunks come from kpool_params.node (a node with memory), or, for
+ * NUMA_NO_NODE, from the node of the CPU that grows the pool. Blocks are
+ * not sorted by node afterwards: a block freed on another node's CPU is
+ * cached there and may be handed out there (there are no per-node depots).
  *
  * Limits
  * ------
  * name: 1 to KPOOL_NAME_LEN - 1 characters from [A-Za-z0-9_.:-], not
- * starting with '.'; unique among live pools.
+ * starting with '.'; unique among the live pools of one owner
+ * (kpool_params.owner; modules pass NULL and share one name space).
  * block_size: KPOOL_MIN_BLOCK_SIZE .. KPOOL_MAX_BLOCK_SIZE bytes.
  * align: a power of two, at most PAGE_SIZE; 0 means the natural alignment
  * (the largest power of two dividing block_size, capped at PAGE_SIZE,
  * at least sizeof(void *)). The block stride is block_size (plus the red
- * zone in debug pools) rounded up to align. A block whose stride is at
- * most PAGE_SIZE never straddles a page boundary: each page holds
- * PAGE_SIZE / stride blocks.
- * Chunk order: KPOOL_ORDER_AUTO picks the smallest order up to
- * KPOOL_AUTO_MAX_ORDER whose waste (bytes of the chunk outside every block:
- * tails, alignment padding, red zones) is at most 1/16 of the chunk; if
- * none qualifies, the order up to KPOOL_AUTO_MAX_ORDER with the smallest
- * waste ratio (the smaller order on a tie); if no such order holds a
- * single block, the smallest order up to KPOOL_MAX_ORDER that holds one.
+ * zone in debug pools) rounded up to align.
+ * boundary: 0, or a power of two at least the stride.
+ * Chunk order: KPOOL_ORDER_AUTO picks, in the spirit of SLUB's
+ * calc_slab_order(), the smallest order up to KPOOL_MAX_ORDER whose waste
+ * (bytes of the chunk outside every block: the tail, alignment padding,
+ * red zones) is at most 1/16 of the chunk, leaving out chunks of more
+ * than KPOOL_MAG_SIZE / 2 but fewer than 128 blocks (CPUs refilling from
+ * one chunk then get blocks whose states share no cache line); for block
+ * sizes up to 32 KiB with a power-of-two stride that is an order up to
+ * KPOOL_AUTO_MAX_ORDER. If no order qualifies, the order up to
+ * KPOOL_MAX_ORDER with the least waste per byte (the smaller on a tie).
  * An explicit order must hold at least one block.
+ * Metadata out of the chunk: a header of about 128 bytes and one state
+ * byte per block, i.e. 1/block_size of the chunk plus the header (at most
+ * 1/32 of the chunk plus the header for blocks of 32 bytes and more; 1/8
+ * and 1/16 for 8- and 16-byte blocks); debug pools add an owner record
+ * per block. Per CPU: struct kpool_cpu, about 470 bytes on 64-bit.
  * min_blocks <= max_blocks when max_blocks is not 0.
  * A constructor cannot be combined with KPOOL_F_ZERO.
+ *
+ * Limitations
+ * -----------
+ * No per-node depots (above). No NMI context. A chunk is given back only
+ * when all its blocks are free, after every CPU's magazine was drained
+ * (kpool_shrink(), the shrinker), so a long-lived block pins its chunk.
+ * Block memory stays pool memory for an RCU grace period after its chunk
+ * leaves the pool, but a freed block may be handed out again at once:
+ * kpool makes no SLAB_TYPESAFE_BY_RCU promise.
  */
 #ifndef _KPOOL_H
 #define _KPOOL_H
@@ -112,7 +148,7 @@
 #define KPOOL_AUTO_MAX_ORDER	3
 #define KPOOL_MAX_ORDER		7
 
-/* Blocks one CPU's magazine holds; refills and flushes move half of it. */
+/* Pointers one CPU's magazine holds; refills and flushes move half. */
 #define KPOOL_MAG_SIZE		32
 
 /* Debug pools: free blocks are filled with this byte... */
@@ -142,8 +178,8 @@ struct kpool;
 
 /**
  * struct kpool_params - how to build a pool
- * @name: shown in stats, debugfs and reports; unique among live pools
- *	  (copied, see Limits for the characters allowed).
+ * @name: shown in stats, debugfs and reports; unique among the live pools
+ *	  of @owner (copied, see Limits for the characters allowed).
  * @block_size: bytes per block.
  * @align: block alignment; 0 for the natural alignment (see Limits).
  * @min_blocks: reserve preallocated at create and guaranteed afterwards.
