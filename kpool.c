@@ -1782,8 +1782,12 @@ static void *kpool_hand_out_slow(struct kpool *pool, void *block, gfp_t gfp,
 	return block;
 }
 
-static void *kpool_get(struct kpool *pool, gfp_t gfp, bool may_wait,
-		       unsigned long ip)
+/*
+ * The allocation slow path: a block from anywhere but this CPU's magazine,
+ * handed out. For kpool_alloc() (@may_wait) and kpool_alloc_bulk().
+ */
+static noinline void *kpool_get(struct kpool *pool, gfp_t gfp, bool may_wait,
+				unsigned long ip)
 {
 	void *block;
 	int err;
@@ -1799,12 +1803,6 @@ static void *kpool_get(struct kpool *pool, gfp_t gfp, bool may_wait,
 	}
 	kpool_count(pool, KPOOL_EV_allocs);
 	return kpool_hand_out_slow(pool, block, gfp, ip);
-}
-
-static noinline void *kpool_alloc_slow(struct kpool *pool, gfp_t gfp,
-				       unsigned long ip)
-{
-	return kpool_get(pool, gfp, true, ip);
 }
 
 /*
@@ -1870,13 +1868,13 @@ void *kpool_alloc(struct kpool *pool, gfp_t gfp)
 	kpool_cpu_pin();
 	if (unlikely(!kpool_mag_own(pool))) {
 		kpool_cpu_unpin();
-		return kpool_alloc_slow(pool, gfp, _RET_IP_);
+		return kpool_get(pool, gfp, true, _RET_IP_);
 	}
 	block = kpool_mag_pop(pool);
 	kpool_mag_release(pool);
 	kpool_cpu_unpin();
 	if (unlikely(!block))
-		return kpool_alloc_slow(pool, gfp, _RET_IP_);
+		return kpool_get(pool, gfp, true, _RET_IP_);
 
 	kpool_count(pool, KPOOL_EV_cache_hits);
 	kpool_kasan_unpoison(block, pool->size, pool->stride);
@@ -1993,10 +1991,24 @@ static noinline void kpool_bad_free(struct kpool *pool, const void *block,
 }
 
 /*
- * The fast free: put a block of @chunk (this CPU's hint, or the chunk a
- * lookup found) into this CPU's magazine. The task is pinned. Return false,
- * having changed nothing, if that cannot be done here: not a block of
- * @chunk, not ALLOC, the pool tight, magazine busy or full.
+ * The chunk of @pool that holds @addr (a block outside this CPU's hint
+ * chunk), or &kpool_no_chunk. The task is pinned.
+ */
+static noinline struct kpool_chunk *kpool_find_chunk(struct kpool *pool,
+						     unsigned long addr)
+{
+	struct kpool_chunk *chunk = kpool_ptr_chunk(addr);
+
+	return chunk && READ_ONCE(chunk->pool) == pool ? chunk :
+							 &kpool_no_chunk;
+}
+
+/*
+ * The fast free: put a block of @chunk (this CPU's hint, else the chunk
+ * found from the block's page, which becomes the hint) into this CPU's
+ * magazine. The task is pinned. Return false, having changed nothing, if
+ * that cannot be done here: not a block of the pool, not ALLOC, the pool
+ * tight, the magazine busy or full.
  */
 static __always_inline bool kpool_free_fast(struct kpool *pool,
 					    struct kpool_chunk *chunk,
@@ -2007,8 +2019,12 @@ static __always_inline bool kpool_free_fast(struct kpool *pool,
 	unsigned int nr;
 	u8 *state;
 
-	if (unlikely(idx < 0))
-		return false;
+	if (unlikely(idx < 0)) {
+		chunk = kpool_find_chunk(pool, addr);
+		idx = kpool_index(pool, chunk, addr);
+		if (idx < 0)
+			return false;
+	}
 	state = &chunk->state[idx];
 	if (unlikely(READ_ONCE(*state) != KPOOL_B_ALLOC ||
 		     READ_ONCE(pool->tight)))
@@ -2025,6 +2041,7 @@ static __always_inline bool kpool_free_fast(struct kpool *pool,
 	WRITE_ONCE(*state, KPOOL_B_CACHED);
 	this_cpu_write(cpu->mag[nr], block);
 	this_cpu_write(cpu->nr, nr + 1);
+	this_cpu_write(cpu->hint, chunk);
 	kpool_mag_release(pool);
 	return true;
 }
@@ -2164,42 +2181,6 @@ int kpool_free_owned(void *block, const void *owner_lo,
 }
 EXPORT_SYMBOL_NS_GPL(kpool_free_owned, KPOOL);
 
-/*
- * kpool_free_fast() for a batch: the magazine is claimed once, a full one
- * flushes half, a block outside the hint chunk is looked up. The task is
- * pinned and owns @pc. Return false if the block needs kpool_free_slow().
- */
-static bool kpool_free_batched(struct kpool *pool, struct kpool_cpu *pc,
-			       void *block)
-{
-	unsigned long addr = (unsigned long)kasan_reset_tag(block);
-	struct kpool_chunk *chunk = pc->hint;
-	unsigned long flags;
-	long idx;
-
-	idx = kpool_index(pool, chunk, addr);
-	if (idx < 0) {
-		chunk = kpool_ptr_chunk(addr);
-		if (!chunk || READ_ONCE(chunk->pool) != pool)
-			return false;
-		idx = kpool_index(pool, chunk, addr);
-		if (idx < 0)
-			return false;
-	}
-	if (READ_ONCE(chunk->state[idx]) != KPOOL_B_ALLOC)
-		return false;
-	if (pc->nr == pool->mag_size) {
-		raw_spin_lock_irqsave(&pool->lock, flags);
-		kpool_mag_flush(pool, pc, KPOOL_MAG_BATCH);
-		raw_spin_unlock_irqrestore(&pool->lock, flags);
-	}
-	kpool_kasan_poison(block, pool->size, KPOOL_KASAN_FREE, pool->stride);
-	WRITE_ONCE(chunk->state[idx], KPOOL_B_CACHED);
-	pc->mag[pc->nr++] = block;
-	WRITE_ONCE(pc->hint, chunk);
-	return true;
-}
-
 /**
  * kpool_free_bulk() - free @n blocks
  * @pool: the pool.
@@ -2207,41 +2188,33 @@ static bool kpool_free_batched(struct kpool *pool, struct kpool_cpu *pc,
  * @blocks: the blocks; NULL entries are skipped.
  *
  * Every block is handled as by kpool_free(): bad ones are refused and
- * counted, the others are freed, through this CPU's magazine claimed once
- * for the batch where it can be.
+ * counted, the others are freed.
  *
  * Context: Any context but NMI.
  * Return: 0, or the error of the first block refused.
  */
 int kpool_free_bulk(struct kpool *pool, unsigned int n, void **blocks)
 {
-	unsigned int i = 0, cached = 0;
-	struct kpool_cpu *pc;
+	unsigned int i, cached = 0;
 	unsigned long addr;
 	int err, first = 0;
+	bool done;
 
-	while (i < n) {
+	for (i = 0; i < n; i++) {
+		if (!blocks[i])
+			continue;
+		addr = (unsigned long)kasan_reset_tag(blocks[i]);
 		kpool_cpu_pin();
-		pc = pool->mag_size && !READ_ONCE(pool->tight) ?
-		     kpool_mag_claim(pool) : NULL;
-		if (pc) {
-			for (; i < n; i++) {
-				if (!blocks[i])
-					continue;
-				if (!kpool_free_batched(pool, pc, blocks[i]))
-					break;
-				cached++;
-			}
-			kpool_mag_release(pool);
-		}
+		done = kpool_free_fast(pool, this_cpu_read(pool->cpu->hint), addr,
+				       blocks[i]);
 		kpool_cpu_unpin();
-		if (i < n) {
-			addr = (unsigned long)kasan_reset_tag(blocks[i]);
-			err = kpool_free_slow(pool, blocks[i], addr);
-			if (err && !first)
-				first = err;
-			i++;
+		if (done) {
+			cached++;
+			continue;
 		}
+		err = kpool_free_slow(pool, blocks[i], addr);
+		if (err && !first)
+			first = err;
 	}
 	kpool_count_n(pool, KPOOL_EV_frees, cached);
 	kpool_count(pool, KPOOL_EV_bulk_frees);

@@ -318,6 +318,7 @@ struct kpool_params {
  */
 struct kpool_stats {
 	char name[KPOOL_NAME_LEN];
+
 	KPOOL_STATE(KPOOL_STATS_FIELD)
 	KPOOL_EVENTS(KPOOL_STATS_FIELD)
 };

@@ -4,19 +4,33 @@
 # check.sh - kpool's whole test matrix; what `make check` and CI run.
 #
 #  1. dependencies (Debian packages)
-#  2. each guest kernel (Debian's 6.1, 6.12, 6.12-rt; the debug kernel built
-#     from linux-source-6.12) and a W=1 + sparse build of kpool against it
+#  2. each guest kernel (Debian's 6.1, 6.12, 6.12-rt; the debug kernels
+#     built from linux-source-6.12: "debug" with KASAN, "debug-rt" the same
+#     on PREEMPT_RT) and a W=1 + sparse build of kpool against it; Kconfig
+#     must take every line of the KCSAN flavour's fragments (built only by
+#     `make soak KERNEL=kcsan`)
 #  3. checkpatch --strict on every project source file
 #  4. the static user-space tools
 #  5. stock 6.1, 6.12, 6.12-rt guests: insmod, user-space suites, rmmod
-#  6. the debug kernel (KUnit, KASAN, lockdep, kmemleak): build, then a guest
-#     running the KUnit suites, the user-space suites and a kmemleak scan
-#  7. the fail-nth sweep of every ioctl on the debug kernel (that of the API
-#     entry points is a KUnit suite of step 6), and the static hardening
-#     checks of /dev/kpool
+#  6. the debug guest, one boot with two NUMA nodes, running plans kunit
+#     (the KUnit suites, kpool_numa and the fail-nth sweep of the API among
+#     them), debug (the user-space suites, a fuzz run), hotplug (CPUs
+#     offline and online under load), failnth (the fail-nth sweep of every
+#     ioctl) and soak (60 s of everything at once), each ending with a
+#     kmemleak scan; and the static hardening checks of /dev/kpool
+#  7. the RT debug guest: the KUnit suites, the conformance suite, a short
+#     stress beside the hardirq user, the fuzzer
 #  8. the negative controls: a guest of their own where the debug kernel
 #     must report each deliberate bug of kpool_negative.ko
-#  9. a short soak (60 s of load, scripts/soak.sh has the long one)
+#
+# STAGES="PATTERN..." runs only the stages whose key (the name with '-' for
+# spaces: kernel-6.1, build-debug-rt, checkpatch, guest-6.1, guest-debug,
+# ...) matches one of the shell patterns, and the stages they need; deps
+# always runs. Stages marked "named only" below run only when a pattern
+# matches them. STAGES=quick is the development loop of `make check-quick`:
+# every kernel and build, checkpatch, the stock 6.1 guest and the debug
+# guest's KUnit suites (stage guest-debug-kunit, named only). STAGES=list
+# prints the keys.
 #
 # Every stage runs, whatever failed before it (only a failed dependency
 # install stops the run). Each stage is a test case; a guest stage also
@@ -28,17 +42,77 @@ set -uo pipefail
 out=$KPOOL_OUT/check
 # The debug guests' kernel command line
 debug_boot="kmemleak=on debug_pagealloc=on panic_on_warn=1"
+# The debug guest: two NUMA nodes, one CPU and half the memory each
+debug_vm=(--smp 2 --numa 2 --mem 2048)
+kernels=("${KPOOL_STOCK_KERNELS[@]}" debug debug-rt)
 ktap=$out/all.ktap
+
+# Every stage key in the order of the run; NAMED_ONLY ones run only when
+# STAGES names them.
+keys=(deps)
+for k in "${kernels[@]}"; do
+	keys+=("kernel-$k" "build-$k")
+done
+keys+=(kconfig-kcsan checkpatch hardening-lint userspace userspace-unit)
+for k in "${KPOOL_STOCK_KERNELS[@]}"; do
+	keys+=("guest-$k")
+done
+keys+=(guest-debug-kunit guest-debug guest-debug-rt negative-controls)
+named_only=" guest-debug-kunit "
+quick="kernel-* build-* checkpatch guest-6.1 guest-debug-kunit"
+
+# What a stage needs: stages it cannot run without.
+declare -A prereq=([userspace-unit]=userspace [negative-controls]="build-debug userspace")
+for k in "${kernels[@]}"; do
+	prereq[build-$k]=kernel-$k
+	prereq[guest-$k]="build-$k userspace"
+done
+prereq[guest-debug-kunit]=${prereq[guest-debug]}
+
+# The stages to run: those STAGES matches (all but the named-only ones
+# without STAGES) and, recursively, what they need.
+declare -A want=([deps]=1)
+want_stage() {
+	local p
+	[ -n "${want[$1]:-}" ] && return
+	want[$1]=1
+	for p in ${prereq[$1]:-}; do
+		want_stage "$p"
+	done
+}
+patterns=${STAGES:-}
+[ "$patterns" = quick ] && patterns=$quick
+if [ "$patterns" = list ]; then
+	for key in "${keys[@]}"; do
+		echo "$key${prereq[$key]:+ (needs ${prereq[$key]})}$([[ $named_only == *" $key "* ]] && echo ', named only')"
+	done
+	exit 0
+fi
+for key in "${keys[@]}"; do
+	if [ -z "$patterns" ]; then
+		[[ $named_only == *" $key "* ]] || want_stage "$key"
+		continue
+	fi
+	for p in $patterns; do
+		# shellcheck disable=SC2053
+		[[ $key == $p ]] && want_stage "$key"
+	done
+done
+[ -z "$patterns" ] || [ ${#want[@]} -gt 1 ] || die "STAGES='$STAGES' matches no stage (STAGES=list)"
+
 rm -rf "$out"
 mkdir -p "$out"
 : >"$ktap"
 summary=()
 declare -A passed
+check_start=$SECONDS
 
-# stage NAME COMMAND...: run one host stage as one test case.
+# stage NAME COMMAND...: run one host stage as one test case, if it is one
+# of the stages to run (its key: NAME with '-' for spaces).
 stage() {
 	local name=$1 start=$SECONDS slog result
 	shift
+	[ -n "${want[${name// /-}]:-}" ] || return 0
 	slog=$out/${name//[^A-Za-z0-9.-]/_}.log
 	log "$name"
 	if "$@" >"$slog" 2>&1; then
@@ -69,15 +143,32 @@ kernel_field() {
 	awk -v k="$1" -v f="$2" '$1 == k { print $f }' "$out/kernels.txt"
 }
 
+# kpool's modules for one kernel; kbuild runs JOBS compilers (and sparse).
 build() {
-	needs "kernel $1" && "$KPOOL_ROOT/scripts/build.sh" "$(kernel_field "$1" 3)" "$out/build-$1"
+	needs "kernel $1" &&
+		MAKEFLAGS="-j$JOBS" "$KPOOL_ROOT/scripts/build.sh" "$(kernel_field "$1" 3)" "$out/build-$1"
 }
 
+# Kconfig takes every line of a debug flavour's fragments (no build).
+kconfig() {
+	"$KPOOL_ROOT/scripts/debug-kernel.sh" --config-only "$1"
+}
+
+# checkpatch --strict on every C file, JOBS files at a time (one report
+# per file, joined in order). kpool.h lists the fields of struct
+# kpool_stats once, as X-macros (KPOOL_STATE, KPOOL_EVENTS): checkpatch's
+# rules for ordinary macros are waived there, and only there.
 checkpatch() {
-	local files
-	files=$(git -C "$KPOOL_ROOT" ls-files --cached --others --exclude-standard -- '*.c' '*.h')
-	(cd "$KPOOL_ROOT" && perl "$KPOOL_SOURCE_TREE/scripts/checkpatch.pl" --strict --no-tree \
-		--terse --show-types -f $files) | tee "$out/checkpatch.txt"
+	local dir=$out/checkpatch
+	mkdir -p "$dir"
+	(cd "$KPOOL_ROOT" &&
+		git ls-files --cached --others --exclude-standard -- '*.c' '*.h' |
+		xargs -P "$JOBS" -I{} sh -c 'ign=
+			[ "$2" = kpool.h ] && ign="--ignore COMPLEX_MACRO,MACRO_ARG_REUSE,MULTISTATEMENT_MACRO_USE_DO_WHILE,TRAILING_SEMICOLON"
+			perl "$1/scripts/checkpatch.pl" --strict --no-tree $ign \
+			--terse --show-types -f "$2" >"$3/$(echo "$2" | tr / _).txt"' \
+			sh "$KPOOL_SOURCE_TREE" {} "$dir")
+	cat "$dir"/*.txt | tee "$out/checkpatch.txt"
 	! grep -q -E ': (ERROR|WARNING|CHECK):' "$out/checkpatch.txt"
 }
 
@@ -91,14 +182,13 @@ userspace_unit() {
 	needs userspace && make -s -C "$KPOOL_ROOT/userspace" test | tee -a "$ktap"
 }
 
-# guest KERNEL PLAN [vm.sh options]: boot KERNEL with kpool's modules for it
-# (those of the build in $GUEST_BUILD if set) and the tools, run PLAN; the
-# guest's KTAP joins the totals. Logs in guest-KERNEL (guest-KERNEL-PLAN
-# for plans other than stock and debug).
+# guest NAME KERNEL PLAN [vm.sh options]: boot KERNEL with kpool's modules
+# for it (those of the build in $GUEST_BUILD if set) and the tools, run
+# PLAN (plans separated by commas run one after the other in the same
+# boot); the guest's KTAP joins the totals. Logs in guest-NAME.
 guest() {
-	local kernel=$1 plan=$2 dir=$out/guest-$1 rc=0
-	shift 2
-	case $plan in stock | debug) ;; *) dir=$dir-$plan ;; esac
+	local dir=$out/guest-$1 kernel=$2 plan=$3 rc=0
+	shift 3
 	needs "build $kernel" userspace || return 1
 	mkdir -p "$dir"
 	"$KPOOL_ROOT/scripts/initramfs.sh" "$dir/initramfs.gz" \
@@ -117,9 +207,9 @@ guest() {
 negative_controls() {
 	local build=$out/build-debug-negative
 	needs "build debug" || return 1
-	KPOOL_NEGATIVE=y "$KPOOL_ROOT/scripts/build.sh" "$(kernel_field debug 3)" "$build" ||
-		return 1
-	GUEST_BUILD=$build guest debug negative --mem 2048 --timeout 900 \
+	KPOOL_NEGATIVE=y MAKEFLAGS="-j$JOBS" "$KPOOL_ROOT/scripts/build.sh" \
+		"$(kernel_field debug 3)" "$build" || return 1
+	GUEST_BUILD=$build guest debug-negative debug negative --mem 2048 --timeout 900 \
 		--expect "$KPOOL_ROOT/scripts/guest/plans/negative.expect" \
 		--append "kmemleak=on debug_pagealloc=on kasan_multi_shot kmemleak.verbose=1"
 }
@@ -149,28 +239,31 @@ count_cases() {
 
 stage deps "$KPOOL_ROOT/scripts/deps.sh"
 [ -n "${passed[deps]:-}" ] || die "cannot install the dependencies; nothing else can run"
-for k in "${KPOOL_STOCK_KERNELS[@]}" debug; do
+for k in "${kernels[@]}"; do
 	stage "kernel $k" kernel "$k"
 	stage "build $k" build "$k"
 done
+stage "kconfig kcsan" kconfig kcsan
 stage checkpatch checkpatch
 stage "hardening lint" hardening_lint
 stage userspace userspace
 stage "userspace unit" userspace_unit
 for k in "${KPOOL_STOCK_KERNELS[@]}"; do
-	stage "guest $k" guest "$k" stock --mem 1024 --timeout 900
+	stage "guest $k" guest "$k" "$k" stock --mem 1024 --timeout 900
 done
-stage "guest debug" guest debug debug --mem 2048 --timeout 3600 \
+stage "guest debug-kunit" guest debug-kunit debug kunit "${debug_vm[@]}" --timeout 1800 \
 	--append "$debug_boot"
-stage "fail-nth sweep" guest debug failnth --mem 2048 --timeout 1800 \
-	--append "kmemleak=on panic_on_warn=1"
+stage "guest debug" guest debug debug kunit,debug,hotplug,failnth,soak "${debug_vm[@]}" \
+	--timeout 3600 --append "$debug_boot kpool.soak=60"
+stage "guest debug-rt" guest debug-rt debug-rt kunit,rt --smp 2 --mem 2048 --timeout 2400 \
+	--append "$debug_boot"
 stage "negative controls" negative_controls
-stage soak guest debug soak --mem 2048 --timeout 1800 --append "$debug_boot kpool.soak=60"
 
 read -r npass nfail nskip < <(count_cases)
 echo
 echo "kpool check summary"
 printf '  %s\n' "${summary[@]}"
+echo "  total: $((SECONDS - check_start)) s${STAGES:+ (STAGES=$STAGES)}"
 echo "  cases: $npass passed, $nfail failed, $nskip skipped (KTAP: $ktap)"
 echo "$npass passed, $nfail failed"
 [ "$nfail" -eq 0 ] && [ "$npass" -gt 0 ]
