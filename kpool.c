@@ -163,6 +163,7 @@
 
 #define KPOOL_MAG_BATCH		(KPOOL_MAG_SIZE / 2)
 #define KPOOL_STATE_GROUP	SMP_CACHE_BYTES	/* states on one line */
+#define KPOOL_MIN_PER_CHUNK	8	/* blocks an automatic order prefers */
 #define KPOOL_STACK_DEPTH	16	/* frames kept per allocation */
 #define KPOOL_LEAKS_SHOWN	16	/* leaked blocks kpool_destroy() lists */
 #define KPOOL_LEAKS_LISTED	4096	/* ...and the debugfs file at most */
@@ -2436,20 +2437,25 @@ static unsigned long kpool_capacity(const struct kpool_geometry *g,
 	return bytes / g->stride;
 }
 
-/* Does a chunk of @order waste at most 1/@fraction of itself? */
+/*
+ * May a chunk of @order be chosen: it holds a block and wastes at most
+ * 1/16 of itself, and CPUs refilling from it get block states on cache
+ * lines of their own (it holds at most one batch, or two groups of states
+ * at least)? With @preferred, it also holds KPOOL_MIN_PER_CHUNK blocks
+ * (so that frees mostly hit the hint chunk) and its out-of-line metadata
+ * is at most 1/32 of it.
+ */
 static bool kpool_order_fits(const struct kpool_geometry *g, size_t size,
-			     unsigned int order, unsigned int fraction)
+			     unsigned int order, bool preferred)
 {
 	unsigned long n = kpool_capacity(g, order), bytes = PAGE_SIZE << order;
 
-	/*
-	 * Neither a chunk with no block nor one where CPUs refilling from it
-	 * would get states on the same cache line: more than one batch but
-	 * fewer than two groups of states.
-	 */
-	if (!n || (n > KPOOL_MAG_BATCH && n < 2 * KPOOL_STATE_GROUP))
+	if (!n || (n > KPOOL_MAG_BATCH && n < 2 * KPOOL_STATE_GROUP) ||
+	    (bytes - n * size) * 16 > bytes)
 		return false;
-	return (bytes - n * size) * fraction <= bytes;
+	return !preferred || (n >= KPOOL_MIN_PER_CHUNK &&
+			      (offsetof(struct kpool_chunk, state) + n) * 32 <=
+			      bytes);
 }
 
 /* The order KPOOL_ORDER_AUTO stands for (see Limits in kpool.h). */
@@ -2458,8 +2464,11 @@ static int kpool_auto_order(const struct kpool_geometry *g, size_t size)
 	u64 waste, best_waste = U64_MAX;
 	int order, best = -EINVAL;
 
+	for (order = 0; order <= KPOOL_AUTO_MAX_ORDER; order++)
+		if (kpool_order_fits(g, size, order, true))
+			return order;
 	for (order = 0; order <= KPOOL_MAX_ORDER; order++)
-		if (kpool_order_fits(g, size, order, 16))
+		if (kpool_order_fits(g, size, order, false))
 			return order;
 	for (order = 0; order <= KPOOL_MAX_ORDER; order++) {
 		unsigned long n = kpool_capacity(g, order);
