@@ -16,6 +16,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -294,7 +295,9 @@ struct cmd_desc {
 	const char *name;
 	unsigned long nr;
 	u32 size;		/* first published size */
+	u32 cur;		/* the size this tool was built with */
 	bool writes_back;	/* the struct has output fields */
+	bool mutates;		/* needs a file open for writing */
 	bool (*prepare)(struct fx *fx, struct prep *p);
 };
 
@@ -323,7 +326,7 @@ static bool prep_create(struct fx *fx, struct prep *p)
 {
 	struct kpool_ioc_create *c = &p->arg.create;
 
-	c->size = V1_SIZE(*c);
+	c->size = KP_V1_CREATE;
 	c->block_size = 64;
 	c->order = KPOOL_IOC_ORDER_AUTO;
 	unique_name(fx, p->name);
@@ -387,7 +390,7 @@ static bool prep_shrink(struct fx *fx, struct prep *p)
 
 static bool prep_stats(struct fx *fx, struct prep *p)
 {
-	p->arg.stats.size = V1_SIZE(struct kpool_ioc_stats);
+	p->arg.stats.size = KP_V1_STATS;
 	if (!prep_pool(fx, p))
 		return false;
 	p->arg.stats.pool_id = p->pool;
@@ -430,10 +433,10 @@ static bool prep_fault(struct fx *fx, struct prep *p)
 
 /* ---- sets: preparation ------------------------------------------------------------- */
 
-/* A set of requests of 1..4096 bytes (default align and spacing). */
-static bool set_new(struct fx *fx, int fd, u32 *id)
+/* A set of requests of 1..@max_size bytes (default align and spacing). */
+static bool set_new_sized(struct fx *fx, int fd, u64 max_size, u32 *id)
 {
-	struct kpool_ioc_set_create c = { .min_size = 1, .max_size = 4096 };
+	struct kpool_ioc_set_create c = { .min_size = 1, .max_size = max_size };
 	int ret;
 
 	unique_name(fx, c.name);
@@ -444,6 +447,12 @@ static bool set_new(struct fx *fx, int fd, u32 *id)
 	}
 	*id = c.set_id;
 	return true;
+}
+
+/* A set of requests of 1..4096 bytes (default align and spacing). */
+static bool set_new(struct fx *fx, int fd, u32 *id)
+{
+	return set_new_sized(fx, fd, 4096, id);
 }
 
 static bool prep_set(struct fx *fx, struct prep *p)
@@ -504,7 +513,7 @@ static bool prep_set_info(struct fx *fx, struct prep *p)
 {
 	struct kpool_ioc_set_info *in = &p->arg.set_info;
 
-	in->size = V1_SIZE(*in);
+	in->size = KP_V1_SET_INFO;
 	in->nr_classes = ARRAY_SIZE(p->classes);
 	in->class_size = sizeof(p->classes[0]);
 	in->classes = (uintptr_t)p->classes;
@@ -525,30 +534,51 @@ static bool prep_set_list(struct fx *fx, struct prep *p)
 	return prep_set(fx, p);
 }
 
+/* CMD(name, struct, first size, writes back, mutates, prepare) */
+#define CMD(n, type, first, wb, mut, prep) \
+	{ #n, KPOOL_IOC_##n, first, sizeof(type), wb, mut, prep }
+
 static const struct cmd_desc cmds[] = {
-	{ "VERSION", KPOOL_IOC_VERSION, V1_SIZE(struct kpool_ioc_version), true, prep_version },
-	{ "CREATE", KPOOL_IOC_CREATE, V1_SIZE(struct kpool_ioc_create), true, prep_create },
-	{ "DESTROY", KPOOL_IOC_DESTROY, V1_SIZE(struct kpool_ioc_pool), false, prep_destroy },
-	{ "ALLOC", KPOOL_IOC_ALLOC, V1_SIZE(struct kpool_ioc_alloc), false, prep_alloc },
-	{ "FREE", KPOOL_IOC_FREE, V1_SIZE(struct kpool_ioc_free), true, prep_free },
-	{ "WRITE", KPOOL_IOC_WRITE, V1_SIZE(struct kpool_ioc_rw), false, prep_rw },
-	{ "READ", KPOOL_IOC_READ, V1_SIZE(struct kpool_ioc_rw), false, prep_rw },
-	{ "SHRINK", KPOOL_IOC_SHRINK, V1_SIZE(struct kpool_ioc_pool), true, prep_shrink },
-	{ "STATS", KPOOL_IOC_STATS, V1_SIZE(struct kpool_ioc_stats), true, prep_stats },
-	{ "LIST", KPOOL_IOC_LIST, V1_SIZE(struct kpool_ioc_list), true, prep_list },
-	{ "INFO", KPOOL_IOC_INFO, V1_SIZE(struct kpool_ioc_info), true, prep_info },
-	{ "FAULT", KPOOL_IOC_FAULT, V1_SIZE(struct kpool_ioc_fault), false, prep_fault },
-	{ "SET_CREATE", KPOOL_IOC_SET_CREATE, V1_SIZE(struct kpool_ioc_set_create), true,
-	  prep_set_create },
-	{ "SET_DESTROY", KPOOL_IOC_SET_DESTROY, V1_SIZE(struct kpool_ioc_set), false,
-	  prep_set_destroy },
-	{ "SET_ALLOC", KPOOL_IOC_SET_ALLOC, V1_SIZE(struct kpool_ioc_set_alloc), true,
-	  prep_set_alloc },
-	{ "SET_FREE", KPOOL_IOC_SET_FREE, V1_SIZE(struct kpool_ioc_free), true, prep_set_free },
-	{ "SET_INFO", KPOOL_IOC_SET_INFO, V1_SIZE(struct kpool_ioc_set_info), true,
-	  prep_set_info },
-	{ "SET_LIST", KPOOL_IOC_SET_LIST, V1_SIZE(struct kpool_ioc_list), true, prep_set_list },
+	CMD(VERSION, struct kpool_ioc_version, V1_SIZE(struct kpool_ioc_version), true, false,
+	    prep_version),
+	CMD(CREATE, struct kpool_ioc_create, KP_V1_CREATE, true, true, prep_create),
+	CMD(DESTROY, struct kpool_ioc_pool, V1_SIZE(struct kpool_ioc_pool), false, true,
+	    prep_destroy),
+	CMD(ALLOC, struct kpool_ioc_alloc, V1_SIZE(struct kpool_ioc_alloc), false, true,
+	    prep_alloc),
+	CMD(FREE, struct kpool_ioc_free, V1_SIZE(struct kpool_ioc_free), true, true, prep_free),
+	CMD(WRITE, struct kpool_ioc_rw, V1_SIZE(struct kpool_ioc_rw), false, true, prep_rw),
+	CMD(READ, struct kpool_ioc_rw, V1_SIZE(struct kpool_ioc_rw), false, false, prep_rw),
+	CMD(SHRINK, struct kpool_ioc_pool, V1_SIZE(struct kpool_ioc_pool), true, true,
+	    prep_shrink),
+	CMD(STATS, struct kpool_ioc_stats, KP_V1_STATS, true, false, prep_stats),
+	CMD(LIST, struct kpool_ioc_list, V1_SIZE(struct kpool_ioc_list), true, false, prep_list),
+	CMD(INFO, struct kpool_ioc_info, V1_SIZE(struct kpool_ioc_info), true, false, prep_info),
+	CMD(FAULT, struct kpool_ioc_fault, V1_SIZE(struct kpool_ioc_fault), false, true,
+	    prep_fault),
+	CMD(SET_CREATE, struct kpool_ioc_set_create, V1_SIZE(struct kpool_ioc_set_create), true,
+	    true, prep_set_create),
+	CMD(SET_DESTROY, struct kpool_ioc_set, V1_SIZE(struct kpool_ioc_set), false, true,
+	    prep_set_destroy),
+	CMD(SET_ALLOC, struct kpool_ioc_set_alloc, V1_SIZE(struct kpool_ioc_set_alloc), true,
+	    true, prep_set_alloc),
+	CMD(SET_FREE, struct kpool_ioc_free, V1_SIZE(struct kpool_ioc_free), true, true,
+	    prep_set_free),
+	CMD(SET_INFO, struct kpool_ioc_set_info, KP_V1_SET_INFO, true, false, prep_set_info),
+	CMD(SET_LIST, struct kpool_ioc_list, V1_SIZE(struct kpool_ioc_list), true, false,
+	    prep_set_list),
 };
+
+/* The command of @name in cmds[]. */
+static const struct cmd_desc *cmd_named(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cmds); i++)
+		if (!strcmp(cmds[i].name, name))
+			return &cmds[i];
+	return NULL;
+}
 
 /* Undo what the prepared call (and the call itself) created. */
 static void unprepare(struct fx *fx, const struct cmd_desc *d, struct prep *p)
@@ -632,12 +662,12 @@ static enum result t_generic(struct fx *fx, const void *arg)
 		want = -EINVAL;
 		break;
 	case G_TAIL_NONZERO:
-		set_size(p, d->size + 8);
-		p->arg.raw[d->size + 5] = 0x5a;
+		set_size(p, d->cur + 8);
+		p->arg.raw[d->cur + 5] = 0x5a;
 		want = -E2BIG;
 		break;
 	case G_TAIL_ZERO:
-		set_size(p, d->size + 8);
+		set_size(p, d->cur + 8);
 		break;
 	case G_SIZE_TOO_BIG:
 		set_size(p, KT_MAX_ARG_SIZE + 1);
@@ -659,8 +689,8 @@ static enum result t_generic(struct fx *fx, const void *arg)
 		want = -EFAULT;
 		break;
 	case G_TAIL_UNMAPPED:
-		set_size(p, d->size + 8);
-		where = at_edge(fx, p->arg.raw, d->size);
+		set_size(p, d->cur + 8);
+		where = at_edge(fx, p->arg.raw, d->cur);
 		want = -EFAULT;
 		break;
 	case G_READ_ONLY:
@@ -803,20 +833,12 @@ out:
 
 static enum result t_create_flags(struct fx *fx, const void *arg)
 {
-	static const u32 bad[] = { 1u << 2, 1u << 3, 1u << 31 };
 	struct kpool_ioc_create c = { .block_size = 64, .order = KPOOL_IOC_ORDER_AUTO };
 	struct kpool_ioc_stats st;
 	bool ok = true;
-	size_t i;
 
 	(void)arg;
-	for (i = 0; i < ARRAY_SIZE(bad); i++) {
-		unique_name(fx, c.name);
-		c.flags = bad[i];
-		ok &= WANT(kp_create(fx->fd, &c), -EINVAL);
-		ok &= CHECK(!name_listed(fx->fd, c.name));
-	}
-	/* both known flags together are fine */
+	/* both known flags together are fine (unknown ones: field_cases[]) */
 	unique_name(fx, c.name);
 	c.flags = KPOOL_IOC_F_ZERO | KPOOL_IOC_F_DEBUG;
 	if (!WANT(kp_create(fx->fd, &c), 0))
@@ -849,42 +871,6 @@ static void create_defaults(struct fx *fx, struct kpool_ioc_create *c)
 	c->block_size = 64;
 	c->order = KPOOL_IOC_ORDER_AUTO;
 	unique_name(fx, c->name);
-}
-
-static enum result t_create_bad_geometry(struct fx *fx, const void *arg)
-{
-	struct kpool_ioc_create c;
-	bool ok = true;
-
-	(void)arg;
-	create_defaults(fx, &c);
-	c.block_size = 0;
-	ok &= create_fails(fx, &c, -EINVAL, __LINE__);
-	create_defaults(fx, &c);
-	c.block_size = 1ULL << 40;
-	ok &= create_fails(fx, &c, -EINVAL, __LINE__);
-	create_defaults(fx, &c);
-	c.block_size = UINT64_MAX;
-	ok &= create_fails(fx, &c, -EINVAL, __LINE__);
-	create_defaults(fx, &c);
-	c.align = 3;
-	ok &= create_fails(fx, &c, -EINVAL, __LINE__);
-	create_defaults(fx, &c);
-	c.align = 2 * (u64)fx->page;
-	ok &= create_fails(fx, &c, -EINVAL, __LINE__);
-	create_defaults(fx, &c);
-	c.align = 1ULL << 63;
-	ok &= create_fails(fx, &c, -EINVAL, __LINE__);
-	create_defaults(fx, &c);
-	c.order = 42;
-	ok &= create_fails(fx, &c, -EINVAL, __LINE__);
-	create_defaults(fx, &c);
-	c.order = -2;
-	ok &= create_fails(fx, &c, -EINVAL, __LINE__);
-	create_defaults(fx, &c);
-	c.order = INT32_MIN;
-	ok &= create_fails(fx, &c, -EINVAL, __LINE__);
-	return verdict(ok);
 }
 
 static enum result t_create_bad_names(struct fx *fx, const void *arg)
@@ -936,17 +922,18 @@ static enum result t_create_duplicate(struct fx *fx, const void *arg)
 		return FAIL;
 	c2 = c;
 	ok &= create_fails(fx, &c2, -EEXIST, __LINE__);
-	/* names are unique among all pools, not per file */
+	/* names are unique per file: another file has a name space of its own */
 	c2 = c;
 	ret = kp_create(fx->fd2, &c2);
-	ok &= WANT(ret, -EEXIST);
+	ok &= WANT(ret, 0);
+	ok &= CHECK(ret || c2.pool_id != c.pool_id);
 	if (!ret)
-		kp_destroy(fx->fd2, c2.pool_id);
+		ok &= WANT(kp_destroy(fx->fd2, c2.pool_id), 0);
 	ok &= WANT(kp_destroy(fx->fd, c.pool_id), 0);
-	/* the name is free again */
+	/* the name is free again in this file */
 	c2 = c;
-	ok &= WANT(kp_create(fx->fd2, &c2), 0);
-	ok &= WANT(kp_destroy(fx->fd2, c2.pool_id), 0);
+	ok &= WANT(kp_create(fx->fd, &c2), 0);
+	ok &= WANT(kp_destroy(fx->fd, c2.pool_id), 0);
 	return verdict(ok);
 }
 
@@ -1169,37 +1156,6 @@ out:
 
 /* ---- ALLOC ------------------------------------------------------------------- */
 
-static enum result t_alloc_counts(struct fx *fx, const void *arg)
-{
-	static const u32 bad[] = {
-		0, KPOOL_IOC_MAX_BATCH + 1, 1u << 20, UINT32_MAX,
-	};
-	struct kpool_ioc_alloc a = { .size = sizeof(a) };
-	u32 id, *h;
-	bool ok = true;
-	size_t i;
-
-	(void)arg;
-	h = calloc(KPOOL_IOC_MAX_BATCH + 1, sizeof(*h));
-	if (!h || !pool_new(fx, fx->fd, 32, &id)) {
-		free(h);
-		return FAIL;
-	}
-	a.pool_id = id;
-	a.handles = (uintptr_t)h;
-	for (i = 0; i < ARRAY_SIZE(bad); i++) {
-		a.count = bad[i];
-		if (!WANT(kp_ioctl(fx->fd, KPOOL_IOC_ALLOC, &a), -EINVAL)) {
-			ktap_diag("count %u accepted", bad[i]);
-			ok = false;
-		}
-	}
-	ok &= CHECK_EQ(in_use(fx->fd, id), 0);
-	free(h);
-	kp_destroy(fx->fd, id);
-	return verdict(ok);
-}
-
 static int cmp_u32(const void *a, const void *b)
 {
 	u32 x = *(const u32 *)a, y = *(const u32 *)b;
@@ -1258,26 +1214,6 @@ static enum result t_alloc_max_batch(struct fx *fx, const void *arg)
 	ok &= CHECK_EQ(st.frees - st0.frees, n);
 out:
 	free(h);
-	kp_destroy(fx->fd, id);
-	return verdict(ok);
-}
-
-static enum result t_alloc_flags(struct fx *fx, const void *arg)
-{
-	struct kpool_ioc_alloc a = { .size = sizeof(a), .count = 1 };
-	u32 id, h;
-	bool ok = true;
-
-	(void)arg;
-	if (!pool_new(fx, fx->fd, 32, &id))
-		return FAIL;
-	a.pool_id = id;
-	a.handles = (uintptr_t)&h;
-	a.flags = 1;
-	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_ALLOC, &a), -EINVAL);
-	a.flags = 1u << 31;
-	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_ALLOC, &a), -EINVAL);
-	ok &= CHECK_EQ(in_use(fx->fd, id), 0);
 	kp_destroy(fx->fd, id);
 	return verdict(ok);
 }
@@ -1351,7 +1287,6 @@ static enum result t_alloc_cap_all_or_nothing(struct fx *fx, const void *arg)
 	ok &= stats_of(fx->fd, id, &st);
 	ok &= CHECK_EQ(st.blocks_in_use, 8);
 	ok &= CHECK(st.blocks_total <= 8);
-	ok &= CHECK(st.alloc_failures >= 1);
 	/* a free makes room again */
 	ok &= WANT(kp_free(fx->fd, id, 1, &h[7], NULL, NULL), 0);
 	ok &= WANT(kp_alloc(fx->fd, id, 1, &h[7]), 0);
@@ -2004,32 +1939,6 @@ static enum result t_list_sizing(struct fx *fx, const void *arg)
 	return verdict(ok);
 }
 
-static enum result t_list_fields(struct fx *fx, const void *arg)
-{
-	static const u32 bad_sizes[] = { 0, 1, 63, 4097, UINT32_MAX };
-	struct kpool_ioc_list l = { .size = sizeof(l), .entry_size = 64 };
-	struct kpool_ioc_pool_entry e[2];
-	bool ok = true;
-	size_t i;
-
-	(void)arg;
-	l.entries = (uintptr_t)e;
-	for (i = 0; i < ARRAY_SIZE(bad_sizes); i++) {
-		l.entry_size = bad_sizes[i];
-		l.count = 0;
-		ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_LIST, &l), -EINVAL);
-		l.count = 2;
-		ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_LIST, &l), -EINVAL);
-	}
-	l.entry_size = sizeof(e[0]);
-	l.pad = 1;
-	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_LIST, &l), -EINVAL);
-	l.pad = 0;
-	l.count = 2;
-	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_LIST, &l), 0);
-	return verdict(ok);
-}
-
 static enum result t_list_capacity(struct fx *fx, const void *arg)
 {
 	struct kpool_ioc_list l = { .size = sizeof(l), .entry_size = 64 };
@@ -2503,29 +2412,34 @@ static enum result t_hardening_free_race(struct fx *fx, const void *arg)
 }
 
 /*
- * Handles are published only once they reached user space: those of an
- * ALLOC whose copy-out failed are unknown afterwards.
+ * Handles are published only once they all reached user space: an ALLOC
+ * whose copy-out faults after the first handle was written leaves that
+ * handle unknown to the file.
  */
 static enum result t_hardening_alloc_unpublished(struct fx *fx, const void *arg)
 {
+	u32 *half = (u32 *)(fx->edge + fx->page - sizeof(u32));
 	unsigned char byte;
-	u32 id, h[3], i;
+	u32 id, h[3], leaked;
 	bool ok = true;
 
 	(void)arg;
 	if (!pool_new(fx, fx->fd, 64, &id))
 		return FAIL;
 	ok &= WANT(kp_alloc(fx->fd, id, 1, h), 0);
-	ok &= WANT(kp_alloc(fx->fd, id, 2, read_only_copy(fx, "", 0)), -EFAULT);
+	*half = 0;
+	/* the first handle lands before the unmapped page, the second faults */
+	ok &= WANT(kp_alloc(fx->fd, id, 2, half), -EFAULT);
+	leaked = *half;
 	ok &= CHECK_EQ(in_use(fx->fd, id), 1);
-	/* handles are allocated cyclically: the failed ALLOC had the next two */
-	for (i = 1; i <= 2; i++) {
-		ok &= WANT(kp_read(fx->fd, id, h[0] + i, 0, &byte, 1), -ENOENT);
-		ok &= WANT(kp_free(fx->fd, id, 1, (u32[]){ h[0] + i }, NULL, NULL),
-			   -ENOENT);
+	if (leaked) {
+		ok &= WANT(kp_read(fx->fd, id, leaked, 0, &byte, 1), -ENOENT);
+		ok &= WANT(kp_free(fx->fd, id, 1, &leaked, NULL, NULL), -ENOENT);
+	} else {
+		ktap_diag("the kernel wrote no handle before the fault");
 	}
 	ok &= WANT(kp_alloc(fx->fd, id, 2, h + 1), 0);
-	ok &= CHECK(h[1] > h[0] + 2 && h[2] > h[0] + 2);
+	ok &= handles_sane(h, 3);
 	ok &= CHECK_EQ(in_use(fx->fd, id), 3);
 	kp_destroy(fx->fd, id);
 	return verdict(ok);
@@ -2741,7 +2655,8 @@ static enum result t_set_classes(struct fx *fx, const void *arg)
 		ok &= CHECK_EQ(cl[i].block_size % in.align, 0);
 		ok &= CHECK(list_entry(fx->fd, cl[i].pool_id, &e));
 		ok &= CHECK_EQ(e.block_size, cl[i].block_size);
-		ok &= CHECK_EQ(e.owner, KPOOL_OWNER_OTHER_FILE);
+		ok &= CHECK_EQ(e.owner, KPOOL_OWNER_SELF);
+		ok &= CHECK(e.flags & KPOOL_ENTRY_F_CLASS);
 		snprintf(want, sizeof(want), "%s-%llu", c.name, cl[i].block_size);
 		kp_name(got, e.name);
 		ok &= CHECK(!strcmp(got, want));
@@ -2824,6 +2739,7 @@ static enum result t_set_create_bad(struct fx *fx, const void *arg)
 	struct kpool_ioc_set_create c = { .min_size = 1, .max_size = 256 };
 	bool ok = true;
 	size_t i;
+	u32 id;
 
 	(void)arg;
 	for (i = 0; i < ARRAY_SIZE(bad_set_creates); i++)
@@ -2831,13 +2747,14 @@ static enum result t_set_create_bad(struct fx *fx, const void *arg)
 	/* no NUL in the whole field */
 	memset(c.name, 'a', sizeof(c.name));
 	ok &= WANT(kp_set_create(fx->fd, &c), -EINVAL);
-	/* the name of a live set, in any file */
-	if (!set_new(fx, fx->fd, &c.set_id))
+	/* the name of a live set of the file; another file has its own names */
+	if (!set_new(fx, fx->fd, &id))
 		return FAIL;
 	snprintf(c.name, sizeof(c.name), "kc%d-%u", (int)getpid(), fx->seq);
-	ok &= WANT(kp_set_create(fx->fd2, &c), -EEXIST);
 	ok &= WANT(kp_set_create(fx->fd, &c), -EEXIST);
-	ok &= WANT(kp_set_destroy(fx->fd, c.set_id), 0);
+	ok &= WANT(kp_set_create(fx->fd2, &c), 0);
+	ok &= WANT(kp_set_destroy(fx->fd2, c.set_id), 0);
+	ok &= WANT(kp_set_destroy(fx->fd, id), 0);
 	return verdict(ok);
 }
 
@@ -2857,7 +2774,8 @@ static enum result t_set_limit(struct fx *fx, const void *arg)
 	ids = calloc(max + 1, sizeof(*ids));
 	if (!ids)
 		return FAIL;
-	while (n < max && set_new(fx, fx->fd, &ids[n]))
+	/* two classes each: the class pools stay within max_pools_per_fd */
+	while (n < max && set_new_sized(fx, fx->fd, 16, &ids[n]))
 		n++;
 	ok &= CHECK_EQ(n, max);
 	unique_name(fx, c.name);
@@ -2902,15 +2820,18 @@ static enum result t_set_byte_limit(struct fx *fx, const void *arg)
 	ok &= CHECK(!name_listed(fx->fd, last_class));
 	if (set_new(fx, fx->fd, &id)) {
 		ok &= WANT(kp_set_alloc(fx->fd, id, 4000, 256, h, NULL), -ENOMEM);
-		ok &= WANT(kp_set_alloc(fx->fd, id, 4000, 200, h, NULL), 0);
+		/* the set's tables and class pools are charged too */
+		ok &= WANT(kp_set_alloc(fx->fd, id, 4000, 150, h, NULL), 0);
 		if (set_info_of(fx->fd, id, &in, &cl)) {
-			ok &= CHECK_EQ(in.blocks_in_use, 200);
-			ok &= CHECK_EQ(in.bytes_in_use, 200 * 4096);
+			ok &= CHECK_EQ(in.blocks_in_use, 150);
+			ok &= CHECK_EQ(in.bytes_in_use, 150 * 4096);
+			ok &= CHECK(in.charged_bytes >= in.pages * fx->page + in.meta_bytes);
+			ok &= CHECK(in.charged_bytes <= 1 << 20);
 			free(cl);
 		} else {
 			ok = false;
 		}
-		ok &= set_drop(fx->fd, id, h, 200);
+		ok &= set_drop(fx->fd, id, h, 150);
 	} else {
 		ok = false;
 	}
@@ -3396,6 +3317,576 @@ static enum result t_kernel_pool_read_only(struct fx *fx, const void *arg)
 	return verdict(ok);
 }
 
+/* ---- fields: one bad value of one field, a row each ------------------------------------ */
+
+/*
+ * A command prepared as for the generic cases (cmds[]), with one field
+ * overwritten: the call must fail with @err and change nothing (the
+ * prepared pool keeps its blocks; no pool or set of the prepared name).
+ */
+struct field_case {
+	const char *cmd;
+	const char *field;
+	size_t offset;
+	unsigned int width;	/* 4 or 8 bytes */
+	u64 value;
+	int err;
+};
+
+/* FIELD(command, struct, field, its width in bytes, bad value, errno) */
+#define FIELD(c, type, f, w, v, e) \
+	{ #c, #f, offsetof(type, f), w, (u64)(v), e }
+#define ALLOC_F(f, v)	FIELD(ALLOC, struct kpool_ioc_alloc, f, 4, v, -EINVAL)
+#define FREE_F(c, f, v)	FIELD(c, struct kpool_ioc_free, f, 4, v, -EINVAL)
+#define CREATE_F(f, w, v) FIELD(CREATE, struct kpool_ioc_create, f, w, v, -EINVAL)
+#define LIST_F(c, f, v)	FIELD(c, struct kpool_ioc_list, f, 4, v, -EINVAL)
+#define SETC_F(f, w, v)	FIELD(SET_CREATE, struct kpool_ioc_set_create, f, w, v, -EINVAL)
+#define SETA_F(f, w, v)	FIELD(SET_ALLOC, struct kpool_ioc_set_alloc, f, w, v, -EINVAL)
+
+static const struct field_case field_cases[] = {
+	ALLOC_F(count, 0), ALLOC_F(count, KPOOL_IOC_MAX_BATCH + 1),
+	ALLOC_F(count, 1u << 20), ALLOC_F(count, UINT32_MAX),
+	ALLOC_F(flags, 1), ALLOC_F(flags, 1u << 31),
+	FREE_F(FREE, count, 0), FREE_F(FREE, count, KPOOL_IOC_MAX_BATCH + 1),
+	FREE_F(FREE, count, UINT32_MAX), FREE_F(FREE, flags, 1), FREE_F(FREE, pad, 1),
+	FREE_F(SET_FREE, count, 0), FREE_F(SET_FREE, count, KPOOL_IOC_MAX_BATCH + 1),
+	FREE_F(SET_FREE, flags, 1u << 31), FREE_F(SET_FREE, pad, UINT32_MAX),
+	CREATE_F(block_size, 8, 0), CREATE_F(block_size, 8, 7),
+	CREATE_F(block_size, 8, 1ULL << 40), CREATE_F(block_size, 8, UINT64_MAX),
+	CREATE_F(align, 8, 3), CREATE_F(align, 8, 1 << 20), CREATE_F(align, 8, 1ULL << 63),
+	CREATE_F(order, 4, 42), CREATE_F(order, 4, -2), CREATE_F(order, 4, INT32_MIN),
+	CREATE_F(flags, 4, 1u << 2), CREATE_F(flags, 4, 1u << 3), CREATE_F(flags, 4, 1u << 31),
+	CREATE_F(boundary, 8, 3), CREATE_F(boundary, 8, UINT64_MAX),
+	CREATE_F(max_blocks, 4, 1),	/* below the reserve of 2 t_field() asks for */
+	LIST_F(LIST, entry_size, 0), LIST_F(LIST, entry_size, 1), LIST_F(LIST, entry_size, 63),
+	LIST_F(LIST, entry_size, 4097), LIST_F(LIST, entry_size, UINT32_MAX),
+	LIST_F(LIST, pad, 1),
+	LIST_F(SET_LIST, entry_size, 71), LIST_F(SET_LIST, entry_size, 4097),
+	LIST_F(SET_LIST, pad, 1),
+	FIELD(SET_INFO, struct kpool_ioc_set_info, class_size, 4, 63, -EINVAL),
+	FIELD(SET_INFO, struct kpool_ioc_set_info, class_size, 4, 4097, -EINVAL),
+	FIELD(FAULT, struct kpool_ioc_fault, probability_ppm, 4, 1000001, -EINVAL),
+	FIELD(FAULT, struct kpool_ioc_fault, probability_ppm, 4, UINT32_MAX, -EINVAL),
+	FIELD(READ, struct kpool_ioc_rw, flags, 4, 2, -EINVAL),
+	FIELD(WRITE, struct kpool_ioc_rw, flags, 4, 1u << 31, -EINVAL),
+	FIELD(READ, struct kpool_ioc_rw, offset, 8, 60, -EINVAL),
+	FIELD(WRITE, struct kpool_ioc_rw, len, 8, 65, -EINVAL),
+	FIELD(WRITE, struct kpool_ioc_rw, offset, 8, UINT64_MAX, -EINVAL),
+	FIELD(READ, struct kpool_ioc_rw, handle, 4, 0, -ENOENT),
+	FIELD(READ, struct kpool_ioc_rw, handle, 4, INT32_MAX, -ENOENT),
+	FIELD(STATS, struct kpool_ioc_stats, pool_id, 4, 0, -ENOENT),
+	FIELD(DESTROY, struct kpool_ioc_pool, pool_id, 4, 0xfffffff0u, -ENOENT),
+	FIELD(SET_DESTROY, struct kpool_ioc_set, set_id, 4, 0x7ffffff0u, -ENOENT),
+	SETC_F(flags, 4, 1u << 2), SETC_F(min_size, 8, 0), SETC_F(max_size, 8, 0),
+	SETC_F(max_size, 8, KPOOL_IOC_SET_MAX_SIZE + 1), SETC_F(align, 8, 3),
+	SETC_F(classes_per_doubling, 4, 3), SETC_F(classes_per_doubling, 4, 32),
+	SETA_F(bytes, 8, 0), SETA_F(bytes, 8, 4097), SETA_F(count, 4, 0),
+	SETA_F(count, 4, KPOOL_IOC_MAX_BATCH + 1), SETA_F(flags, 4, 1),
+};
+
+static void field_name(const struct field_case *f, char *buf, size_t size)
+{
+	const char *e = kp_errname(f->err);
+
+	if (f->width == 8 && f->value > UINT32_MAX)
+		snprintf(buf, size, "%s: %s = %#llx -> %s", f->cmd, f->field, f->value, e);
+	else if (!strcmp(f->field, "order"))
+		snprintf(buf, size, "%s: %s = %d -> %s", f->cmd, f->field, (int)f->value, e);
+	else
+		snprintf(buf, size, "%s: %s = %llu -> %s", f->cmd, f->field, f->value, e);
+}
+
+static enum result t_field(struct fx *fx, const void *arg)
+{
+	const struct field_case *f = arg;
+	const struct cmd_desc *d = cmd_named(f->cmd);
+	struct prep *p = calloc(1, sizeof(*p));
+	u64 before = 0;
+	u32 v32 = (u32)f->value, id;
+	bool ok = false;
+
+	if (!p || !d)
+		goto out;
+	if (!d->prepare(fx, p))
+		goto out;
+	/* a reserve above the cap: max_blocks 1 is bad only with min_blocks 2 */
+	if (d->nr == KPOOL_IOC_CREATE)
+		p->arg.create.min_blocks = 2;
+	if (f->width == 8)
+		memcpy(p->arg.raw + f->offset, &f->value, 8);
+	else
+		memcpy(p->arg.raw + f->offset, &v32, 4);
+	/* a field the first version lacks: the struct of today */
+	if (f->offset + f->width > d->size)
+		memcpy(p->arg.raw, &d->cur, sizeof(u32));
+	if (p->has_pool)
+		before = in_use(fx->fd, p->pool);
+	ok = want_ret(__LINE__, d->name, kp_ioctl(fx->fd, d->nr, p->arg.raw), f->err);
+	if (p->has_pool)
+		ok &= CHECK_EQ(in_use(fx->fd, p->pool), before);
+	if (d->nr == KPOOL_IOC_CREATE)
+		ok &= CHECK(!name_listed(fx->fd, p->name));
+	if (d->nr == KPOOL_IOC_SET_CREATE)
+		ok &= CHECK(kp_find_set(fx->fd, p->name, &id) == -ENOENT);
+out:
+	if (p && d)
+		unprepare(fx, d, p);
+	free(p);
+	return verdict(ok);
+}
+
+/* ---- the open mode ------------------------------------------------------------------ */
+
+/*
+ * A file opened O_RDONLY: every command that changes anything -> EBADF
+ * (before its argument is even read), the others are served.
+ */
+static enum result t_open_read_only(struct fx *fx, const void *arg)
+{
+	struct prep *p = calloc(1, sizeof(*p));
+	struct kpool_ioc_version v;
+	bool ok = true;
+	int ro, ret;
+	size_t i;
+
+	(void)arg;
+	ro = kp_open_mode(NULL, O_RDONLY);
+	if (ro < 0 || !p) {
+		ktap_diag("cannot open the device read-only: %s", kp_errname(ro));
+		free(p);
+		return FAIL;
+	}
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		memset(p, 0, sizeof(*p));
+		if (!cmds[i].prepare(fx, p)) {
+			ok = false;
+			continue;
+		}
+		ret = kp_ioctl(ro, cmds[i].nr, p->arg.raw);
+		if (cmds[i].mutates)
+			ok &= want_ret(__LINE__, cmds[i].name, ret, -EBADF);
+		else if (ret == -EBADF)
+			ok &= want_ret(__LINE__, cmds[i].name, ret, 0);
+		/* a bad pointer too: EBADF comes first */
+		if (cmds[i].mutates)
+			ok &= want_ret(__LINE__, cmds[i].name,
+				       kp_ioctl(ro, cmds[i].nr, fx->none), -EBADF);
+		unprepare(fx, &cmds[i], p);
+	}
+	/* a monitoring client reads */
+	ok &= WANT(kp_version(ro, &v), 0);
+	ok &= CHECK(v.features & KPOOL_FEAT_OPEN_MODE);
+	ok &= CHECK(pool_listed(ro, fx->have_kernel_pool ? fx->kernel_pool : 0) ||
+		    !fx->have_kernel_pool);
+	close(ro);
+	free(p);
+	return verdict(ok);
+}
+
+/* ---- charges -------------------------------------------------------------------- */
+
+/* Set kpool_dev's parameter @name to @v for a case; SKIP if not possible. */
+static bool param_override(struct fx *fx, const char *name, u64 v, u64 *saved)
+{
+	if (!read_param(name, saved) || !write_param_in(PARAM_DIR, name, v)) {
+		fx->skip_reason = "kpool_dev's parameters not writable (needs root)";
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The memory the pools of @fd pin, by STATS: pages and metadata, and what
+ * the file is charged for them. Every pool's charge covers what it holds.
+ */
+static bool pinned_by(int fd, const u32 *ids, u32 n, long page, u64 *held,
+		      u64 *charged)
+{
+	struct kpool_ioc_stats st;
+	bool ok = true;
+	u32 i;
+
+	*held = *charged = 0;
+	for (i = 0; i < n; i++) {
+		if (!stats_of(fd, ids[i], &st))
+			return false;
+		*held += st.pages * page + st.meta_bytes;
+		*charged += st.charged_bytes;
+		if (st.charged_bytes < st.pages * page + st.meta_bytes) {
+			ktap_diag("pool %u: %llu pages + %llu bytes of metadata, %llu charged",
+				  ids[i], st.pages, st.meta_bytes, st.charged_bytes);
+			ok = false;
+		}
+	}
+	return ok;
+}
+
+/* "Percpu:" of /proc/meminfo in bytes, 0 if unknown. */
+static u64 meminfo_percpu(void)
+{
+	char line[128];
+	u64 kb = 0;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Percpu: %llu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb * 1024;
+}
+
+#define CHARGE_POOLS	64
+
+/*
+ * With max_bytes_per_fd at 1 MiB, one file builds up to 64 pools of 8-byte
+ * blocks in chunks of the largest order it may ask for (7 with
+ * CAP_SYS_ADMIN), a reserve of one block (@arg: or none, one block
+ * allocated): what its pools pin (STATS pages and metadata) never passes
+ * the cap, every pool's charge covers what it holds, and the cap bites.
+ */
+static enum result t_charge_pages(struct fx *fx, const void *arg)
+{
+	const u64 cap = 1 << 20;
+	bool reserve = !arg;
+	u64 saved, held, charged, percpu0, percpu1;
+	u32 ids[CHARGE_POOLS], n = 0, h;
+	int fd, ret = 0, refusals = 0;
+	bool ok = true;
+
+	if (!param_override(fx, "max_bytes_per_fd", cap, &saved))
+		return SKIP;
+	percpu0 = meminfo_percpu();
+	fd = kp_open(NULL);
+	while (fd >= 0 && n < CHARGE_POOLS) {
+		struct kpool_ioc_create c = {
+			.block_size = 8,
+			.min_blocks = reserve,
+			.order = fx->cap_sys_admin ? 7 : 3,
+		};
+
+		unique_name(fx, c.name);
+		ret = kp_create(fd, &c);
+		if (!ret) {
+			ids[n++] = c.pool_id;
+			if (!reserve)
+				ret = kp_alloc(fd, c.pool_id, 1, &h);
+		}
+		if (ret == -ENOMEM) {
+			refusals++;
+			if (refusals > 4)
+				break;
+		} else if (ret) {
+			ok &= WANT(ret, 0);
+			break;
+		}
+	}
+	ok &= CHECK(fd >= 0);
+	ok &= pinned_by(fd, ids, n, fx->page, &held, &charged);
+	percpu1 = meminfo_percpu();
+	ktap_diag("%u pools: %llu bytes pinned, %llu charged, cap %llu; Percpu %+lld bytes",
+		  n, held, charged, cap, (long long)(percpu1 - percpu0));
+	ok &= CHECK(held <= cap);
+	ok &= CHECK(charged <= cap);
+	/* 64 chunks of order 3 or 7 do not fit 1 MiB: the cap must bite */
+	ok &= CHECK(refusals > 0);
+	if (fd >= 0)
+		close(fd);
+	ok &= CHECK(write_param_in(PARAM_DIR, "max_bytes_per_fd", saved));
+	return verdict(ok);
+}
+
+/*
+ * Metadata is charged: pools with no block at all (their struct and per-CPU
+ * area) and a set's tables fill a 64 KiB cap; the refusal is ENOMEM.
+ */
+static enum result t_charge_metadata(struct fx *fx, const void *arg)
+{
+	const u64 cap = 64 << 10;
+	struct kpool_ioc_set_create sc = { .min_size = 1, .max_size = 64 };
+	struct kpool_ioc_set_class *cl;
+	struct kpool_ioc_set_info in;
+	struct kpool_ioc_stats st;
+	u64 saved, held, charged;
+	u32 ids[CHARGE_POOLS], n = 0;
+	int fd, ret = 0;
+	bool ok = true;
+
+	(void)arg;
+	if (!param_override(fx, "max_bytes_per_fd", cap, &saved))
+		return SKIP;
+	fd = kp_open(NULL);
+	ok &= CHECK(fd >= 0);
+	unique_name(fx, sc.name);
+	ok &= WANT(kp_set_create(fd, &sc), 0);
+	if (ok && set_info_of(fd, sc.set_id, &in, &cl)) {
+		ok &= CHECK(in.meta_bytes > 0);
+		ok &= CHECK(in.charged_bytes > in.meta_bytes);
+		free(cl);
+	}
+	while (fd >= 0 && n < CHARGE_POOLS) {
+		struct kpool_ioc_create c = { .block_size = 64, .order = KPOOL_IOC_ORDER_AUTO };
+
+		unique_name(fx, c.name);
+		ret = kp_create(fd, &c);
+		if (ret)
+			break;
+		ids[n++] = c.pool_id;
+	}
+	ok &= WANT(ret, -ENOMEM);
+	ok &= CHECK(n > 0 && n < CHARGE_POOLS);
+	if (n && stats_of(fd, ids[0], &st)) {
+		ok &= CHECK_EQ(st.pages, 0);
+		ok &= CHECK(st.meta_bytes >= st.percpu_bytes && st.percpu_bytes > 0);
+		ok &= CHECK(st.charged_bytes >= st.meta_bytes);
+	}
+	ok &= pinned_by(fd, ids, n, fx->page, &held, &charged);
+	ktap_diag("%u empty pools and a set: %llu bytes of pool metadata, %llu charged, set %llu",
+		  n, held, charged, in.charged_bytes);
+	ok &= CHECK(charged + in.charged_bytes <= cap);
+	if (fd >= 0)
+		close(fd);
+	ok &= CHECK(write_param_in(PARAM_DIR, "max_bytes_per_fd", saved));
+	return verdict(ok);
+}
+
+/* An explicit chunk order above 3 is for CAP_SYS_ADMIN only. */
+static enum result t_charge_order(struct fx *fx, const void *arg)
+{
+	struct kpool_ioc_create c = { .block_size = 8, .order = 7 };
+	struct kpool_ioc_stats st;
+	bool ok;
+
+	(void)arg;
+	unique_name(fx, c.name);
+	if (!WANT(kp_create(fx->fd, &c), 0))
+		return FAIL;
+	ok = stats_of(fx->fd, c.pool_id, &st);
+	if (fx->cap_sys_admin)
+		ok &= CHECK_EQ(st.chunk_order, 7);
+	else
+		ok &= CHECK(st.chunk_order <= 3);
+	ok &= WANT(kp_destroy(fx->fd, c.pool_id), 0);
+	return verdict(ok);
+}
+
+/* A set's class pools count against max_pools_per_fd. */
+static enum result t_charge_class_pools(struct fx *fx, const void *arg)
+{
+	struct kpool_ioc_set_create c = { .min_size = 1, .max_size = 64 };
+	u64 saved;
+	u32 id;
+	bool ok = true;
+	int fd;
+
+	(void)arg;
+	/* 1..64 bytes: classes 8, 16, ..., 64 */
+	if (!param_override(fx, "max_pools_per_fd", 10, &saved))
+		return SKIP;
+	fd = kp_open(NULL);
+	ok &= CHECK(fd >= 0);
+	ok &= pool_new(fx, fd, 32, &id) && pool_new(fx, fd, 32, &id) &&
+	      pool_new(fx, fd, 32, &id);
+	unique_name(fx, c.name);
+	ok &= WANT(kp_set_create(fd, &c), -ENOSPC);
+	ok &= CHECK(kp_find_set(fd, c.name, &id) == -ENOENT);
+	ok &= WANT(kp_destroy(fd, id), 0);
+	ok &= WANT(kp_set_create(fd, &c), 0);
+	ok &= CHECK(!pool_new(fx, fd, 32, &id));
+	ok &= WANT(kp_set_destroy(fd, c.set_id), 0);
+	ok &= CHECK(pool_new(fx, fd, 32, &id));
+	close(fd);
+	ok &= CHECK(write_param_in(PARAM_DIR, "max_pools_per_fd", saved));
+	return verdict(ok);
+}
+
+/* ---- name spaces, ids, LIST as an unprivileged caller ---------------------------------- */
+
+/*
+ * Two files use the same pool and set names; a kernel module's pool name
+ * is free for a file. LIST shows both pools, told apart by id and owner.
+ */
+static enum result t_names_per_file(struct fx *fx, const void *arg)
+{
+	struct kpool_ioc_create a = { .block_size = 64, .order = KPOOL_IOC_ORDER_AUTO }, b;
+	struct kpool_ioc_set_create sa = { .min_size = 1, .max_size = 64 }, sb;
+	struct kpool_ioc_pool_entry e;
+	char name[KPOOL_IOC_NAME_LEN + 1];
+	bool ok = true;
+
+	(void)arg;
+	unique_name(fx, a.name);
+	b = a;
+	ok &= WANT(kp_create(fx->fd, &a), 0);
+	ok &= WANT(kp_create(fx->fd2, &b), 0);
+	ok &= CHECK(a.pool_id != b.pool_id);
+	ok &= CHECK(list_entry(fx->fd, b.pool_id, &e) && e.owner == KPOOL_OWNER_OTHER_FILE);
+	ok &= CHECK(list_entry(fx->fd, a.pool_id, &e) && e.owner == KPOOL_OWNER_SELF);
+	memcpy(sa.name, a.name, sizeof(sa.name));
+	sb = sa;
+	ok &= WANT(kp_set_create(fx->fd, &sa), 0);
+	ok &= WANT(kp_set_create(fx->fd2, &sb), 0);
+	ok &= WANT(kp_set_create(fx->fd2, &sb), -EEXIST);
+	ok &= WANT(kp_set_destroy(fx->fd, sa.set_id), 0);
+	ok &= WANT(kp_set_destroy(fx->fd2, sb.set_id), 0);
+	ok &= WANT(kp_destroy(fx->fd, a.pool_id), 0);
+	ok &= WANT(kp_destroy(fx->fd2, b.pool_id), 0);
+	/* the kernel pool's name */
+	if (fx->have_kernel_pool && list_entry(fx->fd, fx->kernel_pool, &e)) {
+		kp_name(name, e.name);
+		memset(a.name, 0, sizeof(a.name));
+		memcpy(a.name, name, strlen(name));
+		ok &= WANT(kp_create(fx->fd, &a), 0);
+		ok &= CHECK(a.pool_id != fx->kernel_pool);
+		ok &= WANT(kp_destroy(fx->fd, a.pool_id), 0);
+	}
+	return verdict(ok);
+}
+
+/* A destroyed pool's or set's id is not given to the next one. */
+static enum result t_ids_cyclic(struct fx *fx, const void *arg)
+{
+	u32 a, b, sa, sb;
+	bool ok = true;
+
+	(void)arg;
+	ok &= pool_new(fx, fx->fd, 64, &a) && !kp_destroy(fx->fd, a);
+	ok &= pool_new(fx, fx->fd, 64, &b) && !kp_destroy(fx->fd, b);
+	if (!CHECK(a != b))
+		ktap_diag("pool id %u handed out again at once", a);
+	ok &= a != b;
+	ok &= set_new_sized(fx, fx->fd, 16, &sa) && !kp_set_destroy(fx->fd, sa);
+	ok &= set_new_sized(fx, fx->fd, 16, &sb) && !kp_set_destroy(fx->fd, sb);
+	ok &= CHECK(sa != sb);
+	return verdict(ok);
+}
+
+/*
+ * A handle is dead once freed: its slot's next block gets another handle
+ * and the old one stays ENOENT.
+ */
+static enum result t_handles_stale(struct fx *fx, const void *arg)
+{
+	u32 id, h, h2;
+	unsigned char byte;
+	bool ok = true;
+
+	(void)arg;
+	if (!pool_new(fx, fx->fd, 64, &id))
+		return FAIL;
+	ok &= WANT(kp_alloc(fx->fd, id, 1, &h), 0);
+	ok &= WANT(kp_free(fx->fd, id, 1, &h, NULL, NULL), 0);
+	ok &= WANT(kp_alloc(fx->fd, id, 1, &h2), 0);
+	ok &= CHECK(h2 != h);
+	ok &= WANT(kp_read(fx->fd, id, h, 0, &byte, 1), -ENOENT);
+	ok &= WANT(kp_free(fx->fd, id, 1, &h, NULL, NULL), -ENOENT);
+	ok &= WANT(kp_read(fx->fd, id, h2, 0, &byte, 1), 0);
+	kp_destroy(fx->fd, id);
+	return verdict(ok);
+}
+
+/*
+ * LIST gives a caller without CAP_SYS_ADMIN what STATS would: counts of
+ * its own pools and of its sets' class pools; another owner's pool only
+ * with name, id, owner kind and block size (KPOOL_ENTRY_F_REDACTED).
+ */
+static enum result t_list_redacted(struct fx *fx, const void *arg)
+{
+	struct kpool_ioc_pool_entry e;
+	struct kpool_ioc_set_class *cl;
+	struct kpool_ioc_set_info in;
+	u32 mine, theirs, set, h[3];
+	bool ok = true;
+
+	(void)arg;
+	if (!pool_new(fx, fx->fd, 96, &mine) || !pool_new(fx, fx->fd2, 96, &theirs))
+		return FAIL;
+	ok &= WANT(kp_alloc(fx->fd, mine, 2, h), 0);
+	ok &= WANT(kp_alloc(fx->fd2, theirs, 3, h), 0);
+	ok &= CHECK(list_entry(fx->fd, mine, &e));
+	ok &= CHECK_EQ(e.blocks_in_use, 2);
+	ok &= CHECK(!(e.flags & KPOOL_ENTRY_F_REDACTED));
+	ok &= CHECK(list_entry(fx->fd, theirs, &e));
+	ok &= CHECK_EQ(e.block_size, 96);
+	ok &= CHECK_EQ(e.owner, KPOOL_OWNER_OTHER_FILE);
+	if (fx->cap_sys_admin) {
+		ok &= CHECK_EQ(e.blocks_in_use, 3);
+		ok &= CHECK(!(e.flags & KPOOL_ENTRY_F_REDACTED));
+	} else {
+		ok &= CHECK_EQ(e.blocks_in_use, 0);
+		ok &= CHECK_EQ(e.blocks_total, 0);
+		ok &= CHECK(e.flags & KPOOL_ENTRY_F_REDACTED);
+	}
+	/* a class pool of the file's set: its own, with counts */
+	if (set_new_sized(fx, fx->fd, 16, &set)) {
+		ok &= WANT(kp_set_alloc(fx->fd, set, 16, 1, h, NULL), 0);
+		if (set_info_of(fx->fd, set, &in, &cl)) {
+			ok &= CHECK(list_entry(fx->fd, cl[1].pool_id, &e));
+			ok &= CHECK_EQ(e.owner, KPOOL_OWNER_SELF);
+			ok &= CHECK(e.flags & KPOOL_ENTRY_F_CLASS);
+			ok &= CHECK_EQ(e.blocks_in_use, 1);
+			ok &= CHECK(list_entry(fx->fd2, cl[1].pool_id, &e));
+			ok &= CHECK_EQ(e.owner, KPOOL_OWNER_OTHER_FILE);
+			ok &= CHECK(fx->cap_sys_admin || (e.flags & KPOOL_ENTRY_F_REDACTED));
+			free(cl);
+		}
+		ok &= set_drop(fx->fd, set, h, 1);
+	} else {
+		ok = false;
+	}
+	kp_destroy(fx->fd, mine);
+	kp_destroy(fx->fd2, theirs);
+	return verdict(ok);
+}
+
+/* ---- drains ------------------------------------------------------------------------ */
+
+#define DRAIN_TRIES	500
+
+/*
+ * Failing allocations ask other CPUs to drain their magazines at most once
+ * per interval (a jiffy at most: bounded by one per millisecond): ALLOCs
+ * past max_blocks (refused before the core is asked) and ALLOCs whose
+ * growth fails (FAULT every_nth 1), counted by STATS.drains.
+ */
+static enum result t_drains_bounded(struct fx *fx, const void *arg)
+{
+	struct pool_spec s = { .block_size = 256, .max_blocks = 4 };
+	struct kpool_ioc_stats st0, st;
+	u32 capped, grow, h[8], i;
+	double start, ms;
+	bool ok = true;
+
+	(void)arg;
+	if (!pool_new_spec(fx, fx->fd, &s, &capped) || !pool_new(fx, fx->fd, 4096, &grow))
+		return FAIL;
+	ok &= WANT(kp_alloc(fx->fd, capped, 4, h), 0);
+	ok &= stats_of(fx->fd, capped, &st0);
+	start = kp_now();
+	for (i = 0; ok && i < DRAIN_TRIES; i++)
+		ok &= WANT(kp_alloc(fx->fd, capped, 1, h + 4), -ENOMEM);
+	ms = (kp_now() - start) * 1000;
+	ok &= stats_of(fx->fd, capped, &st);
+	ktap_diag("%u capped ALLOCs in %.0f ms: %llu drains", DRAIN_TRIES, ms,
+		  st.drains - st0.drains);
+	ok &= CHECK(st.drains - st0.drains <= 2 + (u64)ms);
+
+	ok &= WANT(kp_fault(fx->fd, grow, 1, 0), 0);
+	ok &= stats_of(fx->fd, grow, &st0);
+	start = kp_now();
+	for (i = 0; ok && i < DRAIN_TRIES; i++)
+		ok &= WANT(kp_alloc(fx->fd, grow, 1, h), -ENOMEM);
+	ms = (kp_now() - start) * 1000;
+	ok &= stats_of(fx->fd, grow, &st);
+	ktap_diag("%u ALLOCs with growth failing in %.0f ms: %llu drains", DRAIN_TRIES, ms,
+		  st.drains - st0.drains);
+	ok &= CHECK(st.drains - st0.drains <= 2 + (u64)ms);
+	kp_destroy(fx->fd, capped);
+	kp_destroy(fx->fd, grow);
+	return verdict(ok);
+}
+
 /* ---- the case table ------------------------------------------------------------------ */
 
 struct tcase {
@@ -3416,10 +3907,10 @@ static const struct named_case named_cases[] = {
 	{ "ioctl: the size in the number is not used for dispatch", t_number_size_ignored, NULL },
 	{ "VERSION: ABI version, features and limits", t_version, NULL },
 	{ "CREATE: pool listed as SELF with its name and geometry", t_create_happy, NULL },
-	{ "CREATE: unknown flags -> EINVAL, known flags reported", t_create_flags, NULL },
-	{ "CREATE: bad block size, alignment, order -> EINVAL", t_create_bad_geometry, NULL },
+	{ "CREATE: known flags reported", t_create_flags, NULL },
 	{ "CREATE: bad names -> EINVAL", t_create_bad_names, NULL },
-	{ "CREATE: duplicate name -> EEXIST, in any file", t_create_duplicate, NULL },
+	{ "CREATE: duplicate name -> EEXIST in the file; other files unaffected",
+	  t_create_duplicate, NULL },
 	{ "CREATE: min_blocks reserve in place", t_create_reserve, NULL },
 	{ "CREATE: max_pools_per_fd -> ENOSPC", t_create_pool_limit, NULL },
 	{ "CREATE: reserve over max_bytes_per_fd -> ENOMEM", t_create_byte_limit, NULL },
@@ -3428,9 +3919,7 @@ static const struct named_case named_cases[] = {
 	{ "pool id destroyed -> ENOENT for every command", t_destroyed_pool, NULL },
 	{ "another file's pool -> EPERM for every changing command", t_other_file_pool, NULL },
 	{ "another file's pool: STATS and INFO with CAP_SYS_ADMIN", t_other_file_readers, NULL },
-	{ "ALLOC: count 0, max + 1, huge -> EINVAL", t_alloc_counts, NULL },
 	{ "ALLOC: count = KPOOL_IOC_MAX_BATCH, stats checked", t_alloc_max_batch, NULL },
-	{ "ALLOC: unknown flags -> EINVAL", t_alloc_flags, NULL },
 	{ "ALLOC: bad handles pointer -> EFAULT, nothing leaked", t_alloc_bad_handles, NULL },
 	{ "ALLOC: misaligned handles array works", t_alloc_misaligned_handles, NULL },
 	{ "ALLOC: all or nothing at max_blocks", t_alloc_cap_all_or_nothing, NULL },
@@ -3452,7 +3941,6 @@ static const struct named_case named_cases[] = {
 	{ "STATS: in_use, allocs, frees, watermark", t_stats_counts, NULL },
 	{ "STATS: output fields are not input", t_stats_outputs_only, NULL },
 	{ "LIST: count 0 sizes the buffer", t_list_sizing, NULL },
-	{ "LIST: entry_size and pad checked", t_list_fields, NULL },
 	{ "LIST: capacity respected, total reported", t_list_capacity, NULL },
 	{ "LIST: entry_size stride, tail zeroed", t_list_entry_stride, NULL },
 	{ "LIST: bad entries pointer -> EFAULT", t_list_bad_entries, NULL },
@@ -3481,7 +3969,7 @@ static const struct named_case named_cases[] = {
 	  NULL },
 	{ "SET_CREATE: class table: sizes, spacing bound, class pools listed", t_set_classes,
 	  NULL },
-	{ "SET_CREATE: bad flags, sizes, align, spacing, names -> EINVAL/E2BIG/EEXIST",
+	{ "SET_CREATE: bad flags, sizes, align, spacing, names; names per file",
 	  t_set_create_bad, NULL },
 	{ "SET_CREATE: max_sets_per_fd -> ENOSPC", t_set_limit, NULL },
 	{ "SET_CREATE/SET_ALLOC: over max_bytes_per_fd -> ENOMEM, nothing left", t_set_byte_limit,
@@ -3501,6 +3989,25 @@ static const struct named_case named_cases[] = {
 	{ "SET_LIST: this file's sets, sizes and pointers checked", t_set_list, NULL },
 	{ "kernel pool: listed as KERNEL", t_kernel_pool_listed, NULL },
 	{ "kernel pool: read-only from user space -> EPERM", t_kernel_pool_read_only, NULL },
+	{ "open mode: O_RDONLY refuses every changing command (EBADF), serves the rest",
+	  t_open_read_only, NULL },
+	{ "charge: many pools of large chunks with a reserve pin at most max_bytes_per_fd",
+	  t_charge_pages, NULL },
+	{ "charge: many pools of large chunks, a block each, pin at most max_bytes_per_fd",
+	  t_charge_pages, (void *)1 },
+	{ "charge: metadata of empty pools and a set's tables count -> ENOMEM",
+	  t_charge_metadata, NULL },
+	{ "charge: chunk order above 3 only with CAP_SYS_ADMIN", t_charge_order, NULL },
+	{ "charge: a set's class pools count against max_pools_per_fd -> ENOSPC",
+	  t_charge_class_pools, NULL },
+	{ "names: pools and sets named alike in two files; a kernel pool's name is free",
+	  t_names_per_file, NULL },
+	{ "ids: a destroyed pool's or set's id is not reused at once", t_ids_cyclic, NULL },
+	{ "handles: a freed handle stays dead when its slot is reused", t_handles_stale, NULL },
+	{ "LIST: another owner's counts only with CAP_SYS_ADMIN; own class pools counted",
+	  t_list_redacted, NULL },
+	{ "drains: failing ALLOCs at the cap and with growth failing drain rarely",
+	  t_drains_bounded, NULL },
 };
 
 static struct tcase *cases;
@@ -3519,7 +4026,7 @@ static bool build_cases(void)
 	size_t i, k, n = 0;
 
 	cases = calloc(ARRAY_SIZE(generic) + ARRAY_SIZE(named_cases) +
-		       ARRAY_SIZE(size_cases), sizeof(*cases));
+		       ARRAY_SIZE(size_cases) + ARRAY_SIZE(field_cases), sizeof(*cases));
 	if (!cases)
 		return false;
 	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
@@ -3531,6 +4038,10 @@ static bool build_cases(void)
 				 cmds[i].writes_back ? " -> EFAULT" : " is accepted");
 			add_case(name, t_generic, &generic[n++]);
 		}
+	}
+	for (i = 0; i < ARRAY_SIZE(field_cases); i++) {
+		field_name(&field_cases[i], name, sizeof(name));
+		add_case(name, t_field, &field_cases[i]);
 	}
 	for (i = 0; i < ARRAY_SIZE(named_cases); i++)
 		add_case(named_cases[i].name, named_cases[i].fn, named_cases[i].arg);
@@ -3659,12 +4170,14 @@ static void watchdog_arm(unsigned int nr, const char *name)
 static void print_help(FILE *f)
 {
 	fprintf(f,
-		"Usage: kpool_conform [--device PATH] [--list] [--filter TEXT]\n"
+		"Usage: kpool_conform [--device PATH] [--list] [--filter TEXT] [--uid UID]\n"
 		"\n"
 		"Conformance tests of the /dev/kpool ioctl ABI; KTAP on stdout.\n"
 		"  --device PATH   the device (default " KP_DEFAULT_DEVICE ")\n"
 		"  --list          print the case names and exit\n"
 		"  --filter TEXT   run only the cases whose name contains TEXT\n"
+		"  --uid UID       drop to user and group UID (no capabilities) first:\n"
+		"                  the unprivileged run (the device mode must let it in)\n"
 		"Exit status: 0 all passed, 1 a case failed, 2 usage, 3 no device.\n");
 }
 
@@ -3699,12 +4212,15 @@ int main(int argc, char **argv)
 		return 0;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	ktap_begin(&t, planned);
+	if (kt_drop_privileges(&args))
+		return 1;
 	if (!setup(&fx, args.device)) {
 		ktap_diag("setup failed; nothing was tested");
 		return 3;
 	}
-	ktap_diag("CAP_SYS_ADMIN: %s; kernel pool: %s", fx.cap_sys_admin ? "yes" : "no",
-		  fx.have_kernel_pool ? "yes" : "none listed");
+	ktap_diag("uid %u; CAP_SYS_ADMIN: %s; kernel pool: %s; %zu-bit", (unsigned int)getuid(),
+		  fx.cap_sys_admin ? "yes" : "no", fx.have_kernel_pool ? "yes" : "none listed",
+		  8 * sizeof(void *));
 	if (pthread_create(&wd, NULL, watchdog, NULL)) {
 		ktap_diag("cannot start the watchdog thread");
 		return 1;

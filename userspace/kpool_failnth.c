@@ -680,7 +680,7 @@ static long sweep(int fd, const struct cmd *c)
 static void print_help(FILE *f)
 {
 	fprintf(f,
-		"Usage: kpool_failnth [--device PATH] [--filter NAME]\n"
+		"Usage: kpool_failnth [--device PATH] [--filter NAME] [--uid UID]\n"
 		"\n"
 		"Sweeps every /dev/kpool ioctl (or the one called NAME) with\n"
 		"/proc/thread-self/fail-nth: N = 1, 2, ... until the call reaches\n"
@@ -705,6 +705,8 @@ int main(int argc, char **argv)
 		planned += !filter || !strcmp(filter, cmds[i].name);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	ktap_begin(&t, planned);
+	if (kt_drop_privileges(&args))
+		return 1;
 	fd = kt_open(args.device);
 	if (fd < 0)
 		return 3;

@@ -55,8 +55,8 @@
 #define STALL_SECONDS	120		/* no progress this long: hung */
 #define MAX_REPORTS	10		/* ABI violations described in detail */
 #define MAX_ARG_SIZE	4096u
-#define RO_STRIDE	320		/* prebuilt structs in the read-only pages */
-#define RO_PAGES	2
+#define RO_STRIDE	512		/* prebuilt structs in the read-only pages */
+#define RO_PAGES	3
 #define SET_SLOTS	16		/* set ids remembered per file */
 /* handle_pools[] entries of set blocks: the set id with this bit */
 #define SET_HANDLE	0x80000000u
@@ -73,19 +73,22 @@ enum cmd_index {
 struct cmd {
 	const char *name;
 	unsigned long number;
-	u32 size;		/* first published size */
+	u32 size;		/* the size built against */
+	u32 v1;			/* the first published size, if smaller */
 };
 
 static const struct cmd cmds[NR_CMDS] = {
 	[CMD_VERSION] = { "VERSION", KPOOL_IOC_VERSION, sizeof(struct kpool_ioc_version) },
-	[CMD_CREATE] = { "CREATE", KPOOL_IOC_CREATE, sizeof(struct kpool_ioc_create) },
+	[CMD_CREATE] = { "CREATE", KPOOL_IOC_CREATE, sizeof(struct kpool_ioc_create),
+			 KP_V1_CREATE },
 	[CMD_DESTROY] = { "DESTROY", KPOOL_IOC_DESTROY, sizeof(struct kpool_ioc_pool) },
 	[CMD_ALLOC] = { "ALLOC", KPOOL_IOC_ALLOC, sizeof(struct kpool_ioc_alloc) },
 	[CMD_FREE] = { "FREE", KPOOL_IOC_FREE, sizeof(struct kpool_ioc_free) },
 	[CMD_WRITE] = { "WRITE", KPOOL_IOC_WRITE, sizeof(struct kpool_ioc_rw) },
 	[CMD_READ] = { "READ", KPOOL_IOC_READ, sizeof(struct kpool_ioc_rw) },
 	[CMD_SHRINK] = { "SHRINK", KPOOL_IOC_SHRINK, sizeof(struct kpool_ioc_pool) },
-	[CMD_STATS] = { "STATS", KPOOL_IOC_STATS, sizeof(struct kpool_ioc_stats) },
+	[CMD_STATS] = { "STATS", KPOOL_IOC_STATS, sizeof(struct kpool_ioc_stats),
+			KP_V1_STATS },
 	[CMD_LIST] = { "LIST", KPOOL_IOC_LIST, sizeof(struct kpool_ioc_list) },
 	[CMD_INFO] = { "INFO", KPOOL_IOC_INFO, sizeof(struct kpool_ioc_info) },
 	[CMD_FAULT] = { "FAULT", KPOOL_IOC_FAULT, sizeof(struct kpool_ioc_fault) },
@@ -97,7 +100,7 @@ static const struct cmd cmds[NR_CMDS] = {
 			    sizeof(struct kpool_ioc_set_alloc) },
 	[CMD_SET_FREE] = { "SET_FREE", KPOOL_IOC_SET_FREE, sizeof(struct kpool_ioc_free) },
 	[CMD_SET_INFO] = { "SET_INFO", KPOOL_IOC_SET_INFO,
-			   sizeof(struct kpool_ioc_set_info) },
+			   sizeof(struct kpool_ioc_set_info), KP_V1_SET_INFO },
 	[CMD_SET_LIST] = { "SET_LIST", KPOOL_IOC_SET_LIST, sizeof(struct kpool_ioc_list) },
 };
 
@@ -820,8 +823,10 @@ static void check_abi(struct thread *t, const struct call *c, int ret)
 		want = -ENOTTY;
 	else if (!c->readable)
 		want = -EFAULT;
-	else if (c->size < cmds[c->cmd].size)
+	else if (c->size < (cmds[c->cmd].v1 ? cmds[c->cmd].v1 : cmds[c->cmd].size))
 		want = -EINVAL;
+	else if (c->size < cmds[c->cmd].size)
+		want = 1;	/* an older struct: accepted as far as the ABI goes */
 	else if (c->size > MAX_ARG_SIZE)
 		want = -E2BIG;
 	else if (c->tail_nonzero && c->tail_mapped)

@@ -20,11 +20,16 @@
 
 /* ---- device -------------------------------------------------------- */
 
-int kp_open(const char *path)
+int kp_open_mode(const char *path, int flags)
 {
-	int fd = open(path ? path : KP_DEFAULT_DEVICE, O_RDWR | O_CLOEXEC);
+	int fd = open(path ? path : KP_DEFAULT_DEVICE, flags | O_CLOEXEC);
 
 	return fd < 0 ? -errno : fd;
+}
+
+int kp_open(const char *path)
+{
+	return kp_open_mode(path, O_RDWR);
 }
 
 static const char no_device_hint[] =
@@ -370,13 +375,6 @@ struct kp_entries {
 	size_t id_offset;
 };
 
-static const struct kp_entries kp_pool_entries = {
-	.cmd = KPOOL_IOC_LIST,
-	.entry_size = sizeof(struct kpool_ioc_pool_entry),
-	.name_offset = offsetof(struct kpool_ioc_pool_entry, name),
-	.id_offset = offsetof(struct kpool_ioc_pool_entry, pool_id),
-};
-
 static const struct kp_entries kp_set_entries = {
 	.cmd = KPOOL_IOC_SET_LIST,
 	.entry_size = sizeof(struct kpool_ioc_set_entry),
@@ -416,7 +414,30 @@ int kp_find_set(int fd, const char *name, u32 *set_id)
 
 int kp_find_pool(int fd, const char *name, u32 *pool_id)
 {
-	return kp_find_entry(fd, &kp_pool_entries, name, pool_id);
+	static const u32 order[] = {
+		KPOOL_OWNER_SELF, KPOOL_OWNER_KERNEL, KPOOL_OWNER_OTHER_FILE,
+	};
+	char n[KPOOL_IOC_NAME_LEN + 1];
+	struct kpool_ioc_pool_entry *e;
+	u32 count, i, rank, best = ARRAY_SIZE(order);
+	int ret = kp_list(fd, &e, &count);
+
+	if (ret)
+		return ret;
+	for (i = 0; i < count; i++) {
+		kp_name(n, e[i].name);
+		if (strcmp(n, name))
+			continue;
+		for (rank = 0; rank < best; rank++) {
+			if (e[i].owner == order[rank]) {
+				best = rank;
+				*pool_id = e[i].pool_id;
+				break;
+			}
+		}
+	}
+	free(e);
+	return best < ARRAY_SIZE(order) ? 0 : -ENOENT;
 }
 
 void kp_name(char dst[KPOOL_IOC_NAME_LEN + 1], const char *src)

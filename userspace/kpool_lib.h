@@ -30,10 +30,22 @@ typedef __s64 s64;
 
 #define KP_DEFAULT_DEVICE	"/dev/kpool"
 
+/*
+ * The first published size (ABI version 1) of the argument structs that
+ * have grown since: where their first added field starts. The others'
+ * first size is their sizeof.
+ */
+#define KP_V1_CREATE		offsetof(struct kpool_ioc_create, boundary)
+#define KP_V1_STATS		offsetof(struct kpool_ioc_stats, boundary)
+#define KP_V1_SET_INFO		offsetof(struct kpool_ioc_set_info, meta_bytes)
+#define KP_V1_POOL_ENTRY	offsetof(struct kpool_ioc_pool_entry, flags)
+
 /* ---- device -------------------------------------------------------- */
 
 /* Open @path (NULL: KP_DEFAULT_DEVICE). Returns an fd or -errno. */
 int kp_open(const char *path);
+/* The same with open(2) @flags (O_RDONLY for a monitoring client). */
+int kp_open_mode(const char *path, int flags);
 /* A hint for an open() failure: how to get the device, or "". */
 const char *kp_open_hint(int err);
 
@@ -89,7 +101,11 @@ int kp_set_info(int fd, u32 set_id, struct kpool_ioc_set_info *info,
 		struct kpool_ioc_set_class **classes);
 /* The id of this file's set called @name, through SET_LIST. */
 int kp_find_set(int fd, const char *name, u32 *set_id);
-/* The id of the pool called @name, through LIST. -ENOENT if none. */
+/*
+ * The id of the pool called @name, through LIST. Names are unique per
+ * owner only: this file's pool first, then a kernel module's, then any
+ * other. -ENOENT if none.
+ */
 int kp_find_pool(int fd, const char *name, u32 *pool_id);
 /* Copy a pool name out of a fixed-size, maybe unterminated, field. */
 void kp_name(char dst[KPOOL_IOC_NAME_LEN + 1], const char *src);

@@ -43,15 +43,24 @@ struct kt_args {
 	const char *device;	/* --device PATH; NULL: KP_DEFAULT_DEVICE */
 	const char *filter;	/* --filter TEXT; NULL: none */
 	bool list;		/* --list, for the tools that take it */
+	bool drop;		/* --uid given */
+	unsigned int uid;	/* --uid UID: run as this user and group */
 };
 
 /*
- * Parse --device, --filter, --help and, with @with_list, --list into @a;
+ * Parse --device, --filter, --uid, --help and, with @with_list, --list
+ * into @a;
  * @help prints the tool's usage. Returns -1 to go on, or the exit status:
  * 0 after --help, 2 for a bad option.
  */
 int kt_parse_args(int argc, char **argv, bool with_list,
 		  void (*help)(FILE *f), struct kt_args *a);
+
+/*
+ * --uid: become user and group @a->uid with no supplementary groups and
+ * no capabilities left. 0, or -errno (with a diagnostic).
+ */
+int kt_drop_privileges(const struct kt_args *a);
 
 /* kp_open(@device), or a KTAP diagnostic and -errno. */
 int kt_open(const char *device);

@@ -335,19 +335,20 @@ static const struct kpool_ioc_set_class two_classes[] = {
 	  .blocks_in_use = 1, .blocks_total = 512 },
 	{ .block_size = 64, .pool_id = 5, .allocs = 2, .requested_bytes = 100,
 	  .blocks_in_use = 2, .blocks_total = 63 },
+	{ .block_size = 128, .pool_id = 6 },	/* no blocks: hidden */
 };
 
 static void write_set_info(FILE *f, const void *arg)
 {
 	struct kpool_ioc_set_info in = {
-		.name = "msg", .nr_classes = 2, .flags = KPOOL_IOC_F_ZERO,
+		.name = "msg", .nr_classes = 3, .flags = KPOOL_IOC_F_ZERO,
 		.classes_per_doubling = 8, .min_size = 8, .max_size = 64,
 		.align = 8, .allocs = 5, .frees = 2, .requested_bytes = 121,
 		.block_bytes = 152, .blocks_in_use = 3, .bytes_in_use = 136,
-		.pages = 2,
+		.pages = 2, .meta_bytes = 900, .charged_bytes = 17284,
 	};
 
-	set_info_text(f, 7, &in, arg);
+	set_info_text(f, 7, &in, arg, false);
 }
 
 static bool t_set_info_text(void)
@@ -356,12 +357,14 @@ static bool t_set_info_text(void)
 				  class_block_bytes(&two_classes[0])),
 		    12.5) &&
 	       output_is(write_set_info, two_classes,
-			 "set 7 (msg): 2 classes of 8 to 64 bytes, align 8, 8 per doubling, flags zero\n"
+			 "set 7 (msg): 3 classes of 8 to 64 bytes, align 8, 8 per doubling, flags zero\n"
 			 "allocs 5, frees 2, failures 0; in use 3 blocks, 136 bytes, 2 pages\n"
 			 "requested 121 of 152 block bytes: fragmentation 20.4%\n"
+			 "memory charged to this file: 17284 bytes (900 of them the set's tables)\n"
 			 "    SIZE    POOL      ALLOCS       REQUESTED     IN USE      TOTAL  WASTE%\n"
 			 "       8       4           3              21          1        512    12.5\n"
-			 "      64       5           2             100          2         63    21.9\n");
+			 "      64       5           2             100          2         63    21.9\n"
+			 "classes without blocks not shown: 1 (--all shows them)\n");
 }
 
 static void write_set_list(FILE *f, const void *arg)

@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -55,6 +56,8 @@ struct ctl {
 	bool json;
 	bool in_session;
 	bool sets;		/* a 'set' verb: POOL arguments name sets */
+	bool all;		/* 'set info --all': every class */
+	bool read_only;		/* the device is open read-only */
 	const char *verb;	/* for messages */
 	char where[300];	/* "FILE:LINE: " inside a session, else "" */
 	struct held *held;	/* handles allocated in this session */
@@ -136,9 +139,11 @@ static const struct hint hints[] = {
 	{ E2BIG, "set create", "too many classes: fewer --spacing or a narrower size range" },
 	{ EBUSY, "set destroy", "blocks of the set are out: 'set free SET all' first" },
 	{ ENOSPC, "set create", "too many sets for one open file (max_sets_per_fd)" },
-	{ EEXIST, "set create", "a pool of that name (SET-SIZE) exists" },
+	{ EEXIST, "set create", "this open file has a set of that name" },
 	{ ENOMEM, "set alloc set create",
 	  "at a class's --cap, the file's max_bytes_per_fd, or a fault" },
+	{ EBADF, NULL,
+	  "the device is open read-only (no write permission): monitoring only" },
 	{ EPERM, "stats info", "another file's or a kernel module's pool: needs CAP_SYS_ADMIN" },
 	{ EPERM, NULL, "a pool belongs to the open file that created it: see 'kpoolctl run'" },
 	{ ENOENT, "read write free", "no such pool, or a handle this session does not hold" },
@@ -146,8 +151,9 @@ static const struct hint hints[] = {
 	{ EINVAL, "create", "bad name, size, alignment or order: see 'kpoolctl create --help'" },
 	{ EINVAL, "read write free", "past the end of the block, or a handle of another pool" },
 	{ ENOSPC, NULL, "too many pools for one open file (max_pools_per_fd)" },
-	{ EEXIST, NULL, "a pool of that name exists" },
-	{ ENOMEM, "alloc create", "at the pool's --max, the file's max_bytes_per_fd, or a fault" },
+	{ EEXIST, NULL, "this open file has a pool of that name" },
+	{ ENOMEM, "alloc create",
+	  "at the pool's --max, the file's max_bytes_per_fd (pages and metadata), or a fault" },
 };
 
 /* Is @word one of the space-separated words of @list? */
@@ -198,6 +204,11 @@ static int need_device(struct ctl *c)
 	if (c->fd >= 0)
 		return EXIT_OK;
 	fd = kp_open(path);
+	/* without write permission: a monitoring client (LIST, STATS, ...) */
+	if (fd == -EACCES || fd == -EPERM) {
+		fd = kp_open_mode(path, O_RDONLY);
+		c->read_only = fd >= 0;
+	}
 	if (fd < 0) {
 		hint = kp_open_hint(fd);
 		fflush(stdout);
@@ -479,6 +490,23 @@ static const char *owner_name(u32 owner)
 	}
 }
 
+/*
+ * The owner as a person reads it: "this file", "another file", "kernel",
+ * with "set of ..." for the class pools of a set.
+ */
+static const char *owner_text(u32 owner, u32 flags)
+{
+	static const char *const plain[][2] = {
+		[KPOOL_OWNER_SELF] = { "this file", "set of this file" },
+		[KPOOL_OWNER_OTHER_FILE] = { "another file", "set of another file" },
+		[KPOOL_OWNER_KERNEL] = { "kernel", "set of the kernel" },
+	};
+
+	if (owner >= ARRAY_SIZE(plain))
+		return "?";
+	return plain[owner][!!(flags & KPOOL_ENTRY_F_CLASS)];
+}
+
 static double percent(u64 part, u64 whole)
 {
 	return whole ? 100.0 * (double)part / (double)whole : 0.0;
@@ -496,9 +524,13 @@ static void list_json(struct ctl *c, const struct kpool_ioc_pool_entry *e,
 		json_u64(&c->j, "id", e[i].pool_id);
 		json_string_n(&c->j, "name", e[i].name, KPOOL_IOC_NAME_LEN);
 		json_string(&c->j, "owner", owner_name(e[i].owner));
+		json_bool(&c->j, "set_class", e[i].flags & KPOOL_ENTRY_F_CLASS);
 		json_u64(&c->j, "block_size", e[i].block_size);
-		json_u64(&c->j, "blocks_in_use", e[i].blocks_in_use);
-		json_u64(&c->j, "blocks_total", e[i].blocks_total);
+		/* counts withheld: STATS would be refused too */
+		if (!(e[i].flags & KPOOL_ENTRY_F_REDACTED)) {
+			json_u64(&c->j, "blocks_in_use", e[i].blocks_in_use);
+			json_u64(&c->j, "blocks_total", e[i].blocks_total);
+		}
 		json_object_end(&c->j);
 	}
 	json_array_end(&c->j);
@@ -514,15 +546,20 @@ static void list_text(const struct kpool_ioc_pool_entry *e, u32 n)
 		printf("no pools\n");
 		return;
 	}
-	printf("%6s  %-31s  %-6s  %8s  %9s  %9s  %6s\n", "ID", "NAME",
+	printf("%6s  %-31s  %-19s  %8s  %9s  %9s  %6s\n", "ID", "NAME",
 	       "OWNER", "BLOCK", "IN USE", "TOTAL", "USE%");
 	for (i = 0; i < n; i++) {
 		kp_name(name, e[i].name);
-		printf("%6u  %-31s  %-6s  %8llu  %9llu  %9llu  %6.1f\n",
-		       e[i].pool_id, name, owner_name(e[i].owner),
-		       e[i].block_size, e[i].blocks_in_use, e[i].blocks_total,
-		       percent(e[i].blocks_in_use, e[i].blocks_total));
+		printf("%6u  %-31s  %-19s  %8llu", e[i].pool_id, name,
+		       owner_text(e[i].owner, e[i].flags), e[i].block_size);
+		if (e[i].flags & KPOOL_ENTRY_F_REDACTED)
+			printf("  %9s  %9s  %6s\n", "-", "-", "-");
+		else
+			printf("  %9llu  %9llu  %6.1f\n", e[i].blocks_in_use,
+			       e[i].blocks_total,
+			       percent(e[i].blocks_in_use, e[i].blocks_total));
 	}
+	printf("(names are unique per owner: the id tells pools apart)\n");
 }
 
 static int cmd_list(struct ctl *c, int argc, char **argv)
@@ -554,9 +591,14 @@ struct stat_field {
 #define STAT(f) { #f, offsetof(struct kpool_ioc_stats, f) }
 
 static const struct stat_field geometry_fields[] = {
-	STAT(block_size), STAT(block_stride), STAT(align),
+	STAT(block_size), STAT(block_stride), STAT(align), STAT(boundary),
 	STAT(blocks_per_chunk), STAT(wasted_per_chunk), STAT(chunks),
 	STAT(pages),
+};
+
+static const struct stat_field memory_fields[] = {
+	STAT(meta_per_chunk), STAT(percpu_bytes), STAT(meta_bytes),
+	STAT(charged_bytes),
 };
 
 static const struct stat_field occupancy_fields[] = {
@@ -568,8 +610,9 @@ static const struct stat_field occupancy_fields[] = {
 static const struct stat_field event_fields[] = {
 	STAT(allocs), STAT(frees), STAT(bulk_allocs), STAT(bulk_frees),
 	STAT(alloc_failures), STAT(waits), STAT(grows), STAT(grow_failures),
-	STAT(shrinks), STAT(reserve_allocs), STAT(cache_hits),
-	STAT(cache_misses), STAT(faults_injected),
+	STAT(grow_reclaims), STAT(shrinks), STAT(reserve_allocs),
+	STAT(steals), STAT(drains), STAT(cache_hits), STAT(cache_misses),
+	STAT(faults_injected),
 };
 
 static const struct stat_field error_fields[] = {
@@ -583,6 +626,7 @@ static const struct {
 	size_t n;
 } stat_groups[] = {
 	{ "geometry", geometry_fields, ARRAY_SIZE(geometry_fields) },
+	{ "memory", memory_fields, ARRAY_SIZE(memory_fields) },
 	{ "occupancy", occupancy_fields, ARRAY_SIZE(occupancy_fields) },
 	{ "events", event_fields, ARRAY_SIZE(event_fields) },
 	{ "errors", error_fields, ARRAY_SIZE(error_fields) },
@@ -639,6 +683,7 @@ static void stats_json(struct ctl *c, const struct kpool_ioc_stats *st)
 	json_bool(&c->j, "zero", st->flags & KPOOL_IOC_F_ZERO);
 	json_bool(&c->j, "debug", st->flags & KPOOL_IOC_F_DEBUG);
 	json_u64(&c->j, "chunk_order", st->chunk_order);
+	json_i64(&c->j, "node", st->node);
 	for (g = 0; g < ARRAY_SIZE(stat_groups); g++)
 		for (i = 0; i < stat_groups[g].n; i++)
 			json_u64(&c->j, stat_groups[g].fields[i].name,
@@ -654,8 +699,12 @@ static void stats_text(const struct kpool_ioc_stats *st)
 	size_t g, i;
 
 	kp_name(name, st->name);
-	printf("pool %u (%s): flags %s, chunk order %u\n", st->pool_id, name,
+	printf("pool %u (%s): flags %s, chunk order %u, ", st->pool_id, name,
 	       flag_names(st->flags, flags, sizeof(flags)), st->chunk_order);
+	if (st->node < 0)
+		printf("any NUMA node\n");
+	else
+		printf("NUMA node %d\n", st->node);
 	for (g = 0; g < ARRAY_SIZE(stat_groups); g++) {
 		printf("%s:", stat_groups[g].title);
 		for (i = 0; i < stat_groups[g].n; i++) {
@@ -1582,6 +1631,12 @@ static double waste_percent(u64 requested, u64 block_bytes)
 }
 
 /* Block bytes handed out by a class: its allocations times its size. */
+/* Does the class hold blocks (or ever handed one out)? */
+static bool class_has_blocks(const struct kpool_ioc_set_class *cl)
+{
+	return cl->blocks_total || cl->blocks_in_use || cl->allocs;
+}
+
 static u64 class_block_bytes(const struct kpool_ioc_set_class *cl)
 {
 	return cl->allocs * cl->block_size;
@@ -1734,8 +1789,12 @@ static void set_info_json(struct ctl *c, u32 id,
 	json_u64(&c->j, "bytes_in_use", in->bytes_in_use);
 	json_u64(&c->j, "pages", in->pages);
 	json_u64(&c->j, "err_foreign", in->err_foreign);
+	json_u64(&c->j, "meta_bytes", in->meta_bytes);
+	json_u64(&c->j, "charged_bytes", in->charged_bytes);
 	json_array_begin(&c->j, "classes");
 	for (i = 0; i < in->nr_classes; i++) {
+		if (!c->all && !class_has_blocks(&cl[i]))
+			continue;
 		json_object_begin(&c->j, NULL);
 		json_u64(&c->j, "block_size", cl[i].block_size);
 		json_u64(&c->j, "pool_id", cl[i].pool_id);
@@ -1754,12 +1813,12 @@ static void set_info_json(struct ctl *c, u32 id,
 	json_object_end(&c->j);
 }
 
-/* The set's figures, then one line per class. */
+/* The set's figures, then one line per class (with blocks, or @all). */
 static void set_info_text(FILE *f, u32 id, const struct kpool_ioc_set_info *in,
-			  const struct kpool_ioc_set_class *cl)
+			  const struct kpool_ioc_set_class *cl, bool all)
 {
 	char name[KPOOL_IOC_NAME_LEN + 1], flags[64];
-	u32 i;
+	u32 i, shown = 0;
 
 	kp_name(name, in->name);
 	fprintf(f, "set %u (%s): %u classes of %llu to %llu bytes, align %llu, ",
@@ -1774,24 +1833,47 @@ static void set_info_text(FILE *f, u32 id, const struct kpool_ioc_set_info *in,
 	fprintf(f, "requested %llu of %llu block bytes: fragmentation %.1f%%\n",
 		in->requested_bytes, in->block_bytes,
 		waste_percent(in->requested_bytes, in->block_bytes));
+	fprintf(f, "memory charged to this file: %llu bytes (%llu of them the set's tables)\n",
+		in->charged_bytes, in->meta_bytes);
 	fprintf(f, "%8s  %6s  %10s  %14s  %9s  %9s  %6s\n", "SIZE", "POOL",
 		"ALLOCS", "REQUESTED", "IN USE", "TOTAL", "WASTE%");
-	for (i = 0; i < in->nr_classes; i++)
+	for (i = 0; i < in->nr_classes; i++) {
+		if (!all && !class_has_blocks(&cl[i]))
+			continue;
+		shown++;
 		fprintf(f, "%8llu  %6u  %10llu  %14llu  %9llu  %9llu  %6.1f\n",
 			cl[i].block_size, cl[i].pool_id, cl[i].allocs,
 			cl[i].requested_bytes, cl[i].blocks_in_use,
 			cl[i].blocks_total,
 			waste_percent(cl[i].requested_bytes,
 				      class_block_bytes(&cl[i])));
+	}
+	if (shown < in->nr_classes)
+		fprintf(f, "classes without blocks not shown: %u (--all shows them)\n",
+			in->nr_classes - shown);
 }
 
 static int cmd_set_info(struct ctl *c, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ 0 }
+	};
 	struct kpool_ioc_set_class *cl;
 	struct kpool_ioc_set_info in;
 	struct pool_ref p;
-	int ret = pool_verb_args(c, argc, argv, &p);
+	int ret, opt;
 
+	c->all = false;
+	while ((opt = next_opt(c, argc, argv, ":hja", opts)) != -1) {
+		if (opt == 'a')
+			c->all = true;
+		else
+			return opt == OPT_HELP ? EXIT_OK : EXIT_USAGE;
+	}
+	ret = want_args(c, argc, 1, 1);
+	if (ret < 0)
+		ret = resolve_pool(c, argv[optind], &p);
 	if (ret >= 0)
 		return ret;
 	ret = kp_set_info(c->fd, p.id, &in, &cl);
@@ -1800,7 +1882,7 @@ static int cmd_set_info(struct ctl *c, int argc, char **argv)
 	if (c->json)
 		set_info_json(c, p.id, &in, cl);
 	else
-		set_info_text(stdout, p.id, &in, cl);
+		set_info_text(stdout, p.id, &in, cl, c->all);
 	free(cl);
 	return EXIT_OK;
 }
@@ -1838,11 +1920,12 @@ static const struct verb set_verbs[] = {
 	  "Write DATA into a block of a set (as 'write')", NULL, cmd_write },
 	{ "set read", "set read SET HANDLE OFFSET LEN [--raw]",
 	  "Show bytes of a block of a set (as 'read')", NULL, cmd_read },
-	{ "set info", "set info SET",
-	  "Show a set's statistics and its classes",
-	  "One line per class: size, class pool id, allocations, bytes asked\n"
-	  "for, blocks in use and carved, and waste (1 - requested / block\n"
-	  "bytes); the set's fragmentation is the same figure over all classes.\n",
+	{ "set info", "set info SET [--all]",
+	  "Show a set's statistics and its classes that hold blocks",
+	  "One line per class that holds blocks (--all: every class): size,\n"
+	  "class pool id, allocations, bytes asked for, blocks in use and\n"
+	  "carved, and waste (1 - requested / block bytes); the set's\n"
+	  "fragmentation is the same figure over all classes.\n",
 	  cmd_set_info },
 	{ "set list", "set list", "List the sets of this open file", NULL,
 	  cmd_set_list },
