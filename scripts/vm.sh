@@ -11,6 +11,8 @@
 #
 #   --smp N         vCPUs (default 2)
 #   --mem MB        guest memory (default 1024)
+#   --numa N        N NUMA nodes, each with an equal share of the vCPUs and
+#                   of the memory (N must divide both)
 #   --timeout S     hard limit for the whole guest (default 900)
 #   --append ARGS   extra kernel command line
 #   --icount        deterministic mode: -icount shift=0,sleep=off and
@@ -23,11 +25,12 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-smp=2 mem=1024 timeout=900 append= expect= accel=(-accel tcg,thread=multi)
+smp=2 mem=1024 numa=1 timeout=900 append= expect= accel=(-accel tcg,thread=multi)
 while [ $# -gt 0 ]; do
 	case $1 in
 	--smp) smp=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
+	--numa) numa=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--append) append=$2; shift 2 ;;
 	--icount) accel=(-icount shift=0,sleep=off -accel tcg,thread=single); shift ;;
@@ -42,12 +45,30 @@ done
 kernel=$1 initrd=$2 plan=$3 logdir=$4
 mkdir -p "$logdir"
 console=$logdir/console.log results=$logdir/results.log
+
+# The NUMA topology: node i has vCPUs i*smp/N ... and mem/N MB of RAM; each
+# node is a socket of its own (nodes sharing a socket's last-level cache
+# make the kernel warn about the topology).
+cpu_topology=$smp
+topology=()
+if [ "$numa" -gt 1 ]; then
+	[ $((smp % numa)) -eq 0 ] && [ $((mem % numa)) -eq 0 ] ||
+		die "--numa $numa must divide --smp $smp and --mem $mem"
+	per_cpu=$((smp / numa))
+	cpu_topology=$smp,sockets=$numa,cores=$per_cpu,threads=1
+	for ((i = 0; i < numa; i++)); do
+		cpus=$((i * per_cpu))
+		[ "$per_cpu" -eq 1 ] || cpus=$cpus-$((cpus + per_cpu - 1))
+		topology+=(-object "memory-backend-ram,id=mem$i,size=$((mem / numa))M"
+			-numa "node,nodeid=$i,cpus=$cpus,memdev=mem$i")
+	done
+fi
 : >"$console"
 : >"$results"
 
 boot() {
 	timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
-		"${accel[@]}" -m "$mem" -smp "$smp" \
+		"${accel[@]}" -m "$mem" -smp "$cpu_topology" "${topology[@]}" \
 		-kernel "$kernel" -initrd "$initrd" \
 		-append "console=ttyS0 panic=-1 kpool.plan=$plan $append" \
 		-display none -monitor none -no-reboot \
