@@ -16,6 +16,8 @@
  *   kpool_set          pool sets: classes, free by pointer, foreign
  *                      pointers, bulk, parameters, per-CPU threads
  *                      (registered by kpool_test_set.c itself)
+ *   kpool_numa         chunks from the pool's node, or the growing CPU's;
+ *                      nodes refused (registered by kpool_test_numa.c)
  */
 #include <linux/module.h>
 
