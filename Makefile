@@ -8,6 +8,9 @@
 #   make userspace                   static user-space tools (userspace/)
 #   make example                     the example consumer module (samples/)
 #   make check                       the whole test matrix in QEMU guests
+#   make check STAGES="PATTERN..."   only the stages named (STAGES=list lists them)
+#   make check-quick                 the development loop: builds, checkpatch,
+#                                    the 6.1 guest, the debug guest's KUnit suites
 #   make demo                        a scripted kpoolctl session in a 6.1 guest
 #   make vm                          an interactive shell in the test guest
 #   make bench                       the benchmark in QEMU guests (bench/REPORT.md)
@@ -34,7 +37,10 @@ example: modules
 	$(MAKE) -C samples/kpool_example KDIR=$(KDIR) KPOOL_DIR=$(CURDIR)
 
 check:
-	scripts/check.sh
+	STAGES="$(STAGES)" scripts/check.sh
+
+check-quick:
+	STAGES=quick scripts/check.sh
 
 demo:
 	scripts/demo.sh
@@ -58,4 +64,4 @@ clean: clean-modules
 clean-modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 
-.PHONY: all modules install userspace example check demo vm bench soak clean clean-modules
+.PHONY: all modules install userspace example check check-quick demo vm bench soak clean clean-modules

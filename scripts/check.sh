@@ -40,8 +40,10 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 out=$KPOOL_OUT/check
-# The debug guests' kernel command line
-debug_boot="kmemleak=on debug_pagealloc=on panic_on_warn=1"
+# The debug guests' kernel command line. The hung-task detector waits 10
+# minutes, not 2: under TCG one KUnit case (the fail-nth sweep of set
+# creation) keeps insmod waiting for minutes on a loaded host.
+debug_boot="kmemleak=on debug_pagealloc=on panic_on_warn=1 sysctl.kernel.hung_task_timeout_secs=600"
 # The debug guest: two NUMA nodes, one CPU and half the memory each
 debug_vm=(--smp 2 --numa 2 --mem 2048)
 kernels=("${KPOOL_STOCK_KERNELS[@]}" debug debug-rt)

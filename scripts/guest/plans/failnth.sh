@@ -5,11 +5,14 @@
 # API entry points is a KUnit suite (kpool_failnth in kpool_test.ko): the
 # debug plan runs it, armed the same way.
 . /plans/common.sh
+. /plans/lib-debug.sh
 
-# until_match FILE LINE: until FILE has LINE (10 s at most).
+# until_match POOL FILE LINE: until the pool's debugfs FILE has LINE (10 s
+# at most).
 until_match() {
+	local d
 	for _ in $(seq 100); do
-		grep -qx "$2" "$1" 2>/dev/null && return 0
+		d=$(pool_dir "$1") && grep -qx "$3" "$d/$2" 2>/dev/null && return 0
 		sleep 0.1
 	done
 	return 1
@@ -18,14 +21,14 @@ until_match() {
 # A pool's fail_grow fault_attr (debugfs): armed for one fault, it fails
 # one growth, counted; the allocation retries and gets its block.
 fail_grow_attr() {
-	local d=/sys/kernel/debug/kpool/fg st=/tmp/fg.stats
+	local st=/tmp/fg.stats
 	rm -f $st
 	{
 		echo 'create fg --size 1024'
-		until_match "$d/fail_grow/times" 1 &&
-			echo 100 >"$d/fail_grow/probability" &&
-			echo 'alloc fg 1' && until_match "$d/stats" 'allocs: 1' &&
-			cp "$d/stats" $st
+		until_match fg fail_grow/times 1 &&
+			echo 100 >"$(pool_dir fg)/fail_grow/probability" &&
+			echo 'alloc fg 1' && until_match fg stats 'allocs: 1' &&
+			cp "$(pool_dir fg)/stats" $st
 	} | kpoolctl run - >/dev/null
 	cat $st || return 1
 	grep -qx 'faults_injected: 1' $st && grep -qx 'grow_failures: 1' $st &&

@@ -11,6 +11,7 @@
 # nothing. "KPOOL-SOAK NAME=VALUE" lines carry the totals to the host
 # (scripts/soak.sh); the host fails the soak on any kernel report.
 . /plans/common.sh
+. /plans/lib-debug.sh
 
 seconds=60
 seed=1
@@ -57,22 +58,6 @@ number() {
 kcsan_selftest() {
 	dmesg | grep 'kcsan: selftest:' || { echo "# no KCSAN self-test ran"; return 1; }
 	dmesg | grep -q -E 'kcsan: selftest: ([0-9]+)/\1 tests passed'
-}
-
-# hrtimer_field NAME: one number of kpool_hrtimer's summary line (0 if none).
-hrtimer_field() {
-	local n
-	n=$(dmesg | grep 'kpool_hrtimer: summary:' | tail -n 1 |
-		sed -n "s/.* $1 \([0-9]*\).*/\1/p")
-	echo "${n:-0}"
-}
-
-# Unload kpool_hrtimer: it ran, lost nothing and left no block in use.
-hrtimer_done() {
-	rmmod kpool_hrtimer || return 1
-	dmesg | grep 'kpool_hrtimer: summary:' | tail -n 1 | sed 's/^/# /'
-	[ "$(hrtimer_field 'irq allocs')" -gt 0 ] && [ "$(hrtimer_field 'thread ops')" -gt 0 ] &&
-		[ "$(hrtimer_field 'bad blocks')" = 0 ] && [ "$(hrtimer_field 'in use')" = 0 ]
 }
 
 # example_idle: the example module's pool has no block in use.
