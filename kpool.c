@@ -1992,24 +1992,10 @@ static noinline void kpool_bad_free(struct kpool *pool, const void *block,
 }
 
 /*
- * The chunk of @pool that holds @addr (a block outside this CPU's hint
- * chunk), or &kpool_no_chunk. The task is pinned.
- */
-static noinline struct kpool_chunk *kpool_find_chunk(struct kpool *pool,
-						     unsigned long addr)
-{
-	struct kpool_chunk *chunk = kpool_ptr_chunk(addr);
-
-	return chunk && READ_ONCE(chunk->pool) == pool ? chunk :
-							 &kpool_no_chunk;
-}
-
-/*
- * The fast free: put a block of @chunk (this CPU's hint, else the chunk
- * found from the block's page, which becomes the hint) into this CPU's
- * magazine. The task is pinned. Return false, having changed nothing, if
- * that cannot be done here: not a block of the pool, not ALLOC, the pool
- * tight, the magazine busy or full.
+ * The fast free: put a block of @chunk into this CPU's magazine, @chunk
+ * becoming this CPU's hint. The task is pinned. Return false, having
+ * changed nothing, if that cannot be done here: not a block of @chunk,
+ * not ALLOC, the pool tight, the magazine busy or full.
  */
 static __always_inline bool kpool_free_fast(struct kpool *pool,
 					    struct kpool_chunk *chunk,
@@ -2020,12 +2006,8 @@ static __always_inline bool kpool_free_fast(struct kpool *pool,
 	unsigned int nr;
 	u8 *state;
 
-	if (unlikely(idx < 0)) {
-		chunk = kpool_find_chunk(pool, addr);
-		idx = kpool_index(pool, chunk, addr);
-		if (idx < 0)
-			return false;
-	}
+	if (unlikely(idx < 0))
+		return false;
 	state = &chunk->state[idx];
 	if (unlikely(READ_ONCE(*state) != KPOOL_B_ALLOC ||
 		     READ_ONCE(pool->tight)))
@@ -2102,6 +2084,28 @@ static noinline int kpool_free_slow(struct kpool *pool, void *block,
 	return 0;
 }
 
+/*
+ * A free outside this CPU's hint chunk: find the block's chunk from its
+ * page and try the fast free there, else the slow path.
+ */
+static noinline int kpool_free_lookup(struct kpool *pool, void *block,
+				      unsigned long addr)
+{
+	struct kpool_chunk *chunk;
+	bool cached = false;
+
+	kpool_cpu_pin();
+	chunk = kpool_ptr_chunk(addr);
+	if (chunk && READ_ONCE(chunk->pool) == pool)
+		cached = kpool_free_fast(pool, chunk, addr, block);
+	kpool_cpu_unpin();
+	if (!cached)
+		return kpool_free_slow(pool, block, addr);
+	kpool_count(pool, KPOOL_EV_frees);
+	trace_kpool_free(pool->id, pool->name, true);
+	return 0;
+}
+
 /**
  * kpool_free() - free a block
  * @pool: the pool the block came from.
@@ -2128,7 +2132,7 @@ int kpool_free(struct kpool *pool, void *block)
 				 block);
 	kpool_cpu_unpin();
 	if (unlikely(!cached))
-		return kpool_free_slow(pool, block, addr);
+		return kpool_free_lookup(pool, block, addr);
 	kpool_count(pool, KPOOL_EV_frees);
 	trace_kpool_free(pool->id, pool->name, true);
 	return 0;
@@ -2213,7 +2217,7 @@ int kpool_free_bulk(struct kpool *pool, unsigned int n, void **blocks)
 			cached++;
 			continue;
 		}
-		err = kpool_free_slow(pool, blocks[i], addr);
+		err = kpool_free_lookup(pool, blocks[i], addr);
 		if (err && !first)
 			first = err;
 	}
