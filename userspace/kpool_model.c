@@ -14,7 +14,10 @@
  *                     raise the guard (or lower it and go slow); room
  *                     check, n = nr (or release and go slow); state =
  *                     CACHED; mag[n] = block; nr = n + 1; hint = chunk;
- *                     lower the guard.
+ *                     lower the guard. If it could not, the same again
+ *                     once (kpool_free_lookup(), with the chunk found
+ *                     from the page), then the slow free;
+ *                     kpool_free_owned() goes slow at once.
  *  kpool_alloc_bulk() the pop loop of kpool_alloc() for each block under
  *                     one claim, then the depot under the lock, then the
  *                     slow allocation for each block still missing.
@@ -90,7 +93,8 @@ static const char *const bstate_name[] = { "FREE", "CACHED", "ALLOC",
 enum holder { H_NONE, H_TASK, H_IRQ, H_THIEF };
 static const char *const holder_name[] = { "-", "task", "irq", "thief" };
 
-enum op { OP_NONE, OP_ALLOC, OP_FREE, OP_DRAIN, OP_ALLOC_BULK, OP_FREE_BULK };
+enum op { OP_NONE, OP_ALLOC, OP_FREE, OP_DRAIN, OP_ALLOC_BULK, OP_FREE_BULK,
+	  OP_FREE_OWNED };
 
 /* Steps; see the header comment. */
 enum pc {
@@ -133,6 +137,7 @@ struct ctx {
 	s8 claimed;		/* a slow path owns the magazine */
 	s8 from;		/* where the steal's search goes on */
 	s8 got;		/* bulk allocation: blocks taken */
+	s8 retried;	/* the fast free was tried again after the lookup */
 	s8 i;		/* bulk free: the block being freed */
 	s8 blocks[BULK];	/* bulk free: the blocks */
 };
@@ -305,11 +310,24 @@ static int alloc_slow_next(struct ctx *c)
 	return ++c->got < BULK ? SA_CLAIM : DONE;
 }
 
+/*
+ * The fast free could not be done: kpool_free_lookup() finds the chunk
+ * from the page and tries the fast free once more, then the slow path.
+ */
+static int free_fast_failed(struct ctx *c)
+{
+	if (c->retried)
+		return SF_CAS;
+	c->retried = 1;
+	return F_CHECK;
+}
+
 /* A free is over: the next block of a bulk free, or the end. */
 static int free_next(struct ctx *c)
 {
 	if (c->op != OP_FREE_BULK || ++c->i >= BULK)
 		return DONE;
+	c->retried = 0;
 	return FB_NEXT;
 }
 
@@ -433,8 +451,8 @@ static const char *step(struct state *s, struct ctx *c)
 	case F_CHECK:
 		b = c->block;
 		if (s->st[b] != ALLOC || m.sc->tight) {
-			c->pc = SF_CAS;
-			return "free: not ALLOC or tight: slow";
+			c->pc = free_fast_failed(c);
+			return "free: not ALLOC or tight";
 		}
 		c->pc = m.broken == BROKEN_FREE_NO_GUARD ? F_ROOM : F_CLAIM;
 		return "free: state ALLOC";
@@ -443,19 +461,19 @@ static const char *step(struct state *s, struct ctx *c)
 		return "free: guard++";
 	case F_CLAIM_UNDO:
 		s->guard--;
-		c->pc = SF_CAS;
+		c->pc = free_fast_failed(c);
 		return "free: guard busy, guard--";
 	case F_ROOM:
 		c->n = s->nr;
 		c->pc = c->n >= MAG ? F_ROOM_UNDO : F_STATE;
 		if (m.broken == BROKEN_FREE_NO_GUARD && c->pc == F_ROOM_UNDO)
-			c->pc = SF_CAS;
+			c->pc = free_fast_failed(c);
 		if (m.broken == BROKEN_FREE_STATE_LATE && c->pc == F_STATE)
 			c->pc = F_PUSH;
 		return "free: n = nr, room?";
 	case F_ROOM_UNDO:
 		s->guard--;
-		c->pc = SF_CAS;
+		c->pc = free_fast_failed(c);
 		return "free: full, guard--";
 	case F_STATE:
 		s->st[c->block] = CACHED;
@@ -566,6 +584,11 @@ static void start_op(struct ctx *c, int op, int who, int block)
 		break;
 	case OP_FREE:
 		c->pc = F_CHECK;
+		break;
+	case OP_FREE_OWNED:
+		/* kpool_free_owned(): one fast attempt, then the slow free */
+		c->pc = F_CHECK;
+		c->retried = 1;
 		break;
 	case OP_ALLOC_BULK:
 		c->pc = A_PIN;
@@ -765,7 +788,7 @@ static const char *const op_name[] = {
 };
 
 /* The task frees one of its blocks, any of them. */
-static void explore_task_free(const struct state *s)
+static void explore_task_free(const struct state *s, int op)
 {
 	struct state n;
 	int b;
@@ -777,8 +800,9 @@ static void explore_task_free(const struct state *s)
 		n.next_op++;
 		n.depth = 1;
 		n.holder[b] = H_NONE;
-		start_op(&n.c[0], OP_FREE, H_TASK, b);
-		push_trace("task: kpool_free(block %d)", b);
+		start_op(&n.c[0], op, H_TASK, b);
+		push_trace("task: %s(block %d)", op == OP_FREE ? "kpool_free" :
+			   "kpool_free_owned", b);
 		explore(&n);
 		m.depth--;
 	}
@@ -828,8 +852,8 @@ static void explore(const struct state *s)
 			return;
 		}
 		explore_thief(s);
-		if (op == OP_FREE) {
-			explore_task_free(s);
+		if (op == OP_FREE || op == OP_FREE_OWNED) {
+			explore_task_free(s, op);
 		} else if (op == OP_FREE_BULK) {
 			explore_task_free_bulk(s);
 		} else {
@@ -939,6 +963,9 @@ static const struct scenario scenarios[] = {
 	{ "bulk free, tight pool",
 	  true, { C, F, A, A, A }, { _, _, T, T, I }, { 0 }, 1,
 	  { 0 }, { OP_FREE_BULK } },
+	{ "kpool_free_owned() into a full magazine, then alloc",
+	  false, { C, A, C, A, A }, { _, I, _, T, I }, { 0, 1, 2 }, 3,
+	  { 0 }, { OP_FREE_OWNED, OP_ALLOC } },
 	{ "bulk alloc, then bulk free",
 	  false, { C, F, F, A, A }, { _, _, _, T, I }, { 0 }, 1,
 	  { 0 }, { OP_ALLOC_BULK, OP_FREE_BULK } },
