@@ -2828,6 +2828,45 @@ int kpool_for_each(int (*fn)(struct kpool *pool, void *arg), void *arg)
 EXPORT_SYMBOL_NS_GPL(kpool_for_each, KPOOL);
 
 /**
+ * kpool_for_each_from() - call @fn for up to @steps live pools, by id
+ * @fn: the callback, under the registry mutex (see kpool_for_each()).
+ * @arg: passed to @fn.
+ * @pos: in: the lowest id to visit; out: the id to start the next step
+ *	 at, or 0 when no pool is left.
+ * @steps: how many pools this step visits at most.
+ *
+ * A walk in bounded steps, each its own hold of the registry mutex, so a
+ * caller can yield between them: start with *@pos = 1 and call again
+ * while *@pos is not 0. Pools created or destroyed during the walk may or
+ * may not be visited; none is visited twice.
+ *
+ * Context: Process context; may sleep.
+ * Return: 0, or the first non-zero value @fn returned.
+ */
+int kpool_for_each_from(int (*fn)(struct kpool *pool, void *arg), void *arg,
+			u32 *pos, unsigned int steps)
+{
+	unsigned long id, start = *pos ?: 1;
+	struct kpool *pool;
+	int ret = 0;
+
+	mutex_lock(&kpool_registry_lock);
+	*pos = 0;
+	xa_for_each_start(&kpool_ids, id, pool, start) {
+		if (!steps--) {
+			*pos = id;
+			break;
+		}
+		ret = fn(pool, arg);
+		if (ret)
+			break;
+	}
+	mutex_unlock(&kpool_registry_lock);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(kpool_for_each_from, KPOOL);
+
+/**
  * kpool_with_id() - call @fn for the pool with id @id
  * @id: the id (kpool_id()).
  * @fn: the callback, under the registry mutex (see kpool_for_each()).

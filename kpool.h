@@ -352,6 +352,8 @@ int kpool_set_fault(struct kpool *pool, unsigned int every_nth,
 		    unsigned int probability_ppm);
 
 int kpool_for_each(int (*fn)(struct kpool *pool, void *arg), void *arg);
+int kpool_for_each_from(int (*fn)(struct kpool *pool, void *arg), void *arg,
+			u32 *pos, unsigned int steps);
 int kpool_with_id(u32 id, int (*fn)(struct kpool *pool, void *arg),
 		  void *arg);
 

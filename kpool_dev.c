@@ -1430,7 +1430,7 @@ struct kpool_dev_list_walk {
 };
 
 /*
- * kpool_for_each() callback of LIST; runs under the registry mutex, so it
+ * kpool_for_each_from() callback of LIST; runs under the registry mutex, so it
  * only copies what the pool keeps at hand: no statistics, no lock.
  */
 static int kpool_dev_list_one(struct kpool *pool, void *arg)
@@ -1449,16 +1449,27 @@ static int kpool_dev_list_one(struct kpool *pool, void *arg)
 	return 0;
 }
 
-/* kpool_dev_snapshot() fill function of LIST. */
+/* Pools LIST visits per hold of the registry mutex. */
+#define KPOOL_DEV_LIST_STEP	64
+
+/*
+ * kpool_dev_snapshot() fill function of LIST: the registry in bounded
+ * steps, yielding between them.
+ */
 static long kpool_dev_list_fill(void *ctx, void *buf, u32 nr)
 {
 	struct kpool_dev_list_walk walk = {
 		.items = buf,
 		.nr = nr,
 	};
+	u32 pos = 1;
 	int ret;
 
-	ret = kpool_for_each(kpool_dev_list_one, &walk);
+	do {
+		ret = kpool_for_each_from(kpool_dev_list_one, &walk, &pos,
+					  KPOOL_DEV_LIST_STEP);
+		cond_resched();
+	} while (!ret && pos);
 	return ret ? ret : walk.found;
 }
 
