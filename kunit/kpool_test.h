@@ -77,6 +77,66 @@ void kt_corrupt_byte(void *addr);
 /* Growth fault injection that the test can rely on */
 void kt_fail_growth(struct kunit *test, struct kt_pool *kp, bool fail);
 
+/**
+ * struct kt_geom - the layout of a pool, computed by the tests themselves
+ *		    from the rule of kpool.h and kpool.c's theory of operation
+ * @size: block size.
+ * @align: block alignment (the natural one for align 0).
+ * @stride: distance between blocks: size (plus the red zone of a debug
+ *	    pool) rounded up to @align.
+ * @boundary: 0, or the power of two no block crosses.
+ * @order: chunk order.
+ * @chunk: bytes of a chunk.
+ * @unit: bytes of a unit: @boundary, or the whole chunk.
+ * @per_unit: blocks per unit, at multiples of @stride from its start.
+ * @per_chunk: blocks per full chunk.
+ * @waste: bytes of a full chunk outside every block.
+ * @header: bytes of a chunk's out-of-line metadata besides the state
+ *	    bytes (measured on a pool).
+ */
+struct kt_geom {
+	size_t size;
+	size_t align;
+	size_t stride;
+	size_t boundary;
+	unsigned int order;
+	size_t chunk;
+	size_t unit;
+	unsigned int per_unit;
+	unsigned int per_chunk;
+	size_t waste;
+	size_t header;
+};
+
+/**
+ * struct kt_carve_report - what kt_geom_check_blocks() found
+ * @chunks: distinct chunks the blocks came from.
+ * @full_chunks: chunks all of whose blocks were among them.
+ * @straddling: blocks that cross a page boundary.
+ * @straddling_expected: blocks of the full chunks that the layout says
+ *			 cross a page boundary.
+ */
+struct kt_carve_report {
+	unsigned int chunks;
+	unsigned int full_chunks;
+	unsigned int straddling;
+	unsigned int straddling_expected;
+};
+
+size_t kt_natural_align(size_t block_size);
+int kt_geom_init(struct kt_geom *g, size_t block_size, size_t align,
+		 size_t boundary, unsigned int flags, int order);
+size_t kt_geom_offset(const struct kt_geom *g, unsigned int idx);
+unsigned int kt_geom_straddling(const struct kt_geom *g);
+void kt_geom_expect_stats(struct kunit *test, const struct kt_geom *g,
+			  const struct kpool_stats *st);
+void kt_geom_check_blocks(struct kunit *test, const struct kt_geom *g,
+			  void **blocks, unsigned int n,
+			  struct kt_carve_report *rep);
+void kt_fill_all(void **blocks, unsigned int n, size_t len, u32 seed);
+void kt_expect_filled(struct kunit *test, void **blocks, unsigned int n,
+		      size_t len, u32 seed);
+
 /* Threads that may block in kpool_alloc() */
 struct task_struct *kt_start_on_cpu(int (*fn)(void *data), void *data,
 				    int cpu, const char *name);
@@ -89,5 +149,6 @@ extern struct kunit_suite kt_capacity_suite;
 extern struct kunit_suite kt_bad_free_suite;
 extern struct kunit_suite kt_debug_suite;
 extern struct kunit_suite kt_concurrency_suite;
+extern struct kunit_suite kt_core_suite;
 
 #endif /* _KPOOL_TEST_H */

@@ -54,25 +54,29 @@ struct kt_conc_param {
 	unsigned int min_blocks;
 	unsigned int max_blocks;
 	unsigned int iterations;
+	unsigned int ring_items;
 };
 
 /*
- * Loop iterations of each worker thread. A debug pool costs far more per
- * block (owner stack, kmemleak tracking, poison checks), above all in the
- * hrtimer that allocates every KT_HRTIMER_PERIOD_NS: fewer iterations keep
- * its case within KT_CONC_TIMEOUT on an emulated debug kernel.
+ * Loop iterations of each worker thread and blocks through the ring. A
+ * debug pool costs far more per block (owner stack, kmemleak tracking,
+ * poison checks), above all in the hrtimer that allocates every
+ * KT_HRTIMER_PERIOD_NS: fewer keep its case within KT_CONC_TIMEOUT on an
+ * emulated debug kernel, even on a busy host.
  */
 #define KT_WORKER_ITERS		5000
 #define KT_WORKER_ITERS_DEBUG	250
+#define KT_RING_ITEMS_DEBUG	1000
 
 static const struct kt_conc_param kt_conc_params[] = {
-	{ "plain", 0, 32, 0, KT_WORKER_ITERS },
-	{ "debug", KPOOL_F_DEBUG, 32, 0, KT_WORKER_ITERS_DEBUG },
+	{ "plain", 0, 32, 0, KT_WORKER_ITERS, KT_RING_ITEMS },
+	{ "debug", KPOOL_F_DEBUG, 32, 0, KT_WORKER_ITERS_DEBUG,
+	  KT_RING_ITEMS_DEBUG },
 	/*
 	 * Below what all users may hold at once (42 blocks): atomic
 	 * allocations fail, sleeping ones wait, the reserve is used.
 	 */
-	{ "capped", 0, 16, 32, KT_WORKER_ITERS },
+	{ "capped", 0, 16, 32, KT_WORKER_ITERS, KT_RING_ITEMS },
 };
 
 static void kt_conc_desc(const struct kt_conc_param *c, char *desc)
@@ -105,6 +109,7 @@ struct kt_irq_user {
  * @pool: the pool.
  * @block_size: its block size.
  * @iterations: loop iterations of each worker thread.
+ * @ring_items: blocks the producer passes to the consumer.
  * @errors: pattern mismatches, refused frees, unexpected NULLs.
  * @allocs: blocks successfully allocated, by any user.
  * @frees: blocks successfully freed, by any user.
@@ -122,6 +127,7 @@ struct kt_conc {
 	struct kpool *pool;
 	size_t block_size;
 	unsigned int iterations;
+	unsigned int ring_items;
 	atomic_t errors;
 	atomic_long_t allocs;
 	atomic_long_t frees;
@@ -325,7 +331,7 @@ static int kt_producer_thread(void *data)
 	unsigned int seq;
 
 	allow_signal(SIGKILL);
-	for (seq = 0; seq < KT_RING_ITEMS; seq++) {
+	for (seq = 0; seq < c->ring_items; seq++) {
 		void *block = kt_conc_alloc(c, GFP_KERNEL, KT_TAG_RING | seq);
 
 		if (!block)
@@ -472,6 +478,7 @@ static void kt_all_contexts(struct kunit *test)
 	c->pool = kp->pool;
 	c->block_size = KT_CONC_BLOCK_SIZE;
 	c->iterations = param->iterations;
+	c->ring_items = param->ring_items;
 	KUNIT_ASSERT_EQ(test, ptr_ring_init(&c->ring, KT_RING_SIZE, GFP_KERNEL),
 			0);
 
@@ -511,8 +518,8 @@ static void kt_all_contexts(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&c->errors), 0);
 	for (i = 0; i < nr_workers; i++)
 		KUNIT_EXPECT_EQ(test, workers[i].iterations, c->iterations);
-	KUNIT_EXPECT_EQ(test, producer->iterations, KT_RING_ITEMS);
-	KUNIT_EXPECT_EQ(test, consumer->iterations, KT_RING_ITEMS);
+	KUNIT_EXPECT_EQ(test, producer->iterations, c->ring_items);
+	KUNIT_EXPECT_EQ(test, consumer->iterations, c->ring_items);
 	/* The interrupt users ran while the threads did. */
 	KUNIT_EXPECT_GT(test, hard_before_end, 0);
 	KUNIT_EXPECT_GT(test, soft_before_end, 0);

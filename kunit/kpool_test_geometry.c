@@ -2,19 +2,22 @@
 /*
  * kpool_geometry: how blocks are carved from chunks.
  *
- * For every block size and alignment of the issue: the blocks handed out
- * are aligned, distinct, do not overlap, lie inside a naturally aligned
- * chunk of the reported order, never straddle a page when they fit in
- * one, and the reported geometry (stride, blocks per chunk, waste, pages,
- * occupancy) matches what was handed out. Also: the constructor runs once
- * per carved block, and KPOOL_F_ZERO pools (or __GFP_ZERO) hand out zeroed
- * blocks.
+ * For every block size and alignment of the issue: the reported geometry
+ * (stride, order, blocks per chunk, waste) is the one the tests compute
+ * from the documented rule (kt_geom_init(): the smallest order wasting at
+ * most 1/16 of the chunk, blocks laid out at multiples of the stride from
+ * the chunk's start, straddling pages), and the blocks handed out are
+ * aligned, where that layout puts blocks, apart from each other, inside a
+ * naturally aligned chunk, and keep what is written into them across page
+ * boundaries; pages and occupancy match what was handed out. Also: the
+ * constructor runs once per carved block, and KPOOL_F_ZERO pools (or
+ * __GFP_ZERO) hand out zeroed blocks.
  */
 #include <linux/log2.h>
 #include <linux/math.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
-#include <linux/sort.h>
+#include <linux/numa.h>
 
 #include "kpool_test.h"
 
@@ -61,152 +64,6 @@ static void kt_size_desc(const size_t *size, char *desc)
 
 KUNIT_ARRAY_PARAM(kt_size, kt_block_sizes, kt_size_desc);
 
-/* The alignment kpool.h promises for align == 0. */
-static size_t kt_natural_align(size_t block_size)
-{
-	size_t align = block_size & -block_size;
-
-	return clamp_t(size_t, align, sizeof(void *), PAGE_SIZE);
-}
-
-/* Blocks of @stride bytes a chunk of @order holds (see Limits in kpool.h). */
-static size_t kt_layout_blocks(size_t stride, unsigned int order)
-{
-	if (stride <= PAGE_SIZE)
-		return (PAGE_SIZE / stride) << order;
-	return (PAGE_SIZE << order) / stride;
-}
-
-/* Bytes of a chunk of @order outside every block. */
-static size_t kt_waste(size_t block_size, size_t stride, unsigned int order)
-{
-	return (PAGE_SIZE << order) - kt_layout_blocks(stride, order) * block_size;
-}
-
-/*
- * The order KPOOL_ORDER_AUTO stands for, straight from the Limits section
- * of kpool.h: the smallest order up to KPOOL_AUTO_MAX_ORDER wasting at
- * most 1/16; else the one of those with the smallest waste ratio (smaller
- * order on a tie); else the smallest order that holds one block.
- */
-static unsigned int kt_expected_order(size_t block_size, size_t stride)
-{
-	unsigned int order, best = KPOOL_MAX_ORDER + 1;
-	size_t waste, best_waste = 0;
-
-	for (order = 0; order <= KPOOL_AUTO_MAX_ORDER; order++) {
-		if (!kt_layout_blocks(stride, order))
-			continue;
-		waste = kt_waste(block_size, stride, order);
-		if (waste * 16 <= PAGE_SIZE << order)
-			return order;
-		/* waste / 2^order < best_waste / 2^best, without division */
-		if (best > KPOOL_AUTO_MAX_ORDER ||
-		    waste << best < best_waste << order) {
-			best = order;
-			best_waste = waste;
-		}
-	}
-	if (best <= KPOOL_AUTO_MAX_ORDER)
-		return best;
-	for (order = KPOOL_AUTO_MAX_ORDER + 1; order < KPOOL_MAX_ORDER; order++)
-		if (kt_layout_blocks(stride, order))
-			break;
-	return order;
-}
-
-/*
- * The geometry kpool.h promises: stride is block_size rounded up to the
- * alignment, the reported alignment is at least the requested one, the
- * automatic order follows the documented rule, a page holds PAGE_SIZE /
- * stride blocks and the waste is what the blocks leave of the chunk.
- */
-static void kt_expect_geometry(struct kunit *test,
-			       const struct kpool_stats *st,
-			       size_t block_size, size_t align)
-{
-	size_t stride = round_up(block_size, align);
-	unsigned int order = kt_expected_order(block_size, stride);
-	size_t chunk = PAGE_SIZE << order;
-
-	KUNIT_EXPECT_EQ(test, st->block_size, block_size);
-	KUNIT_EXPECT_EQ(test, st->block_stride, stride);
-	KUNIT_EXPECT_TRUE(test, is_power_of_2(st->align));
-	KUNIT_EXPECT_GE(test, st->align, align);
-	KUNIT_EXPECT_LE(test, st->align, PAGE_SIZE);
-	KUNIT_EXPECT_EQ(test, st->chunk_order, order);
-	KUNIT_EXPECT_EQ(test, st->blocks_per_chunk,
-			kt_layout_blocks(stride, order));
-	KUNIT_EXPECT_EQ(test, st->wasted_per_chunk,
-			kt_waste(block_size, stride, order));
-	if (order <= KPOOL_AUTO_MAX_ORDER && st->wasted_per_chunk * 16 > chunk)
-		kunit_info(test, "no order up to %u wastes at most 1/16: order %u wastes %llu of %zu bytes\n",
-			   KPOOL_AUTO_MAX_ORDER, order, st->wasted_per_chunk,
-			   chunk);
-}
-
-static int kt_cmp_ptr(const void *a, const void *b)
-{
-	unsigned long x = (unsigned long)*(void * const *)a;
-	unsigned long y = (unsigned long)*(void * const *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Checks of one block, on its own. */
-static void kt_expect_block_placement(struct kunit *test, const void *block,
-				      size_t block_size, size_t align,
-				      size_t chunk)
-{
-	unsigned long p = (unsigned long)block;
-	unsigned long base = p & ~(chunk - 1);
-
-	KUNIT_EXPECT_TRUE(test, virt_addr_valid(block));
-	KUNIT_EXPECT_TRUE_MSG(test, IS_ALIGNED(p, align),
-			      "block not aligned to %zu", align);
-	KUNIT_EXPECT_LE_MSG(test, p + block_size, base + chunk,
-			    "block crosses the end of its chunk");
-	if (block_size <= PAGE_SIZE)
-		KUNIT_EXPECT_EQ_MSG(test, p & PAGE_MASK,
-				    (p + block_size - 1) & PAGE_MASK,
-				    "block straddles a page");
-}
-
-/*
- * Checks of the blocks together: sorted, they must not overlap, and the
- * number of distinct chunks they came from must be what the pool reports.
- */
-static void kt_expect_blocks_disjoint(struct kunit *test, void **sorted,
-				      unsigned int n, size_t block_size,
-				      size_t chunk,
-				      const struct kpool_stats *st)
-{
-	unsigned long prev_base = 0;
-	unsigned int chunks = 0;
-	unsigned int in_chunk = 0;
-	unsigned int i;
-
-	for (i = 0; i < n; i++) {
-		unsigned long p = (unsigned long)sorted[i];
-		unsigned long base = p & ~(chunk - 1);
-
-		if (i)
-			KUNIT_EXPECT_GE_MSG(test,
-					    p - (unsigned long)sorted[i - 1],
-					    block_size,
-					    "blocks %u and %u overlap", i - 1,
-					    i);
-		if (!chunks || base != prev_base) {
-			chunks++;
-			in_chunk = 0;
-			prev_base = base;
-		}
-		in_chunk++;
-		KUNIT_EXPECT_LE(test, in_chunk, st->blocks_per_chunk);
-	}
-	KUNIT_EXPECT_EQ(test, st->chunks, chunks);
-}
-
 static void kt_expect_occupancy(struct kunit *test, struct kt_pool *kp,
 				const struct kpool_stats *st, u64 in_use)
 {
@@ -229,56 +86,50 @@ static void kt_expect_occupancy(struct kunit *test, struct kt_pool *kp,
 
 /*
  * Allocates two chunks' worth of blocks plus one (at most
- * KT_GEOMETRY_MAX_BLOCKS), checks each block and all of them together
- * against the reported geometry, then frees them.
+ * KT_GEOMETRY_MAX_BLOCKS): the reported geometry is the layout computed
+ * from the documented rule (kt_geom_init()), every block is where that
+ * layout puts blocks, aligned and apart from every other, the first chunks
+ * are handed out whole, and a pattern written into every block, across
+ * page boundaries where blocks straddle them, survives. Then the counters
+ * and the occupancy agree with what was handed out.
  */
 static void kt_carving(struct kunit *test)
 {
 	const struct kt_geometry_param *param = test->param_value;
-	size_t align = param->align ?: kt_natural_align(param->block_size);
 	size_t bs = param->block_size;
+	struct kt_carve_report rep;
 	struct kpool_params p;
 	struct kpool_stats st;
 	struct kt_pool *kp;
-	void **sorted;
-	size_t chunk;
-	unsigned int n, i;
+	struct kt_geom g;
+	unsigned int n;
 
+	KUNIT_ASSERT_EQ(test, kt_geom_init(&g, bs, param->align, 0, 0,
+					   KPOOL_ORDER_AUTO), 0);
 	kt_params_init(&p, kt_unique_name(test, "carve"), bs);
 	p.align = param->align;
 	kp = kt_create(test, &p, KT_GEOMETRY_MAX_BLOCKS);
 
 	kt_stats(kp, &st);
-	kt_expect_geometry(test, &st, bs, align);
-	KUNIT_ASSERT_GE(test, st.blocks_per_chunk, 1);
-	/* Every block is aligned to what the pool reports. */
-	align = max_t(size_t, align, st.align);
-	chunk = PAGE_SIZE << st.chunk_order;
-	n = min_t(u64, 2 * st.blocks_per_chunk + 1, KT_GEOMETRY_MAX_BLOCKS);
+	kt_geom_expect_stats(test, &g, &st);
+	KUNIT_EXPECT_EQ(test, st.node, NUMA_NO_NODE);
+	KUNIT_ASSERT_GE(test, g.per_chunk, 1);
+	n = min_t(u64, 2 * g.per_chunk + 1, KT_GEOMETRY_MAX_BLOCKS);
 
 	KUNIT_ASSERT_EQ(test, kt_alloc_slots(kp, 0, n, GFP_KERNEL), n);
-	for (i = 0; i < n; i++) {
-		kt_expect_block_placement(test, kp->blocks[i], bs, align,
-					  chunk);
-		kt_fill(kp->blocks[i], bs, i);
-	}
-	/* Any overlap would have overwritten an earlier block's pattern. */
-	for (i = 0; i < n; i++)
-		KUNIT_EXPECT_EQ_MSG(test, kt_check(kp->blocks[i], bs, i), -1,
-				    "block %u overwritten", i);
+	kt_fill_all(kp->blocks, n, bs, 0);
+	kt_geom_check_blocks(test, &g, kp->blocks, n, &rep);
+	kt_expect_filled(test, kp->blocks, n, bs, 0);
 
 	kt_stats(kp, &st);
-	sorted = kunit_kmalloc_array(test, n, sizeof(void *), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, sorted);
-	memcpy(sorted, kp->blocks, n * sizeof(void *));
-	sort(sorted, n, sizeof(void *), kt_cmp_ptr, NULL);
-	kt_expect_blocks_disjoint(test, sorted, n, bs, chunk, &st);
-
+	kt_geom_expect_stats(test, &g, &st);
+	/* chunks are carved only once the ones before are handed out */
+	KUNIT_EXPECT_EQ(test, rep.chunks, st.chunks);
+	KUNIT_EXPECT_EQ(test, st.chunks, DIV_ROUND_UP(n, g.per_chunk));
+	KUNIT_EXPECT_EQ(test, rep.full_chunks, n / g.per_chunk);
+	KUNIT_EXPECT_EQ(test, rep.straddling_expected <= rep.straddling, true);
 	KUNIT_EXPECT_EQ(test, st.blocks_in_use, n);
-	KUNIT_EXPECT_EQ(test, st.chunks, DIV_ROUND_UP(n, st.blocks_per_chunk));
-	KUNIT_EXPECT_EQ(test, st.blocks_total,
-			st.chunks * st.blocks_per_chunk);
-	KUNIT_EXPECT_EQ(test, st.pages, st.chunks << st.chunk_order);
+	KUNIT_EXPECT_EQ(test, st.blocks_total, st.chunks * g.per_chunk);
 	KUNIT_EXPECT_EQ(test, st.blocks_free, st.blocks_total - n);
 	KUNIT_EXPECT_EQ(test, st.allocs, n);
 	KUNIT_EXPECT_EQ(test, st.cache_hits + st.cache_misses, n);
@@ -295,6 +146,82 @@ static void kt_carving(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.blocks_free, st.blocks_total);
 	KUNIT_EXPECT_EQ(test, st.frees, n);
 	kt_expect_occupancy(test, kp, &st, 0);
+}
+
+/* Sizes the sweep checks: every 8 bytes to 256, then coarser. */
+#define KT_SWEEP_FINE		256
+#define KT_SWEEP_MID		4096
+#define KT_SWEEP_MAX		(32 * 1024)
+/* "a header of about 128 bytes" */
+#define KT_META_HEADER_MAX	256
+
+static size_t kt_sweep_next(size_t bs)
+{
+	size_t next = bs + (bs < KT_SWEEP_FINE ? 8 :
+			    bs < KT_SWEEP_MID ? 56 : 1000);
+
+	/* every power of two on the way, too */
+	if (!is_power_of_2(bs) && rounddown_pow_of_two(next) > bs)
+		return rounddown_pow_of_two(next);
+	return next;
+}
+
+/*
+ * The documented order rule over block sizes up to 32 KiB (natural
+ * alignment): each pool reports the geometry computed here. Power-of-two
+ * strides up to 32 KiB get an order up to KPOOL_AUTO_MAX_ORDER wasting at
+ * most 1/16 of the chunk; from 64 bytes to 4 KiB, by the first rule, with
+ * at least 8 blocks and out-of-line metadata within 1/32 of the chunk.
+ * That metadata is a header of about 128 bytes and a state byte per block.
+ */
+static void kt_auto_order_sweep(struct kunit *test)
+{
+	unsigned int pools = 0;
+	struct kpool_params p;
+	struct kpool_stats st;
+	struct kpool *pool;
+	struct kt_geom g;
+	u64 chunk_bytes;
+	size_t bs;
+
+	for (bs = KPOOL_MIN_BLOCK_SIZE; bs <= KT_SWEEP_MAX;
+	     bs = kt_sweep_next(bs)) {
+		KUNIT_ASSERT_EQ(test, kt_geom_init(&g, bs, 0, 0, 0,
+						   KPOOL_ORDER_AUTO), 0);
+		kt_params_init(&p, kt_unique_name(test, "sweep"), bs);
+		pool = kpool_create(&p);
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+		memset(&st, 0, sizeof(st));
+		kpool_get_stats(pool, &st);
+		KUNIT_ASSERT_EQ(test, kpool_destroy(pool), 0);
+		pools++;
+
+		chunk_bytes = PAGE_SIZE << st.chunk_order;
+		KUNIT_EXPECT_EQ_MSG(test, st.chunk_order, g.order,
+				    "block size %zu", bs);
+		KUNIT_EXPECT_EQ_MSG(test, st.blocks_per_chunk, g.per_chunk,
+				    "block size %zu", bs);
+		KUNIT_EXPECT_EQ_MSG(test, st.wasted_per_chunk, g.waste,
+				    "block size %zu", bs);
+		KUNIT_EXPECT_EQ_MSG(test, st.meta_per_chunk,
+				    g.header + st.blocks_per_chunk,
+				    "block size %zu", bs);
+		if (!is_power_of_2(g.stride))
+			continue;
+		KUNIT_EXPECT_LE_MSG(test, st.chunk_order, KPOOL_AUTO_MAX_ORDER,
+				    "block size %zu", bs);
+		KUNIT_EXPECT_LE_MSG(test, st.wasted_per_chunk * 16, chunk_bytes,
+				    "block size %zu", bs);
+		if (g.stride < 64 || g.stride > 4096)
+			continue;
+		KUNIT_EXPECT_GE_MSG(test, st.blocks_per_chunk, 8,
+				    "block size %zu", bs);
+		KUNIT_EXPECT_LE_MSG(test, st.meta_per_chunk * 32, chunk_bytes,
+				    "block size %zu", bs);
+	}
+	KUNIT_EXPECT_LE(test, g.header, KT_META_HEADER_MAX);
+	kunit_info(test, "%u block sizes, metadata header %zu bytes\n", pools,
+		   g.header);
 }
 
 #define KT_CTOR_SEED	0xc7012345u
@@ -431,6 +358,7 @@ static void kt_gfp_zero(struct kunit *test)
 
 static struct kunit_case kt_geometry_cases[] = {
 	KUNIT_CASE_PARAM(kt_carving, kt_geometry_gen_params),
+	KUNIT_CASE(kt_auto_order_sweep),
 	KUNIT_CASE_PARAM(kt_ctor_once_per_block, kt_size_gen_params),
 	KUNIT_CASE_PARAM(kt_zero_flag, kt_size_gen_params),
 	KUNIT_CASE_PARAM(kt_gfp_zero, kt_size_gen_params),

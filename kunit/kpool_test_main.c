@@ -11,6 +11,9 @@
  *   kpool_bad_free     every refused free, counted, pool intact
  *   kpool_debug        poison and red-zone detection
  *   kpool_concurrency  per-CPU threads, cross-CPU ring, hardirq, softirq
+ *   kpool_core         fixed pools on the magazines, stealing, gfp order,
+ *                      straddling blocks, boundary, big bulk, refusals
+ *                      through every free, owner-tag stress
  *   kpool_failnth      fail-nth sweep of the API (CONFIG_FAULT_INJECTION;
  *                      registered by kpool_test_failnth.c itself)
  *   kpool_set          pool sets: classes, free by pointer, foreign
@@ -24,7 +27,8 @@
 #include "kpool_test.h"
 
 kunit_test_suites(&kt_geometry_suite, &kt_params_suite, &kt_capacity_suite,
-		  &kt_bad_free_suite, &kt_debug_suite, &kt_concurrency_suite);
+		  &kt_bad_free_suite, &kt_debug_suite, &kt_concurrency_suite,
+		  &kt_core_suite);
 
 MODULE_IMPORT_NS(KPOOL);
 MODULE_LICENSE("GPL");

@@ -123,6 +123,29 @@ static void kt_bad_node(struct kpool_params *p)
 	p->node = MAX_NUMNODES;
 }
 
+static void kt_boundary_odd(struct kpool_params *p)
+{
+	p->boundary = 3000;
+}
+
+static void kt_boundary_below_stride(struct kpool_params *p)
+{
+	p->block_size = 100;
+	p->boundary = 64;
+}
+
+static void kt_boundary_one(struct kpool_params *p)
+{
+	p->boundary = 1;
+}
+
+/* 64 bytes and the red zone: a stride of 128 */
+static void kt_boundary_below_debug_stride(struct kpool_params *p)
+{
+	p->flags = KPOOL_F_DEBUG;
+	p->boundary = 64;
+}
+
 static const struct kt_bad_params kt_bad_params[] = {
 	{ "block_size 0", kt_size_0, -EINVAL },
 	{ "block_size 7", kt_size_7, -EINVAL },
@@ -143,6 +166,11 @@ static const struct kt_bad_params kt_bad_params[] = {
 	{ "gfp __GFP_COMP", kt_gfp_comp, -EINVAL },
 	{ "ctor with KPOOL_F_ZERO", kt_ctor_with_zero, -EINVAL },
 	{ "node out of range", kt_bad_node, -EINVAL },
+	{ "boundary not a power of two", kt_boundary_odd, -EINVAL },
+	{ "boundary below the stride", kt_boundary_below_stride, -EINVAL },
+	{ "boundary 1", kt_boundary_one, -EINVAL },
+	{ "boundary below a debug stride", kt_boundary_below_debug_stride,
+	  -EINVAL },
 };
 
 static void kt_bad_params_desc(const struct kt_bad_params *b, char *desc)

@@ -8,10 +8,14 @@
 #include <linux/err.h>
 #include <linux/kasan.h>
 #include <linux/kthread.h>
+#include <linux/log2.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
 #include <linux/numa.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
+#include <linux/sort.h>
 #include <linux/string.h>
 
 #include "kpool_test.h"
@@ -269,6 +273,320 @@ long kt_check(const void *block, size_t len, u32 seed)
 		if (p[i] != kt_pattern_byte(seed, i))
 			return i;
 	return -1;
+}
+
+/* Fill block @i of @blocks with the pattern for @seed + @i. */
+void kt_fill_all(void **blocks, unsigned int n, size_t len, u32 seed)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		kt_fill(blocks[i], len, seed + i);
+}
+
+/* Block @i of @blocks holds the pattern for @seed + @i, every byte. */
+void kt_expect_filled(struct kunit *test, void **blocks, unsigned int n,
+		      size_t len, u32 seed)
+{
+	unsigned int i, bad = 0;
+	long at;
+
+	for (i = 0; i < n; i++) {
+		at = kt_check(blocks[i], len, seed + i);
+		if (at >= 0 && bad++ < 4)
+			KUNIT_FAIL(test, "block %u (%p) overwritten at byte %ld of %zu",
+				   i, blocks[i], at, len);
+	}
+	KUNIT_EXPECT_EQ_MSG(test, bad, 0, "%u of %u blocks overwritten", bad,
+			    n);
+}
+
+/* Geometry */
+
+/* The alignment kpool.h promises for align == 0. */
+size_t kt_natural_align(size_t block_size)
+{
+	size_t align = block_size & -block_size;
+
+	return clamp_t(size_t, align, sizeof(void *), PAGE_SIZE);
+}
+
+/* Blocks a chunk of @order holds: whole units, each cut at the stride. */
+static unsigned long kt_geom_capacity(const struct kt_geom *g,
+				      unsigned int order)
+{
+	size_t bytes = PAGE_SIZE << order;
+	size_t unit = g->boundary && g->boundary <= bytes ? g->boundary : bytes;
+
+	return (bytes / unit) * (unit / g->stride);
+}
+
+/* Bytes of a full chunk of @order outside every block. */
+static u64 kt_geom_waste(const struct kt_geom *g, unsigned int order)
+{
+	return (PAGE_SIZE << order) - (u64)kt_geom_capacity(g, order) * g->size;
+}
+
+/* Chunks of more blocks than a refill batch but fewer than this: avoided */
+#define KT_GEOM_SHARED_STATES	128
+/* The first rule of the order wants chunks of at least this many blocks */
+#define KT_GEOM_MIN_PER_CHUNK	8
+
+/*
+ * The bytes of a chunk's out-of-line metadata besides its state bytes, as
+ * a pool reports it (meta_per_chunk - blocks_per_chunk of a plain pool):
+ * the automatic order depends on it. 0 if no pool could be made.
+ */
+static size_t kt_geom_header(void)
+{
+	static size_t header;
+	struct kpool_params p;
+	struct kpool_stats st;
+	struct kpool *pool;
+
+	if (header)
+		return header;
+	kt_params_init(&p, "kt_geom_probe", 64);
+	pool = kpool_create(&p);
+	if (IS_ERR_OR_NULL(pool))
+		return 0;
+	memset(&st, 0, sizeof(st));
+	kpool_get_stats(pool, &st);
+	kpool_destroy(pool);
+	header = st.meta_per_chunk - st.blocks_per_chunk;
+	return header;
+}
+
+/* Chunks of @order: left out everywhere, or possible. */
+static bool kt_geom_allowed(const struct kt_geom *g, unsigned int order)
+{
+	unsigned long n = kt_geom_capacity(g, order);
+
+	return n && !(n > KPOOL_MAG_SIZE / 2 && n < KT_GEOM_SHARED_STATES);
+}
+
+/*
+ * KPOOL_ORDER_AUTO as kpool.h documents it, leaving out everywhere the
+ * chunks that hold no block or more than KPOOL_MAG_SIZE / 2 but fewer than
+ * 128 blocks: the smallest order up to KPOOL_AUTO_MAX_ORDER whose chunk
+ * holds at least 8 blocks, wastes at most 1/16 of itself and needs
+ * out-of-line metadata (@header and a state byte per block) of at most
+ * 1/32 of itself; else the smallest order up to KPOOL_MAX_ORDER wasting at
+ * most 1/16; else the order with the least waste per byte of chunk, the
+ * smaller on a tie.
+ */
+static int kt_geom_auto_order(const struct kt_geom *g, size_t header)
+{
+	u64 waste, bytes, best_waste = 0, best_bytes = 1;
+	unsigned long n;
+	int order, best = -EINVAL;
+
+	for (order = 0; order <= KPOOL_AUTO_MAX_ORDER; order++) {
+		n = kt_geom_capacity(g, order);
+		bytes = PAGE_SIZE << order;
+		if (kt_geom_allowed(g, order) && n >= KT_GEOM_MIN_PER_CHUNK &&
+		    kt_geom_waste(g, order) * 16 <= bytes &&
+		    (header + n) * 32 <= bytes)
+			return order;
+	}
+	for (order = 0; order <= KPOOL_MAX_ORDER; order++)
+		if (kt_geom_allowed(g, order) &&
+		    kt_geom_waste(g, order) * 16 <= PAGE_SIZE << order)
+			return order;
+	for (order = 0; order <= KPOOL_MAX_ORDER; order++) {
+		if (!kt_geom_allowed(g, order))
+			continue;
+		waste = kt_geom_waste(g, order);
+		bytes = PAGE_SIZE << order;
+		/* waste / bytes < best_waste / best_bytes */
+		if (best < 0 || waste * best_bytes < best_waste * bytes) {
+			best = order;
+			best_waste = waste;
+			best_bytes = bytes;
+		}
+	}
+	return best;
+}
+
+/**
+ * kt_geom_init - the layout of a pool, from its parameters
+ * @g: filled in.
+ * @block_size: kpool_params.block_size.
+ * @align: kpool_params.align (0: natural).
+ * @boundary: kpool_params.boundary (0: none).
+ * @flags: kpool_params.flags (KPOOL_F_DEBUG adds a red zone).
+ * @order: kpool_params.order.
+ *
+ * Return: 0, -EINVAL where no chunk of @order holds a block, -ENOMEM if
+ * the metadata header could not be measured.
+ */
+int kt_geom_init(struct kt_geom *g, size_t block_size, size_t align,
+		 size_t boundary, unsigned int flags, int order)
+{
+	size_t body = block_size;
+
+	if (flags & KPOOL_F_DEBUG)
+		body += KPOOL_REDZONE_MIN;
+	memset(g, 0, sizeof(*g));
+	g->size = block_size;
+	g->align = align ?: kt_natural_align(block_size);
+	g->stride = round_up(body, g->align);
+	g->boundary = boundary;
+	g->header = kt_geom_header();
+	if (!g->header)
+		return -ENOMEM;
+	if (order == KPOOL_ORDER_AUTO)
+		order = kt_geom_auto_order(g, g->header);
+	else if (order < 0 || order > KPOOL_MAX_ORDER ||
+		 !kt_geom_capacity(g, order))
+		order = -EINVAL;
+	if (order < 0)
+		return order;
+	g->order = order;
+	g->chunk = PAGE_SIZE << order;
+	g->unit = boundary && boundary <= g->chunk ? boundary : g->chunk;
+	g->per_unit = g->unit / g->stride;
+	g->per_chunk = kt_geom_capacity(g, order);
+	g->waste = kt_geom_waste(g, order);
+	return 0;
+}
+
+/* Where block @idx starts in its chunk. */
+size_t kt_geom_offset(const struct kt_geom *g, unsigned int idx)
+{
+	return (idx / g->per_unit) * g->unit + (idx % g->per_unit) * g->stride;
+}
+
+/* The pool's reported geometry is the layout computed here. */
+void kt_geom_expect_stats(struct kunit *test, const struct kt_geom *g,
+			  const struct kpool_stats *st)
+{
+	KUNIT_EXPECT_EQ(test, st->block_size, g->size);
+	KUNIT_EXPECT_EQ(test, st->align, g->align);
+	KUNIT_EXPECT_EQ(test, st->block_stride, g->stride);
+	KUNIT_EXPECT_EQ(test, st->boundary, g->boundary);
+	KUNIT_EXPECT_EQ(test, st->chunk_order, g->order);
+	KUNIT_EXPECT_EQ(test, st->blocks_per_chunk, g->per_chunk);
+	KUNIT_EXPECT_EQ(test, st->wasted_per_chunk, g->waste);
+	KUNIT_EXPECT_EQ(test, st->pages, st->chunks << g->order);
+	/* a state byte per block and the header; magazines of 8-byte slots */
+	if (!(st->flags & KPOOL_F_DEBUG))
+		KUNIT_EXPECT_EQ(test, st->meta_per_chunk,
+				g->header + g->per_chunk);
+	KUNIT_EXPECT_GE(test, st->meta_per_chunk, g->header + g->per_chunk);
+	KUNIT_EXPECT_GE(test, st->percpu_bytes, (u64)num_possible_cpus() *
+			KPOOL_MAG_SIZE * sizeof(void *));
+	KUNIT_EXPECT_GE(test, st->meta_bytes, st->percpu_bytes +
+			st->chunks * st->meta_per_chunk);
+}
+
+static int kt_cmp_ptr(const void *a, const void *b)
+{
+	unsigned long x = (unsigned long)*(void * const *)a;
+	unsigned long y = (unsigned long)*(void * const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool kt_straddles(unsigned long start, size_t len)
+{
+	return start >> PAGE_SHIFT != (start + len - 1) >> PAGE_SHIFT;
+}
+
+/* Blocks of a full chunk that cross a page boundary, by the layout. */
+unsigned int kt_geom_straddling(const struct kt_geom *g)
+{
+	unsigned int idx, n = 0;
+
+	for (idx = 0; idx < g->per_chunk; idx++)
+		n += kt_straddles(kt_geom_offset(g, idx), g->size);
+	return n;
+}
+
+#define KT_CARVE_REPORTED	8
+
+/*
+ * Where one block sits in its (naturally aligned) chunk: a failure message
+ * for a block the layout does not allow, or NULL.
+ */
+static const char *kt_geom_misplaced(const struct kt_geom *g, unsigned long p)
+{
+	unsigned long off = p & (g->chunk - 1);
+	unsigned long in = off % g->unit;
+
+	if (!virt_addr_valid((void *)p))
+		return "not in the direct map";
+	if (!IS_ALIGNED(p, g->align))
+		return "misaligned";
+	if (in % g->stride)
+		return "not at a multiple of the stride from its unit";
+	if (in / g->stride >= g->per_unit)
+		return "past the last block of its unit";
+	if ((off / g->unit) * g->per_unit + in / g->stride >= g->per_chunk ||
+	    off + g->size > g->chunk)
+		return "past the last block of its chunk";
+	if (g->boundary && p / g->boundary != (p + g->size - 1) / g->boundary)
+		return "crosses the boundary";
+	return NULL;
+}
+
+/**
+ * kt_geom_check_blocks - the blocks handed out follow the layout
+ * @test: the case.
+ * @g: the layout.
+ * @blocks: blocks of the pool, all allocated.
+ * @n: how many.
+ * @rep: filled in.
+ *
+ * Every block must be aligned, start at a place the layout has a block
+ * (a multiple of the stride from the start of its unit, within the chunk's
+ * blocks), never cross a boundary, and overlap no other block.
+ */
+void kt_geom_check_blocks(struct kunit *test, const struct kt_geom *g,
+			  void **blocks, unsigned int n,
+			  struct kt_carve_report *rep)
+{
+	unsigned long p, base, prev = 0, prev_base = 0;
+	unsigned int i, bad = 0, in_chunk = 0;
+	const char *why;
+	void **sorted;
+
+	memset(rep, 0, sizeof(*rep));
+	sorted = kunit_kmalloc_array(test, n, sizeof(void *), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, sorted);
+	memcpy(sorted, blocks, n * sizeof(void *));
+	sort(sorted, n, sizeof(void *), kt_cmp_ptr, NULL);
+
+	for (i = 0; i <= n; i++) {
+		p = i < n ? (unsigned long)sorted[i] : 0;
+		base = p & ~(g->chunk - 1);
+		if (i == n || !i || base != prev_base) {
+			if (i && in_chunk == g->per_chunk) {
+				rep->full_chunks++;
+				rep->straddling_expected +=
+					kt_geom_straddling(g);
+			}
+			if (i == n)
+				break;
+			rep->chunks++;
+			in_chunk = 0;
+			prev_base = base;
+		}
+		in_chunk++;
+		rep->straddling += kt_straddles(p, g->size);
+		why = kt_geom_misplaced(g, p);
+		if (!why && i && p - prev < g->size)
+			why = "overlaps the block before it";
+		if (!why && in_chunk > g->per_chunk)
+			why = "one block too many in its chunk";
+		if (why && bad++ < KT_CARVE_REPORTED)
+			KUNIT_FAIL(test,
+				   "block %p at offset %lu of its chunk: %s (stride %zu, unit %zu, %u per unit, %u per chunk)",
+				   sorted[i], p - base, why, g->stride, g->unit,
+				   g->per_unit, g->per_chunk);
+		prev = p;
+	}
+	KUNIT_EXPECT_EQ_MSG(test, bad, 0, "%u of %u blocks misplaced", bad, n);
 }
 
 /**
