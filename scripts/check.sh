@@ -9,7 +9,8 @@
 #     on PREEMPT_RT) and a W=1 + sparse build of kpool against it; Kconfig
 #     must take every line of the KCSAN flavour's fragments (built only by
 #     `make soak KERNEL=kcsan`)
-#  3. checkpatch --strict on every project source file
+#  3. checkpatch --strict on every project source file, and the static
+#     hardening checks of /dev/kpool
 #  4. the static user-space tools
 #  5. stock 6.1, 6.12, 6.12-rt guests: insmod, user-space suites, rmmod
 #  6. the debug guest, one boot with two NUMA nodes, running plans kunit
@@ -17,9 +18,9 @@
 #     them), debug (the user-space suites, a fuzz run), hotplug (CPUs
 #     offline and online under load), failnth (the fail-nth sweep of every
 #     ioctl) and soak (60 s of everything at once), each ending with a
-#     kmemleak scan; and the static hardening checks of /dev/kpool
+#     kmemleak scan
 #  7. the RT debug guest: the KUnit suites, the conformance suite, a short
-#     stress beside the hardirq user, the fuzzer
+#     stress beside the hardirq user, the fuzzer (without debug_pagealloc)
 #  8. the negative controls: a guest of their own where the debug kernel
 #     must report each deliberate bug of kpool_negative.ko
 #
@@ -257,8 +258,10 @@ stage "guest debug-kunit" guest debug-kunit debug kunit "${debug_vm[@]}" --timeo
 	--append "$debug_boot"
 stage "guest debug" guest debug debug kunit,debug,hotplug,failnth,soak "${debug_vm[@]}" \
 	--timeout 3600 --append "$debug_boot kpool.soak=60"
+# The RT guest boots without debug_pagealloc (guest debug has it): it is
+# about locking and contexts, and the page checks cost it minutes.
 stage "guest debug-rt" guest debug-rt debug-rt kunit,rt --smp 2 --mem 2048 --timeout 2400 \
-	--append "$debug_boot"
+	--append "${debug_boot/debug_pagealloc=on /}"
 stage "negative controls" negative_controls
 
 read -r npass nfail nskip < <(count_cases)

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Debug kernel (KASAN, lockdep, kmemleak): the user-space suites with
-# injected faults and a long fuzz run (FUZZ_ITERATIONS, default 100000),
+# injected faults and a fuzz run (FUZZ_ITERATIONS, default 100000, at
+# most FUZZ_SECONDS, default 180: about 100 s on an idle host),
 # the node in the statistics, then a kmemleak scan. The KUnit suites are
 # the kunit plan.
 . /plans/common.sh
@@ -14,7 +15,7 @@ stats_node() {
 echo clear >"$kmemleak"
 load_modules kpool kpool_set kpool_dev kpool_example
 step "stats show the node" stats_node
-FUZZ_ITERATIONS=${FUZZ_ITERATIONS:-100000} FUZZ_SECONDS=${FUZZ_SECONDS:-600} userspace_suites
+FUZZ_ITERATIONS=${FUZZ_ITERATIONS:-100000} FUZZ_SECONDS=${FUZZ_SECONDS:-180} userspace_suites
 unload_modules kpool_example kpool_dev kpool_set kpool
 step kmemleak kmemleak_scan
 finish
