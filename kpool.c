@@ -508,6 +508,8 @@ static __always_inline bool kpool_mag_own(struct kpool *pool)
 		if (!preemptible())
 			return false;
 		local_lock(&cpu->lock);
+		/* held until kpool_mag_release(): a conditional lock to sparse */
+		__release(&cpu->lock);
 		return true;
 	}
 	if (likely(this_cpu_inc_return(cpu->guard) == 1)) {
@@ -528,6 +530,8 @@ static struct kpool_cpu *kpool_mag_claim(struct kpool *pool)
 static __always_inline void kpool_mag_release(struct kpool *pool)
 {
 	if (IS_ENABLED(CONFIG_PREEMPT_RT)) {
+		/* taken in kpool_mag_own() */
+		__acquire(&pool->cpu->lock);
 		local_unlock(&pool->cpu->lock);
 	} else {
 		/* ...and no longer once it is lowered */
@@ -2084,6 +2088,14 @@ static noinline int kpool_free_slow(struct kpool *pool, void *block,
 	return 0;
 }
 
+/* What every fast free does last: count and trace it. */
+static __always_inline int kpool_free_done(struct kpool *pool)
+{
+	kpool_count(pool, KPOOL_EV_frees);
+	trace_kpool_free(pool->id, pool->name, true);
+	return 0;
+}
+
 /*
  * A free outside this CPU's hint chunk: find the block's chunk from its
  * page and try the fast free there, else the slow path.
@@ -2101,9 +2113,7 @@ static noinline int kpool_free_lookup(struct kpool *pool, void *block,
 	kpool_cpu_unpin();
 	if (!cached)
 		return kpool_free_slow(pool, block, addr);
-	kpool_count(pool, KPOOL_EV_frees);
-	trace_kpool_free(pool->id, pool->name, true);
-	return 0;
+	return kpool_free_done(pool);
 }
 
 /**
@@ -2133,9 +2143,7 @@ int kpool_free(struct kpool *pool, void *block)
 	kpool_cpu_unpin();
 	if (unlikely(!cached))
 		return kpool_free_lookup(pool, block, addr);
-	kpool_count(pool, KPOOL_EV_frees);
-	trace_kpool_free(pool->id, pool->name, true);
-	return 0;
+	return kpool_free_done(pool);
 }
 EXPORT_SYMBOL_NS_GPL(kpool_free, KPOOL);
 
@@ -2180,9 +2188,7 @@ int kpool_free_owned(void *block, const void *owner_lo,
 	/* the caller owns the pool: it outlives the pinned section */
 	if (unlikely(!cached))
 		return kpool_free_slow(pool, block, addr);
-	kpool_count(pool, KPOOL_EV_frees);
-	trace_kpool_free(pool->id, pool->name, true);
-	return 0;
+	return kpool_free_done(pool);
 }
 EXPORT_SYMBOL_NS_GPL(kpool_free_owned, KPOOL);
 
@@ -2449,12 +2455,21 @@ static unsigned long kpool_capacity(const struct kpool_geometry *g,
  * (so that frees mostly hit the hint chunk) and its out-of-line metadata
  * is at most 1/32 of it.
  */
+/*
+ * Would CPUs refilling from a chunk of @n blocks get block states on the
+ * same cache line: more than one batch, fewer than two groups of states?
+ */
+static bool kpool_lines_shared(unsigned long n)
+{
+	return n > KPOOL_MAG_BATCH && n < 2 * KPOOL_STATE_GROUP;
+}
+
 static bool kpool_order_fits(const struct kpool_geometry *g, size_t size,
 			     unsigned int order, bool preferred)
 {
 	unsigned long n = kpool_capacity(g, order), bytes = PAGE_SIZE << order;
 
-	if (!n || (n > KPOOL_MAG_BATCH && n < 2 * KPOOL_STATE_GROUP) ||
+	if (!n || kpool_lines_shared(n) ||
 	    (bytes - n * size) * 16 > bytes)
 		return false;
 	return !preferred || (n >= KPOOL_MIN_PER_CHUNK &&
@@ -2477,7 +2492,7 @@ static int kpool_auto_order(const struct kpool_geometry *g, size_t size)
 	for (order = 0; order <= KPOOL_MAX_ORDER; order++) {
 		unsigned long n = kpool_capacity(g, order);
 
-		if (!n)
+		if (!n || kpool_lines_shared(n))
 			continue;
 		/* waste per byte of chunk, compared at the largest order */
 		waste = ((PAGE_SIZE << order) - n * size) <<
@@ -2828,7 +2843,7 @@ int kpool_for_each(int (*fn)(struct kpool *pool, void *arg), void *arg)
 EXPORT_SYMBOL_NS_GPL(kpool_for_each, KPOOL);
 
 /**
- * kpool_for_each_from() - call @fn for up to @steps live pools, by id
+ * kpool_registry_walk() - call @fn for up to @steps live pools, by id
  * @fn: the callback, under the registry mutex (see kpool_for_each()).
  * @arg: passed to @fn.
  * @pos: in: the lowest id to visit; out: the id to start the next step
@@ -2843,7 +2858,7 @@ EXPORT_SYMBOL_NS_GPL(kpool_for_each, KPOOL);
  * Context: Process context; may sleep.
  * Return: 0, or the first non-zero value @fn returned.
  */
-int kpool_for_each_from(int (*fn)(struct kpool *pool, void *arg), void *arg,
+int kpool_registry_walk(int (*fn)(struct kpool *pool, void *arg), void *arg,
 			u32 *pos, unsigned int steps)
 {
 	unsigned long id, start = *pos ?: 1;
@@ -2864,7 +2879,7 @@ int kpool_for_each_from(int (*fn)(struct kpool *pool, void *arg), void *arg,
 	mutex_unlock(&kpool_registry_lock);
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(kpool_for_each_from, KPOOL);
+EXPORT_SYMBOL_NS_GPL(kpool_registry_walk, KPOOL);
 
 /**
  * kpool_with_id() - call @fn for the pool with id @id

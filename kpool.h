@@ -201,10 +201,11 @@ struct kpool;
  *	   (kpool_dev uses it for per-file ownership); NULL for modules.
  *	   Names are unique among the live pools of one owner: pools of
  *	   different owners never collide.
- * @boundary: 0, or a power of two from the stride up to the chunk size:
- *	      no block crosses a multiple of @boundary bytes (like
- *	      dma_pool_create()'s boundary; PAGE_SIZE keeps every block
- *	      within a page). With 0, blocks may straddle pages.
+ * @boundary: 0, or a power of two at least the stride: no block crosses a
+ *	      multiple of @boundary bytes (like dma_pool_create()'s
+ *	      boundary; PAGE_SIZE keeps every block within a page; one at
+ *	      or above the chunk size changes nothing). With 0, blocks may
+ *	      straddle pages.
  */
 struct kpool_params {
 	const char *name;
@@ -352,7 +353,7 @@ int kpool_set_fault(struct kpool *pool, unsigned int every_nth,
 		    unsigned int probability_ppm);
 
 int kpool_for_each(int (*fn)(struct kpool *pool, void *arg), void *arg);
-int kpool_for_each_from(int (*fn)(struct kpool *pool, void *arg), void *arg,
+int kpool_registry_walk(int (*fn)(struct kpool *pool, void *arg), void *arg,
 			u32 *pos, unsigned int steps);
 int kpool_with_id(u32 id, int (*fn)(struct kpool *pool, void *arg),
 		  void *arg);

@@ -1430,7 +1430,7 @@ struct kpool_dev_list_walk {
 };
 
 /*
- * kpool_for_each_from() callback of LIST; runs under the registry mutex, so it
+ * kpool_registry_walk() callback of LIST; runs under the registry mutex, so it
  * only copies what the pool keeps at hand: no statistics, no lock.
  */
 static int kpool_dev_list_one(struct kpool *pool, void *arg)
@@ -1466,7 +1466,7 @@ static long kpool_dev_list_fill(void *ctx, void *buf, u32 nr)
 	int ret;
 
 	do {
-		ret = kpool_for_each_from(kpool_dev_list_one, &walk, &pos,
+		ret = kpool_registry_walk(kpool_dev_list_one, &walk, &pos,
 					  KPOOL_DEV_LIST_STEP);
 		cond_resched();
 	} while (!ret && pos);
