@@ -240,14 +240,55 @@ count_cases() {
 	END { printf "%d %d %d\n", passed, failed, skipped }' "$ktap"
 }
 
+# Host stages that only compile or read run in the background, all at
+# once (the kernels and kpool's builds, one chain per kernel, and
+# checkpatch), so that they overlap one another; each stage below then
+# collects its job's output and status, in order (its time is the wait).
+background() {
+	local key=$1
+	shift
+	("$@" >"$out/$key.bg" 2>&1; echo $? >"$out/$key.rc") &
+}
+
+collect() {
+	while [ ! -f "$out/$1.rc" ]; do
+		sleep 1
+	done
+	cat "$out/$1.bg"
+	return "$(cat "$out/$1.rc")"
+}
+
+# kernel_and_build KERNEL: the kernel, then (if it came) kpool's build,
+# as the background jobs kernel-KERNEL and build-KERNEL.
+kernel_and_build() {
+	local rc=0
+	kernel "$1" >"$out/kernel-$1.bg" 2>&1 || rc=$?
+	echo $rc >"$out/kernel-$1.rc"
+	if [ $rc -eq 0 ]; then
+		passed["kernel $1"]=1
+		build "$1" >"$out/build-$1.bg" 2>&1 || rc=$?
+	else
+		echo "skipped: stage 'kernel $1' failed" >"$out/build-$1.bg"
+	fi
+	echo $rc >"$out/build-$1.rc"
+}
+
 stage deps "$KPOOL_ROOT/scripts/deps.sh"
 [ -n "${passed[deps]:-}" ] || die "cannot install the dependencies; nothing else can run"
 for k in "${kernels[@]}"; do
-	stage "kernel $k" kernel "$k"
-	stage "build $k" build "$k"
+	[ -n "${want[build-$k]:-}" ] && kernel_and_build "$k" &
+done
+[ -n "${want[checkpatch]:-}" ] && background checkpatch checkpatch
+for k in "${kernels[@]}"; do
+	if [ -n "${want[build-$k]:-}" ]; then
+		stage "kernel $k" collect "kernel-$k"
+		stage "build $k" collect "build-$k"
+	else
+		stage "kernel $k" kernel "$k"
+	fi
 done
 stage "kconfig kcsan" kconfig kcsan
-stage checkpatch checkpatch
+stage checkpatch collect checkpatch
 stage "hardening lint" hardening_lint
 stage userspace userspace
 stage "userspace unit" userspace_unit
