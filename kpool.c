@@ -463,10 +463,18 @@ static u64 kpool_counter(struct kpool *pool, enum kpool_event item)
 	return sum;
 }
 
-/* The page allocator may be called here: not in atomic context on RT. */
+/*
+ * May the page allocator (and what else takes a spinlock_t: the slab,
+ * kmemleak, the stack depot, the RNG) be called here? Not where PREEMPT_RT
+ * would have to sleep for it: in hardirq context on every kernel (lockdep's
+ * raw-lock nesting checks hold all kernels to that), and on PREEMPT_RT
+ * wherever the caller is not preemptible.
+ */
 static bool kpool_may_alloc_pages(void)
 {
-	return !IS_ENABLED(CONFIG_PREEMPT_RT) || preemptible();
+	if (IS_ENABLED(CONFIG_PREEMPT_RT))
+		return preemptible();
+	return !in_hardirq();
 }
 
 /* Pinning and magazine ownership */
@@ -918,18 +926,24 @@ static void kpool_drain_all_work(struct work_struct *work)
 }
 
 /*
- * An atomic allocation failed: drain every magazine soon, without waiting,
- * at most once per KPOOL_DRAIN_INTERVAL.
+ * May a drain that no waiting allocation needs run now: at most one per
+ * KPOOL_DRAIN_INTERVAL per pool, so failing allocations cannot make every
+ * CPU drain in a storm.
  */
-static void kpool_drain_kick(struct kpool *pool)
+static bool kpool_drain_due(struct kpool *pool)
 {
 	unsigned long next = READ_ONCE(pool->drain_next);
 
-	if (!pool->mag_size || time_before(jiffies, next) ||
-	    cmpxchg(&pool->drain_next, next,
-		    jiffies + KPOOL_DRAIN_INTERVAL) != next)
-		return;
-	queue_work(system_unbound_wq, &pool->drain_work);
+	return pool->mag_size && !time_before(jiffies, next) &&
+	       cmpxchg(&pool->drain_next, next,
+		       jiffies + KPOOL_DRAIN_INTERVAL) == next;
+}
+
+/* An allocation failed: drain every magazine soon, without waiting. */
+static void kpool_drain_kick(struct kpool *pool)
+{
+	if (kpool_drain_due(pool))
+		queue_work(system_unbound_wq, &pool->drain_work);
 }
 
 /* Debug pools */
@@ -1737,7 +1751,9 @@ static void *kpool_get_sleeping(struct kpool *pool, gfp_t gfp, int err,
 		block = kpool_take(pool, gfp, &err);
 		if (block)
 			break;
-		kpool_drain_all(pool, false);
+		/* before every sleep; rate-limited for those that never wait */
+		if (may_wait || kpool_drain_due(pool))
+			kpool_drain_all(pool, false);
 		block = kpool_refill(pool, true);
 		if (block || !may_wait || fatal_signal_pending(current))
 			break;

@@ -43,9 +43,10 @@
  *
  * An atomic allocation (no __GFP_DIRECT_RECLAIM) fails only when every
  * block the pool has carved is in use (handed out, or being freed), and
- * the pool cannot grow: at its cap, or the light page allocation failed,
- * or (on PREEMPT_RT) the caller cannot call the page allocator. A block
- * free in any CPU's magazine is found (step 5).
+ * the pool cannot grow: at its cap, the light page allocation failed, or
+ * the caller cannot call the page allocator (hardirq context; on
+ * PREEMPT_RT any caller that is not preemptible). A block free in any
+ * CPU's magazine is found (step 5).
  *
  * Safety
  * ------
@@ -86,10 +87,12 @@
  * GFP_NOWAIT), kpool_free(), kpool_free_bulk(), kpool_free_owned(),
  * kpool_get_stats(), kpool_occupancy(), kpool_set_fault() and the
  * accessors may be called from any context but NMI: process, softirq and
- * hardirq. On PREEMPT_RT a caller that is not preemptible (hardirq, raw
- * spinlock held) bypasses the magazines and is served from the pool's
- * free blocks, reserve and other CPUs' magazines only: neither the page
- * allocator nor a sleeping per-CPU lock can be used there. kpool_create(),
+ * hardirq. In hardirq context the pool never grows: it is served from its
+ * free blocks, its reserve and other CPUs' magazines (the page allocator
+ * takes locks PREEMPT_RT turns into sleeping ones, and lockdep's raw-lock
+ * nesting checks hold every kernel to that). On PREEMPT_RT the same holds
+ * for every caller that is not preemptible (raw spinlock held, interrupts
+ * off), which also bypasses the magazines: their lock may sleep. kpool_create(),
  * kpool_destroy(), kpool_shrink() and the registry walks may sleep. A
  * pool must not be used while, or after, it is destroyed.
  *
