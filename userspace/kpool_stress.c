@@ -359,9 +359,11 @@ static void op_reader(struct worker *w)
 		 * others work, only the pool's identity can be checked.
 		 */
 		ret = kp_stats(w->sh->fd, w->sh->pools[pool].id, &st);
-		if (check_ret(w, "STATS", pool, ret, 0) &&
-		    (st.pool_id != w->sh->pools[pool].id ||
-		     st.block_size != w->sh->pools[pool].block_size))
+		if (injected(w, ret))
+			w->c.reader_enomem++;
+		else if (check_ret(w, "STATS", pool, ret, 0) &&
+			 (st.pool_id != w->sh->pools[pool].id ||
+			  st.block_size != w->sh->pools[pool].block_size))
 			failure(w->sh, "STATS of pool %u: id %u, block size %llu",
 				w->sh->pools[pool].id, st.pool_id, st.block_size);
 		break;
