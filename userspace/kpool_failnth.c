@@ -441,8 +441,10 @@ static long own_pools(int fd)
 
 	if (kp_list(fd, &e, &n))
 		return -1;
+	/* a set's class pools are listed as its owner's: not counted here */
 	for (i = 0; i < n; i++)
-		own += e[i].owner == KPOOL_OWNER_SELF;
+		own += e[i].owner == KPOOL_OWNER_SELF &&
+		       !(e[i].flags & KPOOL_ENTRY_F_CLASS);
 	free(e);
 	return own;
 }

@@ -45,6 +45,7 @@
 #define MAX_THREADS	64
 #define MAX_POOLS	16
 #define MAX_BATCH_OP	32	/* largest batch a worker allocates or frees */
+#define FIND_TRIES	100	/* LISTs tried while faults make them fail */
 #define MAX_LIVE	512	/* blocks one worker holds at most */
 #define MAX_ERRORS	8	/* failures described in detail */
 #define DEFAULT_FD_CAP	(64ull << 20)
@@ -619,7 +620,7 @@ static bool fd_cycle(struct worker *w)
 		.block_size = size,
 		.order = KPOOL_IOC_ORDER_AUTO,
 	};
-	u32 handles[MAX_BATCH_OP], shared_pool, n, id;
+	u32 handles[MAX_BATCH_OP], shared_pool, n, id, i;
 	u32 ending = kp_rand_below(&w->rng, 4);
 	int fd, ret;
 
@@ -660,8 +661,13 @@ static bool fd_cycle(struct worker *w)
 	}
 	w->c.fd_closes_with_blocks += ending == 1;
 	close(fd);
-	/* release() destroyed the pool */
-	if (kp_find_pool(w->sh->fd, c.name, &id) != -ENOENT)
+	/* release() destroyed the pool (LIST itself may meet a fault) */
+	for (i = 0; i < FIND_TRIES; i++) {
+		ret = kp_find_pool(w->sh->fd, c.name, &id);
+		if (!injected(w, ret))
+			break;
+	}
+	if (ret != -ENOENT)
 		failure(w->sh, "fd thread %u: pool %s outlived its file", w->index,
 			c.name);
 	w->c.fd_cycles++;
