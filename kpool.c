@@ -258,6 +258,7 @@ struct kpool_owner {
  * @pool: the pool the chunk belongs to.
  * @page: the first page.
  * @base: its address.
+ * @span: the offset of the last block plus one (0 for kpool_no_chunk).
  * @order: the pool's chunk order (for the RCU callback).
  * @nr_blocks: blocks carved (fewer than per_chunk when the cap cut the
  *	       last chunk short).
@@ -274,6 +275,7 @@ struct kpool_chunk {
 	struct kpool *pool;
 	struct page *page;
 	void *base;
+	unsigned long span;
 	unsigned int order;
 	unsigned int nr_blocks;
 	unsigned int nr_free;
@@ -292,12 +294,9 @@ struct kpool_chunk {
  * @stride: distance between blocks.
  * @per_unit: blocks per unit.
  * @mag_size: pointers a magazine may hold; 0 for debug pools.
- * @tight: frees take the slow path, which wakes waiting allocations and
- *	   refills the reserve: allocations wait (@nr_hungry), or the reserve
- *	   is short while the pool can still grow (at the cap, the reserve
- *	   protects nothing the other free blocks do not: a pool with
- *	   min_blocks == max_blocks is never tight for its reserve). Written
- *	   under @lock, read by the fast path.
+ * @mag_limit: pointers the fast free may leave in a magazine: @mag_size,
+ *	       or 0 while the pool is @tight. Written under @lock, read by
+ *	       the fast free (one compare for both conditions).
  * @size: block size.
  * @zero_gfp: __GFP_ZERO for KPOOL_F_ZERO pools, else 0.
  * @ctor: block constructor.
@@ -308,10 +307,15 @@ struct kpool_chunk {
  * @per_chunk: blocks per full chunk.
  * @per_unit_recip: for block addresses from indices.
  * @chunk_meta: bytes of struct kpool_chunk with its state array.
+ * @tight: frees take the slow path, which wakes waiting allocations and
+ *	   refills the reserve: allocations wait (@nr_hungry), or the reserve
+ *	   is short while the pool can still grow (at the cap, the reserve
+ *	   protects nothing the other free blocks do not: a pool with
+ *	   min_blocks == max_blocks is never tight for its reserve).
  * @lock: guards the depot (the chunk lists, every chunk's @nr_free and
  *	  @cursor, the FREE states), @depot_free, @blocks_total,
  *	  @blocks_growing, @nr_chunks, @nr_empty, @nr_reserve, @nr_hungry,
- *	  @tight and @high_watermark.
+ *	  @tight, @mag_limit and @high_watermark.
  * @partial: chunks with some of their blocks in the depot.
  * @full: chunks with none of their blocks in the depot.
  * @empty: chunks with all of their blocks in the depot.
@@ -358,7 +362,7 @@ struct kpool {
 	unsigned int stride;
 	unsigned int per_unit;
 	unsigned int mag_size;
-	unsigned int tight;
+	unsigned int mag_limit;
 	unsigned int size;
 	gfp_t zero_gfp;
 	void (*ctor)(void *block, void *arg);
@@ -370,6 +374,7 @@ struct kpool {
 	unsigned int per_chunk;
 	struct reciprocal_value per_unit_recip;
 	size_t chunk_meta;
+	bool tight;
 
 	/* pool->lock: see the kernel-doc above for what it guards */
 	raw_spinlock_t lock;
@@ -508,10 +513,8 @@ static __always_inline void kpool_cpu_unpin(void)
  * Claim this CPU's magazine; the task is pinned. False when this context
  * interrupted the owner (!PREEMPT_RT) or cannot sleep (PREEMPT_RT).
  */
-static __always_inline bool kpool_mag_own(struct kpool *pool)
+static __always_inline bool kpool_mag_own(struct kpool_cpu __percpu *cpu)
 {
-	struct kpool_cpu __percpu *cpu = pool->cpu;
-
 	if (IS_ENABLED(CONFIG_PREEMPT_RT)) {
 		if (!preemptible())
 			return false;
@@ -532,19 +535,19 @@ static __always_inline bool kpool_mag_own(struct kpool *pool)
 /* kpool_mag_own() for the slow paths: this CPU's part, or NULL. */
 static struct kpool_cpu *kpool_mag_claim(struct kpool *pool)
 {
-	return kpool_mag_own(pool) ? this_cpu_ptr(pool->cpu) : NULL;
+	return kpool_mag_own(pool->cpu) ? this_cpu_ptr(pool->cpu) : NULL;
 }
 
-static __always_inline void kpool_mag_release(struct kpool *pool)
+static __always_inline void kpool_mag_release(struct kpool_cpu __percpu *cpu)
 {
 	if (IS_ENABLED(CONFIG_PREEMPT_RT)) {
 		/* taken in kpool_mag_own() */
-		__acquire(&pool->cpu->lock);
-		local_unlock(&pool->cpu->lock);
+		__acquire(&cpu->lock);
+		local_unlock(&cpu->lock);
 	} else {
 		/* ...and no longer once it is lowered */
 		barrier();
-		this_cpu_dec(pool->cpu->guard);
+		this_cpu_dec(cpu->guard);
 	}
 }
 
@@ -578,7 +581,9 @@ static __always_inline unsigned int kpool_block_index(const struct kpool *pool,
 
 /*
  * The index of the block at @addr if @addr is the start of a block of
- * @chunk, else -1. Reads only @chunk's base and block count.
+ * @chunk, else -1. Reads only @chunk's base and span: block offsets grow
+ * with their indices, so the span check refuses what lies past the last
+ * block carved.
  */
 static __always_inline long kpool_index(const struct kpool *pool,
 					const struct kpool_chunk *chunk,
@@ -587,7 +592,7 @@ static __always_inline long kpool_index(const struct kpool *pool,
 	unsigned long off = addr - (unsigned long)chunk->base;
 	unsigned int in, idx;
 
-	if (unlikely(off >= pool->chunk_bytes))
+	if (unlikely(off >= chunk->span))
 		return -1;
 	in = off & pool->unit_mask;
 	idx = kpool_slot(pool, in);
@@ -599,8 +604,6 @@ static __always_inline long kpool_index(const struct kpool *pool,
 			return -1;
 		idx += (off >> pool->unit_shift) * pool->per_unit;
 	}
-	if (unlikely(idx >= chunk->nr_blocks))
-		return -1;
 	return idx;
 }
 
@@ -608,8 +611,11 @@ static void *kpool_block_addr(const struct kpool *pool,
 			      const struct kpool_chunk *chunk,
 			      unsigned int idx)
 {
-	unsigned int unit = reciprocal_divide(idx, pool->per_unit_recip);
+	unsigned int unit;
 
+	if (!pool->boundary)
+		return chunk->base + (unsigned long)idx * pool->stride;
+	unit = reciprocal_divide(idx, pool->per_unit_recip);
 	return chunk->base + ((unsigned long)unit << pool->unit_shift) +
 	       (idx - unit * pool->per_unit) * pool->stride;
 }
@@ -722,8 +728,9 @@ static void kpool_update_tight(struct kpool *pool)
 			pool->blocks_total < pool->max_blocks;
 
 	lockdep_assert_held(&pool->lock);
-	WRITE_ONCE(pool->tight, pool->nr_hungry ||
-		   (may_grow && pool->nr_reserve < pool->min_blocks));
+	pool->tight = pool->nr_hungry ||
+		      (may_grow && pool->nr_reserve < pool->min_blocks);
+	WRITE_ONCE(pool->mag_limit, pool->tight ? 0 : pool->mag_size);
 }
 
 /*
@@ -826,20 +833,23 @@ static unsigned int kpool_depot_take(struct kpool *pool, void **out,
 	return got;
 }
 
-/* A block whose state the caller made FREE joins the depot. */
+/*
+ * @n blocks of @chunk whose states the caller made FREE join the depot;
+ * @idx is the lowest of their indices.
+ */
 static void kpool_depot_put(struct kpool *pool, struct kpool_chunk *chunk,
-			    unsigned int idx)
+			    unsigned int n, unsigned int idx)
 {
 	struct list_head *was = kpool_chunk_list(pool, chunk);
 
 	lockdep_assert_held(&pool->lock);
-	chunk->nr_free++;
+	chunk->nr_free += n;
 	if (idx < chunk->cursor)
 		chunk->cursor = round_down(idx, KPOOL_STATE_GROUP);
 	kpool_chunk_relist(pool, chunk, was);
-	pool->depot_free++;
+	pool->depot_free += n;
 	if (pool->nr_reserve < pool->min_blocks) {
-		pool->nr_reserve++;
+		pool->nr_reserve = min(pool->nr_reserve + n, pool->min_blocks);
 		kpool_update_tight(pool);
 	}
 }
@@ -860,7 +870,7 @@ static void kpool_mag_flush(struct kpool *pool, struct kpool_cpu *pc,
 		idx = kpool_block_index(pool, chunk, pc->mag[i]);
 		if (cmpxchg(&chunk->state[idx], KPOOL_B_CACHED,
 			    KPOOL_B_FREE) == KPOOL_B_CACHED)
-			kpool_depot_put(pool, chunk, idx);
+			kpool_depot_put(pool, chunk, 1, idx);
 	}
 	pc->nr -= n;
 	memmove(pc->mag, pc->mag + n, pc->nr * sizeof(pc->mag[0]));
@@ -890,7 +900,7 @@ static void kpool_drain_work(struct work_struct *work)
 	/* process context: no owner can be interrupted on this CPU */
 	if (!WARN_ON_ONCE(kpool_mag_claim(pool) != pc)) {
 		kpool_mag_drain(pool, pc);
-		kpool_mag_release(pool);
+		kpool_mag_release(pool->cpu);
 	}
 	kpool_cpu_unpin();
 }
@@ -1228,6 +1238,7 @@ static struct kpool_chunk *kpool_chunk_create(struct kpool *pool,
 	chunk->base = page_address(chunk->page);
 	chunk->order = pool->order;
 	chunk->nr_blocks = nr;
+	chunk->span = kpool_block_addr(pool, chunk, nr - 1) - chunk->base + 1;
 	kpool_chunk_carve(pool, chunk);
 	/*
 	 * Blocks may hold the only references to other objects: kmemleak
@@ -1640,7 +1651,7 @@ static void *kpool_refill(struct kpool *pool, bool use_reserve)
 	}
 	raw_spin_unlock_irqrestore(&pool->lock, flags);
 	if (pc)
-		kpool_mag_release(pool);
+		kpool_mag_release(pool->cpu);
 	kpool_cpu_unpin();
 	return block;
 }
@@ -1813,6 +1824,7 @@ static noinline void *kpool_get(struct kpool *pool, gfp_t gfp, bool may_wait,
 	void *block;
 	int err;
 
+	might_alloc(gfp);
 	kpool_count(pool, KPOOL_EV_cache_misses);
 	block = kpool_take(pool, gfp, &err);
 	if (!block && gfpflags_allow_blocking(gfp))
@@ -1827,27 +1839,38 @@ static noinline void *kpool_get(struct kpool *pool, gfp_t gfp, bool may_wait,
 }
 
 /*
- * Pop a block from this CPU's magazine, which this context owns:
- * CACHED -> ALLOC. A pointer whose block is no longer CACHED was stolen:
- * skip it.
+ * Hand out a block popped from a magazine: CACHED -> ALLOC. False if it
+ * was stolen meanwhile (its pointer was stale): skip it. *@hint is the
+ * chunk tried before the block's page, and becomes the block's chunk.
  */
-static __always_inline void *kpool_mag_pop(struct kpool *pool)
+static __always_inline bool kpool_cached_take(struct kpool *pool,
+					      struct kpool_chunk **hint,
+					      void *block)
 {
-	struct kpool_cpu __percpu *cpu = pool->cpu;
+	struct kpool_chunk *chunk = *hint;
+	u8 old = KPOOL_B_CACHED;
+
+	if (unlikely((unsigned long)block - (unsigned long)chunk->base >=
+		     pool->chunk_bytes)) {
+		chunk = kpool_block_chunk(block);
+		*hint = chunk;
+	}
+	return try_cmpxchg(&chunk->state[kpool_block_index(pool, chunk, block)],
+			   &old, KPOOL_B_ALLOC);
+}
+
+/* Pop a block from this CPU's magazine, which this context owns. */
+static __always_inline void *kpool_mag_pop(struct kpool *pool,
+					   struct kpool_cpu __percpu *cpu)
+{
 	unsigned int nr = this_cpu_read(cpu->nr);
-	struct kpool_chunk *chunk;
+	struct kpool_chunk *hint;
 	void *block;
-	u8 *state;
 
 	while (likely(nr)) {
 		block = this_cpu_read(cpu->mag[--nr]);
-		chunk = this_cpu_read(cpu->hint);
-		if (unlikely((unsigned long)block - (unsigned long)chunk->base >=
-			     pool->chunk_bytes))
-			chunk = kpool_block_chunk(block);
-		state = &chunk->state[kpool_block_index(pool, chunk, block)];
-		if (likely(cmpxchg(state, KPOOL_B_CACHED, KPOOL_B_ALLOC) ==
-			   KPOOL_B_CACHED)) {
+		hint = this_cpu_read(cpu->hint);
+		if (likely(kpool_cached_take(pool, &hint, block))) {
 			this_cpu_write(cpu->nr, nr);
 			return block;
 		}
@@ -1856,12 +1879,44 @@ static __always_inline void *kpool_mag_pop(struct kpool *pool)
 	return NULL;
 }
 
-/* kpool_alloc()'s hand-out of a block to zero, out of the hit path. */
-static noinline void *kpool_hand_out_zeroed(struct kpool *pool, void *block)
+/* Pop up to @n blocks into @out, as kpool_mag_pop(). Return how many. */
+static unsigned int kpool_mag_pop_bulk(struct kpool *pool,
+				       struct kpool_cpu __percpu *cpu,
+				       void **out, unsigned int n)
 {
-	memset(block, 0, pool->size);
-	trace_kpool_alloc(pool->id, pool->name, true);
+	struct kpool_chunk *hint = this_cpu_read(cpu->hint);
+	unsigned int nr = this_cpu_read(cpu->nr), got = 0;
+	void *block;
+
+	while (nr && got < n) {
+		block = this_cpu_read(cpu->mag[--nr]);
+		if (likely(kpool_cached_take(pool, &hint, block)))
+			out[got++] = block;
+	}
+	this_cpu_write(cpu->nr, nr);
+	return got;
+}
+
+/*
+ * The ends of a kpool_alloc() that the magazine served, when it has more
+ * to do than return the block: might_alloc() (which does something only for
+ * sleeping masks and lockdep's reclaim annotations), and zeroing or tracing
+ * too. Out of line and after the pop, so that the hit path keeps nothing
+ * across a call and needs no stack frame.
+ */
+static noinline void *kpool_hit_may_sleep(void *block, gfp_t gfp)
+{
+	might_alloc(gfp);
 	return block;
+}
+
+static noinline void *kpool_hit_slow(struct kpool *pool, void *block,
+				     gfp_t gfp)
+{
+	if (kpool_zeroes(pool, gfp))
+		memset(block, 0, pool->size);
+	trace_kpool_alloc(pool->id, pool->name, true);
+	return kpool_hit_may_sleep(block, gfp);
 }
 
 /**
@@ -1883,25 +1938,24 @@ static noinline void *kpool_hand_out_zeroed(struct kpool *pool, void *block)
  */
 void *kpool_alloc(struct kpool *pool, gfp_t gfp)
 {
-	void *block;
+	struct kpool_cpu __percpu *cpu = pool->cpu;
+	void *block = NULL;
 
-	might_alloc(gfp);
 	kpool_cpu_pin();
-	if (unlikely(!kpool_mag_own(pool))) {
-		kpool_cpu_unpin();
-		return kpool_get(pool, gfp, true, _RET_IP_);
+	if (likely(kpool_mag_own(cpu))) {
+		block = kpool_mag_pop(pool, cpu);
+		kpool_mag_release(cpu);
 	}
-	block = kpool_mag_pop(pool);
-	kpool_mag_release(pool);
 	kpool_cpu_unpin();
 	if (unlikely(!block))
 		return kpool_get(pool, gfp, true, _RET_IP_);
 
 	kpool_count(pool, KPOOL_EV_cache_hits);
 	kpool_kasan_unpoison(block, pool->size, pool->stride);
-	if (unlikely(kpool_zeroes(pool, gfp)))
-		return kpool_hand_out_zeroed(pool, block);
-	trace_kpool_alloc(pool->id, pool->name, true);
+	if (unlikely(kpool_zeroes(pool, gfp) || trace_kpool_alloc_enabled()))
+		return kpool_hit_slow(pool, block, gfp);
+	if (IS_ENABLED(CONFIG_LOCKDEP) || gfpflags_allow_blocking(gfp))
+		return kpool_hit_may_sleep(block, gfp);
 	return block;
 }
 EXPORT_SYMBOL_NS_GPL(kpool_alloc, KPOOL);
@@ -1934,13 +1988,9 @@ int kpool_alloc_bulk(struct kpool *pool, gfp_t gfp, unsigned int n,
 	if (pool->max_blocks && n > pool->max_blocks)
 		goto fail;
 	kpool_cpu_pin();
-	if (pool->mag_size && kpool_mag_own(pool)) {
-		for (; i < n; i++) {
-			blocks[i] = kpool_mag_pop(pool);
-			if (!blocks[i])
-				break;
-		}
-		kpool_mag_release(pool);
+	if (pool->mag_size && kpool_mag_own(pool->cpu)) {
+		i = kpool_mag_pop_bulk(pool, pool->cpu, blocks, n);
+		kpool_mag_release(pool->cpu);
 	}
 	kpool_cpu_unpin();
 	hits = i;
@@ -1957,10 +2007,14 @@ int kpool_alloc_bulk(struct kpool *pool, gfp_t gfp, unsigned int n,
 			goto undo;
 	}
 
-	for (i = 0; i < hits; i++)
-		kpool_hand_out(pool, blocks[i], gfp, true);
-	for (; i < taken; i++)
-		kpool_hand_out_slow(pool, blocks[i], gfp, _RET_IP_);
+	/* in the common case the blocks have nothing more to do */
+	if (IS_ENABLED(CONFIG_KASAN_GENERIC) || kpool_zeroes(pool, gfp) ||
+	    trace_kpool_alloc_enabled() || (pool->flags & KPOOL_F_DEBUG)) {
+		for (i = 0; i < hits; i++)
+			kpool_hand_out(pool, blocks[i], gfp, true);
+		for (; i < taken; i++)
+			kpool_hand_out_slow(pool, blocks[i], gfp, _RET_IP_);
+	}
 	kpool_count_n(pool, KPOOL_EV_cache_hits, hits);
 	kpool_count_n(pool, KPOOL_EV_cache_misses, taken - hits);
 	kpool_count_n(pool, KPOOL_EV_allocs, taken - hits);
@@ -2029,14 +2083,13 @@ static __always_inline bool kpool_free_fast(struct kpool *pool,
 	if (unlikely(idx < 0))
 		return false;
 	state = &chunk->state[idx];
-	if (unlikely(READ_ONCE(*state) != KPOOL_B_ALLOC ||
-		     READ_ONCE(pool->tight)))
+	if (unlikely(READ_ONCE(*state) != KPOOL_B_ALLOC))
 		return false;
-	if (unlikely(!kpool_mag_own(pool)))
+	if (unlikely(!kpool_mag_own(cpu)))
 		return false;
 	nr = this_cpu_read(cpu->nr);
-	if (unlikely(nr >= pool->mag_size)) {
-		kpool_mag_release(pool);
+	if (unlikely(nr >= READ_ONCE(pool->mag_limit))) {
+		kpool_mag_release(cpu);
 		return false;
 	}
 	/* before any other user can get it */
@@ -2045,7 +2098,7 @@ static __always_inline bool kpool_free_fast(struct kpool *pool,
 	this_cpu_write(cpu->mag[nr], block);
 	this_cpu_write(cpu->nr, nr + 1);
 	this_cpu_write(cpu->hint, chunk);
-	kpool_mag_release(pool);
+	kpool_mag_release(cpu);
 	return true;
 }
 
@@ -2090,11 +2143,11 @@ static noinline int kpool_free_slow(struct kpool *pool, void *block,
 		WRITE_ONCE(pc->hint, chunk);
 	} else {
 		WRITE_ONCE(chunk->state[idx], KPOOL_B_FREE);
-		kpool_depot_put(pool, chunk, idx);
+		kpool_depot_put(pool, chunk, 1, idx);
 	}
 	raw_spin_unlock_irqrestore(&pool->lock, flags);
 	if (pc)
-		kpool_mag_release(pool);
+		kpool_mag_release(pool->cpu);
 	kpool_cpu_unpin();
 
 	kpool_count(pool, KPOOL_EV_frees);
@@ -2104,11 +2157,17 @@ static noinline int kpool_free_slow(struct kpool *pool, void *block,
 	return 0;
 }
 
+static noinline void kpool_trace_free(struct kpool *pool)
+{
+	trace_kpool_free(pool->id, pool->name, true);
+}
+
 /* What every fast free does last: count and trace it. */
 static __always_inline int kpool_free_done(struct kpool *pool)
 {
 	kpool_count(pool, KPOOL_EV_frees);
-	trace_kpool_free(pool->id, pool->name, true);
+	if (trace_kpool_free_enabled())
+		kpool_trace_free(pool);
 	return 0;
 }
 
@@ -2208,6 +2267,125 @@ int kpool_free_owned(void *block, const void *owner_lo,
 }
 EXPORT_SYMBOL_NS_GPL(kpool_free_owned, KPOOL);
 
+/*
+ * The index of @block if it is an ALLOC block of @pool, else -1; *@chunkp
+ * is tried first and becomes the block's chunk. The task is pinned.
+ */
+static __always_inline long kpool_run_find(struct kpool *pool,
+					   struct kpool_chunk **chunkp,
+					   const void *block)
+{
+	unsigned long addr = (unsigned long)kasan_reset_tag(block);
+	struct kpool_chunk *chunk = *chunkp;
+	long idx = kpool_index(pool, chunk, addr);
+
+	if (idx < 0) {
+		chunk = kpool_ptr_chunk(addr);
+		if (!chunk || READ_ONCE(chunk->pool) != pool)
+			return -1;
+		idx = kpool_index(pool, chunk, addr);
+		if (idx < 0)
+			return -1;
+		*chunkp = chunk;
+	}
+	if (READ_ONCE(chunk->state[idx]) != KPOOL_B_ALLOC)
+		return -1;
+	return idx;
+}
+
+/*
+ * The second half of kpool_free_run(), this CPU's magazine full: ALLOC
+ * blocks of @blocks straight into the depot, at most KPOOL_MAG_SIZE under
+ * one hold of pool->lock (bounded time with interrupts off), and none while
+ * the pool is tight. Return the entries handled.
+ */
+static unsigned int kpool_free_run_depot(struct kpool *pool, void **blocks,
+					 unsigned int n, struct kpool_chunk *chunk)
+{
+	unsigned int i, moved = 0, run = 0, low = 0;
+	struct kpool_chunk *run_chunk = NULL;
+	unsigned long flags;
+	long idx;
+
+	n = min_t(unsigned int, n, KPOOL_MAG_SIZE);
+	raw_spin_lock_irqsave(&pool->lock, flags);
+	for (i = 0; i < n && !pool->tight; i++) {
+		if (!blocks[i])
+			continue;
+		idx = kpool_run_find(pool, &chunk, blocks[i]);
+		if (idx < 0 || cmpxchg(&chunk->state[idx], KPOOL_B_ALLOC,
+				       KPOOL_B_FREEING) != KPOOL_B_ALLOC)
+			break;
+		kpool_kasan_poison(blocks[i], pool->size, KPOOL_KASAN_FREE,
+				   pool->stride);
+		WRITE_ONCE(chunk->state[idx], KPOOL_B_FREE);
+		/* the depot's counts are updated once per run of one chunk */
+		if (chunk != run_chunk) {
+			if (run)
+				kpool_depot_put(pool, run_chunk, run, low);
+			run_chunk = chunk;
+			run = 0;
+			low = idx;
+		}
+		low = min_t(unsigned int, low, idx);
+		run++;
+		moved++;
+	}
+	if (run)
+		kpool_depot_put(pool, run_chunk, run, low);
+	raw_spin_unlock_irqrestore(&pool->lock, flags);
+	kpool_count_n(pool, KPOOL_EV_frees, moved);
+	return i;
+}
+
+/*
+ * Free a run of @blocks with one pin and one claim of this CPU's magazine:
+ * into the magazine while it has room, then into the depot. Stop at the
+ * first block that needs kpool_free_slow(): not an ALLOC block of @pool,
+ * the pool tight (it has allocations to wake or a reserve to refill), or
+ * no magazine here. Return the entries handled (NULL ones included).
+ */
+static unsigned int kpool_free_run(struct kpool *pool, void **blocks,
+				   unsigned int n)
+{
+	struct kpool_cpu __percpu *cpu = pool->cpu;
+	unsigned int i, nr, cached = 0;
+	struct kpool_chunk *chunk;
+	long idx;
+
+	if (!pool->mag_size)
+		return 0;
+	kpool_cpu_pin();
+	if (!kpool_mag_own(cpu)) {
+		kpool_cpu_unpin();
+		return 0;
+	}
+	chunk = this_cpu_read(cpu->hint);
+	for (i = 0; i < n; i++) {
+		if (!blocks[i])
+			continue;
+		idx = kpool_run_find(pool, &chunk, blocks[i]);
+		if (idx < 0)
+			break;
+		nr = this_cpu_read(cpu->nr);
+		if (nr >= READ_ONCE(pool->mag_limit)) {
+			i += kpool_free_run_depot(pool, blocks + i, n - i, chunk);
+			break;
+		}
+		kpool_kasan_poison(blocks[i], pool->size, KPOOL_KASAN_FREE,
+				   pool->stride);
+		WRITE_ONCE(chunk->state[idx], KPOOL_B_CACHED);
+		this_cpu_write(cpu->mag[nr], blocks[i]);
+		this_cpu_write(cpu->nr, nr + 1);
+		this_cpu_write(cpu->hint, chunk);
+		cached++;
+	}
+	kpool_mag_release(cpu);
+	kpool_cpu_unpin();
+	kpool_count_n(pool, KPOOL_EV_frees, cached);
+	return i;
+}
+
 /**
  * kpool_free_bulk() - free @n blocks
  * @pool: the pool.
@@ -2215,35 +2393,29 @@ EXPORT_SYMBOL_NS_GPL(kpool_free_owned, KPOOL);
  * @blocks: the blocks; NULL entries are skipped.
  *
  * Every block is handled as by kpool_free(): bad ones are refused and
- * counted, the others are freed.
+ * counted, the others are freed. Runs of good blocks go to this CPU's
+ * magazine and, once it is full, to the pool's free blocks, a batch of
+ * them under one lock hold.
  *
  * Context: Any context but NMI.
  * Return: 0, or the error of the first block refused.
  */
 int kpool_free_bulk(struct kpool *pool, unsigned int n, void **blocks)
 {
-	unsigned int i, cached = 0;
-	unsigned long addr;
+	unsigned int i = 0, done;
 	int err, first = 0;
-	bool done;
 
-	for (i = 0; i < n; i++) {
-		if (!blocks[i])
+	while (i < n) {
+		done = kpool_free_run(pool, blocks + i, n - i);
+		i += done;
+		if (done || i == n)
 			continue;
-		addr = (unsigned long)kasan_reset_tag(blocks[i]);
-		kpool_cpu_pin();
-		done = kpool_free_fast(pool, this_cpu_read(pool->cpu->hint), addr,
-				       blocks[i]);
-		kpool_cpu_unpin();
-		if (done) {
-			cached++;
-			continue;
-		}
-		err = kpool_free_lookup(pool, blocks[i], addr);
+		err = kpool_free_slow(pool, blocks[i],
+				      (unsigned long)kasan_reset_tag(blocks[i]));
 		if (err && !first)
 			first = err;
+		i++;
 	}
-	kpool_count_n(pool, KPOOL_EV_frees, cached);
 	kpool_count(pool, KPOOL_EV_bulk_frees);
 	return first;
 }
