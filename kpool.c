@@ -48,6 +48,12 @@
  * struct kpool_cpu holds a LIFO magazine of block pointers, the hint (the
  * chunk of the last block this CPU put in its magazine, whose range check
  * validates a free without reading any struct page) and the event counters.
+ * The hit paths are leaves: what a hit may still have to do (zeroing,
+ * tracing, might_alloc(), which for a sleeping mask calls into the
+ * scheduler) is tail-called after the magazine is released, so they keep
+ * nothing across a call and build no stack frame. Bulk frees claim the
+ * magazine once for a run of blocks and, once it is full, put the rest
+ * into the depot under one lock hold per KPOOL_MAG_SIZE blocks.
  * Magazine ownership:
  *  - !PREEMPT_RT: the task is pinned with preempt_disable() and claims the
  *    magazine with a per-CPU guard, this_cpu_inc_return() == 1 (one
@@ -96,14 +102,15 @@
  * if it may sleep, growth with the caller's mask (reclaim), a drain of every
  * magazine, and a killable wait for a free, draining again before every
  * sleep. A block that returns to the depot while the reserve is short
- * refills it. The pool is "tight" (one word the fast free reads) while
- * allocations wait or while the reserve is short and the pool could still
- * grow: frees then take the slow path, straight to the depot, and refills
- * take single blocks, so free blocks go where they are needed. A pool at
- * its cap is never tight for its reserve: there the reserve protects
- * nothing the other free blocks do not, and min_blocks == max_blocks
- * pools run on the magazines. Growth carves a chunk outside the lock and publishes it under
- * the lock; its blocks are claimed against max_blocks first, so concurrent
+ * refills it. The pool is "tight" while allocations wait or while the
+ * reserve is short and the pool could still grow: frees then take the slow
+ * path, straight to the depot (the fast free sees it as a magazine limit
+ * of 0, pool->mag_limit, so one compare covers both), and refills take
+ * single blocks, so free blocks go where they are needed. A pool at its
+ * cap is never tight for its reserve: there the reserve protects nothing
+ * the other free blocks do not, and min_blocks == max_blocks pools run on
+ * the magazines. Growth carves a chunk outside the lock and publishes it
+ * under the lock; its blocks are claimed against max_blocks first, so concurrent
  * growth never passes the cap. A chunk is published only after its pages'
  * owner fields are written (smp_wmb() in kpool_chunk_map(), paired with the
  * address dependency of kpool_ptr_chunk()).
@@ -446,10 +453,16 @@ static struct kpool_chunk kpool_no_chunk;
 /* One budget for every corruption hexdump, so a storm cannot flood. */
 static DEFINE_RATELIMIT_STATE(kpool_dump_ratelimit, 5 * HZ, 10);
 
+static __always_inline void kpool_cpu_count(struct kpool_cpu __percpu *cpu,
+					    enum kpool_event item)
+{
+	this_cpu_inc(cpu->ev[item]);
+}
+
 static __always_inline void kpool_count(struct kpool *pool,
 					enum kpool_event item)
 {
-	this_cpu_inc(pool->cpu->ev[item]);
+	kpool_cpu_count(pool->cpu, item);
 }
 
 static void kpool_count_n(struct kpool *pool, enum kpool_event item,
@@ -1859,9 +1872,13 @@ static __always_inline bool kpool_cached_take(struct kpool *pool,
 			   &old, KPOOL_B_ALLOC);
 }
 
-/* Pop a block from this CPU's magazine, which this context owns. */
-static __always_inline void *kpool_mag_pop(struct kpool *pool,
-					   struct kpool_cpu __percpu *cpu)
+/*
+ * Pop a block from this CPU's magazine, which this context owns, into
+ * *@blockp. False if the magazine held none.
+ */
+static __always_inline bool kpool_mag_pop(struct kpool *pool,
+					  struct kpool_cpu __percpu *cpu,
+					  void **blockp)
 {
 	unsigned int nr = this_cpu_read(cpu->nr);
 	struct kpool_chunk *hint;
@@ -1872,11 +1889,12 @@ static __always_inline void *kpool_mag_pop(struct kpool *pool,
 		hint = this_cpu_read(cpu->hint);
 		if (likely(kpool_cached_take(pool, &hint, block))) {
 			this_cpu_write(cpu->nr, nr);
-			return block;
+			*blockp = block;
+			return true;
 		}
 	}
 	this_cpu_write(cpu->nr, 0);
-	return NULL;
+	return false;
 }
 
 /* Pop up to @n blocks into @out, as kpool_mag_pop(). Return how many. */
@@ -1939,24 +1957,29 @@ static noinline void *kpool_hit_slow(struct kpool *pool, void *block,
 void *kpool_alloc(struct kpool *pool, gfp_t gfp)
 {
 	struct kpool_cpu __percpu *cpu = pool->cpu;
-	void *block = NULL;
+	void *block;
 
 	kpool_cpu_pin();
-	if (likely(kpool_mag_own(cpu))) {
-		block = kpool_mag_pop(pool, cpu);
+	if (unlikely(!kpool_mag_own(cpu)))
+		goto miss;
+	if (unlikely(!kpool_mag_pop(pool, cpu, &block))) {
 		kpool_mag_release(cpu);
+		goto miss;
 	}
+	kpool_mag_release(cpu);
 	kpool_cpu_unpin();
-	if (unlikely(!block))
-		return kpool_get(pool, gfp, true, _RET_IP_);
 
-	kpool_count(pool, KPOOL_EV_cache_hits);
+	kpool_cpu_count(cpu, KPOOL_EV_cache_hits);
 	kpool_kasan_unpoison(block, pool->size, pool->stride);
 	if (unlikely(kpool_zeroes(pool, gfp) || trace_kpool_alloc_enabled()))
 		return kpool_hit_slow(pool, block, gfp);
 	if (IS_ENABLED(CONFIG_LOCKDEP) || gfpflags_allow_blocking(gfp))
 		return kpool_hit_may_sleep(block, gfp);
 	return block;
+
+miss:
+	kpool_cpu_unpin();
+	return kpool_get(pool, gfp, true, _RET_IP_);
 }
 EXPORT_SYMBOL_NS_GPL(kpool_alloc, KPOOL);
 
@@ -2072,11 +2095,11 @@ static noinline void kpool_bad_free(struct kpool *pool, const void *block,
  * not ALLOC, the pool tight, the magazine busy or full.
  */
 static __always_inline bool kpool_free_fast(struct kpool *pool,
+					    struct kpool_cpu __percpu *cpu,
 					    struct kpool_chunk *chunk,
 					    unsigned long addr, void *block)
 {
 	long idx = kpool_index(pool, chunk, addr);
-	struct kpool_cpu __percpu *cpu = pool->cpu;
 	unsigned int nr;
 	u8 *state;
 
@@ -2163,9 +2186,10 @@ static noinline void kpool_trace_free(struct kpool *pool)
 }
 
 /* What every fast free does last: count and trace it. */
-static __always_inline int kpool_free_done(struct kpool *pool)
+static __always_inline int kpool_free_done(struct kpool *pool,
+					   struct kpool_cpu __percpu *cpu)
 {
-	kpool_count(pool, KPOOL_EV_frees);
+	kpool_cpu_count(cpu, KPOOL_EV_frees);
 	if (trace_kpool_free_enabled())
 		kpool_trace_free(pool);
 	return 0;
@@ -2184,11 +2208,11 @@ static noinline int kpool_free_lookup(struct kpool *pool, void *block,
 	kpool_cpu_pin();
 	chunk = kpool_ptr_chunk(addr);
 	if (chunk && READ_ONCE(chunk->pool) == pool)
-		cached = kpool_free_fast(pool, chunk, addr, block);
+		cached = kpool_free_fast(pool, pool->cpu, chunk, addr, block);
 	kpool_cpu_unpin();
 	if (!cached)
 		return kpool_free_slow(pool, block, addr);
-	return kpool_free_done(pool);
+	return kpool_free_done(pool, pool->cpu);
 }
 
 /**
@@ -2210,15 +2234,16 @@ static noinline int kpool_free_lookup(struct kpool *pool, void *block,
 int kpool_free(struct kpool *pool, void *block)
 {
 	unsigned long addr = (unsigned long)kasan_reset_tag(block);
+	struct kpool_cpu __percpu *cpu = pool->cpu;
 	bool cached;
 
 	kpool_cpu_pin();
-	cached = kpool_free_fast(pool, this_cpu_read(pool->cpu->hint), addr,
+	cached = kpool_free_fast(pool, cpu, this_cpu_read(cpu->hint), addr,
 				 block);
 	kpool_cpu_unpin();
 	if (unlikely(!cached))
 		return kpool_free_lookup(pool, block, addr);
-	return kpool_free_done(pool);
+	return kpool_free_done(pool, cpu);
 }
 EXPORT_SYMBOL_NS_GPL(kpool_free, KPOOL);
 
@@ -2258,12 +2283,12 @@ int kpool_free_owned(void *block, const void *owner_lo,
 		return -EINVAL;
 	}
 	*owner = pool->owner;
-	cached = kpool_free_fast(pool, chunk, addr, block);
+	cached = kpool_free_fast(pool, pool->cpu, chunk, addr, block);
 	kpool_cpu_unpin();
 	/* the caller owns the pool: it outlives the pinned section */
 	if (unlikely(!cached))
 		return kpool_free_slow(pool, block, addr);
-	return kpool_free_done(pool);
+	return kpool_free_done(pool, pool->cpu);
 }
 EXPORT_SYMBOL_NS_GPL(kpool_free_owned, KPOOL);
 
@@ -2313,12 +2338,12 @@ static unsigned int kpool_free_run_depot(struct kpool *pool, void **blocks,
 		if (!blocks[i])
 			continue;
 		idx = kpool_run_find(pool, &chunk, blocks[i]);
+		/* FREE blocks are taken under pool->lock: poisoned in time */
 		if (idx < 0 || cmpxchg(&chunk->state[idx], KPOOL_B_ALLOC,
-				       KPOOL_B_FREEING) != KPOOL_B_ALLOC)
+				       KPOOL_B_FREE) != KPOOL_B_ALLOC)
 			break;
 		kpool_kasan_poison(blocks[i], pool->size, KPOOL_KASAN_FREE,
 				   pool->stride);
-		WRITE_ONCE(chunk->state[idx], KPOOL_B_FREE);
 		/* the depot's counts are updated once per run of one chunk */
 		if (chunk != run_chunk) {
 			if (run)
