@@ -800,6 +800,9 @@ static int kpool_dev_drop(struct kpool_file *kf, void *home, bool set,
 	u32 i, n = 0;
 	int ret = 0;
 
+	/* a pool's blocks all have the same home; a set's by their class */
+	if (!set)
+		kpool_dev_pool_home(&h, home);
 	for (i = 0; i < count; i++) {
 		s = kpool_dev_slot_find(&kf->table, home, handles[i]);
 		if (IS_ERR(s)) {
@@ -809,7 +812,8 @@ static int kpool_dev_drop(struct kpool_file *kf, void *home, bool set,
 				status[i] = PTR_ERR(s);
 			continue;
 		}
-		kpool_dev_slot_home(&h, s, set);
+		if (set)
+			kpool_dev_set_home(&h, home, s->class);
 		addrs[n++] = s->addr;
 		kpool_dev_slot_put(&kf->table, handles[i]);
 		if (set || n == ARRAY_SIZE(addrs)) {
