@@ -124,7 +124,9 @@
  * marked in its state byte instead, RCU0 or RCU1 after the pool's current
  * generation, whose cookie (get_state_synchronize_rcu()) is then taken; a
  * work item flips the generation, waits for the old one's cookie and
- * finishes the blocks marked with it by a scan of the chunks. So
+ * finishes the blocks marked with it by a scan of the chunks (under
+ * pool->release_lock; so on a workqueue of its own, kpool_rcu_wq, since
+ * drains on kpool_wq are flushed under that lock). So
  * kpool_free_rcu() never fails for want of memory and never sleeps.
  * kpool_destroy() stops the delayed work, closes every batch, waits with
  * rcu_barrier() and flushes the scan before it counts blocks in use.
@@ -516,6 +518,11 @@ static LIST_HEAD(kpool_list);
 static DEFINE_XARRAY_ALLOC1(kpool_ids);
 
 static struct workqueue_struct *kpool_wq;
+/*
+ * kpool_free_rcu()'s work items: apart from kpool_wq, whose drains are
+ * flushed under pool->release_lock, which the scan takes.
+ */
+static struct workqueue_struct *kpool_rcu_wq;
 static struct dentry *kpool_debugfs_root;
 static enum cpuhp_state kpool_cpuhp_state;
 /* page->index of a chunk's pages is the chunk pointer xor this key */
@@ -2502,7 +2509,7 @@ static bool kpool_rcu_add(struct kpool *pool, void *block,
 	if (full)
 		call_rcu(&full->rcu, kpool_rcu_batch_done);
 	else if (opened)
-		queue_delayed_work(kpool_wq, &pool->deferred.close,
+		queue_delayed_work(kpool_rcu_wq, &pool->deferred.close,
 				   KPOOL_RCU_DELAY);
 	return added;
 }
@@ -2523,7 +2530,7 @@ static void kpool_rcu_mark(struct kpool *pool, struct kpool_chunk *chunk,
 	d->cookie[d->gen] = get_state_synchronize_rcu();
 	d->marked[d->gen]++;
 	raw_spin_unlock_irqrestore(&d->lock, flags);
-	queue_work(kpool_wq, &d->scan);
+	queue_work(kpool_rcu_wq, &d->scan);
 }
 
 /*
@@ -3483,10 +3490,15 @@ static int __init kpool_init(void)
 	kpool_wq = alloc_workqueue("kpool", WQ_MEM_RECLAIM, 0);
 	if (!kpool_wq)
 		return -ENOMEM;
+	kpool_rcu_wq = alloc_workqueue("kpool_rcu", WQ_MEM_RECLAIM, 0);
+	if (!kpool_rcu_wq) {
+		err = -ENOMEM;
+		goto fail_wq;
+	}
 	err = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN, "kpool:dead",
 					NULL, kpool_cpu_dead);
 	if (err < 0)
-		goto fail_wq;
+		goto fail_rcu_wq;
 	kpool_cpuhp_state = err;
 	err = kpool_shrinker_register();
 	if (err)
@@ -3499,6 +3511,8 @@ static int __init kpool_init(void)
 
 fail_cpuhp:
 	cpuhp_remove_state_nocalls(kpool_cpuhp_state);
+fail_rcu_wq:
+	destroy_workqueue(kpool_rcu_wq);
 fail_wq:
 	destroy_workqueue(kpool_wq);
 	return err;
@@ -3514,6 +3528,7 @@ static void __exit kpool_exit(void)
 	WARN(atomic_long_read(&kpool_pages_held),
 	     "kpool: %ld chunk pages never given back\n",
 	     atomic_long_read(&kpool_pages_held));
+	destroy_workqueue(kpool_rcu_wq);
 	destroy_workqueue(kpool_wq);
 	xa_destroy(&kpool_ids);
 }
