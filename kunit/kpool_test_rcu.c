@@ -41,11 +41,12 @@
 #define KT_RCU_DRY	16		/* blocks of a pool run dry */
 #define KT_RCU_SEED	0x5eedu
 #define KT_RCU_BURST	2000		/* deferred frees of a burst */
-#define KT_RCU_TICK_NS	(50 * NSEC_PER_USEC)
+#define KT_RCU_TICK_NS	(250 * NSEC_PER_USEC)
 #define KT_RCU_SLOTS	256		/* published objects */
 #define KT_RCU_READERS	2
 #define KT_RCU_TYPE	0x7e5afe01u
-#define KT_RCU_RUN	(HZ / 2)	/* how long readers and writer run */
+#define KT_RCU_RUN	(HZ / 2)	/* how long readers and writer run... */
+#define KT_RCU_ROUNDS	8		/* ...for at least this many rounds */
 
 /* Context: hardirq. */
 struct kt_rcu_shot {
@@ -68,14 +69,15 @@ static enum hrtimer_restart kt_rcu_shot_fn(struct hrtimer *t)
 	return HRTIMER_NORESTART;
 }
 
-/* kpool_free_rcu() from a hard hrtimer on this CPU; the caller waits. */
-static int kt_rcu_free_hardirq(struct kunit *test, struct kpool *pool,
-			       void *block)
+/*
+ * kpool_free_rcu() from a hard hrtimer on this CPU; the caller waits. @s
+ * is allocated beforehand: the caller may be in an RCU read-side section.
+ */
+static int kt_rcu_free_hardirq(struct kunit *test, struct kt_rcu_shot *s,
+			       struct kpool *pool, void *block)
 {
-	struct kt_rcu_shot *s = kunit_kzalloc(test, sizeof(*s), GFP_ATOMIC);
 	unsigned long deadline = jiffies + HZ;
 
-	KUNIT_ASSERT_NOT_NULL(test, s);
 	s->pool = pool;
 	s->block = block;
 	hrtimer_init(&s->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
@@ -117,6 +119,7 @@ KUNIT_ARRAY_PARAM(kt_rcu_reuse, kt_rcu_reuse_kinds, kt_rcu_kind_desc);
 static void kt_rcu_not_reused(struct kunit *test)
 {
 	const struct kt_rcu_kind *k = test->param_value;
+	struct kt_rcu_shot *shot;
 	struct kpool_stats st;
 	struct kpool_params p;
 	unsigned long cookie;
@@ -135,11 +138,13 @@ static void kt_rcu_not_reused(struct kunit *test)
 			KT_RCU_DRY);
 	block = kp->blocks[0];
 	kt_fill(block, KT_RCU_BLOCK, KT_RCU_SEED);
+	shot = kunit_kzalloc(test, sizeof(*shot), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, shot);
 
 	rcu_read_lock();
 	cookie = get_state_synchronize_rcu();
 	if (k->hardirq)
-		err = kt_rcu_free_hardirq(test, kp->pool, block);
+		err = kt_rcu_free_hardirq(test, shot, kp->pool, block);
 	else
 		err = kpool_free_rcu(kp->pool, block);
 	again = kpool_alloc(kp->pool, GFP_ATOMIC);
@@ -391,6 +396,7 @@ static void kt_rcu_ctor(void *block, void *arg)
  * @pool: the type-safe pool.
  * @slots: published objects, or NULL.
  * @stop: threads finish when it is set.
+ * @rounds: rounds the writer finished.
  * @reads: objects the readers looked at.
  * @bad_type: objects whose type was wrong (must stay 0).
  * @writes: objects the writer published.
@@ -400,6 +406,7 @@ struct kt_rcu_share {
 	struct kpool *pool;
 	struct kt_rcu_obj __rcu *slots[KT_RCU_SLOTS];
 	bool stop;
+	unsigned int rounds;
 	atomic_long_t reads;
 	atomic_long_t bad_type;
 	atomic_long_t writes;
@@ -460,7 +467,7 @@ static void kt_rcu_replace(struct kt_rcu_share *sh, unsigned int i,
 
 /*
  * The writer: rounds of new objects in every slot, every old one freed
- * (odd slots after a grace period, even ones at once); every fourth round
+ * (odd slots after a grace period, even ones at once); every other round
  * empties the slots, so that chunks become free and can be given back.
  */
 static int kt_rcu_writer(void *data)
@@ -473,7 +480,7 @@ static int kt_rcu_writer(void *data)
 	for (round = 0; !READ_ONCE(sh->stop); round++) {
 		for (i = 0; i < KT_RCU_SLOTS; i++) {
 			obj = NULL;
-			if (round % 4 != 3) {
+			if (round % 2 == 0) {
 				obj = kpool_alloc(sh->pool, GFP_KERNEL);
 				if (!obj) {
 					atomic_long_inc(&sh->errors);
@@ -484,6 +491,10 @@ static int kt_rcu_writer(void *data)
 			}
 			kt_rcu_replace(sh, i, obj, i & 1);
 		}
+		WRITE_ONCE(sh->rounds, round + 1);
+		/* empty slots: a moment for the shrinkers, readers still on */
+		if (round % 2)
+			usleep_range(2000, 4000);
 		cond_resched();
 	}
 	for (i = 0; i < KT_RCU_SLOTS; i++)
@@ -517,7 +528,7 @@ KUNIT_ARRAY_PARAM(kt_rcu_typesafe, kt_rcu_typesafe_kinds, kt_rcu_kind_desc);
 static void kt_rcu_typesafe_readers(struct kunit *test)
 {
 	const struct kt_rcu_kind *k = test->param_value;
-	unsigned long deadline, shrunk = 0, drops = 0;
+	unsigned long deadline, limit, shrunk = 0, drops = 0;
 	struct kt_rcu_thread *threads;
 	struct kpool_stats st, last;
 	struct kt_rcu_share *sh;
@@ -558,7 +569,10 @@ static void kt_rcu_typesafe_readers(struct kunit *test)
 	}
 
 	deadline = jiffies + KT_RCU_RUN;
-	while (time_before(jiffies, deadline)) {
+	limit = jiffies + 60 * HZ;
+	while ((time_before(jiffies, deadline) ||
+		READ_ONCE(sh->rounds) < KT_RCU_ROUNDS) &&
+	       time_before(jiffies, limit)) {
 		shrunk += kpool_shrink(kp->pool);
 		if (!(drops++ % 8)) {
 			err = kt_rcu_drop_caches();
@@ -589,9 +603,9 @@ static void kt_rcu_typesafe_readers(struct kunit *test)
 	/* ...and then the shrinker gives their chunks back */
 	KUNIT_EXPECT_EQ(test, kt_rcu_drop_caches(), 0);
 	kt_stats(kp, &st);
-	kunit_info(test, "%ld reads, %ld writes, %lu pages shrunk, %llu chunks given back in all",
-		   atomic_long_read(&sh->reads), atomic_long_read(&sh->writes),
-		   shrunk, st.shrinks);
+	kunit_info(test, "%u rounds, %ld reads, %ld writes, %lu pages shrunk, %llu chunks given back in all",
+		   READ_ONCE(sh->rounds), atomic_long_read(&sh->reads),
+		   atomic_long_read(&sh->writes), shrunk, st.shrinks);
 	KUNIT_EXPECT_GT(test, st.shrinks, last.shrinks);
 	KUNIT_EXPECT_EQ(test, kt_destroy(test, kp), 0);
 }
