@@ -347,9 +347,9 @@ struct kpool_params {
  * bulk allocation gives back count as frees); bulk_allocs (successful
  * kpool_alloc_bulk() calls); bulk_frees (kpool_free_bulk() calls);
  * rcu_frees (blocks kpool_free_rcu() accepted; each counts in frees once
- * its grace period is over); alloc_failures; waits (allocations that slept for a free); grows (chunks
- * carved, the reserve's included); grow_failures (injected faults
- * included); grow_reclaims (growth attempts allowed to enter direct
+ * its grace period is over); alloc_failures; waits (allocations that
+ * slept for a free); grows (chunks carved, the reserve's included);
+ * grow_failures (injected faults included); grow_reclaims (growth attempts allowed to enter direct
  * reclaim); shrinks (chunks given back); reserve_allocs (blocks taken from
  * the reserve); steals (blocks an allocation took from another CPU's
  * magazine); drains (magazine drains of every CPU requested); cache_hits
