@@ -13,6 +13,9 @@
  * - A burst of deferred frees from a task, alone or beside a hard hrtimer
  *   doing the same, is counted (rcu_frees) and a kpool_destroy() right
  *   after it returns 0: it waits for the grace periods.
+ * - Blocks deferred on a CPU that then goes offline come back: its open
+ *   batch is closed and their grace period ends (CPU hotplug, where a
+ *   second CPU can go offline).
  * - Bad pointers are refused at the call with kpool_free()'s errnos and
  *   counters, and a block waiting for its grace period cannot be freed
  *   again by either call.
@@ -26,6 +29,7 @@
  */
 #include <linux/atomic.h>
 #include <linux/completion.h>
+#include <linux/cpu.h>
 #include <linux/delay.h>
 #include <linux/fs.h>
 #include <linux/hrtimer.h>
@@ -276,6 +280,77 @@ static void kt_rcu_burst_destroy(struct kunit *test)
 			st.err_misaligned, 0);
 	/* at once: kpool_destroy() waits for the grace periods */
 	KUNIT_EXPECT_EQ(test, kt_destroy(test, kp), 0);
+}
+
+/**
+ * struct kt_rcu_hp - deferred frees on a CPU about to go offline
+ * @kp: the pool and the blocks.
+ * @err: what kpool_free_rcu() returned, ORed.
+ * @done: completed by the thread when it is done.
+ */
+struct kt_rcu_hp {
+	struct kt_pool *kp;
+	int err;
+	struct completion done;
+};
+
+static int kt_rcu_hp_thread(void *data)
+{
+	struct kt_rcu_hp *h = data;
+	unsigned int i;
+
+	for (i = 0; i < KT_RCU_DRY; i++) {
+		h->err |= kpool_free_rcu(h->kp->pool, h->kp->blocks[i]);
+		h->kp->blocks[i] = NULL;
+	}
+	complete_all(&h->done);
+	return 0;
+}
+
+static void kt_rcu_dead_cpu(struct kunit *test)
+{
+	unsigned long deadline;
+	struct task_struct *task;
+	struct kpool_stats st;
+	struct kpool_params p;
+	struct kt_rcu_hp *h;
+	int victim, err;
+
+	/* CPU 0 may not go offline: this thread moves there, CPU 1 goes */
+	victim = 1;
+	if (!IS_ENABLED(CONFIG_HOTPLUG_CPU) || !cpu_online(0) ||
+	    !cpu_online(victim))
+		kunit_skip(test, "needs CPUs 0 and 1 online and CPU hotplug");
+	KUNIT_ASSERT_EQ(test, set_cpus_allowed_ptr(current, cpumask_of(0)), 0);
+	h = kunit_kzalloc(test, sizeof(*h), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, h);
+	init_completion(&h->done);
+	kt_params_init(&p, kt_unique_name(test, "rcu_hotplug"), KT_RCU_BLOCK);
+	h->kp = kt_create(test, &p, KT_RCU_DRY);
+	KUNIT_ASSERT_EQ(test, kt_alloc_slots(h->kp, 0, KT_RCU_DRY, GFP_KERNEL),
+			KT_RCU_DRY);
+
+	/* fewer blocks than a batch holds: it stays open on that CPU */
+	task = kt_start_on_cpu(kt_rcu_hp_thread, h, victim, "kt_rcu_hp/%u");
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, task);
+	KUNIT_EXPECT_TRUE(test, kt_stop(task, &h->done, 10 * HZ));
+	KUNIT_EXPECT_EQ(test, h->err, 0);
+	err = remove_cpu(victim);
+	if (err)
+		kunit_skip(test, "CPU %d did not go offline: %d", victim, err);
+
+	deadline = jiffies + 10 * HZ;
+	do {
+		kt_stats(h->kp, &st);
+		if (!st.blocks_rcu_pending)
+			break;
+		msleep(20);
+	} while (time_before(jiffies, deadline));
+	KUNIT_EXPECT_EQ(test, add_cpu(victim), 0);
+	KUNIT_EXPECT_EQ(test, st.blocks_rcu_pending, 0);
+	KUNIT_EXPECT_EQ(test, st.rcu_frees, KT_RCU_DRY);
+	kt_expect_in_use(test, h->kp, 0);
+	KUNIT_EXPECT_EQ(test, kt_destroy(test, h->kp), 0);
 }
 
 /* What the refused call is given, and what it is refused for. */
@@ -613,6 +688,7 @@ static void kt_rcu_typesafe_readers(struct kunit *test)
 static struct kunit_case kt_rcu_cases[] = {
 	KUNIT_CASE_PARAM(kt_rcu_not_reused, kt_rcu_reuse_gen_params),
 	KUNIT_CASE_PARAM(kt_rcu_burst_destroy, kt_rcu_burst_gen_params),
+	KUNIT_CASE(kt_rcu_dead_cpu),
 	KUNIT_CASE_PARAM(kt_rcu_refused, kt_rcu_bad_gen_params),
 	KUNIT_CASE_PARAM(kt_rcu_typesafe_readers, kt_rcu_typesafe_gen_params),
 	{}
