@@ -22,7 +22,8 @@
  *   kpool_numa         chunks from the pool's node, or the growing CPU's;
  *                      nodes refused (registered by kpool_test_numa.c)
  *   kpool_rcu          kpool_free_rcu(): no reuse before a grace period,
- *                      hardirq frees, destroy after a burst, refusals;
+ *                      hardirq frees, destroy after a burst, a CPU going
+ *                      offline with an open batch, refusals;
  *                      type-safe pools read under RCU while they shrink
  *                      (registered by kpool_test_rcu.c)
  */
