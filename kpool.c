@@ -30,7 +30,8 @@
  *   CACHED   in some CPU's magazine;
  *   ALLOC    handed out;
  *   FREEING  being freed by a slow path, which owns it until it is FREE or
- *            CACHED.
+ *            CACHED; or waiting in a batch of kpool_free_rcu();
+ *   RCU0/1   waiting for a grace period outside any batch (below).
  * (Indices from nr_blocks on, where the cap cut the last chunk short, are
  * no blocks at all.)
  * Transitions out of FREE are made under pool->lock only. The magazine
@@ -115,6 +116,28 @@
  * owner fields are written (smp_wmb() in kpool_chunk_map(), paired with the
  * address dependency of kpool_ptr_chunk()).
  *
+ * Deferred frees (kpool_free_rcu())
+ * --------------------------------
+ * The call validates and claims the block at once (ALLOC -> FREEING, as a
+ * slow free), then records its pointer in this CPU's open batch (struct
+ * kpool_rcu_batch: an rcu_head and up to KPOOL_RCU_BATCH pointers, like
+ * kvfree_rcu()'s pages of pointers). A full batch goes to call_rcu() at
+ * once; open ones are closed by a delayed work item of the pool, which
+ * walks every possible CPU (a dead CPU's batch is closed like any other).
+ * The callback finishes each block as a slow free does after its claim and
+ * keeps the batch as its CPU's spare. A batch is allocated (GFP_NOWAIT)
+ * only where kpool_may_alloc_pages() allows, outside every lock. Where no
+ * batch can be had (hardirq context, allocation failure) the block is
+ * marked in its state byte instead, RCU0 or RCU1 after the pool's current
+ * generation, whose cookie (get_state_synchronize_rcu()) is then taken; a
+ * work item flips the generation, waits for the old one's cookie and
+ * finishes the blocks marked with it by a scan of the chunks (under
+ * pool->release_lock; so on a workqueue of its own, kpool_rcu_wq, since
+ * drains on kpool_wq are flushed under that lock). So
+ * kpool_free_rcu() never fails for want of memory and never sleeps.
+ * kpool_destroy() stops the delayed work, closes every batch, waits with
+ * rcu_barrier() and flushes the scan before it counts blocks in use.
+ *
  * Calling context and locking
  * ---------------------------
  * See kpool.h for who may call what. kpool_registry_lock (mutex): the pool
@@ -123,7 +146,9 @@
  * (mutex): chunks leaving the pool, so that walks of pool->chunks that
  * sleep (the debugfs leak report) see no chunk freed under them.
  * Order: kpool_registry_lock -> pool->release_lock -> magazine ownership
- * -> pool->lock -> the swait queue's lock.
+ * -> pool->lock -> the swait queue's lock. A CPU's kpool_rcu_cpu.lock and
+ * pool->deferred.lock (raw, irqsave) are taken with nothing else of kpool's
+ * held, and hold nothing else.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -213,6 +238,70 @@ enum kpool_block_state {
 	KPOOL_B_CACHED,
 	KPOOL_B_ALLOC,
 	KPOOL_B_FREEING,
+	KPOOL_B_RCU0,
+	KPOOL_B_RCU1,
+};
+
+/**
+ * struct kpool_rcu_batch - blocks waiting for one grace period
+ * @rcu: queued with call_rcu() once the batch is closed.
+ * @pool: the pool of the blocks.
+ * @nr: pointers in @blocks.
+ * @blocks: blocks in state FREEING, claimed by kpool_free_rcu().
+ */
+struct kpool_rcu_batch {
+	struct rcu_head rcu;
+	struct kpool *pool;
+	unsigned int nr;
+	void *blocks[];
+};
+
+/* A batch is one small slab object; the pointers it holds: */
+#define KPOOL_RCU_BATCH_BYTES	512
+#define KPOOL_RCU_BATCH		((KPOOL_RCU_BATCH_BYTES - \
+				  sizeof(struct kpool_rcu_batch)) / sizeof(void *))
+/* An open batch is closed at the latest this long after it was opened. */
+#define KPOOL_RCU_DELAY		(HZ / 50)
+
+/**
+ * struct kpool_rcu_cpu - one CPU's deferred frees of a pool
+ * @lock: guards @open and @spare; raw (any context), taken irqsave by this
+ *	  CPU and by the work closing every CPU's batch.
+ * @open: the batch being filled, or NULL.
+ * @spare: an empty batch for the next one to open, or NULL.
+ * @pending: blocks claimed on this CPU minus blocks finished on it (the sum
+ *	     over CPUs is blocks_rcu_pending).
+ */
+struct kpool_rcu_cpu {
+	raw_spinlock_t lock;
+	struct kpool_rcu_batch *open;
+	struct kpool_rcu_batch *spare;
+	long pending;
+};
+
+/**
+ * struct kpool_deferred - a pool's deferred frees
+ * @cpu: the per-CPU batches.
+ * @lock: guards @gen, @cookie and @marked, and orders every RCU0/RCU1 mark
+ *	  against the flip of @gen; raw, irqsave (any context).
+ * @gen: the generation (0 or 1) blocks are marked with now.
+ * @cookie: get_state_synchronize_rcu() taken after each generation's
+ *	    latest mark.
+ * @marked: blocks marked with each generation and not yet finished.
+ * @used: kpool_free_rcu() was called on the pool: kpool_destroy() must
+ *	  wait for its grace periods (others need no rcu_barrier()).
+ * @close: closes every CPU's open batch.
+ * @scan: finishes the marked blocks of a generation after its grace period.
+ */
+struct kpool_deferred {
+	struct kpool_rcu_cpu __percpu *cpu;
+	raw_spinlock_t lock;
+	unsigned int gen;
+	unsigned long cookie[2];
+	unsigned long marked[2];
+	bool used;
+	struct delayed_work close;
+	struct work_struct scan;
 };
 
 /**
@@ -357,6 +446,7 @@ struct kpool_chunk {
  * @rcu: frees the pool after the readers of chunk->pool and of kpool_list
  *	 are gone.
  * @debugfs: the pool's debugfs directory.
+ * @deferred: kpool_free_rcu()'s batches and marks.
  * @name: the pool's name.
  */
 struct kpool {
@@ -421,6 +511,7 @@ struct kpool {
 	struct list_head list;
 	struct rcu_head rcu;
 	struct dentry *debugfs;
+	struct kpool_deferred deferred;
 	char name[KPOOL_NAME_LEN];
 };
 
@@ -439,6 +530,11 @@ static LIST_HEAD(kpool_list);
 static DEFINE_XARRAY_ALLOC1(kpool_ids);
 
 static struct workqueue_struct *kpool_wq;
+/*
+ * kpool_free_rcu()'s work items: apart from kpool_wq, whose drains are
+ * flushed under pool->release_lock, which the scan takes.
+ */
+static struct workqueue_struct *kpool_rcu_wq;
 static struct dentry *kpool_debugfs_root;
 static enum cpuhp_state kpool_cpuhp_state;
 /* page->index of a chunk's pages is the chunk pointer xor this key */
@@ -1086,10 +1182,19 @@ static unsigned long kpool_report_owners(struct seq_file *m,
 	return found;
 }
 
+/*
+ * Are free blocks of a debug pool poisoned: not if that would destroy a
+ * constructed state, nor where RCU readers may still read them.
+ */
+static bool kpool_poisons(const struct kpool *pool)
+{
+	return !pool->ctor && !(pool->flags & KPOOL_F_TYPESAFE_RCU);
+}
+
 /* Fill a free block with poison and its red zone with the pattern. */
 static void kpool_debug_init_block(struct kpool *pool, void *block)
 {
-	if (!pool->ctor)
+	if (kpool_poisons(pool))
 		memset(block, KPOOL_POISON_FREE, pool->size);
 	memset(block + pool->size, KPOOL_POISON_REDZONE,
 	       pool->stride - pool->size);
@@ -1116,7 +1221,7 @@ static void kpool_debug_alloc(struct kpool *pool, void *block, gfp_t gfp,
 	if (owner->tracked)
 		kmemleak_alloc(block, pool->size, 1 + (block == chunk->base),
 			       gfp);
-	if (!pool->ctor) {
+	if (kpool_poisons(pool)) {
 		bad = memchr_inv(block, KPOOL_POISON_FREE, pool->size);
 		if (unlikely(bad)) {
 			kpool_count(pool, KPOOL_EV_err_poison);
@@ -1389,6 +1494,17 @@ static u64 kpool_waste(const struct kpool *pool)
 	return pool->chunk_bytes - (u64)pool->per_chunk * pool->size;
 }
 
+/* Blocks given to kpool_free_rcu() and not yet back in the pool. */
+static u64 kpool_rcu_pending(struct kpool *pool)
+{
+	long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += READ_ONCE(per_cpu_ptr(pool->deferred.cpu, cpu)->pending);
+	return max(sum, 0L);
+}
+
 /**
  * kpool_get_stats() - take a snapshot of a pool's geometry and counters
  * @pool: the pool.
@@ -1420,7 +1536,8 @@ void kpool_get_stats(struct kpool *pool, struct kpool_stats *stats)
 	if (pool->flags & KPOOL_F_DEBUG)
 		stats->meta_per_chunk += (u64)pool->per_chunk *
 					 sizeof(struct kpool_owner);
-	stats->percpu_bytes = (u64)sizeof(struct kpool_cpu) *
+	stats->percpu_bytes = (u64)(sizeof(struct kpool_cpu) +
+				    sizeof(struct kpool_rcu_cpu)) *
 			      num_possible_cpus();
 
 	raw_spin_lock_irqsave(&pool->lock, flags);
@@ -1434,6 +1551,7 @@ void kpool_get_stats(struct kpool *pool, struct kpool_stats *stats)
 			    stats->chunks * stats->meta_per_chunk;
 
 	stats->blocks_in_use = kpool_in_use(pool);
+	stats->blocks_rcu_pending = kpool_rcu_pending(pool);
 	if (stats->blocks_in_use < stats->blocks_total)
 		stats->blocks_free = stats->blocks_total - stats->blocks_in_use;
 
@@ -2126,35 +2244,48 @@ static __always_inline bool kpool_free_fast(struct kpool *pool,
 }
 
 /*
- * Everything the fast free does not do: find the block's chunk, refuse a
- * bad pointer, run the debug checks, flush half of a full magazine, give
- * the block to the depot when no magazine can take it, wake waiters.
+ * Claim the block @addr of @pool for a free: ALLOC -> FREEING, or refuse a
+ * bad pointer (counted and reported). From then on the caller owns the
+ * block and the block keeps its chunk in the pool. Return the block's
+ * index, or kpool_free()'s errno.
  */
-static noinline int kpool_free_slow(struct kpool *pool, void *block,
-				    unsigned long addr)
+static long kpool_free_claim(struct kpool *pool, void *block,
+			     unsigned long addr, struct kpool_chunk **chunkp)
 {
-	struct kpool_chunk *chunk;
-	struct kpool_cpu *pc;
-	unsigned long flags;
-	bool hungry;
 	long idx;
 
-	if (unlikely(!block))
-		return 0;
 	kpool_cpu_pin();
-	idx = kpool_find(pool, addr, &chunk);
-	if (idx >= 0 && cmpxchg(&chunk->state[idx], KPOOL_B_ALLOC,
+	idx = kpool_find(pool, addr, chunkp);
+	if (idx >= 0 && cmpxchg(&(*chunkp)->state[idx], KPOOL_B_ALLOC,
 				KPOOL_B_FREEING) != KPOOL_B_ALLOC)
 		idx = -EALREADY;
+	kpool_cpu_unpin();
 	if (unlikely(idx < 0)) {
-		kpool_cpu_unpin();
 		kpool_bad_free(pool, block, idx);
 		return idx == -EFAULT ? -EINVAL : idx;
 	}
+	return idx;
+}
 
-	kpool_kasan_poison(block, pool->size, KPOOL_KASAN_FREE, pool->stride);
+/*
+ * Finish the free of a block the caller claimed (FREEING): run the debug
+ * checks, flush half of a full magazine, give the block to the depot when
+ * no magazine can take it, wake waiters.
+ */
+static void kpool_free_finish(struct kpool *pool, struct kpool_chunk *chunk,
+			      unsigned int idx, void *block)
+{
+	struct kpool_cpu *pc;
+	unsigned long flags;
+	bool hungry;
+
+	/* RCU readers of a type-safe pool may still read it */
+	if (!(pool->flags & KPOOL_F_TYPESAFE_RCU))
+		kpool_kasan_poison(block, pool->size, KPOOL_KASAN_FREE,
+				   pool->stride);
 	if (pool->flags & KPOOL_F_DEBUG)
 		kpool_debug_free(pool, chunk, idx, block);
+	kpool_cpu_pin();
 	pc = pool->mag_size ? kpool_mag_claim(pool) : NULL;
 	raw_spin_lock_irqsave(&pool->lock, flags);
 	hungry = pool->nr_hungry;
@@ -2177,6 +2308,21 @@ static noinline int kpool_free_slow(struct kpool *pool, void *block,
 	trace_kpool_free(pool->id, pool->name, false);
 	if (hungry)
 		swake_up_one(&pool->wait);
+}
+
+/* Everything the fast free does not do: claim the block, then finish. */
+static noinline int kpool_free_slow(struct kpool *pool, void *block,
+				    unsigned long addr)
+{
+	struct kpool_chunk *chunk;
+	long idx;
+
+	if (unlikely(!block))
+		return 0;
+	idx = kpool_free_claim(pool, block, addr, &chunk);
+	if (unlikely(idx < 0))
+		return idx;
+	kpool_free_finish(pool, chunk, idx, block);
 	return 0;
 }
 
@@ -2445,6 +2591,283 @@ int kpool_free_bulk(struct kpool *pool, unsigned int n, void **blocks)
 	return first;
 }
 EXPORT_SYMBOL_NS_GPL(kpool_free_bulk, KPOOL);
+
+/* Deferred frees: see the theory of operation */
+
+/* Finish a deferred free whose grace period is over (FREEING). */
+static void kpool_rcu_finish(struct kpool *pool, struct kpool_chunk *chunk,
+			     unsigned int idx, void *block)
+{
+	this_cpu_dec(pool->deferred.cpu->pending);
+	kpool_free_finish(pool, chunk, idx, block);
+}
+
+static void kpool_rcu_batch_done(struct rcu_head *rcu)
+{
+	struct kpool_rcu_batch *batch = container_of(rcu,
+						     struct kpool_rcu_batch,
+						     rcu);
+	struct kpool *pool = batch->pool;
+	struct kpool_rcu_cpu *rc;
+	struct kpool_chunk *chunk;
+	unsigned long flags;
+	void *block, *addr;
+	unsigned int i;
+
+	for (i = 0; i < batch->nr; i++) {
+		block = batch->blocks[i];
+		addr = kasan_reset_tag(block);
+		chunk = kpool_block_chunk(addr);
+		kpool_rcu_finish(pool, chunk,
+				 kpool_block_index(pool, chunk, addr), block);
+	}
+	/* keep it as this CPU's spare, unless it has one */
+	local_irq_save(flags);
+	rc = this_cpu_ptr(pool->deferred.cpu);
+	raw_spin_lock(&rc->lock);
+	if (!rc->spare) {
+		rc->spare = batch;
+		batch = NULL;
+	}
+	raw_spin_unlock(&rc->lock);
+	local_irq_restore(flags);
+	kfree(batch);
+}
+
+/* Close every CPU's open batch: its blocks wait for a grace period. */
+static void kpool_rcu_close_all(struct kpool *pool)
+{
+	struct kpool_rcu_batch *batch;
+	struct kpool_rcu_cpu *rc;
+	unsigned long flags;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		rc = per_cpu_ptr(pool->deferred.cpu, cpu);
+		raw_spin_lock_irqsave(&rc->lock, flags);
+		batch = rc->open;
+		rc->open = NULL;
+		raw_spin_unlock_irqrestore(&rc->lock, flags);
+		if (batch)
+			call_rcu(&batch->rcu, kpool_rcu_batch_done);
+	}
+}
+
+static void kpool_rcu_close_work(struct work_struct *work)
+{
+	struct kpool *pool = container_of(to_delayed_work(work), struct kpool,
+					  deferred.close);
+
+	kpool_rcu_close_all(pool);
+}
+
+/*
+ * Add @block to this CPU's open batch, opening one from the spare or from
+ * *@fresh (taken then). False if there was none to open.
+ */
+static bool kpool_rcu_add(struct kpool *pool, void *block,
+			  struct kpool_rcu_batch **fresh)
+{
+	struct kpool_rcu_batch *batch, *full = NULL;
+	struct kpool_rcu_cpu *rc;
+	bool opened = false, added;
+	unsigned long flags;
+
+	local_irq_save(flags);
+	rc = this_cpu_ptr(pool->deferred.cpu);
+	raw_spin_lock(&rc->lock);
+	batch = rc->open;
+	if (!batch) {
+		if (rc->spare) {
+			batch = rc->spare;
+			rc->spare = NULL;
+		} else {
+			batch = *fresh;
+			*fresh = NULL;
+		}
+		if (batch) {
+			batch->pool = pool;
+			batch->nr = 0;
+			rc->open = batch;
+			opened = true;
+		}
+	}
+	added = batch;
+	if (added) {
+		batch->blocks[batch->nr++] = block;
+		if (batch->nr == KPOOL_RCU_BATCH) {
+			rc->open = NULL;
+			full = batch;
+		}
+	}
+	raw_spin_unlock(&rc->lock);
+	local_irq_restore(flags);
+
+	if (full)
+		call_rcu(&full->rcu, kpool_rcu_batch_done);
+	else if (opened)
+		queue_delayed_work(kpool_rcu_wq, &pool->deferred.close,
+				   KPOOL_RCU_DELAY);
+	return added;
+}
+
+/* No batch to be had: mark the block with the current generation. */
+static void kpool_rcu_mark(struct kpool *pool, struct kpool_chunk *chunk,
+			   unsigned int idx)
+{
+	struct kpool_deferred *d = &pool->deferred;
+	unsigned long flags;
+
+	/* the caller may drop its last reference: not a leak (debug pools) */
+	if ((pool->flags & KPOOL_F_DEBUG) && chunk->owners[idx].tracked)
+		kmemleak_not_leak(kpool_block_addr(pool, chunk, idx));
+	raw_spin_lock_irqsave(&d->lock, flags);
+	WRITE_ONCE(chunk->state[idx], KPOOL_B_RCU0 + d->gen);
+	/* a grace period from here on covers this block */
+	d->cookie[d->gen] = get_state_synchronize_rcu();
+	d->marked[d->gen]++;
+	raw_spin_unlock_irqrestore(&d->lock, flags);
+	queue_work(kpool_rcu_wq, &d->scan);
+}
+
+/*
+ * Finish the blocks marked with the generation in use until now, after
+ * their grace period. A mark made meanwhile goes to the other generation
+ * and queues this work again.
+ */
+static void kpool_rcu_scan_work(struct work_struct *work)
+{
+	struct kpool *pool = container_of(work, struct kpool, deferred.scan);
+	struct kpool_deferred *d = &pool->deferred;
+	unsigned long flags, cookie, left;
+	struct kpool_chunk *chunk;
+	unsigned int idx;
+	u8 mark;
+
+	raw_spin_lock_irqsave(&d->lock, flags);
+	mark = KPOOL_B_RCU0 + d->gen;
+	cookie = d->cookie[d->gen];
+	left = d->marked[d->gen];
+	d->marked[d->gen] = 0;
+	d->gen ^= 1;
+	raw_spin_unlock_irqrestore(&d->lock, flags);
+	if (!left)
+		return;
+
+	cond_synchronize_rcu(cookie);
+	/* no chunk leaves meanwhile, and none with a marked block can */
+	mutex_lock(&pool->release_lock);
+	list_for_each_entry_rcu(chunk, &pool->chunks, node,
+				lockdep_is_held(&pool->release_lock)) {
+		for (idx = 0; left && idx < chunk->nr_blocks; idx++) {
+			if (READ_ONCE(chunk->state[idx]) != mark)
+				continue;
+			/* only this work changes a marked state */
+			WRITE_ONCE(chunk->state[idx], KPOOL_B_FREEING);
+			kpool_rcu_finish(pool, chunk, idx,
+					 kpool_block_addr(pool, chunk, idx));
+			left--;
+		}
+		if (!left)
+			break;
+		cond_resched();
+	}
+	mutex_unlock(&pool->release_lock);
+	WARN_ON_ONCE(left);
+}
+
+/**
+ * kpool_free_rcu() - free a block after an RCU grace period
+ * @pool: the pool the block came from.
+ * @block: the block, or NULL (then nothing happens).
+ *
+ * The block is validated and claimed at once, exactly as by kpool_free():
+ * a bad pointer is refused, counted and reported now, not a grace period
+ * later. The block returns to the pool only after a grace period that
+ * starts after this call: readers that found it under rcu_read_lock()
+ * before the call see its contents unchanged until their rcu_read_unlock().
+ * No rcu_head is needed in the block: pointers are batched per CPU, and
+ * when no batch memory can be had (hardirq context, memory exhausted) the
+ * block is marked in its state byte instead, so the call never fails for
+ * want of memory. Until it returns to the pool the block counts as in use
+ * and in blocks_rcu_pending; kpool_destroy() waits for it.
+ *
+ * Context: Any context but NMI; never sleeps.
+ * Return: 0; -EINVAL for foreign memory or a misaligned pointer; -EALREADY
+ * for a block that is not allocated.
+ */
+int kpool_free_rcu(struct kpool *pool, void *block)
+{
+	unsigned long addr = (unsigned long)kasan_reset_tag(block);
+	struct kpool_rcu_batch *fresh = NULL;
+	struct kpool_chunk *chunk;
+	long idx;
+
+	if (unlikely(!block))
+		return 0;
+	idx = kpool_free_claim(pool, block, addr, &chunk);
+	if (unlikely(idx < 0))
+		return idx;
+	if (!READ_ONCE(pool->deferred.used))
+		WRITE_ONCE(pool->deferred.used, true);
+	this_cpu_inc(pool->deferred.cpu->pending);
+	kpool_count(pool, KPOOL_EV_rcu_frees);
+
+	if (kpool_rcu_add(pool, block, &fresh))
+		return 0;
+	/* no batch open nor spare: a new one, outside every lock */
+	if (kpool_may_alloc_pages())
+		fresh = kmalloc(KPOOL_RCU_BATCH_BYTES,
+				GFP_NOWAIT | __GFP_NOWARN);
+	if (!fresh || !kpool_rcu_add(pool, block, &fresh))
+		kpool_rcu_mark(pool, chunk, idx);
+	/* another context opened a batch meanwhile */
+	kfree(fresh);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(kpool_free_rcu, KPOOL);
+
+/*
+ * Wait until every block given to kpool_free_rcu() so far is back in the
+ * pool. Nothing may free to the pool concurrently.
+ */
+static void kpool_rcu_barrier(struct kpool *pool)
+{
+	if (!READ_ONCE(pool->deferred.used))
+		return;
+	/* its call_rcu() is done when it returns: before rcu_barrier() */
+	cancel_delayed_work_sync(&pool->deferred.close);
+	kpool_rcu_close_all(pool);
+	rcu_barrier();
+	flush_work(&pool->deferred.scan);
+}
+
+static int kpool_rcu_init(struct kpool *pool, gfp_t gfp)
+{
+	struct kpool_deferred *d = &pool->deferred;
+	int cpu;
+
+	d->cpu = alloc_percpu_gfp(struct kpool_rcu_cpu, gfp);
+	if (!d->cpu)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu)
+		raw_spin_lock_init(&per_cpu_ptr(d->cpu, cpu)->lock);
+	raw_spin_lock_init(&d->lock);
+	INIT_DELAYED_WORK(&d->close, kpool_rcu_close_work);
+	INIT_WORK(&d->scan, kpool_rcu_scan_work);
+	return 0;
+}
+
+/* The pool is gone or never was: free the spare batches. */
+static void kpool_rcu_free(struct kpool *pool)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		kfree(per_cpu_ptr(pool->deferred.cpu, cpu)->spare);
+	free_percpu(pool->deferred.cpu);
+}
+
 /**
  * kpool_set_fault() - inject growth failures
  * @pool: the pool.
@@ -2767,6 +3190,19 @@ static int kpool_check_params(const struct kpool_params *p,
 	return 0;
 }
 
+/*
+ * Debug pools have no magazines (every operation is checked), nor do
+ * type-safe pools under generic KASAN: the fast free poisons the block in
+ * KASAN's shadow, where their RCU readers may still read it.
+ */
+static bool kpool_has_magazines(unsigned int flags)
+{
+	if (flags & KPOOL_F_DEBUG)
+		return false;
+	return !(IS_ENABLED(CONFIG_KASAN_GENERIC) &&
+		 (flags & KPOOL_F_TYPESAFE_RCU));
+}
+
 static void kpool_set_geometry(struct kpool *pool,
 			       const struct kpool_params *p,
 			       const struct kpool_geometry *g)
@@ -2801,6 +3237,7 @@ static void kpool_free_memory(struct kpool *pool)
 
 	list_for_each_entry_safe(chunk, next, &pool->chunks, node)
 		kpool_chunk_release(pool, chunk);
+	kpool_rcu_free(pool);
 	/* kpool_block_owner() and kpool_cpu_dead() may still read it */
 	call_rcu(&pool->rcu, kpool_pool_free_rcu);
 }
@@ -2820,6 +3257,11 @@ static struct kpool *kpool_alloc_pool(const struct kpool_params *p,
 		kfree(pool);
 		return NULL;
 	}
+	if (kpool_rcu_init(pool, gfp)) {
+		free_percpu(pool->cpu);
+		kfree(pool);
+		return NULL;
+	}
 	for_each_possible_cpu(cpu) {
 		struct kpool_cpu *pc = per_cpu_ptr(pool->cpu, cpu);
 
@@ -2831,7 +3273,7 @@ static struct kpool *kpool_alloc_pool(const struct kpool_params *p,
 
 	pool->flags = p->flags;
 	pool->zero_gfp = (p->flags & KPOOL_F_ZERO) ? __GFP_ZERO : 0;
-	pool->mag_size = (p->flags & KPOOL_F_DEBUG) ? 0 : KPOOL_MAG_SIZE;
+	pool->mag_size = kpool_has_magazines(p->flags) ? KPOOL_MAG_SIZE : 0;
 	kpool_set_geometry(pool, p, g);
 	raw_spin_lock_init(&pool->lock);
 	INIT_LIST_HEAD(&pool->partial);
@@ -2987,6 +3429,7 @@ int kpool_destroy(struct kpool *pool)
 
 	if (!pool)
 		return 0;
+	kpool_rcu_barrier(pool);
 	kpool_drain_all(pool, false);
 	in_use = kpool_in_use(pool);
 	if (in_use) {
@@ -3244,10 +3687,15 @@ static int __init kpool_init(void)
 	kpool_wq = alloc_workqueue("kpool", WQ_MEM_RECLAIM, 0);
 	if (!kpool_wq)
 		return -ENOMEM;
+	kpool_rcu_wq = alloc_workqueue("kpool_rcu", WQ_MEM_RECLAIM, 0);
+	if (!kpool_rcu_wq) {
+		err = -ENOMEM;
+		goto fail_wq;
+	}
 	err = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN, "kpool:dead",
 					NULL, kpool_cpu_dead);
 	if (err < 0)
-		goto fail_wq;
+		goto fail_rcu_wq;
 	kpool_cpuhp_state = err;
 	err = kpool_shrinker_register();
 	if (err)
@@ -3260,6 +3708,8 @@ static int __init kpool_init(void)
 
 fail_cpuhp:
 	cpuhp_remove_state_nocalls(kpool_cpuhp_state);
+fail_rcu_wq:
+	destroy_workqueue(kpool_rcu_wq);
 fail_wq:
 	destroy_workqueue(kpool_wq);
 	return err;
@@ -3275,6 +3725,7 @@ static void __exit kpool_exit(void)
 	WARN(atomic_long_read(&kpool_pages_held),
 	     "kpool: %ld chunk pages never given back\n",
 	     atomic_long_read(&kpool_pages_held));
+	destroy_workqueue(kpool_rcu_wq);
 	destroy_workqueue(kpool_wq);
 	xa_destroy(&kpool_ids);
 }

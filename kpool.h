@@ -85,6 +85,7 @@
  * -------
  * kpool_alloc() and kpool_alloc_bulk() with an atomic @gfp (GFP_ATOMIC,
  * GFP_NOWAIT), kpool_free(), kpool_free_bulk(), kpool_free_owned(),
+ * kpool_free_rcu(),
  * kpool_get_stats(), kpool_occupancy(), kpool_set_fault() and the
  * accessors may be called from any context but NMI: process, softirq and
  * hardirq. In hardirq context the pool never grows: it is served from its
@@ -130,7 +131,10 @@
  * byte per block, i.e. 1/block_size of the chunk plus the header (at most
  * 1/32 of the chunk plus the header for blocks of 32 bytes and more; 1/8
  * and 1/16 for 8- and 16-byte blocks); debug pools add an owner record
- * per block. Per CPU: struct kpool_cpu, about 470 bytes on 64-bit.
+ * per block. Per CPU: struct kpool_cpu, about 470 bytes on 64-bit, and
+ * struct kpool_rcu_cpu (32 bytes); kpool_free_rcu() adds batches of 512
+ * bytes: an open and a spare one per CPU that used it, and those waiting
+ * for a grace period (none counted in meta_bytes).
  * min_blocks <= max_blocks when max_blocks is not 0.
  * A constructor cannot be combined with KPOOL_F_ZERO.
  *
@@ -139,9 +143,36 @@
  * No per-node depots (above). No NMI context. A chunk is given back only
  * when all its blocks are free, after every CPU's magazine was drained
  * (kpool_shrink(), the shrinker), so a long-lived block pins its chunk.
- * Block memory stays pool memory for an RCU grace period after its chunk
- * leaves the pool, but a freed block may be handed out again at once:
- * kpool makes no SLAB_TYPESAFE_BY_RCU promise.
+ * Without KPOOL_F_TYPESAFE_RCU a freed block may be handed out again at
+ * once and must not be read by anyone (KASAN reports it, debug pools
+ * poison it).
+ *
+ * RCU: type-safe reuse and deferred frees
+ * ---------------------------------------
+ * A chunk leaves a pool (kpool_shrink(), the shrinker, kpool_destroy())
+ * only when all its blocks are free, and its pages go back to the page
+ * allocator only after an RCU grace period that starts after that: no
+ * path gives a pool's memory back sooner.
+ *
+ * KPOOL_F_TYPESAFE_RCU makes that a promise to lockless readers, the
+ * SLAB_TYPESAFE_BY_RCU contract: a block a reader found under
+ * rcu_read_lock() stays, until rcu_read_unlock(), block_size bytes of
+ * memory of this pool, a block of this pool, readable and writable
+ * without any sanitizer report, even if it is freed and handed out again
+ * meanwhile (possibly many times). It is not the same object: a reader
+ * must check that it still is (a lock, a reference count taken with
+ * refcount_inc_not_zero(), a key compared again). What a constructor set
+ * and every owner keeps valid (e.g. a type or a lock) stays valid; other
+ * contents may change at any time, zeroing on allocation included
+ * (KPOOL_F_ZERO, init_on_alloc in pools without a constructor). For this,
+ * such pools never poison free blocks: not in KASAN's shadow (so a use
+ * after free by the block's owner is not reported either; with generic
+ * KASAN such a pool also has no magazines), not with KPOOL_POISON_FREE in
+ * debug pools (red zones and owner tracking stay).
+ *
+ * kpool_free_rcu() frees a block after a grace period: readers that found
+ * it before the call see its contents unchanged until they leave their
+ * read-side section, in any pool. It needs no rcu_head in the block.
  */
 #ifndef _KPOOL_H
 #define _KPOOL_H
@@ -168,7 +199,9 @@
 #define KPOOL_F_ZERO		0x1	/* every allocated block is zeroed */
 #define KPOOL_F_DEBUG		0x2	/* poison, red zones, owner tracking */
 #define KPOOL_F_NO_SHRINK	0x4	/* the shrinker leaves this pool alone */
-#define KPOOL_F_ALL		(KPOOL_F_ZERO | KPOOL_F_DEBUG | KPOOL_F_NO_SHRINK)
+#define KPOOL_F_TYPESAFE_RCU	0x8	/* blocks stay pool memory for RCU readers */
+#define KPOOL_F_ALL		(KPOOL_F_ZERO | KPOOL_F_DEBUG | \
+				 KPOOL_F_NO_SHRINK | KPOOL_F_TYPESAFE_RCU)
 
 /* kpool_params.order: let kpool choose the chunk order */
 #define KPOOL_ORDER_AUTO	(-1)
@@ -248,6 +281,7 @@ struct kpool_params {
 	X(u64, blocks_total)						\
 	X(u64, blocks_in_use)						\
 	X(u64, blocks_free)						\
+	X(u64, blocks_rcu_pending)					\
 	X(u64, blocks_reserved)						\
 	X(u64, min_blocks)						\
 	X(u64, max_blocks)						\
@@ -262,6 +296,7 @@ struct kpool_params {
 	X(u64, frees)							\
 	X(u64, bulk_allocs)						\
 	X(u64, bulk_frees)						\
+	X(u64, rcu_frees)						\
 	X(u64, alloc_failures)						\
 	X(u64, waits)							\
 	X(u64, grows)							\
@@ -293,8 +328,11 @@ struct kpool_params {
  * align); align; boundary (0, or the power of two no block crosses);
  * chunk_order; blocks_per_chunk (the cap may cut the last chunk short);
  * chunks and pages (carved and not given back); blocks_total (blocks in
- * those chunks); blocks_in_use (handed out, exact when the pool is quiet);
+ * those chunks); blocks_in_use (handed out, exact when the pool is quiet; blocks
+ * waiting for a grace period count as in use);
  * blocks_free (blocks_total - blocks_in_use: depot, reserve and magazines);
+ * blocks_rcu_pending (blocks given to kpool_free_rcu() still waiting for
+ * their grace period);
  * blocks_reserved (free blocks held as the reserve); min_blocks;
  * max_blocks (0 for no cap); high_watermark (the most blocks out of the
  * depot at once, sampled on the slow path: an upper bound of the most
@@ -308,9 +346,10 @@ struct kpool_params {
  * Events: allocs and frees (blocks, bulk included; the blocks a failed
  * bulk allocation gives back count as frees); bulk_allocs (successful
  * kpool_alloc_bulk() calls); bulk_frees (kpool_free_bulk() calls);
- * alloc_failures; waits (allocations that slept for a free); grows (chunks
- * carved, the reserve's included); grow_failures (injected faults
- * included); grow_reclaims (growth attempts allowed to enter direct
+ * rcu_frees (blocks kpool_free_rcu() accepted; each counts in frees once
+ * its grace period is over); alloc_failures; waits (allocations that
+ * slept for a free); grows (chunks carved, the reserve's included);
+ * grow_failures (injected faults included); grow_reclaims (growth attempts allowed to enter direct
  * reclaim); shrinks (chunks given back); reserve_allocs (blocks taken from
  * the reserve); steals (blocks an allocation took from another CPU's
  * magazine); drains (magazine drains of every CPU requested); cache_hits
@@ -341,6 +380,7 @@ int kpool_free_owned(void *block, const void *owner_lo,
 int kpool_alloc_bulk(struct kpool *pool, gfp_t gfp, unsigned int n,
 		     void **blocks);
 int kpool_free_bulk(struct kpool *pool, unsigned int n, void **blocks);
+int kpool_free_rcu(struct kpool *pool, void *block);
 
 unsigned long kpool_shrink(struct kpool *pool);
 void kpool_get_stats(struct kpool *pool, struct kpool_stats *stats);

@@ -21,6 +21,11 @@
  *                      (registered by kpool_test_set.c itself)
  *   kpool_numa         chunks from the pool's node, or the growing CPU's;
  *                      nodes refused (registered by kpool_test_numa.c)
+ *   kpool_rcu          kpool_free_rcu(): no reuse before a grace period,
+ *                      hardirq frees, destroy after a burst, a CPU going
+ *                      offline with an open batch, refusals;
+ *                      type-safe pools read under RCU while they shrink
+ *                      (registered by kpool_test_rcu.c)
  */
 #include <linux/module.h>
 

@@ -182,6 +182,10 @@ class Report:
         self.w8class = [[int(x) for x in r[:7]]
                         for r in self.wall["w8class"] or
                         self.icount["w8class"]]
+        # w10: size,cand,round,blocks,call_ns,call_cycles,barrier_ns
+        self.w10 = self.series(self.wall["w10"], (0, 1), 3, 4)
+        self.w10i = self.series(self.icount["w10"], (0, 1), 3, 5)
+        self.w10b = self.series(self.wall["w10"], (0, 1), 3, 6)
         # w9 (wall boot, or the objpool boot where the kernel has none):
         # case,cand,round,ns,thread hits,thread misses,irq hits,irq misses
         w9src = self.objpool if self.objpool["w9"] else self.wall
@@ -988,6 +992,42 @@ class Report:
                              (" ..." if len(bad) > 12 else "")
                              if bad else ""))
 
+    def w10_section(self):
+        self.out("## W10: deferred frees (kpool_free_rcu() against kfree_rcu())")
+        self.out()
+        if not self.w10.data:
+            self.out("_Not run._")
+            self.out()
+            return
+        self.out(
+            "One CPU takes 4096 blocks, then frees each one after a grace "
+            "period: `kpool_free_rcu()` (no rcu_head in the block, "
+            "pointers batched per CPU) against `kfree_rcu()` of a "
+            "kmem_cache object holding its rcu_head (kvfree_rcu's pages "
+            "of pointers). Per block: ns of the call (wall-time boot, "
+            "median of the rounds), guest instructions of the call "
+            "(icount boot), kpool/kfree_rcu per round, and ns of the "
+            "rcu_barrier() after the loop (grace periods and callbacks, "
+            "mostly waiting; not what the caller pays).")
+        self.out()
+        kp, kf = "kpool_free_rcu", "kfree_rcu"
+        rows = []
+        for size in self.sizes(self.w10):
+            s = str(size)
+            rows.append([
+                s, fmt(self.w10.median((s, kp))),
+                fmt(self.w10.median((s, kf))),
+                fmt_ratio(self.w10.ratios((s, kp), (s, kf))),
+                fmt(self.w10i.median((s, kp))),
+                fmt(self.w10i.median((s, kf))),
+                fmt_ratio(self.w10i.ratios((s, kp), (s, kf))),
+                fmt(self.w10b.median((s, kp))),
+                fmt(self.w10b.median((s, kf)))])
+        self.table(["size", "kpool_free_rcu ns", "kfree_rcu ns",
+                    "kpool/kfree_rcu ns", "kpool_free_rcu insns",
+                    "kfree_rcu insns", "kpool/kfree_rcu insns",
+                    "kpool barrier ns", "kfree_rcu barrier ns"], rows)
+
     def w9_section(self):
         self.out("## W9: per-CPU object pool (lib/test_objpool.c's workload)")
         self.out()
@@ -1401,6 +1441,7 @@ plot {plots}, 55 with lines dt 2 lc rgb 'red' title 'target: 55'
         self.w7_section()
         self.w8_section()
         self.w9_section()
+        self.w10_section()
         missed = any(v == "MISSED" for _, v, _ in self.targets)
         self.profile()
         body = self.lines[body_start:]

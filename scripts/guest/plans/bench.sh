@@ -90,9 +90,9 @@ wanted() {
 
 load_modules kpool kpool_set kpool_dev
 if [ "$mode" = icount ]; then
-	workloads="w1 w2 w5 w8"
+	workloads="w1 w2 w5 w8 w10"
 else
-	workloads="w1 w2 w3 w4 w5 w6 w7 w8 w9"
+	workloads="w1 w2 w3 w4 w5 w6 w7 w8 w9 w10"
 fi
 for w in $workloads; do
 	wanted "$w" || continue
