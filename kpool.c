@@ -1191,6 +1191,18 @@ static bool kpool_poisons(const struct kpool *pool)
 	return !pool->ctor && !(pool->flags & KPOOL_F_TYPESAFE_RCU);
 }
 
+/*
+ * A block becomes free: poisoned in KASAN's shadow, unless RCU readers of a
+ * type-safe pool may still read it.
+ */
+static __always_inline void kpool_poison_free(const struct kpool *pool,
+					      void *block)
+{
+	if (!(pool->flags & KPOOL_F_TYPESAFE_RCU))
+		kpool_kasan_poison(block, pool->size, KPOOL_KASAN_FREE,
+				   pool->stride);
+}
+
 /* Fill a free block with poison and its red zone with the pattern. */
 static void kpool_debug_init_block(struct kpool *pool, void *block)
 {
@@ -2234,7 +2246,7 @@ static __always_inline bool kpool_free_fast(struct kpool *pool,
 		return false;
 	}
 	/* before any other user can get it */
-	kpool_kasan_poison(block, pool->size, KPOOL_KASAN_FREE, pool->stride);
+	kpool_poison_free(pool, block);
 	WRITE_ONCE(*state, KPOOL_B_CACHED);
 	this_cpu_write(cpu->mag[nr], block);
 	this_cpu_write(cpu->nr, nr + 1);
@@ -2279,10 +2291,7 @@ static void kpool_free_finish(struct kpool *pool, struct kpool_chunk *chunk,
 	unsigned long flags;
 	bool hungry;
 
-	/* RCU readers of a type-safe pool may still read it */
-	if (!(pool->flags & KPOOL_F_TYPESAFE_RCU))
-		kpool_kasan_poison(block, pool->size, KPOOL_KASAN_FREE,
-				   pool->stride);
+	kpool_poison_free(pool, block);
 	if (pool->flags & KPOOL_F_DEBUG)
 		kpool_debug_free(pool, chunk, idx, block);
 	kpool_cpu_pin();
@@ -2488,8 +2497,7 @@ static unsigned int kpool_free_run_depot(struct kpool *pool, void **blocks,
 		if (idx < 0 || cmpxchg(&chunk->state[idx], KPOOL_B_ALLOC,
 				       KPOOL_B_FREE) != KPOOL_B_ALLOC)
 			break;
-		kpool_kasan_poison(blocks[i], pool->size, KPOOL_KASAN_FREE,
-				   pool->stride);
+		kpool_poison_free(pool, blocks[i]);
 		/* the depot's counts are updated once per run of one chunk */
 		if (chunk != run_chunk) {
 			if (run)
@@ -2543,8 +2551,7 @@ static unsigned int kpool_free_run(struct kpool *pool, void **blocks,
 			i += kpool_free_run_depot(pool, blocks + i, n - i, chunk);
 			break;
 		}
-		kpool_kasan_poison(blocks[i], pool->size, KPOOL_KASAN_FREE,
-				   pool->stride);
+		kpool_poison_free(pool, blocks[i]);
 		WRITE_ONCE(chunk->state[idx], KPOOL_B_CACHED);
 		this_cpu_write(cpu->mag[nr], blocks[i]);
 		this_cpu_write(cpu->nr, nr + 1);
@@ -3195,14 +3202,6 @@ static int kpool_check_params(const struct kpool_params *p,
  * type-safe pools under generic KASAN: the fast free poisons the block in
  * KASAN's shadow, where their RCU readers may still read it.
  */
-static bool kpool_has_magazines(unsigned int flags)
-{
-	if (flags & KPOOL_F_DEBUG)
-		return false;
-	return !(IS_ENABLED(CONFIG_KASAN_GENERIC) &&
-		 (flags & KPOOL_F_TYPESAFE_RCU));
-}
-
 static void kpool_set_geometry(struct kpool *pool,
 			       const struct kpool_params *p,
 			       const struct kpool_geometry *g)
@@ -3273,7 +3272,7 @@ static struct kpool *kpool_alloc_pool(const struct kpool_params *p,
 
 	pool->flags = p->flags;
 	pool->zero_gfp = (p->flags & KPOOL_F_ZERO) ? __GFP_ZERO : 0;
-	pool->mag_size = kpool_has_magazines(p->flags) ? KPOOL_MAG_SIZE : 0;
+	pool->mag_size = (p->flags & KPOOL_F_DEBUG) ? 0 : KPOOL_MAG_SIZE;
 	kpool_set_geometry(pool, p, g);
 	raw_spin_lock_init(&pool->lock);
 	INIT_LIST_HEAD(&pool->partial);

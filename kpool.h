@@ -166,9 +166,8 @@
  * contents may change at any time, zeroing on allocation included
  * (KPOOL_F_ZERO, init_on_alloc in pools without a constructor). For this,
  * such pools never poison free blocks: not in KASAN's shadow (so a use
- * after free by the block's owner is not reported either; with generic
- * KASAN such a pool also has no magazines), not with KPOOL_POISON_FREE in
- * debug pools (red zones and owner tracking stay).
+ * after free by the block's owner is not reported either), not with
+ * KPOOL_POISON_FREE in debug pools (red zones and owner tracking stay).
  *
  * kpool_free_rcu() frees a block after a grace period: readers that found
  * it before the call see its contents unchanged until they leave their
