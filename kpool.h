@@ -146,8 +146,10 @@
 #ifndef _KPOOL_H
 #define _KPOOL_H
 
+#include <linux/build_bug.h>
 #include <linux/types.h>
 #include <linux/gfp.h>
+#include <linux/numa.h>
 
 #define KPOOL_NAME_LEN		32
 #define KPOOL_MIN_BLOCK_SIZE	8
@@ -181,6 +183,7 @@
 /* kpool_set_fault(): probability_ppm is at most this */
 #define KPOOL_FAULT_PPM_MAX	1000000
 
+struct device;
 struct kpool;
 
 /**
@@ -225,6 +228,43 @@ struct kpool_params {
 	const void *owner;
 	size_t boundary;
 };
+
+/**
+ * KPOOL_PARAMS() - the parameters of a pool of one struct type
+ * @__struct: the struct's tag (foo for struct foo).
+ * @...: more fields, as designated initializers (.min_blocks = 16).
+ *
+ * In the spirit of KMEM_CACHE(): the pool is named after the tag, its
+ * blocks are sizeof(struct @__struct), aligned to __alignof__(struct
+ * @__struct) but at least to sizeof(void *) (as slab aligns objects), on
+ * any node (NUMA_NO_NODE), with the chunk order kpool chooses
+ * (KPOOL_ORDER_AUTO); everything else is 0 unless given in @....
+ * A tag too long for a pool name, or a struct smaller than
+ * KPOOL_MIN_BLOCK_SIZE or larger than KPOOL_MAX_BLOCK_SIZE, breaks the
+ * build. The fields set here are not given again in @... (W=1 warns of
+ * overridden initializers): spell struct kpool_params out for another
+ * name, node or order. The common create is one line::
+ *
+ *	pool = kpool_create(&KPOOL_PARAMS(foo, .min_blocks = 16));
+ *
+ * Return: a struct kpool_params compound literal, for kpool_create() and
+ * devm_kpool_create().
+ */
+#define KPOOL_PARAMS(__struct, ...)					\
+	((const struct kpool_params) {					\
+		.name = #__struct +					\
+			BUILD_BUG_ON_ZERO(sizeof(#__struct) > KPOOL_NAME_LEN), \
+		.block_size = sizeof(struct __struct) +			\
+			BUILD_BUG_ON_ZERO(sizeof(struct __struct) <	\
+					  KPOOL_MIN_BLOCK_SIZE ||	\
+					  sizeof(struct __struct) >	\
+					  KPOOL_MAX_BLOCK_SIZE),	\
+		.align = __alignof__(struct __struct) > sizeof(void *) ? \
+			 __alignof__(struct __struct) : sizeof(void *),	\
+		.node = NUMA_NO_NODE,					\
+		.order = KPOOL_ORDER_AUTO,				\
+		__VA_ARGS__						\
+	})
 
 /*
  * The fields of struct kpool_stats, each listed once: X(type, name).
@@ -333,6 +373,8 @@ struct kpool_stats {
 
 struct kpool *kpool_create(const struct kpool_params *params);
 int kpool_destroy(struct kpool *pool);
+struct kpool *devm_kpool_create(struct device *dev,
+				const struct kpool_params *params);
 
 void *kpool_alloc(struct kpool *pool, gfp_t gfp);
 int kpool_free(struct kpool *pool, void *block);
@@ -344,6 +386,10 @@ int kpool_free_bulk(struct kpool *pool, unsigned int n, void **blocks);
 
 unsigned long kpool_shrink(struct kpool *pool);
 void kpool_get_stats(struct kpool *pool, struct kpool_stats *stats);
+
+/* mempool_alloc_t and mempool_free_t: pool_data is the struct kpool * */
+void *kpool_mempool_alloc(gfp_t gfp_mask, void *pool_data);
+void kpool_mempool_free(void *element, void *pool_data);
 
 /* Introspection, used by /dev/kpool and debugfs. */
 u32 kpool_id(const struct kpool *pool);
