@@ -401,10 +401,12 @@ long kpool_occupancy(struct kpool *pool, u32 *in_use, unsigned long nr);
 int kpool_set_fault(struct kpool *pool, unsigned int every_nth,
 		    unsigned int probability_ppm);
 
-int kpool_for_each(int (*fn)(struct kpool *pool, void *arg), void *arg);
-int kpool_registry_walk(int (*fn)(struct kpool *pool, void *arg), void *arg,
-			u32 *pos, unsigned int steps);
-int kpool_with_id(u32 id, int (*fn)(struct kpool *pool, void *arg),
-		  void *arg);
+/*
+ * Walks of every pool in the system (kpool_for_each(), kpool_with_id(),
+ * kpool_registry_walk()) are not part of this API: they serve /dev/kpool,
+ * debugfs and kpool's tests, are declared in kpool_registry.h and are
+ * exported in namespace KPOOL_INTERNAL only. A consumer reaches the pools
+ * it created, not other modules' pools.
+ */
 
 #endif /* _KPOOL_H */
