@@ -21,6 +21,9 @@
  *                      (registered by kpool_test_set.c itself)
  *   kpool_numa         chunks from the pool's node, or the growing CPU's;
  *                      nodes refused (registered by kpool_test_numa.c)
+ *   kpool_glue         KPOOL_PARAMS(), devm_kpool_create() and unbind,
+ *                      a mempool over a pool (registered by
+ *                      kpool_test_glue.c)
  */
 #include <linux/module.h>
 
