@@ -48,6 +48,20 @@
  * PREEMPT_RT any caller that is not preemptible). A block free in any
  * CPU's magazine is found (step 5).
  *
+ * Driver glue (kpool_glue.c)
+ * --------------------------
+ * KPOOL_PARAMS() builds the parameters of a pool of one struct type, as
+ * KMEM_CACHE() does a cache's. devm_kpool_create() ties a pool to a
+ * device, as dmam_pool_create() does: kpool_destroy() runs when the driver
+ * is unbound, and a pool with blocks still out is reported and left
+ * alive. kpool_mempool_alloc() and kpool_mempool_free() are a
+ * mempool_alloc_t and a mempool_free_t over a pool (pool_data is the
+ * struct kpool *), as mempool_alloc_slab() and mempool_free_slab() are
+ * over a kmem_cache; an atomic mask is served as by kpool_alloc(), a
+ * sleeping one never waits for a free inside the pool (mempool_alloc()
+ * waits for mempool_free() itself). devm_kpool_create() may sleep; the
+ * adapters run in the contexts kpool_alloc() and kpool_free() allow.
+ *
  * Safety
  * ------
  * Every free is validated, always, in O(1): the block must belong to this
