@@ -3,7 +3,7 @@
  * kpool - pools of fixed-size blocks carved from alloc_pages() chunks.
  *
  * The contract of kpool's API; how the core keeps it is the theory of
- * operation at the top of kpool.c.
+ * operation at the top of kpool_core.c.
  *
  * What a pool is
  * --------------
@@ -47,6 +47,20 @@
  * the caller cannot call the page allocator (hardirq context; on
  * PREEMPT_RT any caller that is not preemptible). A block free in any
  * CPU's magazine is found (step 5).
+ *
+ * Driver glue (kpool_glue.c)
+ * --------------------------
+ * KPOOL_PARAMS() builds the parameters of a pool of one struct type, as
+ * KMEM_CACHE() does a cache's. devm_kpool_create() ties a pool to a
+ * device, as dmam_pool_create() does: kpool_destroy() runs when the driver
+ * is unbound, and a pool with blocks still out is reported and left
+ * alive. kpool_mempool_alloc() and kpool_mempool_free() are a
+ * mempool_alloc_t and a mempool_free_t over a pool (pool_data is the
+ * struct kpool *), as mempool_alloc_slab() and mempool_free_slab() are
+ * over a kmem_cache; an atomic mask is served as by kpool_alloc(), a
+ * sleeping one never waits for a free inside the pool (mempool_alloc()
+ * waits for mempool_free() itself). devm_kpool_create() may sleep; the
+ * adapters run in the contexts kpool_alloc() and kpool_free() allow.
  *
  * Safety
  * ------
@@ -176,8 +190,10 @@
 #ifndef _KPOOL_H
 #define _KPOOL_H
 
+#include <linux/build_bug.h>
 #include <linux/types.h>
 #include <linux/gfp.h>
+#include <linux/numa.h>
 
 #define KPOOL_NAME_LEN		32
 #define KPOOL_MIN_BLOCK_SIZE	8
@@ -213,6 +229,7 @@
 /* kpool_set_fault(): probability_ppm is at most this */
 #define KPOOL_FAULT_PPM_MAX	1000000
 
+struct device;
 struct kpool;
 
 /**
@@ -258,12 +275,49 @@ struct kpool_params {
 	size_t boundary;
 };
 
+/**
+ * KPOOL_PARAMS() - the parameters of a pool of one struct type
+ * @__struct: the struct's tag (foo for struct foo).
+ * @...: more fields, as designated initializers (.min_blocks = 16).
+ *
+ * In the spirit of KMEM_CACHE(): the pool is named after the tag, its
+ * blocks are sizeof(struct @__struct), aligned to __alignof__(struct
+ * @__struct) but at least to sizeof(void *) (as slab aligns objects), on
+ * any node (NUMA_NO_NODE), with the chunk order kpool chooses
+ * (KPOOL_ORDER_AUTO); everything else is 0 unless given in @....
+ * A tag too long for a pool name, or a struct smaller than
+ * KPOOL_MIN_BLOCK_SIZE or larger than KPOOL_MAX_BLOCK_SIZE, breaks the
+ * build. The fields set here are not given again in @... (W=1 warns of
+ * overridden initializers): spell struct kpool_params out for another
+ * name, node or order. The common create is one line::
+ *
+ *	pool = kpool_create(&KPOOL_PARAMS(foo, .min_blocks = 16));
+ *
+ * Return: a struct kpool_params compound literal, for kpool_create() and
+ * devm_kpool_create().
+ */
+#define KPOOL_PARAMS(__struct, ...)					\
+	((const struct kpool_params) {					\
+		.name = #__struct +					\
+			BUILD_BUG_ON_ZERO(sizeof(#__struct) > KPOOL_NAME_LEN), \
+		.block_size = sizeof(struct __struct) +			\
+			BUILD_BUG_ON_ZERO(sizeof(struct __struct) <	\
+					  KPOOL_MIN_BLOCK_SIZE ||	\
+					  sizeof(struct __struct) >	\
+					  KPOOL_MAX_BLOCK_SIZE),	\
+		.align = __alignof__(struct __struct) > sizeof(void *) ? \
+			 __alignof__(struct __struct) : sizeof(void *),	\
+		.node = NUMA_NO_NODE,					\
+		.order = KPOOL_ORDER_AUTO,				\
+		__VA_ARGS__						\
+	})
+
 /*
  * The fields of struct kpool_stats, each listed once: X(type, name).
  * KPOOL_STATE: geometry and the pool's current state (see struct
  * kpool_stats); KPOOL_EVENTS: event counters, per-CPU sums that may lag
- * concurrent operations by a few events. kpool.c derives its counter enum,
- * the stats filling and the debugfs file from these lists.
+ * concurrent operations by a few events. kpool_core.c derives its counter
+ * enum, the stats filling and the debugfs file from these lists.
  */
 #define KPOOL_STATE(X)							\
 	X(u32, id)							\
@@ -371,6 +425,8 @@ struct kpool_stats {
 
 struct kpool *kpool_create(const struct kpool_params *params);
 int kpool_destroy(struct kpool *pool);
+struct kpool *devm_kpool_create(struct device *dev,
+				const struct kpool_params *params);
 
 void *kpool_alloc(struct kpool *pool, gfp_t gfp);
 int kpool_free(struct kpool *pool, void *block);
@@ -384,6 +440,10 @@ int kpool_free_rcu(struct kpool *pool, void *block);
 unsigned long kpool_shrink(struct kpool *pool);
 void kpool_get_stats(struct kpool *pool, struct kpool_stats *stats);
 
+/* mempool_alloc_t and mempool_free_t: pool_data is the struct kpool * */
+void *kpool_mempool_alloc(gfp_t gfp_mask, void *pool_data);
+void kpool_mempool_free(void *element, void *pool_data);
+
 /* Introspection, used by /dev/kpool and debugfs. */
 u32 kpool_id(const struct kpool *pool);
 const char *kpool_name(const struct kpool *pool);
@@ -394,10 +454,12 @@ long kpool_occupancy(struct kpool *pool, u32 *in_use, unsigned long nr);
 int kpool_set_fault(struct kpool *pool, unsigned int every_nth,
 		    unsigned int probability_ppm);
 
-int kpool_for_each(int (*fn)(struct kpool *pool, void *arg), void *arg);
-int kpool_registry_walk(int (*fn)(struct kpool *pool, void *arg), void *arg,
-			u32 *pos, unsigned int steps);
-int kpool_with_id(u32 id, int (*fn)(struct kpool *pool, void *arg),
-		  void *arg);
+/*
+ * Walks of every pool in the system (kpool_for_each(), kpool_with_id(),
+ * kpool_registry_walk()) are not part of this API: they serve /dev/kpool,
+ * debugfs and kpool's tests, are declared in kpool_registry.h and are
+ * exported in namespace KPOOL_INTERNAL only. A consumer reaches the pools
+ * it created, not other modules' pools.
+ */
 
 #endif /* _KPOOL_H */

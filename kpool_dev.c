@@ -108,6 +108,7 @@
 
 #include <uapi/linux/kpool.h>
 #include "kpool.h"
+#include "kpool_registry.h"
 #include "kpool_set.h"
 
 /* Larger argument structs are refused, not scanned for a zero tail. */
@@ -2363,6 +2364,7 @@ module_init(kpool_dev_init);
 module_exit(kpool_dev_exit);
 
 MODULE_IMPORT_NS(KPOOL);
+MODULE_IMPORT_NS(KPOOL_INTERNAL);
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("kpool developers");
 MODULE_DESCRIPTION("/dev/kpool: user-space interface to kpool block pools");

@@ -26,6 +26,9 @@
  *                      offline with an open batch, refusals;
  *                      type-safe pools read under RCU while they shrink
  *                      (registered by kpool_test_rcu.c)
+ *   kpool_glue         KPOOL_PARAMS(), devm_kpool_create() and unbind,
+ *                      a mempool over a pool (registered by
+ *                      kpool_test_glue.c)
  */
 #include <linux/module.h>
 
@@ -36,6 +39,7 @@ kunit_test_suites(&kt_geometry_suite, &kt_params_suite, &kt_capacity_suite,
 		  &kt_core_suite);
 
 MODULE_IMPORT_NS(KPOOL);
+MODULE_IMPORT_NS(KPOOL_INTERNAL);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("KUnit tests of the kpool block pools");
 MODULE_AUTHOR("kpool developers");

@@ -13,6 +13,7 @@
 #include <linux/numa.h>
 #include <linux/string.h>
 
+#include "kpool_registry.h"
 #include "kpool_test.h"
 
 struct kt_bad_params {

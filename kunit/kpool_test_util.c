@@ -18,6 +18,7 @@
 #include <linux/sort.h>
 #include <linux/string.h>
 
+#include "kpool_registry.h"
 #include "kpool_test.h"
 
 /* Pins the KUnit thread of the case: see the header comment. */

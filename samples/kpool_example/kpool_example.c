@@ -3,7 +3,8 @@
  * kpool_example - how a kernel module uses kpool.
  *
  * At load it creates the pool "example" of 128-byte blocks with a reserve
- * of 16 blocks, allocates blocks one by one and in a batch, fills them,
+ * of 16 blocks (one line: KPOOL_PARAMS() takes name, size and alignment
+ * from struct example), allocates blocks one by one and in a batch, fills them,
  * checks them, frees them and prints the pool's statistics. The pool lives
  * as long as the module, so it can be seen meanwhile in the LIST of
  * /dev/kpool and in /sys/kernel/debug/kpool/example/stats. Unloading the
@@ -16,8 +17,8 @@
 
 #include <linux/err.h>
 #include <linux/module.h>
-#include <linux/numa.h>
 #include <linux/string.h>
+#include <linux/types.h>
 
 #include "kpool.h"
 
@@ -25,6 +26,11 @@
 #define EXAMPLE_RESERVE		16
 #define EXAMPLE_SINGLE		4
 #define EXAMPLE_BATCH		8
+
+/* What a block holds; KPOOL_PARAMS() names the pool after the tag. */
+struct example {
+	u8 bytes[EXAMPLE_BLOCK_SIZE];
+};
 
 static struct kpool *example_pool;
 
@@ -85,19 +91,12 @@ static int example_batch(struct kpool *pool)
 
 static int __init example_init(void)
 {
-	const struct kpool_params params = {
-		.name = "example",
-		.block_size = EXAMPLE_BLOCK_SIZE,
-		.align = 0,			/* natural alignment */
-		.min_blocks = EXAMPLE_RESERVE,	/* always available */
-		.max_blocks = 0,		/* no cap */
-		.node = NUMA_NO_NODE,
-		.order = KPOOL_ORDER_AUTO,	/* not 0: that forces order 0 */
-	};
 	struct kpool_stats stats;
 	int err;
 
-	example_pool = kpool_create(&params);
+	/* "example", sizeof(struct example), any node, automatic order */
+	example_pool = kpool_create(&KPOOL_PARAMS(example,
+						  .min_blocks = EXAMPLE_RESERVE));
 	if (IS_ERR(example_pool))
 		return PTR_ERR(example_pool);
 

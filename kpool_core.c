@@ -189,6 +189,7 @@
 
 #include "kpool.h"
 #include "kpool_kasan.h"
+#include "kpool_registry.h"
 
 #define CREATE_TRACE_POINTS
 #include "kpool_trace.h"
@@ -3495,7 +3496,7 @@ int kpool_for_each(int (*fn)(struct kpool *pool, void *arg), void *arg)
 	mutex_unlock(&kpool_registry_lock);
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(kpool_for_each, KPOOL);
+EXPORT_SYMBOL_NS_GPL(kpool_for_each, KPOOL_INTERNAL);
 
 /**
  * kpool_registry_walk() - call @fn for up to @steps live pools, by id
@@ -3534,7 +3535,7 @@ int kpool_registry_walk(int (*fn)(struct kpool *pool, void *arg), void *arg,
 	mutex_unlock(&kpool_registry_lock);
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(kpool_registry_walk, KPOOL);
+EXPORT_SYMBOL_NS_GPL(kpool_registry_walk, KPOOL_INTERNAL);
 
 /**
  * kpool_with_id() - call @fn for the pool with id @id
@@ -3558,7 +3559,7 @@ int kpool_with_id(u32 id, int (*fn)(struct kpool *pool, void *arg),
 	mutex_unlock(&kpool_registry_lock);
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(kpool_with_id, KPOOL);
+EXPORT_SYMBOL_NS_GPL(kpool_with_id, KPOOL_INTERNAL);
 
 /*
  * Shrinker: gives back chunks whose blocks are all free. Magazines are
