@@ -3,7 +3,7 @@
  * kpool - pools of fixed-size blocks carved from alloc_pages() chunks.
  *
  * The contract of kpool's API; how the core keeps it is the theory of
- * operation at the top of kpool_core.c.
+ * operation at the top of kpool.c.
  *
  * What a pool is
  * --------------
@@ -48,8 +48,8 @@
  * PREEMPT_RT any caller that is not preemptible). A block free in any
  * CPU's magazine is found (step 5).
  *
- * Driver glue (kpool_glue.c)
- * --------------------------
+ * Driver glue
+ * -----------
  * KPOOL_PARAMS() builds the parameters of a pool of one struct type, as
  * KMEM_CACHE() does a cache's. devm_kpool_create() ties a pool to a
  * device, as dmam_pool_create() does: kpool_destroy() runs when the driver
@@ -316,7 +316,7 @@ struct kpool_params {
  * The fields of struct kpool_stats, each listed once: X(type, name).
  * KPOOL_STATE: geometry and the pool's current state (see struct
  * kpool_stats); KPOOL_EVENTS: event counters, per-CPU sums that may lag
- * concurrent operations by a few events. kpool_core.c derives its counter
+ * concurrent operations by a few events. kpool.c derives its counter
  * enum, the stats filling and the debugfs file from these lists.
  */
 #define KPOOL_STATE(X)							\

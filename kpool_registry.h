@@ -10,7 +10,7 @@
  *
  * Every callback runs under the registry mutex: it may sleep and use the
  * pool it is given, but must not create or destroy pools or walk the
- * registry. The kernel-doc is in kpool_core.c.
+ * registry. The kernel-doc is in kpool.c.
  */
 #ifndef _KPOOL_REGISTRY_H
 #define _KPOOL_REGISTRY_H

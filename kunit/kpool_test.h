@@ -80,7 +80,7 @@ void kt_fail_growth(struct kunit *test, struct kt_pool *kp, bool fail);
 /**
  * struct kt_geom - the layout of a pool, computed by the tests themselves
  *		    from the rule of kpool.h and the theory of operation of
- *		    kpool_core.c
+ *		    kpool.c
  * @size: block size.
  * @align: block alignment (the natural one for align 0).
  * @stride: distance between blocks: size (plus the red zone of a debug

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kpool_glue: the driver author's API of kpool_glue.c and KPOOL_PARAMS().
+ * kpool_glue: the driver author's API: devm_kpool_create(), the mempool
+ * adapters and KPOOL_PARAMS().
  *
  * - KPOOL_PARAMS() names the pool after the struct tag, takes its size and
  *   alignment (at least sizeof(void *)), any node and the automatic order,
