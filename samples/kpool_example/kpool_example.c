@@ -5,7 +5,8 @@
  * At load it creates the pool "example" of 128-byte blocks with a reserve
  * of 16 blocks (one line: KPOOL_PARAMS() takes name, size and alignment
  * from struct example), allocates blocks one by one and in a batch, fills them,
- * checks them, frees them and prints the pool's statistics. The pool lives
+ * checks them, frees them, publishes one to RCU readers and frees it after a
+ * grace period, and prints the pool's statistics. The pool lives
  * as long as the module, so it can be seen meanwhile in the LIST of
  * /dev/kpool and in /sys/kernel/debug/kpool/example/stats. Unloading the
  * module destroys it.
@@ -17,6 +18,7 @@
 
 #include <linux/err.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 #include <linux/string.h>
 #include <linux/types.h>
 
@@ -33,6 +35,8 @@ struct example {
 };
 
 static struct kpool *example_pool;
+/* A block published to lockless readers (none in this sample). */
+static struct example __rcu *example_current;
 
 /* Fill every block with its own byte, then check that it is still there. */
 static int example_fill_and_check(void **blocks, unsigned int n)
@@ -89,6 +93,25 @@ static int example_batch(struct kpool *pool)
 	return err ? err : ret;
 }
 
+/*
+ * A block readers may find under rcu_read_lock(): once it is unpublished
+ * it goes back to the pool only after a grace period, with
+ * kpool_free_rcu() (no rcu_head in the block, any context). kpool_destroy()
+ * waits for it.
+ */
+static int example_deferred(struct kpool *pool)
+{
+	struct example *e = kpool_alloc(pool, GFP_KERNEL);
+
+	if (!e)
+		return -ENOMEM;
+	memset(e->bytes, 'r', sizeof(e->bytes));
+	rcu_assign_pointer(example_current, e);
+	/* ...readers use it... */
+	e = rcu_replace_pointer(example_current, NULL, true);
+	return kpool_free_rcu(pool, e);
+}
+
 static int __init example_init(void)
 {
 	struct kpool_stats stats;
@@ -103,22 +126,27 @@ static int __init example_init(void)
 	err = example_single(example_pool);
 	if (!err)
 		err = example_batch(example_pool);
+	if (!err)
+		err = example_deferred(example_pool);
 	if (err) {
 		kpool_destroy(example_pool);
 		return err;
 	}
 
 	kpool_get_stats(example_pool, &stats);
-	pr_info("pool %s (id %u): %llu allocs, %llu frees, %llu blocks in %llu chunks, %llu in use, %llu reserved\n",
+	pr_info("pool %s (id %u): %llu allocs, %llu frees, %llu blocks in %llu chunks, %llu in use (%llu waiting for a grace period), %llu reserved\n",
 		stats.name, stats.id, stats.allocs, stats.frees,
 		stats.blocks_total, stats.chunks, stats.blocks_in_use,
-		stats.blocks_reserved);
+		stats.blocks_rcu_pending, stats.blocks_reserved);
 	return 0;
 }
 
 static void __exit example_exit(void)
 {
-	/* Every block was freed, so this cannot fail with -EBUSY. */
+	/*
+	 * Every block was freed (the deferred one is waited for), so this
+	 * cannot fail with -EBUSY.
+	 */
 	kpool_destroy(example_pool);
 }
 
