@@ -6,7 +6,9 @@
  * of 16 blocks (one line: KPOOL_PARAMS() takes name, size and alignment
  * from struct example), allocates blocks one by one and in a batch, fills them,
  * checks them, frees them, publishes one to RCU readers and frees it after a
- * grace period, and prints the pool's statistics. The pool lives
+ * grace period, puts a mempool on top of the pool, and prints the pool's
+ * statistics. It also shows a pool that belongs to a device, as a driver's
+ * probe() makes it: destroyed with the device. The pool lives
  * as long as the module, so it can be seen meanwhile in the LIST of
  * /dev/kpool and in /sys/kernel/debug/kpool/example/stats. Unloading the
  * module destroys it.
@@ -17,7 +19,9 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/err.h>
+#include <linux/mempool.h>
 #include <linux/module.h>
+#include <linux/platform_device.h>
 #include <linux/rcupdate.h>
 #include <linux/string.h>
 #include <linux/types.h>
@@ -28,10 +32,18 @@
 #define EXAMPLE_RESERVE		16
 #define EXAMPLE_SINGLE		4
 #define EXAMPLE_BATCH		8
+#define EXAMPLE_MEMPOOL_MIN	4
 
 /* What a block holds; KPOOL_PARAMS() names the pool after the tag. */
 struct example {
 	u8 bytes[EXAMPLE_BLOCK_SIZE];
+};
+
+/* The blocks of the device's pool, "example_desc". */
+struct example_desc {
+	u64 addr;
+	u32 len;
+	u32 flags;
 };
 
 static struct kpool *example_pool;
@@ -112,6 +124,61 @@ static int example_deferred(struct kpool *pool)
 	return kpool_free_rcu(pool, e);
 }
 
+/*
+ * A mempool over the pool, as over a kmem_cache with mempool_alloc_slab():
+ * its reserve of EXAMPLE_MEMPOOL_MIN blocks comes from the pool and goes
+ * back to it when the mempool is destroyed.
+ */
+static int example_mempool(struct kpool *pool)
+{
+	mempool_t *mp;
+	void *e;
+
+	mp = mempool_create(EXAMPLE_MEMPOOL_MIN, kpool_mempool_alloc,
+			    kpool_mempool_free, pool);
+	if (!mp)
+		return -ENOMEM;
+	e = mempool_alloc(mp, GFP_KERNEL);
+	memset(e, 'm', EXAMPLE_BLOCK_SIZE);
+	mempool_free(e, mp);
+	mempool_destroy(mp);
+	return 0;
+}
+
+/*
+ * A pool that belongs to a device, as a driver's probe() makes it with
+ * devm_kpool_create(): no kpool_destroy() anywhere, the pool goes with the
+ * device (here at once, after one block).
+ */
+static int example_device(void)
+{
+	struct example_desc *desc;
+	struct platform_device *pdev;
+	struct kpool *pool;
+	int err = 0;
+
+	pdev = platform_device_register_simple(KBUILD_MODNAME,
+					       PLATFORM_DEVID_NONE, NULL, 0);
+	if (IS_ERR(pdev))
+		return PTR_ERR(pdev);
+	pool = devm_kpool_create(&pdev->dev, &KPOOL_PARAMS(example_desc));
+	if (IS_ERR(pool)) {
+		err = PTR_ERR(pool);
+		goto out;
+	}
+	desc = kpool_alloc(pool, GFP_KERNEL);
+	if (!desc) {
+		err = -ENOMEM;
+		goto out;
+	}
+	desc->len = sizeof(*desc);
+	err = kpool_free(pool, desc);
+out:
+	/* the pool is destroyed here, with the device */
+	platform_device_unregister(pdev);
+	return err;
+}
+
 static int __init example_init(void)
 {
 	struct kpool_stats stats;
@@ -128,6 +195,10 @@ static int __init example_init(void)
 		err = example_batch(example_pool);
 	if (!err)
 		err = example_deferred(example_pool);
+	if (!err)
+		err = example_mempool(example_pool);
+	if (!err)
+		err = example_device();
 	if (err) {
 		kpool_destroy(example_pool);
 		return err;
