@@ -785,26 +785,26 @@ static struct kpool_chunk *kpool_ptr_chunk(unsigned long addr)
 }
 
 /*
- * Find the block @addr of @pool: its chunk (the CPU's hint, else from its
- * struct page) and index. The task is pinned. Return the index, -EINVAL for
- * memory that is not the pool's, -EFAULT for a pointer into the pool that
- * is not the start of a block.
+ * Find the block @addr of @pool: its chunk (*@chunkp, a CPU's hint or the
+ * chunk of the block before, is tried first, then the chunk of its struct
+ * page) and index. The task is pinned. Return the index, *@chunkp then
+ * being the block's chunk; -EINVAL for memory that is not the pool's,
+ * -EFAULT for a pointer into the pool that is not the start of a block.
  */
-static long kpool_find(struct kpool *pool, unsigned long addr,
-		       struct kpool_chunk **chunkp)
+static __always_inline long kpool_find(struct kpool *pool, unsigned long addr,
+				       struct kpool_chunk **chunkp)
 {
-	struct kpool_chunk *chunk = this_cpu_read(pool->cpu->hint);
+	struct kpool_chunk *chunk = *chunkp;
 	long idx = kpool_index(pool, chunk, addr);
 
 	if (idx >= 0)
-		goto found;
+		return idx;
 	chunk = kpool_ptr_chunk(addr);
 	if (!chunk || READ_ONCE(chunk->pool) != pool)
 		return -EINVAL;
 	idx = kpool_index(pool, chunk, addr);
 	if (idx < 0)
 		return -EFAULT;
-found:
 	*chunkp = chunk;
 	return idx;
 }
@@ -2224,6 +2224,24 @@ static noinline void kpool_bad_free(struct kpool *pool, const void *block,
 }
 
 /*
+ * Put the ALLOC block @idx of @chunk into this CPU's magazine, which this
+ * context owns and which has room at @nr; @chunk becomes the hint.
+ */
+static __always_inline void kpool_mag_push(struct kpool *pool,
+					   struct kpool_cpu __percpu *cpu,
+					   struct kpool_chunk *chunk,
+					   void *block, unsigned int idx,
+					   unsigned int nr)
+{
+	/* before any other user can get it */
+	kpool_poison_free(pool, block);
+	WRITE_ONCE(chunk->state[idx], KPOOL_B_CACHED);
+	this_cpu_write(cpu->mag[nr], block);
+	this_cpu_write(cpu->nr, nr + 1);
+	this_cpu_write(cpu->hint, chunk);
+}
+
+/*
  * The fast free: put a block of @chunk into this CPU's magazine, @chunk
  * becoming this CPU's hint. The task is pinned. Return false, having
  * changed nothing, if that cannot be done here: not a block of @chunk,
@@ -2236,12 +2254,10 @@ static __always_inline bool kpool_free_fast(struct kpool *pool,
 {
 	long idx = kpool_index(pool, chunk, addr);
 	unsigned int nr;
-	u8 *state;
 
 	if (unlikely(idx < 0))
 		return false;
-	state = &chunk->state[idx];
-	if (unlikely(READ_ONCE(*state) != KPOOL_B_ALLOC))
+	if (unlikely(READ_ONCE(chunk->state[idx]) != KPOOL_B_ALLOC))
 		return false;
 	if (unlikely(!kpool_mag_own(cpu)))
 		return false;
@@ -2250,12 +2266,7 @@ static __always_inline bool kpool_free_fast(struct kpool *pool,
 		kpool_mag_release(cpu);
 		return false;
 	}
-	/* before any other user can get it */
-	kpool_poison_free(pool, block);
-	WRITE_ONCE(*state, KPOOL_B_CACHED);
-	this_cpu_write(cpu->mag[nr], block);
-	this_cpu_write(cpu->nr, nr + 1);
-	this_cpu_write(cpu->hint, chunk);
+	kpool_mag_push(pool, cpu, chunk, block, idx, nr);
 	kpool_mag_release(cpu);
 	return true;
 }
@@ -2272,6 +2283,7 @@ static long kpool_free_claim(struct kpool *pool, void *block,
 	long idx;
 
 	kpool_cpu_pin();
+	*chunkp = this_cpu_read(pool->cpu->hint);
 	idx = kpool_find(pool, addr, chunkp);
 	if (idx >= 0 && cmpxchg(&(*chunkp)->state[idx], KPOOL_B_ALLOC,
 				KPOOL_B_FREEING) != KPOOL_B_ALLOC)
@@ -2460,20 +2472,10 @@ static __always_inline long kpool_run_find(struct kpool *pool,
 					   struct kpool_chunk **chunkp,
 					   const void *block)
 {
-	unsigned long addr = (unsigned long)kasan_reset_tag(block);
-	struct kpool_chunk *chunk = *chunkp;
-	long idx = kpool_index(pool, chunk, addr);
+	long idx = kpool_find(pool, (unsigned long)kasan_reset_tag(block),
+			      chunkp);
 
-	if (idx < 0) {
-		chunk = kpool_ptr_chunk(addr);
-		if (!chunk || READ_ONCE(chunk->pool) != pool)
-			return -1;
-		idx = kpool_index(pool, chunk, addr);
-		if (idx < 0)
-			return -1;
-		*chunkp = chunk;
-	}
-	if (READ_ONCE(chunk->state[idx]) != KPOOL_B_ALLOC)
+	if (idx < 0 || READ_ONCE((*chunkp)->state[idx]) != KPOOL_B_ALLOC)
 		return -1;
 	return idx;
 }
@@ -2556,11 +2558,7 @@ static unsigned int kpool_free_run(struct kpool *pool, void **blocks,
 			i += kpool_free_run_depot(pool, blocks + i, n - i, chunk);
 			break;
 		}
-		kpool_poison_free(pool, blocks[i]);
-		WRITE_ONCE(chunk->state[idx], KPOOL_B_CACHED);
-		this_cpu_write(cpu->mag[nr], blocks[i]);
-		this_cpu_write(cpu->nr, nr + 1);
-		this_cpu_write(cpu->hint, chunk);
+		kpool_mag_push(pool, cpu, chunk, blocks[i], idx, nr);
 		cached++;
 	}
 	kpool_mag_release(cpu);
