@@ -124,7 +124,8 @@
 #define KPOOL_DEV_FEATURES	(KPOOL_FEAT_BATCH | KPOOL_FEAT_RW | \
 				 KPOOL_FEAT_OCCUPANCY | KPOOL_FEAT_FAULT | \
 				 KPOOL_FEAT_SETS | KPOOL_FEAT_CHARGE_PAGES | \
-				 KPOOL_FEAT_OPEN_MODE | KPOOL_FEAT_NAME_SPACES)
+				 KPOOL_FEAT_OPEN_MODE | KPOOL_FEAT_NAME_SPACES | \
+				 KPOOL_FEAT_RCU_STATS)
 /*
  * ALLOC uses kpool_alloc_bulk(), which never waits for a free; growth for
  * user space may reclaim but never invokes the OOM killer.
@@ -1362,6 +1363,7 @@ static int kpool_dev_fill_stats(struct kpool *pool, void *arg)
 	out->blocks_total = st->blocks_total;
 	out->blocks_in_use = st->blocks_in_use;
 	out->blocks_free = st->blocks_free;
+	out->blocks_rcu_pending = st->blocks_rcu_pending;
 	out->blocks_reserved = st->blocks_reserved;
 	out->min_blocks = st->min_blocks;
 	out->max_blocks = st->max_blocks;
@@ -1374,6 +1376,7 @@ static int kpool_dev_fill_stats(struct kpool *pool, void *arg)
 	out->frees = st->frees;
 	out->bulk_allocs = st->bulk_allocs;
 	out->bulk_frees = st->bulk_frees;
+	out->rcu_frees = st->rcu_frees;
 	out->alloc_failures = st->alloc_failures;
 	out->waits = st->waits;
 	out->grows = st->grows;

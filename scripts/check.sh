@@ -111,12 +111,15 @@ declare -A passed
 check_start=$SECONDS
 
 # stage NAME COMMAND...: run one host stage as one test case, if it is one
-# of the stages to run (its key: NAME with '-' for spaces).
+# of the stages to run (its key: NAME with '-' for spaces). The KTAP the
+# stage's cases wrote to $stage_ktap ($out/KEY.ktap) joins the totals
+# ahead of the stage's own result.
 stage() {
 	local name=$1 start=$SECONDS slog result
 	shift
 	[ -n "${want[${name// /-}]:-}" ] || return 0
 	slog=$out/${name//[^A-Za-z0-9.-]/_}.log
+	stage_ktap=$out/${name// /-}.ktap
 	log "$name"
 	if "$@" >"$slog" 2>&1; then
 		result=ok
@@ -125,6 +128,7 @@ stage() {
 		result="not ok"
 		tail -n 40 "$slog" | sed 's/^/    /' >&2
 	fi
+	[ ! -f "$stage_ktap" ] || cat "$stage_ktap" >>"$ktap"
 	printf '# stage: %s\n%s %d %s\n' "$name" "$result" ${#summary[@]} "$name" >>"$ktap"
 	summary+=("$(printf '%-28s %-7s %5ss  %s' "$name" "${result/not ok/FAIL}" \
 		$((SECONDS - start)) "${slog#"$KPOOL_ROOT"/}")")
@@ -182,7 +186,7 @@ userspace() {
 
 # The host-side unit tests of the tools' pure parts (KTAP).
 userspace_unit() {
-	needs userspace && make -s -C "$KPOOL_ROOT/userspace" test | tee -a "$ktap"
+	needs userspace && make -s -C "$KPOOL_ROOT/userspace" test | tee -a "$stage_ktap"
 }
 
 # guest NAME KERNEL PLAN [vm.sh options]: boot KERNEL with kpool's modules
@@ -198,7 +202,7 @@ guest() {
 		"${GUEST_BUILD:-$out/build-$kernel}/src" "$out/tools" || return 1
 	"$KPOOL_ROOT/scripts/vm.sh" "$@" "$(kernel_field "$kernel" 2)" "$dir/initramfs.gz" \
 		"$plan" "$dir" || rc=$?
-	grep -a -v '^KPOOL-' "$dir/results.log" >>"$ktap"
+	grep -a -v '^KPOOL-' "$dir/results.log" >>"$stage_ktap"
 	cat "$dir/results.log"
 	return $rc
 }
@@ -225,29 +229,60 @@ hardening_lint() {
 }
 
 # count_cases: leaf KTAP results (a result line directly after deeper ones
-# summarises its subtests and is not counted again).
+# summarises its subtests and is not counted again). A stage's own result
+# comes after the "# stage:" line that closes the KTAP its guest wrote. The
+# failed leaves go to $out/failed.txt, a "STAGE: SUITE / CASE" line each.
 count_cases() {
-	awk '
-	/^# stage:/ { have = 0; next }
+	awk -v failed_txt="$out/failed.txt" '
+	function title(line) {
+		sub(/^ *(not )?ok [0-9]+ *(- )?/, "", line)
+		sub(/ *#.*$/, "", line)
+		return line
+	}
+	/^# stage:/ {
+		stage = substr($0, 10)
+		for (i = 1; i <= nbad; i++)
+			print stage ": " path[i] >failed_txt
+		nbad = 0; have = 0; own = 1
+		next
+	}
 	/^ *(not )?ok [0-9]/ {
 		indent = match($0, /[^ ]/) - 1
-		if (have && prev > indent) { prev = indent; next }
+		if (have && prev > indent) {
+			for (i = 1; i <= nbad; i++)
+				if (at[i] > indent) {
+					path[i] = title($0) " / " path[i]
+					at[i] = indent
+				}
+			prev = indent
+			next
+		}
 		prev = indent; have = 1
 		if ($0 ~ /# *SKIP/) skipped++
-		else if ($0 ~ /^ *not ok/) failed++
-		else passed++
+		else if ($0 ~ /^ *not ok/) {
+			failed++
+			if (own)
+				print stage >failed_txt
+			else {
+				path[++nbad] = title($0)
+				at[nbad] = indent
+			}
+		} else passed++
+		own = 0
 	}
 	END { printf "%d %d %d\n", passed, failed, skipped }' "$ktap"
 }
 
 # Host stages that only compile or read run in the background, all at
 # once (the kernels and kpool's builds, one chain per kernel, and
-# checkpatch), so that they overlap one another; each stage below then
-# collects its job's output and status, in order (its time is the wait).
+# checkpatch), so that they overlap one another, and so does the debug
+# guest, beside the guests after it; each stage below then collects its
+# job's output and status, in order (its time is the wait).
 background() {
 	local key=$1
 	shift
-	("$@" >"$out/$key.bg" 2>&1; echo $? >"$out/$key.rc") &
+	(stage_ktap=$out/$key.ktap
+	 "$@" >"$out/$key.bg" 2>&1; echo $? >"$out/$key.rc") &
 }
 
 collect() {
@@ -292,24 +327,32 @@ stage checkpatch collect checkpatch
 stage "hardening lint" hardening_lint
 stage userspace userspace
 stage "userspace unit" userspace_unit
+# The debug guest, the longest stage, runs in the background beside the
+# guests after it: much of a debug guest's time one vCPU waits for the
+# other (single-threaded suites), so two of them share the host's CPUs.
+[ -n "${want[guest-debug]:-}" ] &&
+	background guest-debug guest debug debug kunit,debug,hotplug,failnth,soak \
+		"${debug_vm[@]}" --timeout 3600 --append "$debug_boot kpool.soak=60"
 for k in "${KPOOL_STOCK_KERNELS[@]}"; do
 	stage "guest $k" guest "$k" "$k" stock --mem 1024 --timeout 900
 done
 stage "guest debug-kunit" guest debug-kunit debug kunit "${debug_vm[@]}" --timeout 1800 \
 	--append "$debug_boot"
-stage "guest debug" guest debug debug kunit,debug,hotplug,failnth,soak "${debug_vm[@]}" \
-	--timeout 3600 --append "$debug_boot kpool.soak=60"
 # The RT guest boots without debug_pagealloc (guest debug has it): it is
 # about locking and contexts, and the page checks cost it minutes.
 stage "guest debug-rt" guest debug-rt debug-rt kunit,rt --smp 2 --mem 2048 --timeout 2400 \
 	--append "${debug_boot/debug_pagealloc=on /}"
+stage "guest debug" collect guest-debug
 stage "negative controls" negative_controls
 
+: >"$out/failed.txt"
 read -r npass nfail nskip < <(count_cases)
 echo
 echo "kpool check summary"
 printf '  %s\n' "${summary[@]}"
 echo "  total: $((SECONDS - check_start)) s${STAGES:+ (STAGES=$STAGES)}"
 echo "  cases: $npass passed, $nfail failed, $nskip skipped (KTAP: $ktap)"
+# the failed cases last, where a log's tail shows them
+[ "$nfail" -eq 0 ] || head -n 20 "$out/failed.txt" | sed 's/^/  failed: /'
 echo "$npass passed, $nfail failed"
 [ "$nfail" -eq 0 ] && [ "$npass" -gt 0 ]

@@ -603,13 +603,13 @@ static const struct stat_field memory_fields[] = {
 
 static const struct stat_field occupancy_fields[] = {
 	STAT(blocks_total), STAT(blocks_in_use), STAT(blocks_free),
-	STAT(blocks_reserved), STAT(min_blocks), STAT(max_blocks),
+	STAT(blocks_rcu_pending), STAT(blocks_reserved), STAT(min_blocks), STAT(max_blocks),
 	STAT(high_watermark),
 };
 
 static const struct stat_field event_fields[] = {
 	STAT(allocs), STAT(frees), STAT(bulk_allocs), STAT(bulk_frees),
-	STAT(alloc_failures), STAT(waits), STAT(grows), STAT(grow_failures),
+	STAT(rcu_frees), STAT(alloc_failures), STAT(waits), STAT(grows), STAT(grow_failures),
 	STAT(grow_reclaims), STAT(shrinks), STAT(reserve_allocs),
 	STAT(steals), STAT(drains), STAT(cache_hits), STAT(cache_misses),
 	STAT(faults_injected),
@@ -884,6 +884,10 @@ static const struct {
 	{ KPOOL_FEAT_OCCUPANCY, "occupancy" },
 	{ KPOOL_FEAT_FAULT, "fault" },
 	{ KPOOL_FEAT_SETS, "sets" },
+	{ KPOOL_FEAT_CHARGE_PAGES, "charge_pages" },
+	{ KPOOL_FEAT_OPEN_MODE, "open_mode" },
+	{ KPOOL_FEAT_NAME_SPACES, "name_spaces" },
+	{ KPOOL_FEAT_RCU_STATS, "rcu_stats" },
 };
 
 static int cmd_version(struct ctl *c, int argc, char **argv)

@@ -88,6 +88,7 @@
 #define KPOOL_FEAT_CHARGE_PAGES	(1ULL << 5)
 #define KPOOL_FEAT_OPEN_MODE	(1ULL << 6)
 #define KPOOL_FEAT_NAME_SPACES	(1ULL << 7)
+#define KPOOL_FEAT_RCU_STATS	(1ULL << 8)	/* kpool_ioc_stats.rcu_* */
 
 struct kpool_ioc_version {
 	__u32 size;
@@ -230,6 +231,9 @@ struct kpool_ioc_stats {
 	__u64 grow_reclaims;	/* growth attempts allowed direct reclaim */
 	__s32 node;		/* NUMA node of the chunks, or -1 */
 	__u32 reserved;		/* 0 */
+	/* since KPOOL_FEAT_RCU_STATS: */
+	__u64 blocks_rcu_pending; /* freed with kpool_free_rcu(), not yet free */
+	__u64 rcu_frees;	/* blocks kpool_free_rcu() accepted */
 };
 
 /* kpool_ioc_pool_entry.owner */

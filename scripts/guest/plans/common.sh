@@ -9,13 +9,24 @@ failures=0
 
 echo "KTAP version 1"
 
-# step NAME COMMAND...: run COMMAND as test case NAME.
+# now_s: whole seconds since boot.
+now_s() {
+	local up rest
+
+	read -r up rest </proc/uptime
+	echo "${up%.*}"
+}
+
+# step NAME COMMAND...: run COMMAND as test case NAME, with a diagnostic
+# line giving the seconds it took (where a guest's time goes).
 step() {
-	local name=$1 rc
+	local name=$1 rc start
 	shift
 	step=$((step + 1))
+	start=$(now_s)
 	"$@" 2>&1 | sed 's/^/    /'
 	rc=$?
+	echo "    # $name: $(($(now_s) - start)) s"
 	if [ $rc -eq 0 ]; then
 		echo "ok $step $name"
 	else

@@ -105,6 +105,9 @@ step "a file's pool takes the name 'example'" wait_stat example block_size 64
 load_modules kpool_example
 step "both 'example' pools listed" two_examples
 session_close
+# the example frees one block with kpool_free_rcu(): counted, then free
+step "example's kpool_free_rcu() in STATS" wait_stat example blocks_rcu_pending 0
+step "example's rcu_frees" test "$(pool_stat example rcu_frees)" = 1
 step tracepoints tracepoints
 step shrinker shrinker
 step debugfs debugfs_files
