@@ -157,11 +157,13 @@
 #include <linux/cpu.h>
 #include <linux/cpuhotplug.h>
 #include <linux/ctype.h>
+#include <linux/dcache.h>
 #include <linux/debugfs.h>
 #include <linux/device.h>
 #include <linux/err.h>
 #include <linux/export.h>
 #include <linux/fault-inject.h>
+#include <linux/fs.h>
 #include <linux/gfp.h>
 #include <linux/kallsyms.h>
 #include <linux/kmemleak.h>
@@ -295,6 +297,8 @@ struct kpool_rcu_cpu {
  * @marked: blocks marked with each generation and not yet finished.
  * @used: kpool_free_rcu() was called on the pool: kpool_destroy() must
  *	  wait for its grace periods (others need no rcu_barrier()).
+ * @batches: batches allocated and not freed (open, spare, waiting), for
+ *	     meta_bytes.
  * @close: closes every CPU's open batch.
  * @scan: finishes the marked blocks of a generation after its grace period.
  */
@@ -305,6 +309,7 @@ struct kpool_deferred {
 	unsigned long cookie[2];
 	unsigned long marked[2];
 	bool used;
+	atomic_long_t batches;
 	struct delayed_work close;
 	struct work_struct scan;
 };
@@ -1522,6 +1527,27 @@ static u64 kpool_rcu_pending(struct kpool *pool)
 	return max(sum, 0L);
 }
 
+/*
+ * What a pool's debugfs entries cost, at least: a dentry and an inode for
+ * each of its directory, "stats", a debug pool's "leaks" and the files of
+ * the fail_grow fault_attr (fault_create_debugfs_attr(): its directory and
+ * 8 files, 5 more with the stack trace filter).
+ */
+static u64 kpool_debugfs_bytes(const struct kpool *pool)
+{
+	unsigned int n = 2;
+
+	if (IS_ERR_OR_NULL(pool->debugfs))
+		return 0;
+	if (pool->flags & KPOOL_F_DEBUG)
+		n++;
+	if (IS_ENABLED(CONFIG_FAULT_INJECTION_DEBUG_FS))
+		n += 9;
+	if (IS_ENABLED(CONFIG_FAULT_INJECTION_STACKTRACE_FILTER))
+		n += 5;
+	return n * (sizeof(struct dentry) + sizeof(struct inode));
+}
+
 /**
  * kpool_get_stats() - take a snapshot of a pool's geometry and counters
  * @pool: the pool.
@@ -1565,7 +1591,10 @@ void kpool_get_stats(struct kpool *pool, struct kpool_stats *stats)
 	raw_spin_unlock_irqrestore(&pool->lock, flags);
 	stats->pages = stats->chunks << pool->order;
 	stats->meta_bytes = sizeof(*pool) + stats->percpu_bytes +
-			    stats->chunks * stats->meta_per_chunk;
+			    stats->chunks * stats->meta_per_chunk +
+			    kpool_debugfs_bytes(pool) +
+			    atomic_long_read(&pool->deferred.batches) *
+			    KPOOL_RCU_BATCH_BYTES;
 
 	stats->blocks_in_use = kpool_in_use(pool);
 	stats->blocks_rcu_pending = kpool_rcu_pending(pool);
@@ -2641,7 +2670,10 @@ static void kpool_rcu_batch_done(struct rcu_head *rcu)
 	}
 	raw_spin_unlock(&rc->lock);
 	local_irq_restore(flags);
-	kfree(batch);
+	if (batch) {
+		atomic_long_dec(&pool->deferred.batches);
+		kfree(batch);
+	}
 }
 
 /* Close every CPU's open batch: its blocks wait for a grace period. */
@@ -2694,6 +2726,8 @@ static bool kpool_rcu_add(struct kpool *pool, void *block,
 		} else {
 			batch = *fresh;
 			*fresh = NULL;
+			if (batch)
+				atomic_long_inc(&pool->deferred.batches);
 		}
 		if (batch) {
 			batch->pool = pool;

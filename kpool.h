@@ -148,7 +148,7 @@
  * per block. Per CPU: struct kpool_cpu, about 470 bytes on 64-bit, and
  * struct kpool_rcu_cpu (32 bytes); kpool_free_rcu() adds batches of 512
  * bytes: an open and a spare one per CPU that used it, and those waiting
- * for a grace period (none counted in meta_bytes).
+ * for a grace period (all counted in meta_bytes).
  * min_blocks <= max_blocks when max_blocks is not 0.
  * A constructor cannot be combined with KPOOL_F_ZERO.
  *
@@ -393,8 +393,9 @@ struct kpool_params {
  * every block: tails, alignment padding, red zones); meta_per_chunk
  * (bytes of out-of-line metadata per chunk: header and block states);
  * percpu_bytes (the pool's per-CPU area over every possible CPU);
- * meta_bytes (all of the pool's metadata: struct kpool, percpu_bytes and
- * the metadata of every chunk).
+ * meta_bytes (all of the pool's metadata: struct kpool, percpu_bytes, the
+ * metadata of every chunk, kpool_free_rcu()'s batches and, at least, the
+ * dentries and inodes of its debugfs entries).
  *
  * Events: allocs and frees (blocks, bulk included; the blocks a failed
  * bulk allocation gives back count as frees); bulk_allocs (successful

@@ -124,7 +124,7 @@ static void kt_rcu_not_reused(struct kunit *test)
 {
 	const struct kt_rcu_kind *k = test->param_value;
 	struct kt_rcu_shot *shot;
-	struct kpool_stats st;
+	struct kpool_stats st0, st;
 	struct kpool_params p;
 	unsigned long cookie;
 	void *block, *again;
@@ -144,6 +144,7 @@ static void kt_rcu_not_reused(struct kunit *test)
 	kt_fill(block, KT_RCU_BLOCK, KT_RCU_SEED);
 	shot = kunit_kzalloc(test, sizeof(*shot), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, shot);
+	kt_stats(kp, &st0);
 
 	rcu_read_lock();
 	cookie = get_state_synchronize_rcu();
@@ -166,6 +167,9 @@ static void kt_rcu_not_reused(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.blocks_rcu_pending, 1);
 	KUNIT_EXPECT_EQ(test, st.rcu_frees, 1);
 	KUNIT_EXPECT_EQ(test, st.blocks_in_use, KT_RCU_DRY);
+	/* outside hardirq context the block went into a batch: metadata */
+	if (!k->hardirq)
+		KUNIT_EXPECT_GT(test, st.meta_bytes, st0.meta_bytes);
 	if (again)
 		return;
 

@@ -5,7 +5,10 @@
 #include <linux/atomic.h>
 #include <linux/completion.h>
 #include <linux/cpumask.h>
+#include <linux/dcache.h>
+#include <linux/debugfs.h>
 #include <linux/err.h>
+#include <linux/fs.h>
 #include <linux/kasan.h>
 #include <linux/kthread.h>
 #include <linux/log2.h>
@@ -458,6 +461,23 @@ size_t kt_geom_offset(const struct kt_geom *g, unsigned int idx)
 	return (idx / g->per_unit) * g->unit + (idx % g->per_unit) * g->stride;
 }
 
+/*
+ * The least a pool's debugfs entries cost: its directory and "stats", a
+ * dentry and an inode each (0 where the directory is not there).
+ */
+static u64 kt_debugfs_min_bytes(const char *name)
+{
+	char path[KPOOL_NAME_LEN + 8];
+	struct dentry *d;
+
+	snprintf(path, sizeof(path), "kpool/%s", name);
+	d = debugfs_lookup(path, NULL);
+	if (IS_ERR_OR_NULL(d))
+		return 0;
+	dput(d);
+	return 2 * (sizeof(struct dentry) + sizeof(struct inode));
+}
+
 /* The pool's reported geometry is the layout computed here. */
 void kt_geom_expect_stats(struct kunit *test, const struct kt_geom *g,
 			  const struct kpool_stats *st)
@@ -478,7 +498,8 @@ void kt_geom_expect_stats(struct kunit *test, const struct kt_geom *g,
 	KUNIT_EXPECT_GE(test, st->percpu_bytes, (u64)num_possible_cpus() *
 			KPOOL_MAG_SIZE * sizeof(void *));
 	KUNIT_EXPECT_GE(test, st->meta_bytes, st->percpu_bytes +
-			st->chunks * st->meta_per_chunk);
+			st->chunks * st->meta_per_chunk +
+			kt_debugfs_min_bytes(st->name));
 }
 
 static int kt_cmp_ptr(const void *a, const void *b)
