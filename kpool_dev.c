@@ -763,7 +763,9 @@ static int kpool_dev_take(struct kpool_file *kf,
 	}
 	for (i = 0; i < n; i++)
 		handles[i] = kpool_dev_slot_take(&kf->table, h, addrs[i]);
-	if (copy_to_user(uhandles, handles, array_size(n, sizeof(*handles)))) {
+	/* one handle: put_user() is a fraction of copy_to_user() */
+	if (n == 1 ? put_user(handles[0], uhandles) :
+		     copy_to_user(uhandles, handles, n * sizeof(*handles))) {
 		for (i = 0; i < n; i++)
 			kpool_dev_slot_put(&kf->table, handles[i]);
 		ret = -EFAULT;
@@ -1224,7 +1226,10 @@ static long kpool_dev_free_in(const struct kpool_dev_call *call,
 
 	if (f->flags || f->pad || !f->count || f->count > KPOOL_IOC_MAX_BATCH)
 		return -EINVAL;
-	if (f->count <= KPOOL_DEV_STACK_BATCH) {
+	if (f->count == 1) {
+		if (get_user(handles[0], (u32 __user *)u64_to_user_ptr(f->handles)))
+			return -EFAULT;
+	} else if (f->count <= KPOOL_DEV_STACK_BATCH) {
 		if (copy_from_user(handles, u64_to_user_ptr(f->handles),
 				   f->count * sizeof(*handles)))
 			return -EFAULT;
@@ -1256,7 +1261,9 @@ static long kpool_dev_free_in(const struct kpool_dev_call *call,
 
 	if (status && copy_to_user(ustatus, status, status_bytes))
 		ret = -EFAULT;
-	if (kpool_dev_copy_out(call, f))
+	/* the only output field: within every size accepted */
+	if (put_user(f->freed,
+		     &((struct kpool_ioc_free __user *)call->uarg)->freed))
 		ret = -EFAULT;
 out:
 	kvfree(status);

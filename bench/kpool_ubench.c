@@ -5,7 +5,9 @@
  * block per ioctl ("single": an ALLOC and a FREE per block) and
  * KPOOL_UBENCH_BATCH blocks per ioctl ("batch64"), and a bare ioctl round
  * trip for comparison ("version": KPOOL_IOC_VERSION, one per "block").
- * Loops are timed at their boundaries only, after a warm-up; a
+ * Loops are timed at their boundaries only, after a warm-up, but for the
+ * split of the single path: one more loop of it times each ioctl on its
+ * own, to say what an ALLOC ("alloc1") and a FREE ("free1") cost; a
  * measurement is the fastest of REPEAT runs; the modes take turns within
  * each round.
  *
@@ -13,7 +15,8 @@
  *
  * Prints one line per measurement:
  *   kpool_bench,csv,w5,SIZE,MODE,ROUND,BLOCKS,NS,CYCLES
- * (MODE single, batch64 or version; BLOCKS counts ioctls for version)
+ * (MODE single, batch64, version, alloc1 or free1; BLOCKS counts ioctls
+ * for version, alloc1 and free1)
  * CYCLES is the time-stamp counter (x86-64; 0 elsewhere), which counts
  * instructions in a QEMU guest started with -icount shift=0.
  */
@@ -121,6 +124,68 @@ static int run_loop(const struct ubench *ub, __u64 blocks,
 	return 0;
 }
 
+/*
+ * The single path once more, each ALLOC and each FREE timed on its own:
+ * @cyc and @ns get their sums ([0] ALLOC, [1] FREE).
+ */
+static int split_loop(const struct ubench *ub, __u64 blocks, __u64 *cyc,
+		      __u64 *ns)
+{
+	__u64 c0, c1, c2, t0, t1, t2;
+	__u32 h;
+
+	memset(cyc, 0, 2 * sizeof(*cyc));
+	memset(ns, 0, 2 * sizeof(*ns));
+	while (blocks--) {
+		t0 = now_ns();
+		c0 = cycles();
+		if (alloc_blocks(ub, 1, &h))
+			return -1;
+		c1 = cycles();
+		t1 = now_ns();
+		if (free_blocks(ub, 1, &h))
+			return -1;
+		c2 = cycles();
+		t2 = now_ns();
+		cyc[0] += c1 - c0;
+		cyc[1] += c2 - c1;
+		ns[0] += t1 - t0;
+		ns[1] += t2 - t1;
+	}
+	return 0;
+}
+
+static void print_line(__u64 size, const char *mode, unsigned int round,
+		       __u64 blocks, __u64 ns, __u64 cyc)
+{
+	printf("kpool_bench,csv,w5,%llu,%s,%u,%llu,%llu,%llu\n",
+	       (unsigned long long)size, mode, round,
+	       (unsigned long long)blocks, (unsigned long long)ns,
+	       (unsigned long long)cyc);
+}
+
+/* The split of the single path: the fastest of REPEAT runs. */
+static int measure_split(const struct ubench *ub, __u64 size,
+			 unsigned int round)
+{
+	__u64 cyc[2], ns[2], best_cyc[2] = { 0 }, best_ns[2] = { 0 };
+	unsigned int run, i;
+
+	for (run = 0; run < ub->repeat; run++) {
+		if (split_loop(ub, ub->blocks, cyc, ns))
+			return -1;
+		for (i = 0; i < 2; i++) {
+			if (!run || cyc[i] < best_cyc[i])
+				best_cyc[i] = cyc[i];
+			if (!run || ns[i] < best_ns[i])
+				best_ns[i] = ns[i];
+		}
+	}
+	print_line(size, "alloc1", round, ub->blocks, best_ns[0], best_cyc[0]);
+	print_line(size, "free1", round, ub->blocks, best_ns[1], best_cyc[1]);
+	return 0;
+}
+
 /* One timed run of @blocks blocks. */
 static int timed_run(const struct ubench *ub, __u64 blocks,
 		     enum ubench_mode mode, __u64 *ns, __u64 *cyc)
@@ -156,10 +221,7 @@ static int measure(const struct ubench *ub, __u64 size, enum ubench_mode mode,
 			best_cyc = cyc;
 		}
 	}
-	printf("kpool_bench,csv,w5,%llu,%s,%u,%llu,%llu,%llu\n",
-	       (unsigned long long)size, mode_names[mode],
-	       round, (unsigned long long)blocks,
-	       (unsigned long long)best_ns, (unsigned long long)best_cyc);
+	print_line(size, mode_names[mode], round, blocks, best_ns, best_cyc);
 	return 0;
 }
 
@@ -195,9 +257,12 @@ static int bench_size(struct ubench *ub, __u64 size)
 		perror("kpool_ubench: CREATE");
 		return -1;
 	}
-	for (round = 0; round < ub->rounds && !ret; round++)
+	for (round = 0; round < ub->rounds && !ret; round++) {
 		for (j = 0; j < NR_MODES && !ret; j++)
 			ret = measure(ub, size, (j + round) % NR_MODES, round);
+		if (!ret)
+			ret = measure_split(ub, size, round);
+	}
 	if (ret)
 		perror("kpool_ubench: ALLOC/FREE/VERSION");
 	if (destroy_pool(ub)) {

@@ -643,7 +643,10 @@ class Report:
             "W1's loop. The targets are judged on instructions where the "
             "icount boot ran (deterministic), else on wall time; "
             "single/version compares one ioctl of the single path "
-            "(half a block) with one VERSION.")
+            "(half a block) with one VERSION. The split of the single "
+            "path (ALLOC, FREE: each ioctl timed on its own, in a run of "
+            "its own) says which of the two costs what; each one's excess "
+            "over VERSION is what /dev/kpool adds to a round trip.")
         self.out()
         rows, batch_r, single_r = [], {}, {}
         zero = self.w1_instr_median("kpool_zero")
@@ -654,7 +657,8 @@ class Report:
             ns = {m: self.w5.median((s, m))
                   for m in ("single", "batch64", "version")}
             ins = {m: self.w5i.median((s, m))
-                   for m in ("single", "batch64", "version")}
+                   for m in ("single", "batch64", "version", "alloc1",
+                             "free1")}
             kzero_ns = self.w1.median((s, "kpool_zero"))
             if icount:
                 b, k = ins["batch64"], zero.get(s)
@@ -669,13 +673,15 @@ class Report:
             rows.append([s, fmt(ins["single"]), fmt(ins["batch64"]),
                          fmt(ins["version"]), fmt(zero.get(s)),
                          fmt(plain.get(s)), fmt(batch_r.get(s), 2),
-                         fmt(single_r.get(s), 2), fmt(ns["single"]),
+                         fmt(single_r.get(s), 2), fmt(ins["alloc1"]),
+                         fmt(ins["free1"]), fmt(ns["single"]),
                          fmt(ns["batch64"]), fmt(ns["version"]),
                          fmt(kzero_ns)])
         self.table(["size", "single instr", "batch64 instr",
                     "version instr", "kpool_zero pair instr",
                     "kpool pair instr", "batch64/kpool_zero",
-                    "single per ioctl/version", "single ns", "batch64 ns",
+                    "single per ioctl/version", "ALLOC ioctl instr",
+                    "FREE ioctl instr", "single ns", "batch64 ns",
                     "version ns", "kpool_zero pair ns"], rows)
         basis = "instructions" if icount else "wall time"
         for name, per, limit in ((names[0], batch_r, 2.0),
