@@ -3521,20 +3521,32 @@ static bool pinned_by(int fd, const u32 *ids, u32 n, long page, u64 *held,
 	return ok;
 }
 
-/* "Percpu:" of /proc/meminfo in bytes, 0 if unknown. */
-static u64 meminfo_percpu(void)
+/* What /proc/meminfo says of the memory free and the per-CPU areas. */
+struct meminfo {
+	s64 free;		/* MemFree, bytes */
+	s64 percpu;		/* Percpu, bytes */
+};
+
+static bool read_meminfo(struct meminfo *m)
 {
-	char line[128];
-	u64 kb = 0;
 	FILE *f = fopen("/proc/meminfo", "r");
+	unsigned long long kb;
+	char line[128];
+	int found = 0;
 
 	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Percpu: %llu kB", &kb) == 1)
-			break;
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "MemFree: %llu kB", &kb) == 1) {
+			m->free = kb * 1024;
+			found++;
+		} else if (sscanf(line, "Percpu: %llu kB", &kb) == 1) {
+			m->percpu = kb * 1024;
+			found++;
+		}
+	}
 	fclose(f);
-	return kb * 1024;
+	return found == 2;
 }
 
 #define CHARGE_POOLS	64
@@ -3545,19 +3557,24 @@ static u64 meminfo_percpu(void)
  * CAP_SYS_ADMIN), a reserve of one block (@arg: or none, one block
  * allocated): what its pools pin (STATS pages and metadata) never passes
  * the cap, every pool's charge covers what it holds, and the cap bites.
+ * /proc/meminfo agrees: MemFree drops by no more than the cap plus what is
+ * not the pools' (the file, debugfs entries, pages the page allocator
+ * keeps on its per-CPU lists: another cap's worth at most), and Percpu
+ * grows by no more than the cap.
  */
 static enum result t_charge_pages(struct fx *fx, const void *arg)
 {
 	const u64 cap = 1 << 20;
 	bool reserve = !arg;
-	u64 saved, held, charged, percpu0, percpu1;
+	u64 saved, held, charged;
+	struct meminfo m0, m1;
 	u32 ids[CHARGE_POOLS], n = 0, h;
 	int fd, ret = 0, refusals = 0;
 	bool ok = true;
 
 	if (!param_override(fx, "max_bytes_per_fd", cap, &saved))
 		return SKIP;
-	percpu0 = meminfo_percpu();
+	ok &= CHECK(read_meminfo(&m0));
 	fd = kp_open(NULL);
 	while (fd >= 0 && n < CHARGE_POOLS) {
 		struct kpool_ioc_create c = {
@@ -3584,11 +3601,15 @@ static enum result t_charge_pages(struct fx *fx, const void *arg)
 	}
 	ok &= CHECK(fd >= 0);
 	ok &= pinned_by(fd, ids, n, fx->page, &held, &charged);
-	percpu1 = meminfo_percpu();
-	ktap_diag("%u pools: %llu bytes pinned, %llu charged, cap %llu; Percpu %+lld bytes",
-		  n, held, charged, cap, (long long)(percpu1 - percpu0));
+	ok &= CHECK(read_meminfo(&m1));
+	ktap_diag("%u pools: %llu bytes pinned, %llu charged, cap %llu; "
+		  "MemFree %+lld, Percpu %+lld bytes",
+		  n, held, charged, cap, (long long)(m1.free - m0.free),
+		  (long long)(m1.percpu - m0.percpu));
 	ok &= CHECK(held <= cap);
 	ok &= CHECK(charged <= cap);
+	ok &= CHECK(m0.free - m1.free <= 2 * (s64)cap);
+	ok &= CHECK(m1.percpu - m0.percpu <= (s64)cap);
 	/* 64 chunks of order 3 or 7 do not fit 1 MiB: the cap must bite */
 	ok &= CHECK(refusals > 0);
 	if (fd >= 0)
@@ -4227,13 +4248,18 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < nr_cases; i++) {
 		enum result r;
+		double start;
 
 		if (filter && !strstr(cases[i].name, filter))
 			continue;
 		watchdog_arm(t.next, cases[i].name);
 		fx.skip_reason = NULL;
+		start = kp_now();
 		r = cases[i].fn(&fx, cases[i].arg);
 		watchdog_arm(0, NULL);
+		/* where a slow kernel's time goes */
+		if (kp_now() - start >= 1)
+			ktap_diag("%.1f s", kp_now() - start);
 		if (r == SKIP)
 			ktap_skip(&t, fx.skip_reason ? fx.skip_reason : "", "%s",
 				  cases[i].name);
