@@ -18,7 +18,8 @@
 #     them), debug (the user-space suites, a fuzz run), hotplug (CPUs
 #     offline and online under load), failnth (the fail-nth sweep of every
 #     ioctl) and soak (60 s of everything at once), each ending with a
-#     kmemleak scan
+#     kmemleak scan; it boots before the stock guests and runs beside them
+#     and the RT debug guest
 #  7. the RT debug guest: the KUnit suites, the conformance suite, a short
 #     stress beside the hardirq user, the fuzzer (without debug_pagealloc)
 #  8. the negative controls: a guest of their own where the debug kernel
@@ -36,7 +37,8 @@
 # Every stage runs, whatever failed before it (only a failed dependency
 # install stops the run). Each stage is a test case; a guest stage also
 # contributes the KTAP cases its guest ran. The last line is
-# "N passed, N failed" over all individual cases. Logs: .out/check/.
+# "N passed, N failed" over all individual cases, after the failed ones
+# (at most 20). Logs: .out/check/.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 

@@ -99,6 +99,18 @@ kmemleak_scan() {
 	fi
 }
 
+# A boot's plans share one kmemleak window (a scan costs a debug guest
+# half a minute): the first plan forgets what the boot itself leaked, the
+# last one scans as step NAME, after every plan ran; the kernel's own
+# periodic scans in between keep what they find listed until then.
+kmemleak_begin() {
+	[ "${KPOOL_FIRST_PLAN:-1}" = 1 ] && echo clear >"$kmemleak"
+}
+
+kmemleak_end() {
+	[ "${KPOOL_LAST_PLAN:-1}" = 1 ] && step "$1" kmemleak_scan
+}
+
 finish() {
 	echo "1..$step"
 	[ $failures -eq 0 ]

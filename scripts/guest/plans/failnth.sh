@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # Debug kernel: a pool's fail_grow debugfs knobs, the fail-nth sweep of
 # every /dev/kpool ioctl (kpool_failnth) with every allocation and user copy
-# a fault site (arm_fail_nth), then a kmemleak scan. The sweep of kpool's
-# API entry points is a KUnit suite (kpool_failnth in kpool_test.ko): the
-# debug plan runs it, armed the same way.
+# a fault site (arm_fail_nth), then (if the boot's last plan) a kmemleak
+# scan. The sweep of kpool's API entry points is a KUnit suite
+# (kpool_failnth in kpool_test.ko): the debug plan runs it, armed the same
+# way.
 . /plans/common.sh
 . /plans/lib-debug.sh
 
@@ -35,11 +36,11 @@ fail_grow_attr() {
 		grep -qx 'blocks_in_use: 1' $st
 }
 
-echo clear >"$kmemleak"
+kmemleak_begin
 step "arm fail-nth sites" arm_fail_nth
 load_modules kpool kpool_set kpool_dev
 step "fail_grow debugfs knobs" fail_grow_attr
 step "ioctl failnth" kpool_failnth
 unload_modules kpool_dev kpool_set kpool
-step kmemleak kmemleak_scan
+kmemleak_end kmemleak
 finish

@@ -100,7 +100,7 @@ dead_magazine() {
 }
 
 echo "# hotplug: $seconds s, $cpus CPUs, hotpluggable:" $(hotpluggable)
-echo clear >"$kmemleak"
+kmemleak_begin
 load_modules kpool kpool_set kpool_dev kpool_example
 step "insmod kpool_hrtimer" insmod /kpool/kpool_hrtimer.ko
 kpool_stress --threads "$cpus" --fds 2 --pools 3 --seconds "$seconds" --fault-ppm 20000 \
@@ -116,5 +116,5 @@ step "every pool balances" all_balanced
 step "dead CPU's magazine drained" dead_magazine "$(hotpluggable | head -n 1)"
 step "only the example pool left" only_pool example
 unload_modules kpool_example kpool_dev kpool_set kpool
-step kmemleak kmemleak_scan
+kmemleak_end kmemleak
 finish
