@@ -1140,7 +1140,11 @@ class Report:
     PROFILED = (("kpool.dis", ("kpool_alloc", "kpool_free",
                                "kpool_alloc_bulk", "kpool_free_bulk")),
                 ("kpool_set.dis", ("kpool_set_alloc", "kpool_set_free",
-                                   "kpool_set_free_sized")))
+                                   "kpool_set_free_sized")),
+                # W5: every ioctl's dispatch, and what ALLOC and FREE add
+                # first (the rest of theirs branches too much for the walk)
+                ("kpool_dev.dis", ("kpool_dev_ioctl",
+                                   "kpool_dev_lock_home")))
 
     def profile(self):
         self.out("## Profile: where kpool's instructions go")
@@ -1154,7 +1158,10 @@ class Report:
             self.out("_No disassembly._")
             return
         self.out(
-            "Method: `objdump -dr` of the built kpool.ko and kpool_set.ko. "
+            "Method: `objdump -dr` of the built kpool.ko, kpool_set.ko and "
+            "kpool_dev.ko (W5: the dispatch every ioctl takes, VERSION's "
+            "included, and the lock and pool lookup ALLOC and FREE add; "
+            "their own instructions, the callees listed). "
             "For each entry point, the **hit path** is walked branch by "
             "branch from the entry: conditional branches fall through "
             "(GCC lays the likely() path out first), unconditional jumps "

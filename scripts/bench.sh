@@ -145,6 +145,7 @@ fi
 # Where kpool's instructions go: its hit paths, disassembled.
 objdump -dr --no-show-raw-insn "$src/kpool.ko" >"$out/kpool.dis"
 objdump -dr --no-show-raw-insn "$src/kpool_set.ko" >"$out/kpool_set.dis"
+objdump -dr --no-show-raw-insn "$src/kpool_dev.ko" >"$out/kpool_dev.dis"
 echo "$BOOT_ARGS" >"$out/boot_args"
 echo "$kernel" >"$out/kernel"
 

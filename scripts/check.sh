@@ -17,11 +17,11 @@
 #     (the KUnit suites, kpool_numa and the fail-nth sweep of the API among
 #     them), debug (the user-space suites, a fuzz run), hotplug (CPUs
 #     offline and online under load), failnth (the fail-nth sweep of every
-#     ioctl) and soak (60 s of everything at once), each ending with a
-#     kmemleak scan; it boots before the stock guests and runs beside them
-#     and the RT debug guest
+#     ioctl) and soak (60 s of everything at once), then one kmemleak
+#     scan for the boot
 #  7. the RT debug guest: the KUnit suites, the conformance suite, a short
-#     stress beside the hardirq user, the fuzzer (without debug_pagealloc)
+#     stress beside the hardirq user, the fuzzer (without debug_pagealloc);
+#     both debug guests boot before the stock guests and run beside them
 #  8. the negative controls: a guest of their own where the debug kernel
 #     must report each deliberate bug of kpool_negative.ko
 #
@@ -329,9 +329,15 @@ stage checkpatch collect checkpatch
 stage "hardening lint" hardening_lint
 stage userspace userspace
 stage "userspace unit" userspace_unit
-# The debug guest, the longest stage, runs in the background beside the
-# guests after it: much of a debug guest's time one vCPU waits for the
-# other (single-threaded suites), so two of them share the host's CPUs.
+# The two debug guests, the longest stages, boot first and run in the
+# background beside the stock guests and each other: much of a guest's
+# time one vCPU waits for the other (single-threaded suites), so guests
+# share the host's CPUs well. The RT guest boots without debug_pagealloc
+# (guest debug has it): it is about locking and contexts, and the page
+# checks cost it minutes.
+[ -n "${want[guest-debug-rt]:-}" ] &&
+	background guest-debug-rt guest debug-rt debug-rt kunit,rt --smp 2 --mem 2048 \
+		--timeout 2400 --append "${debug_boot/debug_pagealloc=on /}"
 [ -n "${want[guest-debug]:-}" ] &&
 	background guest-debug guest debug debug kunit,debug,hotplug,failnth,soak \
 		"${debug_vm[@]}" --timeout 3600 --append "$debug_boot kpool.soak=60"
@@ -340,11 +346,8 @@ for k in "${KPOOL_STOCK_KERNELS[@]}"; do
 done
 stage "guest debug-kunit" guest debug-kunit debug kunit "${debug_vm[@]}" --timeout 1800 \
 	--append "$debug_boot"
-# The RT guest boots without debug_pagealloc (guest debug has it): it is
-# about locking and contexts, and the page checks cost it minutes.
-stage "guest debug-rt" guest debug-rt debug-rt kunit,rt --smp 2 --mem 2048 --timeout 2400 \
-	--append "${debug_boot/debug_pagealloc=on /}"
 stage "guest debug" collect guest-debug
+stage "guest debug-rt" collect guest-debug-rt
 stage "negative controls" negative_controls
 
 : >"$out/failed.txt"

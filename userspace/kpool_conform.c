@@ -455,9 +455,15 @@ static bool set_new(struct fx *fx, int fd, u32 *id)
 	return set_new_sized(fx, fd, 4096, id);
 }
 
+/*
+ * The set a command's argument cases work on: small (a few classes), since
+ * each case makes one and a set's classes are pools.
+ */
+#define PREP_SET_MAX	128
+
 static bool prep_set(struct fx *fx, struct prep *p)
 {
-	p->has_set = set_new(fx, fx->fd, &p->set);
+	p->has_set = set_new_sized(fx, fx->fd, PREP_SET_MAX, &p->set);
 	return p->has_set;
 }
 
