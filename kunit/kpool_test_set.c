@@ -732,7 +732,7 @@ static void kt_set_bad_params(struct kunit *test)
 	int pools = kt_count_pools();
 	struct kpool_set_params p;
 
-	kt_set_params_init(&p, kt_unique_name(test, "bad"), 16, 512);
+	kt_set_params_init(&p, kt_unique_name(test, "bad"), 16, 64);
 	KUNIT_ASSERT_EQ(test, kt_set_create_errno(&p), 0);
 	KUNIT_ASSERT_EQ(test, kt_count_pools(), pools);
 	bad->change(&p);
