@@ -45,7 +45,7 @@
 #define KT_RCU_DRY	16		/* blocks of a pool run dry */
 #define KT_RCU_SEED	0x5eedu
 #define KT_RCU_BURST	2000		/* deferred frees of a burst */
-#define KT_RCU_TICK_NS	(250 * NSEC_PER_USEC)
+#define KT_RCU_TICK_NS	(1000 * NSEC_PER_USEC)
 #define KT_RCU_SLOTS	256		/* published objects */
 #define KT_RCU_READERS	2
 #define KT_RCU_TYPE	0x7e5afe01u

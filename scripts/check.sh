@@ -23,7 +23,8 @@
 #     stress beside the hardirq user, the fuzzer (without debug_pagealloc);
 #     both debug guests boot before the stock guests and run beside them
 #  8. the negative controls: a guest of their own where the debug kernel
-#     must report each deliberate bug of kpool_negative.ko
+#     must report each deliberate bug of kpool_negative.ko (built and booted
+#     in the background too, beside the debug guests)
 #
 # STAGES="PATTERN..." runs only the stages whose key (the name with '-' for
 # spaces: kernel-6.1, build-debug-rt, checkpatch, guest-6.1, guest-debug,
@@ -341,6 +342,7 @@ stage "userspace unit" userspace_unit
 [ -n "${want[guest-debug]:-}" ] &&
 	background guest-debug guest debug debug kunit,debug,hotplug,failnth,soak \
 		"${debug_vm[@]}" --timeout 3600 --append "$debug_boot kpool.soak=60"
+[ -n "${want[negative-controls]:-}" ] && background negative-controls negative_controls
 for k in "${KPOOL_STOCK_KERNELS[@]}"; do
 	stage "guest $k" guest "$k" "$k" stock --mem 1024 --timeout 900
 done
@@ -348,7 +350,7 @@ stage "guest debug-kunit" guest debug-kunit debug kunit "${debug_vm[@]}" --timeo
 	--append "$debug_boot"
 stage "guest debug" collect guest-debug
 stage "guest debug-rt" collect guest-debug-rt
-stage "negative controls" negative_controls
+stage "negative controls" collect negative-controls
 
 : >"$out/failed.txt"
 read -r npass nfail nskip < <(count_cases)

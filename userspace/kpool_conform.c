@@ -2798,41 +2798,45 @@ static enum result t_set_limit(struct fx *fx, const void *arg)
 }
 
 /*
- * With max_bytes_per_fd lowered to 1 MiB: a set whose reserves pass it and
- * an allocation that passes it fail with -ENOMEM and leave nothing behind.
+ * With max_bytes_per_fd lowered to 4 MiB (room for the metadata of a set's
+ * 56 class pools, debugfs entries included, on a kernel with fault
+ * injection's debugfs files): a set whose reserves pass it and an
+ * allocation that passes it fail with -ENOMEM and leave nothing behind.
  */
+#define SET_BYTE_CAP	(4 << 20)
+
 static enum result t_set_byte_limit(struct fx *fx, const void *arg)
 {
 	struct kpool_ioc_set_create c = { .min_size = 1, .max_size = 4096 };
 	char last_class[KPOOL_IOC_NAME_LEN + 8];
 	struct kpool_ioc_set_class *cl;
 	struct kpool_ioc_set_info in;
-	u32 h[256], id;
+	u32 h[SET_BYTE_CAP / 4096], id;
 	u64 saved;
 	bool ok = true;
 
 	(void)arg;
 	if (!read_param("max_bytes_per_fd", &saved) ||
-	    !write_param_in(PARAM_DIR, "max_bytes_per_fd", 1 << 20)) {
+	    !write_param_in(PARAM_DIR, "max_bytes_per_fd", SET_BYTE_CAP)) {
 		fx->skip_reason = "max_bytes_per_fd not writable";
 		return SKIP;
 	}
-	/* the 4096-byte class alone reserves 1 MiB, the others more */
+	/* the 4096-byte class alone reserves the cap, the others more */
 	unique_name(fx, c.name);
-	c.min_blocks = 256;
+	c.min_blocks = SET_BYTE_CAP / 4096;
 	ok &= WANT(kp_set_create(fx->fd, &c), -ENOMEM);
 	ok &= CHECK(kp_find_set(fx->fd, c.name, &id) == -ENOENT);
 	snprintf(last_class, sizeof(last_class), "%s-4096", c.name);
 	ok &= CHECK(!name_listed(fx->fd, last_class));
 	if (set_new(fx, fx->fd, &id)) {
-		ok &= WANT(kp_set_alloc(fx->fd, id, 4000, 256, h, NULL), -ENOMEM);
+		ok &= WANT(kp_set_alloc(fx->fd, id, 4000, ARRAY_SIZE(h), h, NULL), -ENOMEM);
 		/* the set's tables and class pools are charged too */
 		ok &= WANT(kp_set_alloc(fx->fd, id, 4000, 150, h, NULL), 0);
 		if (set_info_of(fx->fd, id, &in, &cl)) {
 			ok &= CHECK_EQ(in.blocks_in_use, 150);
 			ok &= CHECK_EQ(in.bytes_in_use, 150 * 4096);
 			ok &= CHECK(in.charged_bytes >= in.pages * fx->page + in.meta_bytes);
-			ok &= CHECK(in.charged_bytes <= 1 << 20);
+			ok &= CHECK(in.charged_bytes <= SET_BYTE_CAP);
 			free(cl);
 		} else {
 			ok = false;
@@ -3625,17 +3629,21 @@ static enum result t_charge_pages(struct fx *fx, const void *arg)
 }
 
 /*
- * Metadata is charged: pools with no block at all (their struct and per-CPU
- * area) and a set's tables fill a 64 KiB cap; the refusal is ENOMEM.
+ * Metadata is charged: a set's tables and pools with no block at all
+ * (their struct, per-CPU area and debugfs entries) fill the cap; the
+ * refusal is ENOMEM. The cap is set, once the set and one pool are made,
+ * to what they are charged plus room for 15.5 more such pools (what a pool
+ * costs differs between kernels), so the 17th pool is refused.
  */
+#define CHARGE_META_POOLS	16
+
 static enum result t_charge_metadata(struct fx *fx, const void *arg)
 {
-	const u64 cap = 64 << 10;
 	struct kpool_ioc_set_create sc = { .min_size = 1, .max_size = 64 };
 	struct kpool_ioc_set_class *cl;
-	struct kpool_ioc_set_info in;
+	struct kpool_ioc_set_info in = { 0 };
 	struct kpool_ioc_stats st;
-	u64 saved, held, charged;
+	u64 saved, held, charged, cap = 64 << 20;
 	u32 ids[CHARGE_POOLS], n = 0;
 	int fd, ret = 0;
 	bool ok = true;
@@ -3652,7 +3660,7 @@ static enum result t_charge_metadata(struct fx *fx, const void *arg)
 		ok &= CHECK(in.charged_bytes > in.meta_bytes);
 		free(cl);
 	}
-	while (fd >= 0 && n < CHARGE_POOLS) {
+	while (ok && n < CHARGE_POOLS) {
 		struct kpool_ioc_create c = { .block_size = 64, .order = KPOOL_IOC_ORDER_AUTO };
 
 		unique_name(fx, c.name);
@@ -3660,9 +3668,14 @@ static enum result t_charge_metadata(struct fx *fx, const void *arg)
 		if (ret)
 			break;
 		ids[n++] = c.pool_id;
+		if (n == 1 && stats_of(fd, c.pool_id, &st)) {
+			cap = in.charged_bytes + st.charged_bytes * CHARGE_META_POOLS +
+			      st.charged_bytes / 2;
+			ok &= CHECK(write_param_in(PARAM_DIR, "max_bytes_per_fd", cap));
+		}
 	}
 	ok &= WANT(ret, -ENOMEM);
-	ok &= CHECK(n > 0 && n < CHARGE_POOLS);
+	ok &= CHECK_EQ(n, CHARGE_META_POOLS);
 	if (n && stats_of(fd, ids[0], &st)) {
 		ok &= CHECK_EQ(st.pages, 0);
 		ok &= CHECK(st.meta_bytes >= st.percpu_bytes && st.percpu_bytes > 0);

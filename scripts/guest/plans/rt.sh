@@ -3,7 +3,7 @@
 # then a short stress (STRESS_SECONDS, default 20, a worker per CPU,
 # injected faults) beside kpool_hrtimer, whose callback allocates and frees
 # in hardirq context (a hard hrtimer: not threaded on RT), then the fuzzer
-# (FUZZ_ITERATIONS, default 30000, at most FUZZ_SECONDS, default 60),
+# (FUZZ_ITERATIONS, default 30000, at most FUZZ_SECONDS, default 30),
 # then (if the boot's last plan) a kmemleak scan.
 . /plans/common.sh
 . /plans/lib-debug.sh
@@ -17,7 +17,7 @@ step stress kpool_stress --threads "$cpus" --seconds "${STRESS_SECONDS:-20}" --p
 	--fault-ppm 20000
 step "rmmod kpool_hrtimer" hrtimer_done
 step fuzz kpool_fuzz --seed "${FUZZ_SEED:-1}" --iterations "${FUZZ_ITERATIONS:-30000}" \
-	--seconds "${FUZZ_SECONDS:-60}"
+	--seconds "${FUZZ_SECONDS:-30}"
 step "only the example pool left" only_pool example
 step "example pool balances" balanced example
 unload_modules kpool_example kpool_dev kpool_set kpool
