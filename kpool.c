@@ -297,8 +297,8 @@ struct kpool_rcu_cpu {
  * @marked: blocks marked with each generation and not yet finished.
  * @used: kpool_free_rcu() was called on the pool: kpool_destroy() must
  *	  wait for its grace periods (others need no rcu_barrier()).
- * @batches: batches allocated and not freed (open, spare, waiting), for
- *	     meta_bytes.
+ * @batches: batches allocated and not freed (open, spare, waiting, about
+ *	     to be opened), for meta_bytes.
  * @close: closes every CPU's open batch.
  * @scan: finishes the marked blocks of a generation after its grace period.
  */
@@ -456,6 +456,8 @@ struct kpool_chunk {
  * @rcu: frees the pool after the readers of chunk->pool and of kpool_list
  *	 are gone.
  * @debugfs: the pool's debugfs directory.
+ * @debugfs_bytes: what its entries cost, at least: a dentry and an inode
+ *		   each (for meta_bytes).
  * @deferred: kpool_free_rcu()'s batches and marks.
  * @name: the pool's name.
  */
@@ -521,6 +523,7 @@ struct kpool {
 	struct list_head list;
 	struct rcu_head rcu;
 	struct dentry *debugfs;
+	unsigned int debugfs_bytes;
 	struct kpool_deferred deferred;
 	char name[KPOOL_NAME_LEN];
 };
@@ -1527,27 +1530,6 @@ static u64 kpool_rcu_pending(struct kpool *pool)
 	return max(sum, 0L);
 }
 
-/*
- * What a pool's debugfs entries cost, at least: a dentry and an inode for
- * each of its directory, "stats", a debug pool's "leaks" and the files of
- * the fail_grow fault_attr (fault_create_debugfs_attr(): its directory and
- * 8 files, 5 more with the stack trace filter).
- */
-static u64 kpool_debugfs_bytes(const struct kpool *pool)
-{
-	unsigned int n = 2;
-
-	if (IS_ERR_OR_NULL(pool->debugfs))
-		return 0;
-	if (pool->flags & KPOOL_F_DEBUG)
-		n++;
-	if (IS_ENABLED(CONFIG_FAULT_INJECTION_DEBUG_FS))
-		n += 9;
-	if (IS_ENABLED(CONFIG_FAULT_INJECTION_STACKTRACE_FILTER))
-		n += 5;
-	return n * (sizeof(struct dentry) + sizeof(struct inode));
-}
-
 /**
  * kpool_get_stats() - take a snapshot of a pool's geometry and counters
  * @pool: the pool.
@@ -1592,7 +1574,7 @@ void kpool_get_stats(struct kpool *pool, struct kpool_stats *stats)
 	stats->pages = stats->chunks << pool->order;
 	stats->meta_bytes = sizeof(*pool) + stats->percpu_bytes +
 			    stats->chunks * stats->meta_per_chunk +
-			    kpool_debugfs_bytes(pool) +
+			    pool->debugfs_bytes +
 			    atomic_long_read(&pool->deferred.batches) *
 			    KPOOL_RCU_BATCH_BYTES;
 
@@ -1700,14 +1682,20 @@ static bool kpool_fault_attr(struct kpool *pool)
 #endif
 
 #ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
-static void kpool_fault_debugfs(struct kpool *pool)
+/* The pool's fail_grow fault_attr files; returns how many entries it made. */
+static unsigned int kpool_fault_debugfs(struct kpool *pool)
 {
 	/* like every debugfs file, optional: a failure is not an error */
-	fault_create_debugfs_attr("fail_grow", pool->debugfs, &pool->fail_grow);
+	if (IS_ERR(fault_create_debugfs_attr("fail_grow", pool->debugfs,
+					     &pool->fail_grow)))
+		return 0;
+	/* its directory and 8 files, 5 more with the stack trace filter */
+	return 9 + (IS_ENABLED(CONFIG_FAULT_INJECTION_STACKTRACE_FILTER) ? 5 : 0);
 }
 #else
-static void kpool_fault_debugfs(struct kpool *pool)
+static unsigned int kpool_fault_debugfs(struct kpool *pool)
 {
+	return 0;
 }
 #endif
 
@@ -2641,6 +2629,25 @@ static void kpool_rcu_finish(struct kpool *pool, struct kpool_chunk *chunk,
 	kpool_free_finish(pool, chunk, idx, block);
 }
 
+/* A batch for @pool, counted in its meta_bytes; NULL if none could be had. */
+static struct kpool_rcu_batch *kpool_rcu_batch_new(struct kpool *pool)
+{
+	struct kpool_rcu_batch *batch = kmalloc(KPOOL_RCU_BATCH_BYTES,
+						GFP_NOWAIT | __GFP_NOWARN);
+
+	if (batch)
+		atomic_long_inc(&pool->deferred.batches);
+	return batch;
+}
+
+static void kpool_rcu_batch_free(struct kpool *pool,
+				 struct kpool_rcu_batch *batch)
+{
+	if (batch)
+		atomic_long_dec(&pool->deferred.batches);
+	kfree(batch);
+}
+
 static void kpool_rcu_batch_done(struct rcu_head *rcu)
 {
 	struct kpool_rcu_batch *batch = container_of(rcu,
@@ -2670,10 +2677,7 @@ static void kpool_rcu_batch_done(struct rcu_head *rcu)
 	}
 	raw_spin_unlock(&rc->lock);
 	local_irq_restore(flags);
-	if (batch) {
-		atomic_long_dec(&pool->deferred.batches);
-		kfree(batch);
-	}
+	kpool_rcu_batch_free(pool, batch);
 }
 
 /* Close every CPU's open batch: its blocks wait for a grace period. */
@@ -2726,8 +2730,6 @@ static bool kpool_rcu_add(struct kpool *pool, void *block,
 		} else {
 			batch = *fresh;
 			*fresh = NULL;
-			if (batch)
-				atomic_long_inc(&pool->deferred.batches);
 		}
 		if (batch) {
 			batch->pool = pool;
@@ -2861,12 +2863,11 @@ int kpool_free_rcu(struct kpool *pool, void *block)
 		return 0;
 	/* no batch open nor spare: a new one, outside every lock */
 	if (kpool_may_alloc_pages())
-		fresh = kmalloc(KPOOL_RCU_BATCH_BYTES,
-				GFP_NOWAIT | __GFP_NOWARN);
+		fresh = kpool_rcu_batch_new(pool);
 	if (!fresh || !kpool_rcu_add(pool, block, &fresh))
 		kpool_rcu_mark(pool, chunk, idx);
 	/* another context opened a batch meanwhile */
-	kfree(fresh);
+	kpool_rcu_batch_free(pool, fresh);
 	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(kpool_free_rcu, KPOOL);
@@ -2908,7 +2909,8 @@ static void kpool_rcu_free(struct kpool *pool)
 	int cpu;
 
 	for_each_possible_cpu(cpu)
-		kfree(per_cpu_ptr(pool->deferred.cpu, cpu)->spare);
+		kpool_rcu_batch_free(pool,
+				     per_cpu_ptr(pool->deferred.cpu, cpu)->spare);
 	free_percpu(pool->deferred.cpu);
 }
 
@@ -3082,6 +3084,7 @@ DEFINE_SHOW_ATTRIBUTE(kpool_debugfs_leaks);
 static void kpool_debugfs_add(struct kpool *pool)
 {
 	char dir[KPOOL_NAME_LEN + 12];
+	unsigned int entries = 2;	/* the directory and "stats" */
 
 	/* pools of different owners may share a name: theirs get the id */
 	if (pool->owner)
@@ -3089,12 +3092,18 @@ static void kpool_debugfs_add(struct kpool *pool)
 	else
 		strscpy(dir, pool->name, sizeof(dir));
 	pool->debugfs = debugfs_create_dir(dir, kpool_debugfs_root);
+	if (IS_ERR(pool->debugfs))
+		return;
 	debugfs_create_file("stats", 0400, pool->debugfs, pool,
 			    &kpool_debugfs_stats_fops);
-	if (pool->flags & KPOOL_F_DEBUG)
+	if (pool->flags & KPOOL_F_DEBUG) {
 		debugfs_create_file("leaks", 0400, pool->debugfs, pool,
 				    &kpool_debugfs_leaks_fops);
-	kpool_fault_debugfs(pool);
+		entries++;
+	}
+	entries += kpool_fault_debugfs(pool);
+	pool->debugfs_bytes = entries * (sizeof(struct dentry) +
+					 sizeof(struct inode));
 }
 
 /* Creation and destruction */

@@ -278,8 +278,8 @@ count_cases() {
 
 # Host stages that only compile or read run in the background, all at
 # once (the kernels and kpool's builds, one chain per kernel, and
-# checkpatch), so that they overlap one another, and so does the debug
-# guest, beside the guests after it; each stage below then collects its
+# checkpatch), so that they overlap one another, and so do the debug
+# guests and the negative controls (below); each stage then collects its
 # job's output and status, in order (its time is the wait).
 background() {
 	local key=$1

@@ -3,9 +3,8 @@
 # injected faults and a fuzz run (FUZZ_ITERATIONS, default 100000, at
 # most FUZZ_SECONDS, default 30: the stock guests run the 100,000, here
 # the detectors watch what half a minute reaches; the soak fuzzes a minute
-# more), the node in the statistics,
-# then (if the boot's last plan) a kmemleak scan. The KUnit suites are the
-# kunit plan.
+# more), the node in the statistics, then (if the boot's last plan) a
+# kmemleak scan. The KUnit suites are the kunit plan.
 . /plans/common.sh
 . /plans/lib-debug.sh
 

@@ -8,7 +8,8 @@
 # and kpool_hrtimer.ko allocating and freeing in hardirq context next to a
 # process-context user of the same pool, its growth failing at random too.
 # Then kpool's counters must be back to zero and (if the boot's last
-# plan) two kmemleak scans find nothing, whatever the boot's plans did. "KPOOL-SOAK NAME=VALUE" lines carry the totals to the host
+# plan) two kmemleak scans find nothing, whatever the boot's plans did.
+# "KPOOL-SOAK NAME=VALUE" lines carry the totals to the host
 # (scripts/soak.sh); the host fails the soak on any kernel report.
 . /plans/common.sh
 . /plans/lib-debug.sh
