@@ -79,7 +79,7 @@ rsync -a --delete --exclude=.git --exclude=.out "$KPOOL_ROOT/" "$snap/"
 # DIR, packed into DIR/initramfs.gz; sets vmlinuz and kdir.
 build() {
 	local k=$1 dir=$2 src
-	read -r _ vmlinuz kdir < <("$KPOOL_ROOT/scripts/kernels.sh" "$k")
+	read -r _ vmlinuz kdir _ < <("$KPOOL_ROOT/scripts/kernels.sh" "$k")
 	[ -n "$kdir" ] || die "no kernel $k"
 	log "building kpool and kpool_bench against $kdir"
 	"$snap/scripts/build.sh" "$kdir" "$dir/build"

@@ -3,14 +3,17 @@
 #
 # debug-kernel.sh [--config-only] [FLAVOUR]
 #
-# Build (once) a kpool debug kernel from Debian's linux-source-6.12:
-# tinyconfig + scripts/debug.config (FLAVOUR kasan, the default), or
+# Build (once) a kpool debug kernel from Debian unstable's linux-source of
+# the newest series (scripts/source.sh): tinyconfig + scripts/debug.config
+# (FLAVOUR kasan, the default), or
 # tinyconfig + scripts/debug.config + scripts/debug-FLAVOUR.config merged on
 # top of it (FLAVOUR kcsan: KCSAN instead of KASAN; rt: PREEMPT_RT). The
 # build tree is cached under $KPOOL_CACHE/<name>-<source version>-<fragments
 # hash>/build (name "debug" for kasan, "debug-rt" for rt, else FLAVOUR) and
 # is usable as KDIR for out-of-tree modules (it has run `make modules` for
-# Module.symvers). Prints the build directory.
+# Module.symvers). Prints the build directory. Several jobs may ask for the
+# same kernel at once: one builds it, the others wait for it
+# (scripts/lib.sh: cache_entry); an interrupted build is started again.
 #
 # --config-only: only prove that Kconfig takes every line of the fragments
 # (tinyconfig, merge, olddefconfig in a scratch directory; seconds, no
@@ -35,37 +38,17 @@ esac
 src=$("$KPOOL_ROOT/scripts/source.sh")
 version=$(cat "$src/.kpool-version")
 hash=$(cat "${fragments[@]}" | sha256sum | cut -c1-12)
-build=$KPOOL_CACHE/$name-$version-$hash/build
-if [ -n "$config_only" ]; then
-	build=$(mktemp -d)
-	trap 'rm -rf "$build"' EXIT
-fi
-
-# A finished build never changes: no need to wait for the lock.
-finished() {
-	[ -f "$build/.kpool-done" ] && echo "$build"
-}
-if [ -z "$config_only" ]; then
-	finished && exit 0
-
-	# One build at a time: a second caller waits, then finds it done.
-	mkdir -p "$KPOOL_CACHE"
-	exec 9>"$KPOOL_CACHE/debug-kernel.lock"
-	flock 9
-	finished && exit 0
-
-	log "building the $flavour debug kernel in $build (first run only; ~6-10 min on 2 cores)"
-	rm -rf "$build"
-	mkdir -p "$build"
-fi
 kmake() {
 	make -C "$src" O="$build" ARCH=x86_64 -j"$JOBS" "$@" >>"$build/build.log" 2>&1 ||
 		{ tail -n 40 "$build/build.log" >&2; die "debug kernel: make $* failed"; }
 }
-kmake tinyconfig
-"$src/scripts/kconfig/merge_config.sh" -m -O "$build" "$build/.config" "${fragments[@]}" \
-	>>"$build/build.log" 2>&1
-kmake olddefconfig
+
+configure() {
+	kmake tinyconfig
+	"$src/scripts/kconfig/merge_config.sh" -m -O "$build" "$build/.config" "${fragments[@]}" \
+		>>"$build/build.log" 2>&1
+	kmake olddefconfig
+}
 
 # The fragments as merged: a later fragment's line for a symbol replaces
 # the earlier ones.
@@ -85,16 +68,35 @@ taken() {
 	*) grep -qxF "$1" "$build/.config" ;;
 	esac
 }
-missing=$(merged | while IFS= read -r line; do
-	if ! taken "$line"; then echo "$line"; fi
-done)
-[ -z "$missing" ] || die "$flavour debug kernel: options not taken by Kconfig:
+# Kconfig took every line of the fragments, or die naming those it did not.
+check_taken() {
+	local missing
+	missing=$(merged | while IFS= read -r line; do
+		if ! taken "$line"; then echo "$line"; fi
+	done)
+	[ -z "$missing" ] || die "$flavour debug kernel: options not taken by Kconfig:
 $missing"
+}
+
 if [ -n "$config_only" ]; then
+	build=$(mktemp -d)
+	trap 'rm -rf "$build"' EXIT
+	configure
+	check_taken
 	echo "$flavour debug kernel: Kconfig takes all $(merged | wc -l) lines of ${fragments[*]##*/}"
 	exit 0
 fi
 
-kmake bzImage modules
-touch "$build/.kpool-done"
-echo "$build"
+# build_in DIR: the kernel in DIR/build.
+build_in() {
+	build=$1/build
+	mkdir -p "$build"
+	log "building the $flavour debug kernel in $build (first run only; 10-15 min on 2 cores)"
+	configure
+	check_taken
+	kmake bzImage modules
+}
+
+entry=$KPOOL_CACHE/$name-$version-$hash
+cache_entry "$entry" build_in || die "cannot build the $flavour debug kernel"
+echo "$entry/build"

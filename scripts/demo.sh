@@ -9,7 +9,7 @@ set -euo pipefail
 
 "$KPOOL_ROOT/scripts/deps.sh"
 out=$KPOOL_OUT/demo
-read -r _ vmlinuz kdir < <("$KPOOL_ROOT/scripts/kernels.sh" 6.1)
+read -r _ vmlinuz kdir _ < <("$KPOOL_ROOT/scripts/kernels.sh" 6.1)
 log "building kpool against $kdir"
 "$KPOOL_ROOT/scripts/build.sh" "$kdir" "$out/build"
 make -s -C "$KPOOL_ROOT/userspace"

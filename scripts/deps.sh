@@ -3,16 +3,18 @@
 #
 # Install the Debian packages kpool's build and test matrix needs, if any
 # is missing (gcc-multilib: the user-space tools are also built -m32, for
-# the compat ioctl path). Idempotent: does nothing (and needs no root) when all are
-# there.
+# the compat ioctl path; dkms: README's DKMS commands are checked in a
+# throwaway tree). Idempotent: does nothing (and needs no root) when all
+# are there. The newest kernel and its source come from Debian unstable
+# and are never installed: scripts/kernels.sh and scripts/source.sh fetch
+# them into the cache.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 packages=(
 	build-essential gcc-multilib bc bison flex libelf-dev libssl-dev dwarves kmod cpio
 	xz-utils zstd rsync python3 sparse
-	qemu-system-x86 busybox-static gnuplot-nox
-	"$KPOOL_SOURCE_PKG"
+	qemu-system-x86 busybox-static gnuplot-nox dkms
 )
 
 installed() {
@@ -26,7 +28,7 @@ done
 # The headers a metapackage names now must be there too (the archive moves
 # to new ABIs; scripts/kernels.sh fetches the images that match them).
 # Installing the metapackage brings them.
-for k in "${KPOOL_STOCK_KERNELS[@]}"; do
+for k in "${KPOOL_BOOKWORM_KERNELS[@]}"; do
 	meta=${KPOOL_HEADERS_PKG[$k]}
 	installed "$meta" && installed "$(resolve_metapackage "$meta")" || missing+=("$meta")
 done

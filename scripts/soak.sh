@@ -55,7 +55,7 @@ totals() {
 
 rm -rf "$out"
 mkdir -p "$out/tools"
-read -r _ vmlinuz kdir < <("$KPOOL_ROOT/scripts/kernels.sh" "$kernel")
+read -r _ vmlinuz kdir _ < <("$KPOOL_ROOT/scripts/kernels.sh" "$kernel")
 log "building kpool and the tools for the $kernel kernel"
 "$KPOOL_ROOT/scripts/build.sh" "$kdir" "$out/build"
 make -C "$KPOOL_ROOT/userspace" >"$out/userspace.log" 2>&1 &&

@@ -1,23 +1,30 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Unpack Debian's linux-source-6.12 into the cache (once per package
-# version). Prints the tree's path.
+# source.sh [SERIES]: unpack Debian unstable's linux-source-SERIES (default:
+# the newest series, scripts/newest.sh) into the cache, once per package
+# version, and print the tree's path. The tree is for checkpatch, the
+# debug kernels and the prepared build trees of the newest stock kernels;
+# builds use it read-only (O=).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-version=$(package_version "$KPOOL_SOURCE_PKG")
-[ -n "$version" ] || die "$KPOOL_SOURCE_PKG is not installed (run scripts/deps.sh)"
-stamp=$KPOOL_SOURCE_TREE/.kpool-version
+series=${1:-$("$KPOOL_ROOT/scripts/newest.sh")}
+pkg=linux-source-$series
+version=$(sid_apt apt-cache policy "$pkg" | awk '/Candidate:/ { print $2 }')
+[ -n "$version" ] && [ "$version" != "(none)" ] || die "Debian unstable has no $pkg"
+tree=$KPOOL_CACHE/src/$pkg-$version
 
-if [ "$(cat "$stamp" 2>/dev/null)" != "$version" ]; then
-	tarball=$(ls /usr/src/"$KPOOL_SOURCE_PKG".tar.* 2>/dev/null | head -n 1)
-	[ -n "$tarball" ] || die "no /usr/src/$KPOOL_SOURCE_PKG.tar.*"
-	log "unpacking $tarball ($version)"
-	rm -rf "$KPOOL_SOURCE_TREE" "$KPOOL_SOURCE_TREE.tmp"
-	mkdir -p "$KPOOL_SOURCE_TREE.tmp"
-	tar -xf "$tarball" -C "$KPOOL_SOURCE_TREE.tmp" --strip-components=1
-	echo "$version" >"$KPOOL_SOURCE_TREE.tmp/.kpool-version"
-	mv "$KPOOL_SOURCE_TREE.tmp" "$KPOOL_SOURCE_TREE"
-fi
-echo "$KPOOL_SOURCE_TREE"
+unpack() {
+	local dir=$1
+	log "fetching and unpacking $pkg $version"
+	sid_download "$dir" "$pkg=$version"
+	dpkg-deb --fsys-tarfile "$dir"/"$pkg"_*.deb |
+		tar -xO --wildcards "./usr/src/$pkg.tar.*" |
+		tar -xJ -C "$dir" --strip-components=1
+	rm "$dir"/"$pkg"_*.deb
+	echo "$version" >"$dir/.kpool-version"
+}
+
+cache_entry "$tree" unpack || die "cannot unpack $pkg $version"
+echo "$tree"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# vm-shell.sh [KERNEL]   (6.1 by default; 6.12, 6.12-rt, debug)
+# vm-shell.sh [KERNEL]   (6.1 by default; 6.12, 6.12-rt, the newest (7.2), 7.2-rt, debug)
 #
 # An interactive shell in the test guest with kpool's modules (in /kpool)
 # and tools (in /bin) for KERNEL. `reboot -f` ends it.
@@ -10,7 +10,7 @@ set -euo pipefail
 
 kernel=${1:-6.1}
 out=$KPOOL_OUT/vm-$kernel
-read -r _ vmlinuz kdir < <("$KPOOL_ROOT/scripts/kernels.sh" "$kernel")
+read -r _ vmlinuz kdir _ < <("$KPOOL_ROOT/scripts/kernels.sh" "$kernel")
 "$KPOOL_ROOT/scripts/build.sh" "$kdir" "$out/build"
 make -s -C "$KPOOL_ROOT/userspace"
 make -s -C "$KPOOL_ROOT/userspace" install DESTDIR="$out/tools"
