@@ -4,15 +4,21 @@
 # check.sh - kpool's whole test matrix; what `make check` and CI run.
 #
 #  1. dependencies (Debian packages)
-#  2. each guest kernel (Debian's 6.1, 6.12, 6.12-rt; the debug kernels
-#     built from linux-source-6.12: "debug" with KASAN, "debug-rt" the same
-#     on PREEMPT_RT) and a W=1 + sparse build of kpool against it; Kconfig
+#  2. each guest kernel (Debian 12's 6.1, 6.12, 6.12-rt; Debian unstable's
+#     newest series and its -rt, e.g. 7.2 and 7.2-rt, resolved at run time
+#     by scripts/newest.sh; the debug kernels built from the newest
+#     series' linux-source: "debug" with KASAN, "debug-rt" the same on
+#     PREEMPT_RT) and a W=1 + sparse build of kpool against it; Kconfig
 #     must take every line of the KCSAN flavour's fragments (built only by
 #     `make soak KERNEL=kcsan`)
 #  3. checkpatch --strict on every project source file, and the static
 #     hardening checks of /dev/kpool
-#  4. the static user-space tools
-#  5. stock 6.1, 6.12, 6.12-rt guests: insmod, user-space suites, rmmod
+#  4. the static user-space tools, and what README.md shows a user typing
+#     that needs no guest (scripts/readme.py: make, make example, DKMS in a
+#     throwaway tree, kpoolctl --help), for 6.1 and the newest kernel
+#  5. the stock guests: insmod, user-space suites, rmmod; the 6.1 guest
+#     then runs make demo's session (plan demo) and every kpoolctl command
+#     README.md shows (plan readme, generated from README.md)
 #  6. the debug guest, one boot with two NUMA nodes, running plans kunit
 #     (the KUnit suites, kpool_numa and the fail-nth sweep of the API among
 #     them), debug (the user-space suites, a fuzz run), hotplug (CPUs
@@ -43,6 +49,9 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
+newest=$("$KPOOL_ROOT/scripts/newest.sh") || exit 1
+stock_kernels=("${KPOOL_BOOKWORM_KERNELS[@]}" "$newest" "$newest-rt")
+
 out=$KPOOL_OUT/check
 # The debug guests' kernel command line. The hung-task detector waits 10
 # minutes, not 2: under TCG one KUnit case (the fail-nth sweep of set
@@ -50,7 +59,7 @@ out=$KPOOL_OUT/check
 debug_boot="kmemleak=on debug_pagealloc=on panic_on_warn=1 sysctl.kernel.hung_task_timeout_secs=600"
 # The debug guest: two NUMA nodes, one CPU and half the memory each
 debug_vm=(--smp 2 --numa 2 --mem 2048)
-kernels=("${KPOOL_STOCK_KERNELS[@]}" debug debug-rt)
+kernels=("${stock_kernels[@]}" debug debug-rt)
 ktap=$out/all.ktap
 
 # Every stage key in the order of the run; NAMED_ONLY ones run only when
@@ -59,8 +68,8 @@ keys=(deps)
 for k in "${kernels[@]}"; do
 	keys+=("kernel-$k" "build-$k")
 done
-keys+=(kconfig-kcsan checkpatch hardening-lint userspace userspace-unit)
-for k in "${KPOOL_STOCK_KERNELS[@]}"; do
+keys+=(kconfig-kcsan checkpatch hardening-lint userspace userspace-unit readme)
+for k in "${stock_kernels[@]}"; do
 	keys+=("guest-$k")
 done
 keys+=(guest-debug-kunit guest-debug guest-debug-rt negative-controls)
@@ -68,7 +77,8 @@ named_only=" guest-debug-kunit "
 quick="kernel-* build-* checkpatch guest-6.1 guest-debug-kunit"
 
 # What a stage needs: stages it cannot run without.
-declare -A prereq=([userspace-unit]=userspace [negative-controls]="build-debug userspace")
+declare -A prereq=([userspace-unit]=userspace [negative-controls]="build-debug userspace"
+	[readme]="kernel-6.1 kernel-$newest userspace")
 for k in "${kernels[@]}"; do
 	prereq[build-$k]=kernel-$k
 	prereq[guest-$k]="build-$k userspace"
@@ -169,7 +179,8 @@ kconfig() {
 # kpool_stats once, as X-macros (KPOOL_STATE, KPOOL_EVENTS): checkpatch's
 # rules for ordinary macros are waived there, and only there.
 checkpatch() {
-	local dir=$out/checkpatch
+	local dir=$out/checkpatch src
+	src=$("$KPOOL_ROOT/scripts/source.sh") || return 1
 	mkdir -p "$dir"
 	(cd "$KPOOL_ROOT" &&
 		git ls-files --cached --others --exclude-standard -- '*.c' '*.h' |
@@ -177,7 +188,7 @@ checkpatch() {
 			[ "$2" = kpool.h ] && ign="--ignore COMPLEX_MACRO,MACRO_ARG_REUSE,MULTISTATEMENT_MACRO_USE_DO_WHILE,TRAILING_SEMICOLON"
 			perl "$1/scripts/checkpatch.pl" --strict --no-tree $ign \
 			--terse --show-types -f "$2" >"$3/$(echo "$2" | tr / _).txt"' \
-			sh "$KPOOL_SOURCE_TREE" {} "$dir")
+			sh "$src" {} "$dir")
 	cat "$dir"/*.txt | tee "$out/checkpatch.txt"
 	! grep -q -E ': (ERROR|WARNING|CHECK):' "$out/checkpatch.txt"
 }
@@ -195,14 +206,19 @@ userspace_unit() {
 # guest NAME KERNEL PLAN [vm.sh options]: boot KERNEL with kpool's modules
 # for it (those of the build in $GUEST_BUILD if set) and the tools, run
 # PLAN (plans separated by commas run one after the other in the same
-# boot); the guest's KTAP joins the totals. Logs in guest-NAME.
+# boot; plan readme is generated from README.md); the guest's KTAP joins
+# the totals. Logs in guest-NAME.
 guest() {
-	local dir=$out/guest-$1 kernel=$2 plan=$3 rc=0
+	local dir=$out/guest-$1 kernel=$2 plan=$3 rc=0 extra=()
 	shift 3
 	needs "build $kernel" userspace || return 1
 	mkdir -p "$dir"
+	if [[ ,$plan, == *,readme,* ]]; then
+		python3 "$KPOOL_ROOT/scripts/readme.py" guest-plan "$dir/readme.sh" || return 1
+		extra=("$dir/readme.sh")
+	fi
 	"$KPOOL_ROOT/scripts/initramfs.sh" "$dir/initramfs.gz" \
-		"${GUEST_BUILD:-$out/build-$kernel}/src" "$out/tools" || return 1
+		"${GUEST_BUILD:-$out/build-$kernel}/src" "$out/tools" "${extra[@]}" || return 1
 	"$KPOOL_ROOT/scripts/vm.sh" "$@" "$(kernel_field "$kernel" 2)" "$dir/initramfs.gz" \
 		"$plan" "$dir" || rc=$?
 	grep -a -v '^KPOOL-' "$dir/results.log" >>"$stage_ktap"
@@ -222,6 +238,18 @@ negative_controls() {
 	GUEST_BUILD=$build guest debug-negative debug negative --mem 2048 --timeout 900 \
 		--expect "$KPOOL_ROOT/scripts/guest/plans/negative.expect" \
 		--append "kmemleak=on debug_pagealloc=on kasan_multi_shot kmemleak.verbose=1"
+}
+
+# What README.md shows a user typing that needs no guest, on 6.1 and the
+# newest kernel (scripts/readme.py: KTAP, each case named by its line).
+readme() {
+	local k specs=()
+	needs userspace || return 1
+	for k in 6.1 "$newest"; do
+		specs+=("$k=$(kernel_field "$k" 3):$(kernel_field "$k" 4)")
+	done
+	python3 "$KPOOL_ROOT/scripts/readme.py" host "$out/readme" "${specs[@]}" |
+		tee -a "$stage_ktap" | sed -n '/^ok/!p'
 }
 
 # The static items of the /dev/kpool hardening checklist; the self-test
@@ -330,6 +358,7 @@ stage checkpatch collect checkpatch
 stage "hardening lint" hardening_lint
 stage userspace userspace
 stage "userspace unit" userspace_unit
+[ -n "${want[readme]:-}" ] && background readme readme
 # The two debug guests, the longest stages, boot first and run in the
 # background beside the stock guests and each other: much of a guest's
 # time one vCPU waits for the other (single-threaded suites), so guests
@@ -343,14 +372,17 @@ stage "userspace unit" userspace_unit
 	background guest-debug guest debug debug kunit,debug,hotplug,failnth,soak \
 		"${debug_vm[@]}" --timeout 3600 --append "$debug_boot kpool.soak=60"
 [ -n "${want[negative-controls]:-}" ] && background negative-controls negative_controls
-for k in "${KPOOL_STOCK_KERNELS[@]}"; do
-	stage "guest $k" guest "$k" "$k" stock --mem 1024 --timeout 900
+for k in "${stock_kernels[@]}"; do
+	plans=stock
+	[ "$k" = 6.1 ] && plans=stock,demo,readme
+	stage "guest $k" guest "$k" "$k" "$plans" --mem 1024 --timeout 900
 done
 stage "guest debug-kunit" guest debug-kunit debug kunit "${debug_vm[@]}" --timeout 1800 \
 	--append "$debug_boot"
 stage "guest debug" collect guest-debug
 stage "guest debug-rt" collect guest-debug-rt
 stage "negative controls" collect negative-controls
+stage readme collect readme
 
 : >"$out/failed.txt"
 read -r npass nfail nskip < <(count_cases)

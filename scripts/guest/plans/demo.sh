@@ -21,8 +21,8 @@ say "a pool of 256-byte blocks, driven from one kpoolctl session"
 kpoolctl run - <<'SESSION'
 create demo --size 256 --min 8 --max 1024
 alloc demo 100
-write demo 1 0 "hello from user space"
-read demo 1 0 21
+write demo @1 0 "hello from user space"
+read demo @1 0 21
 stats demo
 info demo
 free demo all
