@@ -2373,8 +2373,8 @@ static void __exit kpool_dev_exit(void)
 module_init(kpool_dev_init);
 module_exit(kpool_dev_exit);
 
-MODULE_IMPORT_NS(KPOOL);
-MODULE_IMPORT_NS(KPOOL_INTERNAL);
+MODULE_IMPORT_NS(KPOOL_NS);
+MODULE_IMPORT_NS(KPOOL_INTERNAL_NS);
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("kpool developers");
 MODULE_DESCRIPTION("/dev/kpool: user-space interface to kpool block pools");

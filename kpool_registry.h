@@ -4,9 +4,9 @@
  * it. They are the tools of /dev/kpool (kpool_dev.c), of debugfs and of
  * kpool's own tests, not of consumers: a module reaches only the pools it
  * created, through the pointers kpool_create() gave it. So they live apart
- * from kpool.h and are exported in the symbol namespace KPOOL_INTERNAL: a
- * module that imports only KPOOL cannot link them (modpost refuses, and
- * so does the module loader).
+ * from kpool.h and are exported in the symbol namespace KPOOL_INTERNAL
+ * (MODULE_IMPORT_NS(KPOOL_INTERNAL_NS)): a module that imports only KPOOL
+ * cannot link them (modpost refuses, and so does the module loader).
  *
  * Every callback runs under the registry mutex: it may sleep and use the
  * pool it is given, but must not create or destroy pools or walk the

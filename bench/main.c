@@ -1089,4 +1089,4 @@ module_exit(kpool_bench_exit);
 
 MODULE_DESCRIPTION("kpool benchmark against kmem_cache, mempool and others");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS(KPOOL);
+MODULE_IMPORT_NS(KPOOL_NS);

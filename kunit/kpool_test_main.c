@@ -38,8 +38,8 @@ kunit_test_suites(&kt_geometry_suite, &kt_params_suite, &kt_capacity_suite,
 		  &kt_bad_free_suite, &kt_debug_suite, &kt_concurrency_suite,
 		  &kt_core_suite);
 
-MODULE_IMPORT_NS(KPOOL);
-MODULE_IMPORT_NS(KPOOL_INTERNAL);
+MODULE_IMPORT_NS(KPOOL_NS);
+MODULE_IMPORT_NS(KPOOL_INTERNAL_NS);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("KUnit tests of the kpool block pools");
 MODULE_AUTHOR("kpool developers");
