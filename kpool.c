@@ -3219,7 +3219,7 @@ static int kpool_debugfs_stats_show(struct seq_file *m, void *unused)
 	const void *field;
 	s64 v;
 
-	stats = kmalloc(sizeof(*stats), GFP_KERNEL);
+	stats = kmalloc_obj(*stats, GFP_KERNEL);
 	if (!stats)
 		return -ENOMEM;
 	kpool_get_stats(m->private, stats);
@@ -3462,7 +3462,7 @@ static struct kpool *kpool_alloc_pool(const struct kpool_params *p,
 	struct kpool *pool;
 	int cpu;
 
-	pool = kzalloc(sizeof(*pool), gfp);
+	pool = kzalloc_obj(*pool, gfp);
 	if (!pool)
 		return NULL;
 	pool->cpu = alloc_percpu_gfp(struct kpool_cpu, gfp);

@@ -61,6 +61,12 @@ static inline void hrtimer_setup(struct hrtimer *timer,
 	const void *prev, char *desc
 #endif
 
+/* 7.0 added the typed allocators kmalloc_obj() and kzalloc_obj() */
+#ifndef kmalloc_obj
+#define kmalloc_obj(obj, gfp)	kmalloc(sizeof(obj), gfp)
+#define kzalloc_obj(obj, gfp)	kzalloc(sizeof(obj), gfp)
+#endif
+
 /*
  * 6.7 made a shrinker an object of its own (shrinker_alloc(), with
  * SHRINKER_ALLOCATED); before, the caller's struct was registered in

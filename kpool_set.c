@@ -914,7 +914,7 @@ static int kpool_set_debugfs_classes_show(struct seq_file *m, void *unused)
 	unsigned int i;
 	u64 blocks;
 
-	cs = kmalloc(sizeof(*cs), GFP_KERNEL);
+	cs = kmalloc_obj(*cs, GFP_KERNEL);
 	if (!cs)
 		return -ENOMEM;
 	seq_puts(m, "size allocs requested_bytes blocks_in_use pages waste\n");
@@ -936,7 +936,7 @@ static int kpool_set_debugfs_stats_show(struct seq_file *m, void *unused)
 {
 	struct kpool_set_stats *st;
 
-	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	st = kmalloc_obj(*st, GFP_KERNEL);
 	if (!st)
 		return -ENOMEM;
 	kpool_set_get_stats(m->private, st);
