@@ -3774,6 +3774,26 @@ int kpool_with_id(u32 id, int (*fn)(struct kpool *pool, void *arg),
 }
 EXPORT_SYMBOL_NS_GPL(kpool_with_id, KPOOL_INTERNAL_NS);
 
+/**
+ * kpool_chunk_tag_past_end() - a page tag that names no slot of the table
+ *
+ * For kpool's tests of the ownership lookup: the page->private value that
+ * decodes to the first id past the end of the chunk table as it is now.
+ *
+ * Context: Any context but NMI.
+ * Return: the tag.
+ */
+unsigned long kpool_chunk_tag_past_end(void)
+{
+	unsigned long tag;
+
+	rcu_read_lock();
+	tag = kpool_table()->size ^ kpool_page_key;
+	rcu_read_unlock();
+	return tag;
+}
+EXPORT_SYMBOL_NS_GPL(kpool_chunk_tag_past_end, KPOOL_INTERNAL_NS);
+
 /*
  * Shrinker: gives back chunks whose blocks are all free. Magazines are
  * drained before counting, so the count is what a scan can free (minus

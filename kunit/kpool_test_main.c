@@ -8,7 +8,8 @@
  *   kpool_geometry     carving, alignment, geometry stats, ctor, ZERO
  *   kpool_params       invalid parameters, limits, names, registry
  *   kpool_capacity     reserve, cap and waiting, bulk, shrink, destroy
- *   kpool_bad_free     every refused free, counted, pool intact
+ *   kpool_bad_free     every refused free, counted, pool intact; the
+ *                      ownership lookup finds no chunk for memory in none
  *   kpool_debug        poison and red-zone detection
  *   kpool_concurrency  per-CPU threads, cross-CPU ring, hardirq, softirq
  *   kpool_core         fixed pools on the magazines, stealing, gfp order,
