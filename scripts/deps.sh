@@ -13,7 +13,7 @@ set -euo pipefail
 
 packages=(
 	build-essential gcc-multilib bc bison flex libelf-dev libssl-dev dwarves kmod cpio
-	xz-utils zstd rsync python3 sparse
+	xz-utils zstd rsync python3 dpkg-dev
 	qemu-system-x86 busybox-static gnuplot-nox dkms
 )
 

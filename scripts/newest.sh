@@ -24,8 +24,9 @@ refresh() {
 	mirror=$(apt-cache policy 2>/dev/null |
 		awk '$3 == "bookworm/main" && $4 == "amd64" { print $2; exit }')
 	mkdir -p "$KPOOL_SID/lists/partial" "$KPOOL_SID/cache/archives/partial"
-	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${mirror:-http://deb.debian.org/debian} sid main" \
-		>"$KPOOL_SID/sources.list"
+	for type in deb deb-src; do
+		echo "$type [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${mirror:-http://deb.debian.org/debian} sid main"
+	done >"$KPOOL_SID/sources.list"
 	if sid_apt apt-get update >"$KPOOL_SID/update.log" 2>&1; then
 		touch "$stamp"
 	elif [ -f "$stamp" ]; then
