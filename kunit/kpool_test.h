@@ -61,6 +61,7 @@ int kt_destroy(struct kunit *test, struct kt_pool *kp);
 void kt_stats(struct kt_pool *kp, struct kpool_stats *st);
 void kt_expect_in_use(struct kunit *test, struct kt_pool *kp, u64 in_use);
 int kt_count_pools(void);
+u64 kt_wait_rcu_idle(struct kpool *pool);
 
 /* Blocks held in a kt_pool's slots */
 unsigned int kt_alloc_slots(struct kt_pool *kp, unsigned int first,

@@ -21,6 +21,7 @@
  *
  * Built only with CONFIG_FAULT_INJECTION (task_struct.fail_nth).
  */
+#include <linux/device.h>
 #include <linux/err.h>
 #include <linux/numa.h>
 #include <linux/sched.h>
@@ -41,6 +42,7 @@
  * @pool: the run's pool, NULL when there is none (not created yet, failed
  *	  to be created, destroyed)...
  * @set: ...or its set.
+ * @dev: the device a managed pool belongs to, or NULL.
  * @size: bytes asked for each block.
  * @blocks: blocks the run holds.
  * @nr_blocks: how many.
@@ -51,6 +53,7 @@ struct kt_fn_run {
 	struct kpool_set_params set_params;
 	struct kpool *pool;
 	struct kpool_set *set;
+	struct device *dev;
 	size_t size;
 	void *blocks[KT_FAILNTH_BLOCKS];
 	unsigned int nr_blocks;
@@ -67,6 +70,8 @@ struct kt_fn_run {
  * @create: the run's pool or set is created by @call, not before it.
  * @prepare: more preconditions (blocks held), or NULL.
  * @call: the entry point; returns 0 or a negative errno.
+ * @settle: waits, after @call and without injection, until what @call
+ *	    started is over (frees after a grace period), or NULL.
  * @err: the one error @call may return; 0 if it cannot fail.
  */
 struct kt_fn_entry {
@@ -78,6 +83,7 @@ struct kt_fn_entry {
 	bool create;
 	void (*prepare)(struct kt_fn_run *run);
 	int (*call)(struct kt_fn_run *run);
+	void (*settle)(struct kt_fn_run *run);
 	int err;
 };
 
@@ -86,6 +92,23 @@ struct kt_fn_entry {
 static int kt_fn_create(struct kt_fn_run *run)
 {
 	struct kpool *pool = kpool_create(&run->params);
+
+	if (IS_ERR(pool))
+		return PTR_ERR(pool);
+	run->pool = pool;
+	return 0;
+}
+
+/* A pool of a device (devm_kpool_create()): the device is made first. */
+static void kt_fn_device(struct kt_fn_run *run)
+{
+	run->dev = root_device_register("kpool_kt_fn");
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(run->test, run->dev);
+}
+
+static int kt_fn_devm_create(struct kt_fn_run *run)
+{
+	struct kpool *pool = devm_kpool_create(run->dev, &run->params);
 
 	if (IS_ERR(pool))
 		return PTR_ERR(pool);
@@ -129,6 +152,17 @@ static int kt_fn_alloc_nowait(struct kt_fn_run *run)
 	return kt_fn_alloc(run, GFP_NOWAIT);
 }
 
+/* The mempool_alloc_t over a pool never waits inside the pool. */
+static int kt_fn_mempool_alloc(struct kt_fn_run *run)
+{
+	void *block = kpool_mempool_alloc(GFP_KERNEL, run->pool);
+
+	if (!block)
+		return -ENOMEM;
+	run->blocks[run->nr_blocks++] = block;
+	return 0;
+}
+
 /* More blocks than one chunk holds, so that the pool grows more than once. */
 static int kt_fn_alloc_bulk(struct kt_fn_run *run)
 {
@@ -159,6 +193,25 @@ static int kt_fn_free_bulk(struct kt_fn_run *run)
 	return ret;
 }
 
+/*
+ * Deferred frees allocate their batches (GFP_NOWAIT) and never fail: a
+ * block that gets no batch is marked for the next grace period instead.
+ */
+static int kt_fn_free_rcu(struct kt_fn_run *run)
+{
+	int ret = 0;
+
+	while (run->nr_blocks && !ret)
+		ret = kpool_free_rcu(run->pool, run->blocks[--run->nr_blocks]);
+	return ret;
+}
+
+/* Every block given to kpool_free_rcu() is free again. */
+static void kt_fn_rcu_settle(struct kt_fn_run *run)
+{
+	KUNIT_EXPECT_EQ(run->test, kt_wait_rcu_idle(run->pool), 0);
+}
+
 static void kt_fn_hold_blocks(struct kt_fn_run *run)
 {
 	KUNIT_ASSERT_EQ(run->test, kt_fn_alloc_bulk(run), 0);
@@ -181,6 +234,13 @@ static int kt_fn_destroy(struct kt_fn_run *run)
 {
 	int ret;
 
+	if (run->dev) {
+		/* the device's pool goes with it */
+		root_device_unregister(run->dev);
+		run->dev = NULL;
+		run->pool = NULL;
+		return 0;
+	}
 	if (run->set) {
 		ret = kpool_set_destroy(run->set);
 		if (!ret)
@@ -211,10 +271,17 @@ static const struct kt_fn_entry kt_fn_entries[] = {
 	  .call = kt_fn_alloc_nowait, .err = -ENOMEM },
 	{ .name = "kpool_alloc_debug", .flags = KPOOL_F_DEBUG, .size = 1024,
 	  .call = kt_fn_alloc_nowait, .err = -ENOMEM },
+	{ .name = "devm_kpool_create", .size = 1024, .create = true,
+	  .prepare = kt_fn_device, .call = kt_fn_devm_create, .err = -ENOMEM },
+	{ .name = "kpool_mempool_alloc", .size = 1024,
+	  .call = kt_fn_mempool_alloc, .err = -ENOMEM },
 	{ .name = "kpool_alloc_bulk", .size = 1024, .call = kt_fn_alloc_bulk,
 	  .err = -ENOMEM },
 	{ .name = "kpool_free_bulk", .size = 1024,
 	  .prepare = kt_fn_hold_blocks, .call = kt_fn_free_bulk },
+	{ .name = "kpool_free_rcu", .size = 1024,
+	  .prepare = kt_fn_hold_blocks, .call = kt_fn_free_rcu,
+	  .settle = kt_fn_rcu_settle },
 	{ .name = "kpool_shrink", .size = 1024, .prepare = kt_fn_free_chunks,
 	  .call = kt_fn_shrink },
 	{ .name = "kpool_destroy", .size = 1024, .prepare = kt_fn_free_chunks,
@@ -317,15 +384,20 @@ static void kt_fn_expect_consistent(struct kunit *test, struct kt_fn_run *run,
 			    "N = %u: allocs - frees", n);
 }
 
-/* Free what the run holds and destroy its pool or set: nothing may stay. */
+/*
+ * Free what the run holds and destroy its pool or set (and device): nothing
+ * may stay.
+ */
 static void kt_fn_teardown(struct kunit *test, struct kt_fn_run *run,
 			   unsigned int n)
 {
-	if (!run->pool && !run->set)
-		return;
-	KUNIT_EXPECT_EQ(test, kt_fn_free_bulk(run), 0);
-	KUNIT_EXPECT_EQ_MSG(test, kt_fn_destroy(run), 0,
-			    "N = %u: not destroyable", n);
+	if (run->pool || run->set) {
+		KUNIT_EXPECT_EQ(test, kt_fn_free_bulk(run), 0);
+		KUNIT_EXPECT_EQ_MSG(test, kt_fn_destroy(run), 0,
+				    "N = %u: not destroyable", n);
+	}
+	if (run->dev)
+		kt_fn_destroy(run);
 }
 
 /*
@@ -345,6 +417,8 @@ static bool kt_fn_run_once(struct kunit *test, const struct kt_fn_entry *e,
 	ret = e->call(run);
 	left = current->fail_nth;
 	current->fail_nth = 0;
+	if (e->settle)
+		e->settle(run);
 
 	if (left)
 		KUNIT_EXPECT_EQ_MSG(test, ret, 0,

@@ -235,7 +235,10 @@ static void kt_limits_accepted(struct kunit *test)
 	kt_params_init(&p, kt_unique_name(test, "max"), KPOOL_MAX_BLOCK_SIZE);
 	kp = kt_create(test, &p, 1);
 	KUNIT_EXPECT_EQ(test, kt_alloc_slots(kp, 0, 1, GFP_KERNEL), 1);
-	memset(kp->blocks[0], 0x3c, KPOOL_MAX_BLOCK_SIZE);
+	/* every byte of the largest block is the caller's */
+	kt_fill(kp->blocks[0], KPOOL_MAX_BLOCK_SIZE, 0x3c);
+	KUNIT_EXPECT_EQ(test, kt_check(kp->blocks[0], KPOOL_MAX_BLOCK_SIZE, 0x3c),
+			-1);
 	KUNIT_EXPECT_EQ(test, kt_free_slots(kp, 0, 1), 0);
 }
 

@@ -313,7 +313,6 @@ static int kt_rcu_hp_thread(void *data)
 
 static void kt_rcu_dead_cpu(struct kunit *test)
 {
-	unsigned long deadline;
 	struct task_struct *task;
 	struct kpool_stats st;
 	struct kpool_params p;
@@ -343,15 +342,9 @@ static void kt_rcu_dead_cpu(struct kunit *test)
 	if (err)
 		kunit_skip(test, "CPU %d did not go offline: %d", victim, err);
 
-	deadline = jiffies + 10 * HZ;
-	do {
-		kt_stats(h->kp, &st);
-		if (!st.blocks_rcu_pending)
-			break;
-		msleep(20);
-	} while (time_before(jiffies, deadline));
+	KUNIT_EXPECT_EQ(test, kt_wait_rcu_idle(h->kp->pool), 0);
 	KUNIT_EXPECT_EQ(test, add_cpu(victim), 0);
-	KUNIT_EXPECT_EQ(test, st.blocks_rcu_pending, 0);
+	kt_stats(h->kp, &st);
 	KUNIT_EXPECT_EQ(test, st.rcu_frees, KT_RCU_DRY);
 	kt_expect_in_use(test, h->kp, 0);
 	KUNIT_EXPECT_EQ(test, kt_destroy(test, h->kp), 0);
@@ -672,14 +665,8 @@ static void kt_rcu_typesafe_readers(struct kunit *test)
 	KUNIT_EXPECT_GT(test, shrunk, 0);
 
 	/* every object is free once its grace period is over... */
-	deadline = jiffies + 10 * HZ;
-	do {
-		kt_stats(kp, &last);
-		if (!last.blocks_rcu_pending)
-			break;
-		msleep(20);
-	} while (time_before(jiffies, deadline));
-	KUNIT_EXPECT_EQ(test, last.blocks_rcu_pending, 0);
+	KUNIT_EXPECT_EQ(test, kt_wait_rcu_idle(kp->pool), 0);
+	kt_stats(kp, &last);
 	/*
 	 * ...and then the shrinker gives their chunks back (it may find the
 	 * CPU hotplug lock taken, and skip the pool: a few tries).

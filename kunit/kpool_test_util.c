@@ -6,6 +6,7 @@
 #include <linux/completion.h>
 #include <linux/cpumask.h>
 #include <linux/dcache.h>
+#include <linux/delay.h>
 #include <linux/debugfs.h>
 #include <linux/err.h>
 #include <linux/fs.h>
@@ -201,6 +202,25 @@ int kt_count_pools(void)
 
 	kpool_for_each(kt_count_one, &n);
 	return n;
+}
+
+/**
+ * kt_wait_rcu_idle - wait until no block of @pool waits for a grace period
+ * @pool: the pool.
+ *
+ * Return: the blocks still waiting after 10 seconds: 0 when all are free.
+ */
+u64 kt_wait_rcu_idle(struct kpool *pool)
+{
+	unsigned long deadline = jiffies + 10 * HZ;
+	struct kpool_stats st;
+
+	for (;;) {
+		kpool_get_stats(pool, &st);
+		if (!st.blocks_rcu_pending || time_after(jiffies, deadline))
+			return st.blocks_rcu_pending;
+		msleep(20);
+	}
 }
 
 /**
