@@ -10,7 +10,16 @@
   readme.py host OUT NAME=KDIR:RELEASE...
                                      the commands that need no guest, in a
                                      scratch copy of the tree under OUT, once
-                                     per kernel; KTAP on stdout
+                                     per kernel, and the figures check; KTAP
+                                     on stdout
+  readme.py sync NAME FILE           put FILE (or FILE's block NAME) into
+                                     README's block NAME
+
+Figures: README's measured figures stand between "<!-- figures NAME -->"
+and "<!-- /figures -->", copied by `sync` from what produced them (make
+check's .out/check/summary.md for check-warm and check-cold, bench's
+report for the others). A block whose source is committed (FIGURES) is
+checked against it by `host`, so README cannot drift from the report.
 
 Every command of a ```sh block must match one rule of RULES; one that
 matches none fails `list` and both runs, naming its README line, so README
@@ -58,6 +67,44 @@ RULES = [
     (r"sudo dkms add kpool/0\.1 && sudo dkms install kpool/0\.1", "host",
      "a throwaway DKMS tree; build instead of install", lambda c, k: dkms(c, k)),
 ]
+
+
+# README figure blocks whose source is a committed file: NAME -> file.
+FIGURES = {"bench-headline": "bench/REPORT.md"}
+BLOCK = re.compile(r"<!-- figures (\S+) -->\n(.*?)<!-- /figures -->\n", re.S)
+
+
+def figure_blocks(text):
+    return {m.group(1): m.group(2) for m in BLOCK.finditer(text)}
+
+
+def sync(name, path):
+    text = open(path).read()
+    new = figure_blocks(text).get(name, text)
+    readme = open(README).read()
+    if name not in figure_blocks(readme):
+        sys.exit(f"README.md has no block '<!-- figures {name} -->'")
+    readme = BLOCK.sub(lambda m: m.group(0) if m.group(1) != name else
+                       f"<!-- figures {name} -->\n{new}<!-- /figures -->\n", readme)
+    open(README, "w").write(readme)
+
+
+def check_figures(n):
+    """KTAP cases: README's committed-source blocks equal their sources."""
+    failed = 0
+    readme = figure_blocks(open(README).read())
+    for name, src in FIGURES.items():
+        n += 1
+        have = readme.get(name)
+        want = figure_blocks(open(os.path.join(ROOT, src)).read()).get(name)
+        if have is not None and have == want:
+            print(f"ok {n} README.md figures {name} as in {src}")
+            continue
+        failed += 1
+        print(f"# README.md's figures '{name}' differ from {src}'s (or one is missing):"
+              f" scripts/readme.py sync {name} {src}")
+        print(f"not ok {n} README.md figures {name} as in {src}")
+    return n, failed
 
 
 def dkms(cmd, k):
@@ -188,7 +235,7 @@ def host(out, kernels):
     tools = os.path.join(ROOT, "userspace")
     n = failed = 0
     print("KTAP version 1")
-    print(f"1..{len(cmds) * len(kernels)}")
+    print(f"1..{len(cmds) * len(kernels) + len(FIGURES)}")
     for spec in kernels:
         name, rest = spec.split("=", 1)
         kdir, release = rest.rsplit(":", 1)
@@ -223,7 +270,8 @@ def host(out, kernels):
             for line in r.stdout.splitlines()[-20:]:
                 print(f"#   {line}")
             print(f"not ok {n} {title}")
-    return 1 if failed else 0
+    n, bad = check_figures(n)
+    return 1 if failed or bad else 0
 
 
 def main():
@@ -233,6 +281,8 @@ def main():
         guest_plan(sys.argv[2])
     elif len(sys.argv) >= 4 and sys.argv[1] == "host":
         sys.exit(host(sys.argv[2], sys.argv[3:]))
+    elif len(sys.argv) == 4 and sys.argv[1] == "sync":
+        sync(sys.argv[2], sys.argv[3])
     else:
         sys.exit(__doc__)
 
