@@ -19,11 +19,22 @@
  *
  * A chunk's metadata lives out of line, in a struct kpool_chunk allocated
  * with the chunk: list links, counts and one state byte per block
- * (enum kpool_block_state). Every page of a chunk carries the chunk in
- * page->private and an owner key in page->index (chunk ^ kpool_page_key,
- * a random key of the module), so any pointer is mapped to its chunk in
- * O(1) and nothing it leads to is read before the key proved that the page
- * belongs to a live chunk.
+ * (enum kpool_block_state).
+ *
+ * Page ownership: every live chunk has a small id (an IDA) naming its slot
+ * in the chunk table, the module's flat array of chunk pointers
+ * (kpool_chunks: RCU-published, doubled when an id does not fit, the old
+ * table freed after a grace period). Every page of a chunk carries the
+ * chunk's tag in page->private: the id xor kpool_page_key, a random key of
+ * the module with the top bit set. Any pointer is mapped to its chunk in
+ * O(1) (kpool_ptr_chunk()): the tag of its struct page decodes to an id,
+ * which must be inside the table, whose slot must hold a chunk, whose
+ * pages must hold the pointer. Nothing is read on the way but the
+ * pointer's struct page and memory kpool owns: a page that is not a
+ * chunk's, whatever its private field holds (0, a random value, a tag
+ * copied from a chunk's page), leads at most to a live chunk whose range
+ * does not hold the pointer. A released chunk's slot and tags are cleared
+ * before its grace period, and its id is reused only after it.
  *
  * The state byte is the single source of truth for a block:
  *   FREE     in the depot (under pool->lock);
@@ -112,9 +123,10 @@
  * the other free blocks do not, and min_blocks == max_blocks pools run on
  * the magazines. Growth carves a chunk outside the lock and publishes it
  * under the lock; its blocks are claimed against max_blocks first, so concurrent
- * growth never passes the cap. A chunk is published only after its pages'
- * owner fields are written (smp_wmb() in kpool_chunk_map(), paired with the
- * address dependency of kpool_ptr_chunk()).
+ * growth never passes the cap. A chunk is published only after its slot in
+ * the chunk table and its pages' tags are written (kpool_chunk_map(); the
+ * slot's rcu_assign_pointer() pairs with the rcu_dereference() of the
+ * lookups).
  *
  * Deferred frees (kpool_free_rcu())
  * --------------------------------
@@ -148,7 +160,9 @@
  * Order: kpool_registry_lock -> pool->release_lock -> magazine ownership
  * -> pool->lock -> the swait queue's lock. A CPU's kpool_rcu_cpu.lock and
  * pool->deferred.lock (raw, irqsave) are taken with nothing else of kpool's
- * held, and hold nothing else.
+ * held, and hold nothing else; so is kpool_table_lock (irqsave: growth
+ * runs in softirq context too), which only pool->release_lock and
+ * kpool_registry_lock may be held across.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -165,6 +179,7 @@
 #include <linux/fault-inject.h>
 #include <linux/fs.h>
 #include <linux/gfp.h>
+#include <linux/idr.h>
 #include <linux/kallsyms.h>
 #include <linux/kmemleak.h>
 #include <linux/list.h>
@@ -175,6 +190,8 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/nodemask.h>
+#include <linux/nospec.h>
+#include <linux/overflow.h>
 #include <linux/percpu.h>
 #include <linux/random.h>
 #include <linux/ratelimit.h>
@@ -359,13 +376,14 @@ struct kpool_owner {
  * @list: on pool->partial, pool->full or pool->empty; under pool->lock.
  * @node: on pool->chunks; changed under pool->lock, walked under RCU or
  *	  pool->release_lock.
- * @rcu: frees the chunk after the readers of @node, of the hint and of the
- *	 pages' owner fields are gone.
+ * @rcu: frees the chunk after the readers of @node, of the hint, of its
+ *	 slot in the chunk table and of its pages' tags are gone.
  * @pool: the pool the chunk belongs to.
  * @page: the first page.
  * @base: its address.
  * @span: the offset of the last block plus one (0 for kpool_no_chunk).
  * @order: the pool's chunk order (for the RCU callback).
+ * @id: the chunk's slot in the chunk table.
  * @nr_blocks: blocks carved (fewer than per_chunk when the cap cut the
  *	       last chunk short).
  * @nr_free: FREE states; under pool->lock.
@@ -383,12 +401,29 @@ struct kpool_chunk {
 	void *base;
 	unsigned long span;
 	unsigned int order;
+	unsigned int id;
 	unsigned int nr_blocks;
 	unsigned int nr_free;
 	unsigned int cursor;
 	struct kpool_owner *owners;
 	u8 state[] ____cacheline_aligned;
 };
+
+/**
+ * struct kpool_chunk_table - every live chunk, in the slot of its id
+ * @rcu: frees the table once a bigger one replaced it and its readers are
+ *	 gone.
+ * @size: slots in @slot; a table never changes size.
+ * @slot: the chunk with each id, or NULL.
+ */
+struct kpool_chunk_table {
+	struct rcu_head rcu;
+	unsigned int size;
+	struct kpool_chunk __rcu *slot[];
+};
+
+/* Slots of the first chunk table; each growth doubles them. */
+#define KPOOL_TABLE_MIN		256
 
 /**
  * struct kpool - a pool
@@ -550,8 +585,18 @@ static struct workqueue_struct *kpool_wq;
 static struct workqueue_struct *kpool_rcu_wq;
 static struct dentry *kpool_debugfs_root;
 static enum cpuhp_state kpool_cpuhp_state;
-/* page->index of a chunk's pages is the chunk pointer xor this key */
+/*
+ * The tag of a chunk's pages (page->private) is the chunk's id xor this
+ * key. Its top bit is set, so that page->private == 0 (most pages) never
+ * decodes to an id inside the table.
+ */
 static unsigned long kpool_page_key __read_mostly;
+/* The chunk table; see the theory of operation. */
+static struct kpool_chunk_table __rcu *kpool_chunks;
+/* kpool_table_lock guards which table kpool_chunks is, and its slots. */
+static DEFINE_SPINLOCK(kpool_table_lock);
+/* The ids of chunks in the table and of chunks waiting for a grace period */
+static DEFINE_IDA(kpool_chunk_ids);
 /* pages of all chunks not yet given back: must be 0 when kpool unloads */
 static atomic_long_t kpool_pages_held = ATOMIC_LONG_INIT(0);
 static bool kpool_stack_depot_ready;
@@ -742,10 +787,33 @@ static void *kpool_block_addr(const struct kpool *pool,
 	       (idx - unit * pool->per_unit) * pool->stride;
 }
 
-/* The chunk of a block known to belong to a live chunk. */
+/*
+ * The chunk table and the chunk in one of its slots, for an RCU read-side
+ * section (a pinned section is one), which keeps both alive.
+ */
+static __always_inline struct kpool_chunk_table *kpool_table(void)
+{
+	/* pairs with the rcu_assign_pointer() of kpool_table_double() */
+	return rcu_dereference_check(kpool_chunks, rcu_read_lock_any_held());
+}
+
+static __always_inline struct kpool_chunk *
+kpool_table_slot(struct kpool_chunk_table *table, unsigned long id)
+{
+	/* pairs with the rcu_assign_pointer() of kpool_table_set() */
+	return rcu_dereference_check(table->slot[id], rcu_read_lock_any_held());
+}
+
+/*
+ * The chunk of a block known to belong to a live chunk, in an RCU
+ * read-side section (for the table; the chunk outlives it, its block
+ * being allocated).
+ */
 static __always_inline struct kpool_chunk *kpool_block_chunk(const void *block)
 {
-	return (struct kpool_chunk *)page_private(virt_to_page(block));
+	unsigned long id = page_private(virt_to_page(block)) ^ kpool_page_key;
+
+	return kpool_table_slot(kpool_table(), id);
 }
 
 /*
@@ -769,27 +837,32 @@ static struct page *kpool_direct_page(unsigned long addr)
 }
 
 /*
- * The live chunk whose pages hold @addr (a tag-free address), or NULL.
- * Only the struct page of @addr is read until the owner key proves that
- * the page belongs to a chunk. Must be called in an RCU read-side section
- * (a pinned section is one), which keeps the chunk and its pool alive.
+ * The live chunk whose pages hold @addr (a tag-free address), or NULL: the
+ * tag of @addr's struct page names a slot of the chunk table, and the
+ * chunk there is @addr's only if its pages hold @addr. Whatever the page's
+ * private field holds, nothing but the struct page, the table and a chunk
+ * is read (the id is clamped even under speculation). Must be called in an
+ * RCU read-side section (a pinned section is one), which keeps the table,
+ * the chunk and its pool alive.
  */
 static struct kpool_chunk *kpool_ptr_chunk(unsigned long addr)
 {
 	struct page *page = kpool_direct_page(addr);
-	unsigned long priv;
+	struct kpool_chunk_table *table;
+	struct kpool_chunk *chunk;
+	unsigned long id;
 
 	if (!page)
 		return NULL;
-	/*
-	 * The chunk's fields are read through this pointer: the address
-	 * dependency orders those reads after it, pairing with the smp_wmb()
-	 * of kpool_chunk_map().
-	 */
-	priv = READ_ONCE(page->private);
-	if (READ_ONCE(page->index) != (priv ^ kpool_page_key))
+	id = READ_ONCE(page->private) ^ kpool_page_key;
+	table = kpool_table();
+	if (id >= table->size)
 		return NULL;
-	return (struct kpool_chunk *)priv;
+	chunk = kpool_table_slot(table, array_index_nospec(id, table->size));
+	if (!chunk ||
+	    addr - (unsigned long)chunk->base >= PAGE_SIZE << chunk->order)
+		return NULL;
+	return chunk;
 }
 
 /*
@@ -1075,7 +1148,7 @@ static bool kpool_drain_due(struct kpool *pool)
 static void kpool_drain_kick(struct kpool *pool)
 {
 	if (kpool_drain_due(pool))
-		queue_work(system_unbound_wq, &pool->drain_work);
+		queue_work(system_dfl_wq, &pool->drain_work);
 }
 
 /* Debug pools */
@@ -1232,11 +1305,16 @@ static void kpool_debug_init_block(struct kpool *pool, void *block)
 static void kpool_debug_alloc(struct kpool *pool, void *block, gfp_t gfp,
 			      unsigned long ip)
 {
-	struct kpool_chunk *chunk = kpool_block_chunk(block);
-	unsigned int idx = kpool_block_index(pool, chunk, block);
-	struct kpool_owner *owner = &chunk->owners[idx];
+	struct kpool_owner *owner;
+	struct kpool_chunk *chunk;
+	unsigned int idx;
 	u8 *bad;
 
+	rcu_read_lock();
+	chunk = kpool_block_chunk(block);
+	rcu_read_unlock();
+	idx = kpool_block_index(pool, chunk, block);
+	owner = &chunk->owners[idx];
 	/*
 	 * kmemleak allocates its record: not where the page allocator can't.
 	 * The chunk's metadata points to its first block (chunk->base): that
@@ -1306,31 +1384,117 @@ static void kpool_chunk_carve(struct kpool *pool, struct kpool_chunk *chunk)
 			   pool->stride);
 }
 
+/* The chunk table (kpool_table_lock held). */
+static struct kpool_chunk_table *kpool_table_locked(void)
+{
+	return rcu_dereference_protected(kpool_chunks,
+					 lockdep_is_held(&kpool_table_lock));
+}
+
+static struct kpool_chunk_table *kpool_table_alloc(unsigned int size,
+						   gfp_t gfp)
+{
+	struct kpool_chunk_table *table;
+
+	table = kvzalloc(struct_size(table, slot, size), gfp);
+	if (table)
+		table->size = size;
+	return table;
+}
+
 /*
- * Mark every page of the chunk as the pool's: from here on a pointer into
- * it finds the chunk (kpool_ptr_chunk()).
+ * Replace the table of @size slots by a copy twice its size, unless
+ * another growth did already. The old table is freed after its readers.
  */
-static void kpool_chunk_map(struct kpool *pool, struct kpool_chunk *chunk)
+static int kpool_table_double(unsigned int size, gfp_t gfp)
+{
+	struct kpool_chunk_table *grown, *old;
+	unsigned long flags;
+
+	grown = kpool_table_alloc(2 * size, gfp);
+	if (!grown)
+		return -ENOMEM;
+	spin_lock_irqsave(&kpool_table_lock, flags);
+	old = kpool_table_locked();
+	if (old->size == size) {
+		memcpy(grown->slot, old->slot, size * sizeof(old->slot[0]));
+		/* the copy before the table: pairs with kpool_table() */
+		rcu_assign_pointer(kpool_chunks, grown);
+		grown = NULL;
+	}
+	spin_unlock_irqrestore(&kpool_table_lock, flags);
+	if (grown)
+		kvfree(grown);
+	else
+		kvfree_rcu(old, rcu);
+	return 0;
+}
+
+/*
+ * An id for a new chunk, whose slot the table has (doubled until it does),
+ * still empty. Return the id or an errno.
+ */
+static int kpool_chunk_id_alloc(gfp_t gfp)
+{
+	unsigned int size;
+	int id, err;
+
+	id = ida_alloc(&kpool_chunk_ids, gfp);
+	if (id < 0)
+		return id;
+	for (;;) {
+		rcu_read_lock();
+		size = kpool_table()->size;
+		rcu_read_unlock();
+		if (id < size)
+			return id;
+		err = kpool_table_double(size, gfp);
+		if (err)
+			break;
+	}
+	ida_free(&kpool_chunk_ids, id);
+	return err;
+}
+
+/* Put @chunk (or NULL) into slot @id of the table. */
+static void kpool_table_set(unsigned int id, struct kpool_chunk *chunk)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&kpool_table_lock, flags);
+	/*
+	 * The chunk is built before its slot names it: pairs with the
+	 * rcu_dereference() of kpool_table_slot().
+	 */
+	rcu_assign_pointer(kpool_table_locked()->slot[id], chunk);
+	spin_unlock_irqrestore(&kpool_table_lock, flags);
+}
+
+/* Write @tag into the private field of every page of @chunk. */
+static void kpool_chunk_tag(struct kpool_chunk *chunk, unsigned long tag)
 {
 	unsigned int i;
 
-	/*
-	 * The chunk is built before any page names it: pairs with the
-	 * address dependency in kpool_ptr_chunk().
-	 */
-	smp_wmb();
-	for (i = 0; i < 1U << pool->order; i++) {
-		struct page *page = chunk->page + i;
+	for (i = 0; i < 1U << chunk->order; i++)
+		WRITE_ONCE(chunk->page[i].private, tag);
+}
 
-		WRITE_ONCE(page->private, (unsigned long)chunk);
-		WRITE_ONCE(page->index, (unsigned long)chunk ^ kpool_page_key);
-	}
+/*
+ * Make the chunk findable: its slot, then its pages' tags. From here on a
+ * pointer into it finds the chunk (kpool_ptr_chunk()).
+ */
+static void kpool_chunk_map(struct kpool_chunk *chunk)
+{
+	kpool_table_set(chunk->id, chunk);
+	kpool_chunk_tag(chunk, chunk->id ^ kpool_page_key);
 }
 
 static void kpool_chunk_free_rcu(struct rcu_head *rcu)
 {
 	struct kpool_chunk *chunk = container_of(rcu, struct kpool_chunk, rcu);
 
+	/* no reader of the old slot or tags is left: the id may be reused */
+	ida_free(&kpool_chunk_ids, chunk->id);
 	__free_pages(chunk->page, chunk->order);
 	atomic_long_sub(1L << chunk->order, &kpool_pages_held);
 	kvfree(chunk->owners);
@@ -1339,21 +1503,15 @@ static void kpool_chunk_free_rcu(struct rcu_head *rcu)
 
 /*
  * The chunk has left the pool and no magazine points into it: clear its
- * pages' owner fields and give it back after an RCU grace period (the pool
- * is freed after the chunks: kfree_rcu() in kpool_free_memory()).
+ * slot and its pages' tags and give it back after an RCU grace period (the
+ * pool is freed after the chunks: call_rcu() in kpool_free_memory()).
  */
 static void kpool_chunk_release(struct kpool *pool, struct kpool_chunk *chunk)
 {
-	unsigned int i;
-
 	if (!(pool->flags & KPOOL_F_DEBUG))
 		kmemleak_free(chunk->base);
-	for (i = 0; i < 1U << pool->order; i++) {
-		struct page *page = chunk->page + i;
-
-		WRITE_ONCE(page->index, 0);
-		WRITE_ONCE(page->private, 0);
-	}
+	kpool_table_set(chunk->id, NULL);
+	kpool_chunk_tag(chunk, 0);
 	call_rcu(&chunk->rcu, kpool_chunk_free_rcu);
 }
 
@@ -1363,6 +1521,7 @@ static struct kpool_chunk *kpool_chunk_create(struct kpool *pool,
 {
 	gfp_t meta_gfp = gfp & ~__GFP_ZERO;
 	struct kpool_chunk *chunk;
+	int id;
 
 	chunk = kvzalloc_node(pool->chunk_meta, meta_gfp, pool->node);
 	if (!chunk)
@@ -1373,9 +1532,14 @@ static struct kpool_chunk *kpool_chunk_create(struct kpool *pool,
 		if (!chunk->owners)
 			goto fail;
 	}
+	/* the ids and the table are the module's: charged to no cgroup */
+	id = kpool_chunk_id_alloc(meta_gfp & ~__GFP_ACCOUNT);
+	if (id < 0)
+		goto fail;
+	chunk->id = id;
 	chunk->page = alloc_pages_node(pool->node, gfp, pool->order);
 	if (!chunk->page)
-		goto fail;
+		goto fail_id;
 	atomic_long_add(1L << pool->order, &kpool_pages_held);
 	chunk->pool = pool;
 	chunk->base = page_address(chunk->page);
@@ -1389,9 +1553,11 @@ static struct kpool_chunk *kpool_chunk_create(struct kpool *pool,
 	 */
 	if (!(pool->flags & KPOOL_F_DEBUG))
 		kmemleak_alloc(chunk->base, pool->chunk_bytes, 0, gfp);
-	kpool_chunk_map(pool, chunk);
+	kpool_chunk_map(chunk);
 	return chunk;
 
+fail_id:
+	ida_free(&kpool_chunk_ids, chunk->id);
 fail:
 	kvfree(chunk->owners);
 	kvfree(chunk);
@@ -1589,7 +1755,7 @@ void kpool_get_stats(struct kpool *pool, struct kpool_stats *stats)
 	/* the counter of allocs holds the slow paths' only */
 	stats->allocs += stats->cache_hits;
 }
-EXPORT_SYMBOL_NS_GPL(kpool_get_stats, KPOOL);
+EXPORT_SYMBOL_NS_GPL(kpool_get_stats, KPOOL_NS);
 
 /**
  * kpool_occupancy() - blocks in use in each chunk
@@ -1615,7 +1781,7 @@ long kpool_occupancy(struct kpool *pool, u32 *in_use, unsigned long nr)
 	rcu_read_unlock();
 	return n;
 }
-EXPORT_SYMBOL_NS_GPL(kpool_occupancy, KPOOL);
+EXPORT_SYMBOL_NS_GPL(kpool_occupancy, KPOOL_NS);
 
 /*
  * Growth fault injection
@@ -2133,7 +2299,7 @@ miss:
 	kpool_cpu_unpin();
 	return kpool_get(pool, gfp, true, _RET_IP_);
 }
-EXPORT_SYMBOL_NS_GPL(kpool_alloc, KPOOL);
+EXPORT_SYMBOL_NS_GPL(kpool_alloc, KPOOL_NS);
 
 /**
  * kpool_alloc_bulk() - allocate @n blocks, all or nothing
@@ -2210,7 +2376,7 @@ fail:
 	kpool_count(pool, KPOOL_EV_alloc_failures);
 	return -ENOMEM;
 }
-EXPORT_SYMBOL_NS_GPL(kpool_alloc_bulk, KPOOL);
+EXPORT_SYMBOL_NS_GPL(kpool_alloc_bulk, KPOOL_NS);
 
 /* Free path */
 
@@ -2434,7 +2600,7 @@ int kpool_free(struct kpool *pool, void *block)
 		return kpool_free_lookup(pool, block, addr);
 	return kpool_free_done(pool, cpu);
 }
-EXPORT_SYMBOL_NS_GPL(kpool_free, KPOOL);
+EXPORT_SYMBOL_NS_GPL(kpool_free, KPOOL_NS);
 
 /**
  * kpool_free_owned() - free a block of whichever pool holds it
@@ -2479,7 +2645,7 @@ int kpool_free_owned(void *block, const void *owner_lo,
 		return kpool_free_slow(pool, block, addr);
 	return kpool_free_done(pool, pool->cpu);
 }
-EXPORT_SYMBOL_NS_GPL(kpool_free_owned, KPOOL);
+EXPORT_SYMBOL_NS_GPL(kpool_free_owned, KPOOL_NS);
 
 /*
  * The index of @block if it is an ALLOC block of @pool, else -1; *@chunkp
@@ -2617,7 +2783,7 @@ int kpool_free_bulk(struct kpool *pool, unsigned int n, void **blocks)
 	kpool_count(pool, KPOOL_EV_bulk_frees);
 	return first;
 }
-EXPORT_SYMBOL_NS_GPL(kpool_free_bulk, KPOOL);
+EXPORT_SYMBOL_NS_GPL(kpool_free_bulk, KPOOL_NS);
 
 /* Deferred frees: see the theory of operation */
 
@@ -2663,7 +2829,9 @@ static void kpool_rcu_batch_done(struct rcu_head *rcu)
 	for (i = 0; i < batch->nr; i++) {
 		block = batch->blocks[i];
 		addr = kasan_reset_tag(block);
+		rcu_read_lock();
 		chunk = kpool_block_chunk(addr);
+		rcu_read_unlock();
 		kpool_rcu_finish(pool, chunk,
 				 kpool_block_index(pool, chunk, addr), block);
 	}
@@ -2870,7 +3038,7 @@ int kpool_free_rcu(struct kpool *pool, void *block)
 	kpool_rcu_batch_free(pool, fresh);
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(kpool_free_rcu, KPOOL);
+EXPORT_SYMBOL_NS_GPL(kpool_free_rcu, KPOOL_NS);
 
 /*
  * Wait until every block given to kpool_free_rcu() so far is back in the
@@ -2943,7 +3111,7 @@ int kpool_set_fault(struct kpool *pool, unsigned int every_nth,
 	raw_spin_unlock_irqrestore(&pool->lock, flags);
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(kpool_set_fault, KPOOL);
+EXPORT_SYMBOL_NS_GPL(kpool_set_fault, KPOOL_NS);
 
 /**
  * kpool_id() - the pool's registry id
@@ -2956,7 +3124,7 @@ u32 kpool_id(const struct kpool *pool)
 {
 	return pool->id;
 }
-EXPORT_SYMBOL_NS_GPL(kpool_id, KPOOL);
+EXPORT_SYMBOL_NS_GPL(kpool_id, KPOOL_NS);
 
 /**
  * kpool_name() - the pool's name
@@ -2969,7 +3137,7 @@ const char *kpool_name(const struct kpool *pool)
 {
 	return pool->name;
 }
-EXPORT_SYMBOL_NS_GPL(kpool_name, KPOOL);
+EXPORT_SYMBOL_NS_GPL(kpool_name, KPOOL_NS);
 
 /**
  * kpool_owner() - the creator's cookie
@@ -2982,18 +3150,18 @@ const void *kpool_owner(const struct kpool *pool)
 {
 	return pool->owner;
 }
-EXPORT_SYMBOL_NS_GPL(kpool_owner, KPOOL);
+EXPORT_SYMBOL_NS_GPL(kpool_owner, KPOOL_NS);
 
 /**
  * kpool_block_owner() - the owner cookie of the pool holding a pointer
  * @ptr: any pointer.
  *
  * Finds, in O(1) and without trusting @ptr, the pool whose chunk holds
- * @ptr (only @ptr's struct page is read until it is known to be a
- * chunk's) and returns that pool's kpool_params.owner. It says nothing
- * about whether @ptr is the start of a block or allocated: kpool_free()
- * checks that. Pool sets use it to find a block's size class; a caller
- * must not use the result to reach a pool it does not own.
+ * @ptr (nothing but @ptr's struct page and kpool's own memory is read)
+ * and returns that pool's kpool_params.owner. It says nothing about
+ * whether @ptr is the start of a block or allocated: kpool_free() checks
+ * that. Pool sets use it to find a block's size class; a caller must not
+ * use the result to reach a pool it does not own.
  *
  * Context: Any context but NMI.
  * Return: the owner cookie, or NULL if @ptr is in no live pool's chunk or
@@ -3012,7 +3180,7 @@ const void *kpool_block_owner(const void *ptr)
 	kpool_cpu_unpin();
 	return owner;
 }
-EXPORT_SYMBOL_NS_GPL(kpool_block_owner, KPOOL);
+EXPORT_SYMBOL_NS_GPL(kpool_block_owner, KPOOL_NS);
 
 /**
  * kpool_block_size() - the size of the pool's blocks
@@ -3025,7 +3193,7 @@ size_t kpool_block_size(const struct kpool *pool)
 {
 	return pool->size;
 }
-EXPORT_SYMBOL_NS_GPL(kpool_block_size, KPOOL);
+EXPORT_SYMBOL_NS_GPL(kpool_block_size, KPOOL_NS);
 
 /* debugfs */
 
@@ -3051,7 +3219,7 @@ static int kpool_debugfs_stats_show(struct seq_file *m, void *unused)
 	const void *field;
 	s64 v;
 
-	stats = kmalloc(sizeof(*stats), GFP_KERNEL);
+	stats = kmalloc_obj(*stats, GFP_KERNEL);
 	if (!stats)
 		return -ENOMEM;
 	kpool_get_stats(m->private, stats);
@@ -3294,7 +3462,7 @@ static struct kpool *kpool_alloc_pool(const struct kpool_params *p,
 	struct kpool *pool;
 	int cpu;
 
-	pool = kzalloc(sizeof(*pool), gfp);
+	pool = kzalloc_obj(*pool, gfp);
 	if (!pool)
 		return NULL;
 	pool->cpu = alloc_percpu_gfp(struct kpool_cpu, gfp);
@@ -3443,7 +3611,7 @@ fail:
 	kpool_free_memory(pool);
 	return ERR_PTR(err);
 }
-EXPORT_SYMBOL_NS_GPL(kpool_create, KPOOL);
+EXPORT_SYMBOL_NS_GPL(kpool_create, KPOOL_NS);
 
 static void kpool_report_leaks(struct kpool *pool, unsigned long in_use)
 {
@@ -3494,7 +3662,7 @@ int kpool_destroy(struct kpool *pool)
 	module_put(THIS_MODULE);
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(kpool_destroy, KPOOL);
+EXPORT_SYMBOL_NS_GPL(kpool_destroy, KPOOL_NS);
 
 /**
  * kpool_shrink() - give free memory of a pool back
@@ -3513,7 +3681,7 @@ unsigned long kpool_shrink(struct kpool *pool)
 	kpool_drain_all(pool, false);
 	return kpool_release_free_chunks(pool, ULONG_MAX, false);
 }
-EXPORT_SYMBOL_NS_GPL(kpool_shrink, KPOOL);
+EXPORT_SYMBOL_NS_GPL(kpool_shrink, KPOOL_NS);
 
 /* Registry */
 
@@ -3541,7 +3709,7 @@ int kpool_for_each(int (*fn)(struct kpool *pool, void *arg), void *arg)
 	mutex_unlock(&kpool_registry_lock);
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(kpool_for_each, KPOOL_INTERNAL);
+EXPORT_SYMBOL_NS_GPL(kpool_for_each, KPOOL_INTERNAL_NS);
 
 /**
  * kpool_registry_walk() - call @fn for up to @steps live pools, by id
@@ -3580,7 +3748,7 @@ int kpool_registry_walk(int (*fn)(struct kpool *pool, void *arg), void *arg,
 	mutex_unlock(&kpool_registry_lock);
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(kpool_registry_walk, KPOOL_INTERNAL);
+EXPORT_SYMBOL_NS_GPL(kpool_registry_walk, KPOOL_INTERNAL_NS);
 
 /**
  * kpool_with_id() - call @fn for the pool with id @id
@@ -3604,7 +3772,27 @@ int kpool_with_id(u32 id, int (*fn)(struct kpool *pool, void *arg),
 	mutex_unlock(&kpool_registry_lock);
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(kpool_with_id, KPOOL_INTERNAL);
+EXPORT_SYMBOL_NS_GPL(kpool_with_id, KPOOL_INTERNAL_NS);
+
+/**
+ * kpool_chunk_tag_past_end() - a page tag that names no slot of the table
+ *
+ * For kpool's tests of the ownership lookup: the page->private value that
+ * decodes to the first id past the end of the chunk table as it is now.
+ *
+ * Context: Any context but NMI.
+ * Return: the tag.
+ */
+unsigned long kpool_chunk_tag_past_end(void)
+{
+	unsigned long tag;
+
+	rcu_read_lock();
+	tag = kpool_table()->size ^ kpool_page_key;
+	rcu_read_unlock();
+	return tag;
+}
+EXPORT_SYMBOL_NS_GPL(kpool_chunk_tag_past_end, KPOOL_INTERNAL_NS);
 
 /*
  * Shrinker: gives back chunks whose blocks are all free. Magazines are
@@ -3669,42 +3857,7 @@ static unsigned long kpool_shrink_scan(struct shrinker *shrinker,
 	return freed ? freed : SHRINK_STOP;
 }
 
-/* SHRINKER_ALLOCATED came with shrinker_alloc(), in v6.7 */
-#ifdef SHRINKER_ALLOCATED
 static struct shrinker *kpool_shrinker;
-
-static int kpool_shrinker_register(void)
-{
-	kpool_shrinker = shrinker_alloc(0, "kpool");
-	if (!kpool_shrinker)
-		return -ENOMEM;
-	kpool_shrinker->count_objects = kpool_shrink_count;
-	kpool_shrinker->scan_objects = kpool_shrink_scan;
-	shrinker_register(kpool_shrinker);
-	return 0;
-}
-
-static void kpool_shrinker_unregister(void)
-{
-	shrinker_free(kpool_shrinker);
-}
-#else
-static struct shrinker kpool_shrinker = {
-	.count_objects = kpool_shrink_count,
-	.scan_objects = kpool_shrink_scan,
-	.seeks = DEFAULT_SEEKS,
-};
-
-static int kpool_shrinker_register(void)
-{
-	return register_shrinker(&kpool_shrinker, "kpool");
-}
-
-static void kpool_shrinker_unregister(void)
-{
-	unregister_shrinker(&kpool_shrinker);
-}
-#endif
 
 /* Driver glue: pools managed by the driver model, pools under a mempool */
 
@@ -3751,7 +3904,7 @@ fail:
 	devres_free(res);
 	return pool;
 }
-EXPORT_SYMBOL_NS_GPL(devm_kpool_create, KPOOL);
+EXPORT_SYMBOL_NS_GPL(devm_kpool_create, KPOOL_NS);
 
 /**
  * kpool_mempool_alloc() - mempool_alloc_t over a kpool pool
@@ -3781,7 +3934,7 @@ void *kpool_mempool_alloc(gfp_t gfp_mask, void *pool_data)
 		return NULL;
 	return element;
 }
-EXPORT_SYMBOL_NS_GPL(kpool_mempool_alloc, KPOOL);
+EXPORT_SYMBOL_NS_GPL(kpool_mempool_alloc, KPOOL_NS);
 
 /**
  * kpool_mempool_free() - mempool_free_t over a kpool pool
@@ -3798,7 +3951,7 @@ void kpool_mempool_free(void *element, void *pool_data)
 {
 	kpool_free(pool_data, element);
 }
-EXPORT_SYMBOL_NS_GPL(kpool_mempool_free, KPOOL);
+EXPORT_SYMBOL_NS_GPL(kpool_mempool_free, KPOOL_NS);
 
 /*
  * A CPU is dead: nothing runs there, drain its magazines from here. The
@@ -3820,25 +3973,32 @@ static int kpool_cpu_dead(unsigned int cpu)
 
 static int __init kpool_init(void)
 {
-	int err;
+	struct kpool_chunk_table *table;
+	int err = -ENOMEM;
 
-	kpool_page_key = get_random_long() | 1;
-	kpool_wq = alloc_workqueue("kpool", WQ_MEM_RECLAIM, 0);
-	if (!kpool_wq)
+	kpool_page_key = get_random_long() | BIT(BITS_PER_LONG - 1);
+	table = kpool_table_alloc(KPOOL_TABLE_MIN, GFP_KERNEL);
+	if (!table)
 		return -ENOMEM;
-	kpool_rcu_wq = alloc_workqueue("kpool_rcu", WQ_MEM_RECLAIM, 0);
-	if (!kpool_rcu_wq) {
-		err = -ENOMEM;
+	RCU_INIT_POINTER(kpool_chunks, table);
+	kpool_wq = alloc_workqueue("kpool", WQ_MEM_RECLAIM | WQ_PERCPU, 0);
+	if (!kpool_wq)
+		goto fail_table;
+	kpool_rcu_wq = alloc_workqueue("kpool_rcu", WQ_MEM_RECLAIM | WQ_PERCPU,
+				       0);
+	if (!kpool_rcu_wq)
 		goto fail_wq;
-	}
 	err = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN, "kpool:dead",
 					NULL, kpool_cpu_dead);
 	if (err < 0)
 		goto fail_rcu_wq;
 	kpool_cpuhp_state = err;
-	err = kpool_shrinker_register();
-	if (err)
+	kpool_shrinker = kpool_shrinker_create("kpool", kpool_shrink_count,
+					       kpool_shrink_scan);
+	if (!kpool_shrinker) {
+		err = -ENOMEM;
 		goto fail_cpuhp;
+	}
 	/* without the stack depot, owners are tracked by caller address */
 	kpool_stack_depot_ready = IS_ENABLED(CONFIG_STACKDEPOT) &&
 				  !stack_depot_init();
@@ -3851,13 +4011,15 @@ fail_rcu_wq:
 	destroy_workqueue(kpool_rcu_wq);
 fail_wq:
 	destroy_workqueue(kpool_wq);
+fail_table:
+	kvfree(table);
 	return err;
 }
 
 static void __exit kpool_exit(void)
 {
 	debugfs_remove_recursive(kpool_debugfs_root);
-	kpool_shrinker_unregister();
+	kpool_shrinker_destroy(kpool_shrinker);
 	cpuhp_remove_state_nocalls(kpool_cpuhp_state);
 	/* chunks of destroyed pools are still waiting for a grace period */
 	rcu_barrier();
@@ -3867,6 +4029,9 @@ static void __exit kpool_exit(void)
 	destroy_workqueue(kpool_rcu_wq);
 	destroy_workqueue(kpool_wq);
 	xa_destroy(&kpool_ids);
+	/* no chunk is left, nor any reader of the table */
+	kvfree(rcu_dereference_protected(kpool_chunks, true));
+	ida_destroy(&kpool_chunk_ids);
 }
 
 module_init(kpool_init);

@@ -195,6 +195,9 @@
 #include <linux/gfp.h>
 #include <linux/numa.h>
 
+/* KPOOL_NS, the API's symbol namespace: MODULE_IMPORT_NS(KPOOL_NS) */
+#include "kpool_compat.h"
+
 #define KPOOL_NAME_LEN		32
 #define KPOOL_MIN_BLOCK_SIZE	8
 #define KPOOL_MAX_BLOCK_SIZE	(256 * 1024)

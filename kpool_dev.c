@@ -397,7 +397,7 @@ static int kpool_dev_settle(struct kpool_file *kf, struct kpool_dev_acct *acct,
 	u64 held;
 	int ret = 0;
 
-	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	st = kmalloc_obj(*st, GFP_KERNEL);
 	if (!st)
 		return -ENOMEM;
 	kpool_get_stats(acct->pool, st);
@@ -1127,7 +1127,7 @@ static long kpool_dev_create(const struct kpool_dev_call *call, void *data)
 	ret = kpool_dev_check_create(c);
 	if (ret)
 		return ret;
-	dp = kzalloc(sizeof(*dp), GFP_KERNEL_ACCOUNT);
+	dp = kzalloc_obj(*dp, GFP_KERNEL_ACCOUNT);
 	if (!dp)
 		return -ENOMEM;
 	dp->block_size = c->block_size;
@@ -1351,7 +1351,7 @@ static int kpool_dev_fill_stats(struct kpool *pool, void *arg)
 	struct kpool_ioc_stats *out = arg;
 	struct kpool_stats *st;
 
-	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	st = kmalloc_obj(*st, GFP_KERNEL);
 	if (!st)
 		return -ENOMEM;
 	kpool_get_stats(pool, st);
@@ -1494,7 +1494,7 @@ static int kpool_dev_list_counts(struct kpool *pool, void *arg)
 	struct kpool_ioc_pool_entry *e = arg;
 	struct kpool_stats *st;
 
-	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	st = kmalloc_obj(*st, GFP_KERNEL);
 	if (!st)
 		return -ENOMEM;
 	kpool_get_stats(pool, st);
@@ -1631,7 +1631,7 @@ static int kpool_dev_info_one(struct kpool *pool, void *arg)
 	walk->chunks = kpool_occupancy(pool, walk->map, walk->nr);
 	if (walk->chunks < 0)
 		return walk->chunks;
-	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	st = kmalloc_obj(*st, GFP_KERNEL);
 	if (!st)
 		return -ENOMEM;
 	kpool_get_stats(pool, st);
@@ -1985,7 +1985,7 @@ static u32 kpool_dev_set_flags(const struct kpool_set *set)
 	struct kpool_stats *st;
 	u32 flags = 0;
 
-	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	st = kmalloc_obj(*st, GFP_KERNEL);
 	if (st) {
 		kpool_get_stats(kpool_set_class_pool(set, 0), st);
 		flags = kpool_dev_ioc_flags(st->flags);
@@ -2030,7 +2030,7 @@ static int kpool_dev_fill_set_classes(struct kpool_set *set,
 	u32 i;
 	int ret = 0;
 
-	cs = kmalloc(sizeof(*cs), GFP_KERNEL);
+	cs = kmalloc_obj(*cs, GFP_KERNEL);
 	if (!cs)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
@@ -2062,7 +2062,7 @@ static long kpool_dev_set_info(const struct kpool_dev_call *call, void *data)
 	if (!kpool_dev_entry_size_ok(in->class_size,
 				     KPOOL_DEV_SET_CLASS_SIZE_VER0))
 		return -EINVAL;
-	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	st = kmalloc_obj(*st, GFP_KERNEL);
 	if (!st)
 		return -ENOMEM;
 	ds = kpool_dev_lock_set(call->kf, in->set_id);
@@ -2121,7 +2121,7 @@ static long kpool_dev_set_list(const struct kpool_dev_call *call, void *data)
 	    !kpool_dev_entry_size_ok(l->entry_size,
 				     KPOOL_DEV_SET_ENTRY_SIZE_VER0))
 		return -EINVAL;
-	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	st = kmalloc_obj(*st, GFP_KERNEL);
 	if (!st)
 		return -ENOMEM;
 	if (mutex_lock_killable(&kf->lock)) {
@@ -2273,7 +2273,7 @@ static int kpool_dev_open(struct inode *inode, struct file *file)
 {
 	struct kpool_file *kf;
 
-	kf = kzalloc(sizeof(*kf), GFP_KERNEL_ACCOUNT);
+	kf = kzalloc_obj(*kf, GFP_KERNEL_ACCOUNT);
 	if (!kf)
 		return -ENOMEM;
 	mutex_init(&kf->admin);
@@ -2373,8 +2373,8 @@ static void __exit kpool_dev_exit(void)
 module_init(kpool_dev_init);
 module_exit(kpool_dev_exit);
 
-MODULE_IMPORT_NS(KPOOL);
-MODULE_IMPORT_NS(KPOOL_INTERNAL);
+MODULE_IMPORT_NS(KPOOL_NS);
+MODULE_IMPORT_NS(KPOOL_INTERNAL_NS);
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("kpool developers");
 MODULE_DESCRIPTION("/dev/kpool: user-space interface to kpool block pools");

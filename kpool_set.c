@@ -410,7 +410,7 @@ free_set:
 	kpool_set_free_memory(set);
 	return ERR_PTR(err);
 }
-EXPORT_SYMBOL_NS_GPL(kpool_set_create, KPOOL);
+EXPORT_SYMBOL_NS_GPL(kpool_set_create, KPOOL_NS);
 
 static u64 kpool_set_blocks_in_use(struct kpool_set *set)
 {
@@ -457,7 +457,7 @@ int kpool_set_destroy(struct kpool_set *set)
 	module_put(THIS_MODULE);
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(kpool_set_destroy, KPOOL);
+EXPORT_SYMBOL_NS_GPL(kpool_set_destroy, KPOOL_NS);
 
 /* Alloc and free */
 
@@ -518,7 +518,7 @@ void *kpool_set_alloc(struct kpool_set *set, size_t size, gfp_t gfp)
 	kpool_set_count_allocs(set, class, size, 1);
 	return block;
 }
-EXPORT_SYMBOL_NS_GPL(kpool_set_alloc, KPOOL);
+EXPORT_SYMBOL_NS_GPL(kpool_set_alloc, KPOOL_NS);
 
 /**
  * kpool_set_alloc_bulk() - allocate @n blocks of at least @size bytes
@@ -552,7 +552,7 @@ int kpool_set_alloc_bulk(struct kpool_set *set, size_t size, gfp_t gfp,
 	kpool_set_count_allocs(set, class, size, n);
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(kpool_set_alloc_bulk, KPOOL);
+EXPORT_SYMBOL_NS_GPL(kpool_set_alloc_bulk, KPOOL_NS);
 
 /* The class of @ptr if it lies in a chunk of one of @set's classes. */
 static __always_inline struct kpool_set_class *
@@ -608,7 +608,7 @@ int kpool_set_free(struct kpool_set *set, void *ptr)
 		this_cpu_inc(set->cpu->frees);
 	return err;
 }
-EXPORT_SYMBOL_NS_GPL(kpool_set_free, KPOOL);
+EXPORT_SYMBOL_NS_GPL(kpool_set_free, KPOOL_NS);
 
 /**
  * kpool_set_free_sized() - free a block of a set, given its size
@@ -645,7 +645,7 @@ int kpool_set_free_sized(struct kpool_set *set, void *ptr, size_t size)
 		this_cpu_inc(set->cpu->err_foreign);
 	return err;
 }
-EXPORT_SYMBOL_NS_GPL(kpool_set_free_sized, KPOOL);
+EXPORT_SYMBOL_NS_GPL(kpool_set_free_sized, KPOOL_NS);
 
 /**
  * kpool_set_free_bulk() - free @n blocks of a set, of any classes
@@ -671,7 +671,7 @@ int kpool_set_free_bulk(struct kpool_set *set, unsigned int n, void **ptrs)
 	}
 	return first;
 }
-EXPORT_SYMBOL_NS_GPL(kpool_set_free_bulk, KPOOL);
+EXPORT_SYMBOL_NS_GPL(kpool_set_free_bulk, KPOOL_NS);
 
 /* Introspection */
 
@@ -691,7 +691,7 @@ size_t kpool_set_block_size(struct kpool_set *set, const void *ptr)
 
 	return class ? class->size : 0;
 }
-EXPORT_SYMBOL_NS_GPL(kpool_set_block_size, KPOOL);
+EXPORT_SYMBOL_NS_GPL(kpool_set_block_size, KPOOL_NS);
 
 /**
  * kpool_set_nr_classes() - the number of classes of a set
@@ -704,7 +704,7 @@ unsigned int kpool_set_nr_classes(const struct kpool_set *set)
 {
 	return set->nr_classes;
 }
-EXPORT_SYMBOL_NS_GPL(kpool_set_nr_classes, KPOOL);
+EXPORT_SYMBOL_NS_GPL(kpool_set_nr_classes, KPOOL_NS);
 
 /**
  * kpool_set_class_size() - the block size of a class
@@ -718,7 +718,7 @@ size_t kpool_set_class_size(const struct kpool_set *set, unsigned int class)
 {
 	return class < set->nr_classes ? set->classes[class].size : 0;
 }
-EXPORT_SYMBOL_NS_GPL(kpool_set_class_size, KPOOL);
+EXPORT_SYMBOL_NS_GPL(kpool_set_class_size, KPOOL_NS);
 
 /**
  * kpool_set_class_pool() - the pool of a class
@@ -736,7 +736,7 @@ struct kpool *kpool_set_class_pool(const struct kpool_set *set,
 {
 	return class < set->nr_classes ? set->classes[class].pool : NULL;
 }
-EXPORT_SYMBOL_NS_GPL(kpool_set_class_pool, KPOOL);
+EXPORT_SYMBOL_NS_GPL(kpool_set_class_pool, KPOOL_NS);
 
 /**
  * kpool_set_name() - the name of a set
@@ -749,7 +749,7 @@ const char *kpool_set_name(const struct kpool_set *set)
 {
 	return set->name;
 }
-EXPORT_SYMBOL_NS_GPL(kpool_set_name, KPOOL);
+EXPORT_SYMBOL_NS_GPL(kpool_set_name, KPOOL_NS);
 
 /**
  * kpool_set_owner() - the creator's cookie
@@ -762,7 +762,7 @@ const void *kpool_set_owner(const struct kpool_set *set)
 {
 	return set->owner;
 }
-EXPORT_SYMBOL_NS_GPL(kpool_set_owner, KPOOL);
+EXPORT_SYMBOL_NS_GPL(kpool_set_owner, KPOOL_NS);
 
 /**
  * kpool_set_meta_bytes() - the memory of a set's own tables
@@ -779,7 +779,7 @@ size_t kpool_set_meta_bytes(const struct kpool_set *set)
 	       (set->max_size >> set->align_shift) +
 	       set->cpu_size * num_possible_cpus();
 }
-EXPORT_SYMBOL_NS_GPL(kpool_set_meta_bytes, KPOOL);
+EXPORT_SYMBOL_NS_GPL(kpool_set_meta_bytes, KPOOL_NS);
 
 /**
  * kpool_set_cookie_owner() - the set owner behind a class pool's cookie
@@ -810,7 +810,7 @@ bool kpool_set_cookie_owner(const void *cookie, const void **owner)
 	mutex_unlock(&kpool_set_lock);
 	return found;
 }
-EXPORT_SYMBOL_NS_GPL(kpool_set_cookie_owner, KPOOL);
+EXPORT_SYMBOL_NS_GPL(kpool_set_cookie_owner, KPOOL_NS);
 
 /* The sum over every possible CPU of the u64 at @offset in the counters. */
 static u64 kpool_set_counter(struct kpool_set *set, size_t offset)
@@ -848,7 +848,7 @@ int kpool_set_get_class_stats(struct kpool_set *set, unsigned int class,
 	kpool_get_stats(set->classes[class].pool, &stats->pool);
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(kpool_set_get_class_stats, KPOOL);
+EXPORT_SYMBOL_NS_GPL(kpool_set_get_class_stats, KPOOL_NS);
 
 static void kpool_set_add_class(struct kpool_set_stats *stats,
 				const struct kpool_set_class_stats *cs)
@@ -890,7 +890,7 @@ void kpool_set_get_stats(struct kpool_set *set, struct kpool_set_stats *stats)
 		kpool_set_add_class(stats, &cs);
 	}
 }
-EXPORT_SYMBOL_NS_GPL(kpool_set_get_stats, KPOOL);
+EXPORT_SYMBOL_NS_GPL(kpool_set_get_stats, KPOOL_NS);
 
 /* debugfs */
 
@@ -914,7 +914,7 @@ static int kpool_set_debugfs_classes_show(struct seq_file *m, void *unused)
 	unsigned int i;
 	u64 blocks;
 
-	cs = kmalloc(sizeof(*cs), GFP_KERNEL);
+	cs = kmalloc_obj(*cs, GFP_KERNEL);
 	if (!cs)
 		return -ENOMEM;
 	seq_puts(m, "size allocs requested_bytes blocks_in_use pages waste\n");
@@ -936,7 +936,7 @@ static int kpool_set_debugfs_stats_show(struct seq_file *m, void *unused)
 {
 	struct kpool_set_stats *st;
 
-	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	st = kmalloc_obj(*st, GFP_KERNEL);
 	if (!st)
 		return -ENOMEM;
 	kpool_set_get_stats(m->private, st);
@@ -989,7 +989,7 @@ static void __exit kpool_set_exit(void)
 module_init(kpool_set_init);
 module_exit(kpool_set_exit);
 
-MODULE_IMPORT_NS(KPOOL);
+MODULE_IMPORT_NS(KPOOL_NS);
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("kpool developers");
 MODULE_DESCRIPTION("Variable-size allocation over size classes of kpool pools");

@@ -153,7 +153,7 @@ static struct cand_set *set_create(const enum bench_cand_id *ids,
 				   unsigned int nr,
 				   const struct bench_cand_cfg *cfg)
 {
-	struct cand_set *s = kzalloc(sizeof(*s), GFP_KERNEL);
+	struct cand_set *s = kzalloc_obj(*s, GFP_KERNEL);
 	unsigned int i;
 	int ret;
 
@@ -432,7 +432,7 @@ static int w3_size(size_t size)
 	unsigned int round, j;
 	int ret = -ENOMEM;
 
-	job.args.ring = kzalloc(sizeof(*job.args.ring), GFP_KERNEL);
+	job.args.ring = kzalloc_obj(*job.args.ring, GFP_KERNEL);
 	s = set_create(w3_cands, ARRAY_SIZE(w3_cands), &cfg);
 	if (!job.args.ring || !s)
 		goto out;
@@ -619,7 +619,7 @@ static int w6_size(size_t size)
 	struct bench_cand *c;
 	int ret = -ENOMEM;
 
-	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	c = kzalloc_obj(*c, GFP_KERNEL);
 	job.args.v = kvmalloc_array(per_run, sizeof(void *), GFP_KERNEL);
 	if (!c || !job.args.v)
 		goto out;
@@ -709,7 +709,7 @@ static int w7_size(int i, size_t size)
 	if (!w7_blocks[i] || !w7_caches[i])
 		return -ENOMEM;
 	w7_objs[i] = kmem_cache_alloc(w7_caches[i], GFP_KERNEL);
-	st = kzalloc(sizeof(*st), GFP_KERNEL);
+	st = kzalloc_obj(*st, GFP_KERNEL);
 	if (!w7_objs[i] || !st) {
 		kfree(st);
 		return -ENOMEM;
@@ -812,8 +812,8 @@ static int w8_fragmentation(const struct w8_dist *d, struct kpool_set *set,
 	unsigned int i;
 	void *p;
 
-	before = kmalloc(sizeof(*before), GFP_KERNEL);
-	after = kmalloc(sizeof(*after), GFP_KERNEL);
+	before = kmalloc_obj(*before, GFP_KERNEL);
+	after = kmalloc_obj(*after, GFP_KERNEL);
 	if (!before || !after)
 		goto out;
 	kpool_set_get_stats(set, before);
@@ -838,7 +838,7 @@ out:
 /* Chunk geometry of every class of @set (the same for each distribution). */
 static int w8_classes(struct kpool_set *set)
 {
-	struct kpool_set_class_stats *cs = kmalloc(sizeof(*cs), GFP_KERNEL);
+	struct kpool_set_class_stats *cs = kmalloc_obj(*cs, GFP_KERNEL);
 	unsigned int class;
 	int ret = 0;
 
@@ -1097,4 +1097,4 @@ module_exit(kpool_bench_exit);
 
 MODULE_DESCRIPTION("kpool benchmark against kmem_cache, mempool and others");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS(KPOOL);
+MODULE_IMPORT_NS(KPOOL_NS);

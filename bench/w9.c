@@ -201,8 +201,7 @@ static int w9_body(struct bench_worker *w)
 	const enum hrtimer_mode mode = HRTIMER_MODE_REL_PINNED_HARD;
 
 	if (cs->hrtimer_ms) {
-		hrtimer_init(&me->timer, CLOCK_MONOTONIC, mode);
-		me->timer.function = w9_timer;
+		hrtimer_setup(&me->timer, w9_timer, CLOCK_MONOTONIC, mode);
 		hrtimer_start(&me->timer, ms_to_ktime(cs->hrtimer_ms), mode);
 	}
 	bench_mark_start(w);

@@ -239,8 +239,8 @@ static void kt_softirq_tick(struct timer_list *t)
 
 static void kt_timers_start(struct kt_conc *c)
 {
-	hrtimer_init(&c->hrtimer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
-	c->hrtimer.function = kt_hardirq_tick;
+	hrtimer_setup(&c->hrtimer, kt_hardirq_tick, CLOCK_MONOTONIC,
+		      HRTIMER_MODE_REL_HARD);
 	timer_setup(&c->timer, kt_softirq_tick, 0);
 	hrtimer_start(&c->hrtimer, ns_to_ktime(KT_HRTIMER_PERIOD_NS),
 		      HRTIMER_MODE_REL_HARD);

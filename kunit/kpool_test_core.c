@@ -782,7 +782,7 @@ static void kt_refusal_desc(const struct kt_refusal_param *r, char *desc)
 		 r->flags & KPOOL_F_DEBUG ? ", debug" : "");
 }
 
-static const void *kt_refusal_gen_params(const void *prev, char *desc)
+static const void *kt_refusal_gen_params(KPOOL_KUNIT_GEN_PARAMS_ARGS)
 {
 	const struct kt_refusal_param *r = prev;
 	unsigned int i = r ? r - kt_refusal_params + 1 : 0;
@@ -1321,9 +1321,9 @@ static void kt_stress_owner_tags(struct kunit *test)
 				tm->s = s;
 				tm->id = KT_TAG_TIMER |
 					 (unsigned long)nr_timers << 16;
-				hrtimer_init(&tm->hrt, CLOCK_MONOTONIC,
-					     HRTIMER_MODE_REL_PINNED_HARD);
-				tm->hrt.function = kt_stress_tick;
+				hrtimer_setup(&tm->hrt, kt_stress_tick,
+					      CLOCK_MONOTONIC,
+					      HRTIMER_MODE_REL_PINNED_HARD);
 				t->timer = tm;
 				nr_timers++;
 			}

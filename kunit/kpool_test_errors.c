@@ -3,6 +3,9 @@
  * kpool_bad_free: every kind of bad kpool_free() is refused with its errno,
  * counted in its own error counter only, and leaves the pool intact -
  * for plain pools (per-CPU fast path) and debug pools (checked slow path).
+ * The ownership lookup finds no chunk for memory that is in none: pages
+ * whose private field holds anything, a live chunk's tag included, and
+ * the blocks of released chunks.
  *
  * kpool_debug: debug pools detect a write into a free block (on the next
  * allocation of it) and a write past the end of a block (on its free),
@@ -11,9 +14,12 @@
  */
 #include <linux/gfp.h>
 #include <linux/mm.h>
+#include <linux/random.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
+#include "kpool_registry.h"
 #include "kpool_test.h"
 
 #define KT_BAD_BLOCK_SIZE	64
@@ -284,6 +290,193 @@ static void kt_free_bulk_with_bad_entry(struct kunit *test)
 	kt_expect_intact(test, kp, 1);
 }
 
+/* Memory in no live chunk, for the ownership lookup */
+enum kt_alien_kind {
+	KT_ALIEN_KMALLOC,	/* a kmalloc() object */
+	KT_ALIEN_TAG_ZERO,	/* a page whose private field is 0 */
+	KT_ALIEN_TAG_LIVE,	/* ...holds the tag of a live chunk's pages */
+	KT_ALIEN_TAG_PAST_END,	/* ...decodes to the first id past the table */
+	KT_ALIEN_TAG_RANDOM,	/* ...holds a random value */
+	KT_ALIEN_STACK,		/* the stack */
+	KT_ALIEN_VMALLOC,	/* vmalloc() memory */
+	KT_ALIEN_RELEASED,	/* a block of a chunk kpool_shrink() released */
+	KT_ALIEN_DESTROYED,	/* a block of a destroyed pool */
+};
+
+/**
+ * struct kt_alien_param - one kind of memory in no live chunk
+ * @desc: what it is.
+ * @kind: how the case makes it.
+ * @recycled: its pages went back to the page allocator, so a pool created
+ *	      meanwhile elsewhere may hold them now: the lookup must only
+ *	      not find the case's pools.
+ */
+struct kt_alien_param {
+	const char *desc;
+	enum kt_alien_kind kind;
+	bool recycled;
+};
+
+static const struct kt_alien_param kt_aliens[] = {
+	{ "kmalloc object", KT_ALIEN_KMALLOC },
+	{ "page, private 0", KT_ALIEN_TAG_ZERO },
+	{ "page, a live chunk's tag", KT_ALIEN_TAG_LIVE },
+	{ "page, the tag past the table", KT_ALIEN_TAG_PAST_END },
+	{ "page, random private", KT_ALIEN_TAG_RANDOM },
+	{ "stack", KT_ALIEN_STACK },
+	{ "vmalloc", KT_ALIEN_VMALLOC },
+	{ "released chunk", KT_ALIEN_RELEASED, true },
+	{ "destroyed pool", KT_ALIEN_DESTROYED, true },
+};
+
+static void kt_alien_desc(const struct kt_alien_param *a, char *desc)
+{
+	strscpy(desc, a->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(kt_alien, kt_aliens, kt_alien_desc);
+
+/* Owner cookies: the case's pool, the pool whose chunk goes, the end. */
+static const char kt_alien_owners[3];
+
+/* The private field a page of @kind gets; @live is in a live chunk. */
+static unsigned long kt_alien_tag(enum kt_alien_kind kind, const void *live)
+{
+	switch (kind) {
+	case KT_ALIEN_TAG_LIVE:
+		return page_private(virt_to_page(live));
+	case KT_ALIEN_TAG_PAST_END:
+		return kpool_chunk_tag_past_end();
+	case KT_ALIEN_TAG_RANDOM:
+		return get_random_long();
+	default:
+		return 0;
+	}
+}
+
+/*
+ * A block of a pool with the second owner cookie, its chunk released
+ * (shrunk away, or destroyed with the pool); @gone is then NULL if the
+ * pool was destroyed.
+ */
+static void *kt_alien_gone_block(struct kunit *test, enum kt_alien_kind kind,
+				 struct kt_pool **gone)
+{
+	struct kpool_params p;
+	void *block;
+
+	kt_params_init(&p, kt_unique_name(test, "gone"), KT_BAD_BLOCK_SIZE);
+	p.owner = &kt_alien_owners[1];
+	*gone = kt_create(test, &p, 1);
+	KUNIT_ASSERT_EQ(test, kt_alloc_slots(*gone, 0, 1, GFP_KERNEL), 1);
+	block = (*gone)->blocks[0];
+	KUNIT_ASSERT_EQ(test, kt_free_slots(*gone, 0, 1), 0);
+	if (kind == KT_ALIEN_RELEASED) {
+		KUNIT_ASSERT_GT(test, kpool_shrink((*gone)->pool), 0);
+	} else {
+		KUNIT_ASSERT_EQ(test, kt_destroy(test, *gone), 0);
+		*gone = NULL;
+	}
+	return block;
+}
+
+/*
+ * No entry point that looks a pointer up finds a chunk for @bad:
+ * kpool_block_owner(), kpool_free_owned() (which leaves the owner
+ * unwritten) and kpool_free() after a miss of the CPU's hint, which counts
+ * a foreign free in @kp (and in @gone, the pool of a released chunk), not
+ * a misaligned one or a double free: not even a live chunk whose tag was
+ * copied, nor the released chunk, is found. The live block of @kp is.
+ */
+static void kt_alien_expect_refused(struct kunit *test,
+				    const struct kt_alien_param *a,
+				    struct kt_pool *kp, struct kt_pool *gone,
+				    void *bad, struct kt_errors *want)
+{
+	const void *owner = NULL, *found;
+
+	KUNIT_EXPECT_PTR_EQ(test, kpool_block_owner(kp->blocks[0]),
+			    (const void *)&kt_alien_owners[0]);
+	found = kpool_block_owner(bad);
+	if (a->recycled)
+		KUNIT_EXPECT_TRUE(test, found != &kt_alien_owners[0] &&
+				  found != &kt_alien_owners[1]);
+	else
+		KUNIT_EXPECT_NULL(test, found);
+	/* a pool found in the range would write its cookie */
+	KUNIT_EXPECT_EQ(test, kpool_free_owned(bad, &kt_alien_owners[0],
+					       &kt_alien_owners[2], &owner),
+			-EINVAL);
+	KUNIT_EXPECT_NULL(test, owner);
+	KUNIT_EXPECT_EQ(test, kpool_free(kp->pool, bad), -EINVAL);
+	want->foreign++;
+	kt_expect_errors(test, kp, want);
+	if (gone) {
+		KUNIT_EXPECT_EQ(test, kpool_free(gone->pool, bad), -EINVAL);
+		kt_expect_errors(test, gone, want);
+	}
+}
+
+/*
+ * The ownership lookup finds no chunk for memory in none (see
+ * kt_aliens[]); a released chunk is not found either, neither at once nor
+ * once its grace period is over (its pages freed, its id free for reuse).
+ * The pool stays intact.
+ */
+static void kt_lookup_refuses(struct kunit *test)
+{
+	const struct kt_alien_param *a = test->param_value;
+	struct kt_pool *kp, *gone = NULL;
+	struct kt_errors want = { };
+	struct page *page = NULL;
+	u64 on_stack[2] = { };
+	struct kpool_params p;
+	void *bad, *vmem = NULL;
+
+	kt_params_init(&p, kt_unique_name(test, "alien"), KT_BAD_BLOCK_SIZE);
+	p.owner = &kt_alien_owners[0];
+	kp = kt_create(test, &p, 3);
+	KUNIT_ASSERT_EQ(test, kt_alloc_slots(kp, 0, 1, GFP_KERNEL), 1);
+
+	switch (a->kind) {
+	case KT_ALIEN_KMALLOC:
+		bad = kunit_kzalloc(test, KT_BAD_BLOCK_SIZE, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, bad);
+		break;
+	case KT_ALIEN_STACK:
+		bad = on_stack;
+		break;
+	case KT_ALIEN_VMALLOC:
+		vmem = vmalloc(PAGE_SIZE);
+		KUNIT_ASSERT_NOT_NULL(test, vmem);
+		bad = vmem;
+		break;
+	case KT_ALIEN_RELEASED:
+	case KT_ALIEN_DESTROYED:
+		bad = kt_alien_gone_block(test, a->kind, &gone);
+		break;
+	default:
+		page = alloc_page(GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, page);
+		set_page_private(page, kt_alien_tag(a->kind, kp->blocks[0]));
+		bad = page_address(page);
+		break;
+	}
+
+	kt_alien_expect_refused(test, a, kp, gone, bad, &want);
+	/* a released chunk's grace period is over: it is freed, its id too */
+	rcu_barrier();
+	kt_alien_expect_refused(test, a, kp, gone, bad, &want);
+
+	if (page) {
+		set_page_private(page, 0);
+		__free_page(page);
+	}
+	vfree(vmem);
+	kt_expect_intact(test, kp, 1);
+	kt_expect_errors(test, kp, &want);
+}
+
 static struct kunit_case kt_bad_free_cases[] = {
 	KUNIT_CASE_PARAM(kt_double_free, kt_kind_gen_params),
 	KUNIT_CASE_PARAM(kt_free_kmalloc, kt_kind_gen_params),
@@ -294,6 +487,7 @@ static struct kunit_case kt_bad_free_cases[] = {
 	KUNIT_CASE_PARAM(kt_free_past_the_blocks, kt_kind_gen_params),
 	KUNIT_CASE_PARAM(kt_free_null, kt_kind_gen_params),
 	KUNIT_CASE_PARAM(kt_free_bulk_with_bad_entry, kt_kind_gen_params),
+	KUNIT_CASE_PARAM(kt_lookup_refuses, kt_alien_gen_params),
 	{}
 };
 

@@ -8,7 +8,8 @@
  *   kpool_geometry     carving, alignment, geometry stats, ctor, ZERO
  *   kpool_params       invalid parameters, limits, names, registry
  *   kpool_capacity     reserve, cap and waiting, bulk, shrink, destroy
- *   kpool_bad_free     every refused free, counted, pool intact
+ *   kpool_bad_free     every refused free, counted, pool intact; the
+ *                      ownership lookup finds no chunk for memory in none
  *   kpool_debug        poison and red-zone detection
  *   kpool_concurrency  per-CPU threads, cross-CPU ring, hardirq, softirq
  *   kpool_core         fixed pools on the magazines, stealing, gfp order,
@@ -38,8 +39,8 @@ kunit_test_suites(&kt_geometry_suite, &kt_params_suite, &kt_capacity_suite,
 		  &kt_bad_free_suite, &kt_debug_suite, &kt_concurrency_suite,
 		  &kt_core_suite);
 
-MODULE_IMPORT_NS(KPOOL);
-MODULE_IMPORT_NS(KPOOL_INTERNAL);
+MODULE_IMPORT_NS(KPOOL_NS);
+MODULE_IMPORT_NS(KPOOL_INTERNAL_NS);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("KUnit tests of the kpool block pools");
 MODULE_AUTHOR("kpool developers");

@@ -84,8 +84,8 @@ static int kt_rcu_free_hardirq(struct kunit *test, struct kt_rcu_shot *s,
 
 	s->pool = pool;
 	s->block = block;
-	hrtimer_init(&s->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
-	s->timer.function = kt_rcu_shot_fn;
+	hrtimer_setup(&s->timer, kt_rcu_shot_fn, CLOCK_MONOTONIC,
+		      HRTIMER_MODE_REL_HARD);
 	hrtimer_start(&s->timer, ns_to_ktime(NSEC_PER_USEC),
 		      HRTIMER_MODE_REL_HARD);
 	/* pairs with the release in kt_rcu_shot_fn() */
@@ -253,8 +253,8 @@ static void kt_rcu_burst_destroy(struct kunit *test)
 	kp = kt_create(test, &p, 0);
 	b->pool = kp->pool;
 	if (k->hardirq) {
-		hrtimer_init(&b->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
-		b->timer.function = kt_rcu_burst_tick;
+		hrtimer_setup(&b->timer, kt_rcu_burst_tick, CLOCK_MONOTONIC,
+			      HRTIMER_MODE_REL_HARD);
 		hrtimer_start(&b->timer, ns_to_ktime(KT_RCU_TICK_NS),
 			      HRTIMER_MODE_REL_HARD);
 	}

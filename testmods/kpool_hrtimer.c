@@ -158,8 +158,8 @@ static int __init kht_init(void)
 		goto destroy;
 	}
 	kht.period = ns_to_ktime((u64)period_us * NSEC_PER_USEC);
-	hrtimer_init(&kht.timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
-	kht.timer.function = kht_expire;
+	hrtimer_setup(&kht.timer, kht_expire, CLOCK_MONOTONIC,
+		      HRTIMER_MODE_REL_HARD);
 	hrtimer_start(&kht.timer, kht.period, HRTIMER_MODE_REL_HARD);
 	return 0;
 
@@ -194,4 +194,4 @@ module_exit(kht_exit);
 
 MODULE_DESCRIPTION("kpool test: a pool user in hardirq context (hrtimer)");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS(KPOOL);
+MODULE_IMPORT_NS(KPOOL_NS);

@@ -86,8 +86,8 @@ static noinline int kpn_irqlock(void)
 {
 	void *block;
 
-	hrtimer_init(&kpn_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
-	kpn_timer.function = kpn_timer_fn;
+	hrtimer_setup(&kpn_timer, kpn_timer_fn, CLOCK_MONOTONIC,
+		      HRTIMER_MODE_REL_HARD);
 	hrtimer_start(&kpn_timer, ms_to_ktime(1), HRTIMER_MODE_REL_HARD);
 	wait_for_completion(&kpn_timer_done);
 	hrtimer_cancel(&kpn_timer);	/* until the callback has returned */
@@ -205,4 +205,4 @@ module_exit(kpn_exit);
 
 MODULE_DESCRIPTION("kpool negative controls: deliberate bugs the debug kernel must report");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS(KPOOL);
+MODULE_IMPORT_NS(KPOOL_NS);

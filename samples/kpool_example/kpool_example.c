@@ -224,7 +224,7 @@ static void __exit example_exit(void)
 module_init(example_init);
 module_exit(example_exit);
 
-MODULE_IMPORT_NS(KPOOL);
+MODULE_IMPORT_NS(KPOOL_NS);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Example user of the kpool block pools");
 MODULE_AUTHOR("kpool developers");
