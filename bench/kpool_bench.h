@@ -410,6 +410,8 @@ int bench_run_on_cpus(const int *cpus, unsigned int nr, bench_body_t body,
 
 int w9_run(const int *cpus, unsigned int nr, struct bench_worker *workers,
 	   unsigned int rounds, unsigned int ms);
+int w9miss_run(const int *cpus, struct bench_worker *workers,
+	       unsigned int rounds, unsigned int calls);
 int w10_run(const int *cpus, struct bench_worker *workers,
 	    unsigned int rounds);
 

@@ -26,6 +26,8 @@
  *      sizes, pairs and batches, and the block bytes each one uses
  *  w9  lib/test_objpool.c's per-CPU pop/push workload, kpool against
  *      objpool (w9.c)
+ *  w9miss  what one of w9's misses costs: failed pops from an empty pool
+ *      (w9.c; for the icount boot)
  *  w10 deferred frees: kpool_free_rcu() against kfree_rcu() of a
  *      kmem_cache object with an rcu_head (w10.c)
  */
@@ -47,7 +49,7 @@
 
 static char *workload = "w1";
 module_param(workload, charp, 0444);
-MODULE_PARM_DESC(workload, "w1, w2, w3, w4, w6, w7, w8, w9 or w10 (see the source)");
+MODULE_PARM_DESC(workload, "w1, w2, w3, w4, w6, w7, w8, w9, w9miss or w10 (see the source)");
 
 static int sizes[BENCH_MAX_SIZES] = { 16, 64, 256, 1024, 4096 };
 static int nr_sizes = 5;
@@ -941,6 +943,11 @@ static int w9_main(void)
 	return w9_run(bench_cpus, bench_nr_cpus, bench_workers, rounds, w9_ms);
 }
 
+static int w9miss_main(void)
+{
+	return w9miss_run(bench_cpus, bench_workers, rounds, pairs);
+}
+
 static int w10_main(void)
 {
 	return w10_run(bench_cpus, bench_workers, rounds);
@@ -971,6 +978,7 @@ static const struct bench_workload workloads[] = {
 	{ "w7", NULL, 1, w7_run },
 	{ "w8", NULL, 1, w8_run },
 	{ "w9", NULL, 1, w9_main },
+	{ "w9miss", NULL, 1, w9miss_main },
 	{ "w10", NULL, 1, w10_main },
 };
 

@@ -264,6 +264,27 @@ static int w9_measure(struct w9_job *job, unsigned int round,
 	return 0;
 }
 
+/* Create the available candidates of @ids into @cands; @n gets how many. */
+static int w9_create(struct bench_cand *cands, unsigned int *n,
+		     const enum bench_cand_id *ids, unsigned int nr,
+		     const struct bench_cand_cfg *cfg)
+{
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < nr && !ret; i++) {
+		if (!cand_available(ids[i]))
+			continue;
+		ret = cand_create(&cands[*n], ids[i], cfg);
+		if (ret)
+			pr_err("w9: cannot create %s: %d\n", cand_name(ids[i]),
+			       ret);
+		else
+			(*n)++;
+	}
+	return ret;
+}
+
 static int w9_case(struct w9_job *job, const int *cpus, unsigned int nr,
 		   struct bench_worker *workers, unsigned int rounds,
 		   struct bench_cand *cands, struct kpool_stats *st)
@@ -273,18 +294,9 @@ static int w9_case(struct w9_job *job, const int *cpus, unsigned int nr,
 		.blocks = W9_PER_CPU * num_possible_cpus(),
 	};
 	unsigned int i, n = 0, round;
-	int ret = 0;
+	int ret;
 
-	for (i = 0; i < ARRAY_SIZE(w9_cands) && !ret; i++) {
-		if (!cand_available(w9_cands[i]))
-			continue;
-		ret = cand_create(&cands[n], w9_cands[i], &cfg);
-		if (ret)
-			pr_err("w9: cannot create %s: %d\n",
-			       cand_name(w9_cands[i]), ret);
-		else
-			n++;
-	}
+	ret = w9_create(cands, &n, w9_cands, ARRAY_SIZE(w9_cands), &cfg);
 	for (round = 0; round < rounds && !ret; round++) {
 		for (i = 0; i < n && !ret; i++) {
 			job->c = &cands[(i + round) % n];
@@ -335,5 +347,219 @@ int w9_run(const int *cpus, unsigned int nr, struct bench_worker *workers,
 	kfree(st);
 	kfree(cands);
 	kfree(job.cpu);
+	return ret;
+}
+
+/*
+ * w9miss: what one of W9's misses costs, for the instruction counts of the
+ * icount boot. On the first benchmark CPU, each candidate's pool (W9's
+ * objects per CPU, at least W9_MAX_BULK in all: a bulk allocation could
+ * succeed from the full pool) is emptied with the atomic mask, as W9 does,
+ * and then @calls failed pops are timed at the loop's boundaries: one
+ * object at a time (kpool_alloc(), objpool_pop(): W9's pop) and, for
+ * kpool, a kpool_alloc_bulk() of W9_MAX_BULK. The null candidate is the
+ * loop alone.
+ * Results: "w9miss,shape,cand,round,calls,ns,cycles" and
+ * "w9missenv,possible CPUs,objects,object size".
+ */
+#define W9_MISS_WARM	64
+
+static const enum bench_cand_id w9miss_cands[] = {
+	CAND_OBJPOOL, CAND_KPOOL_FIXED, CAND_KPOOL_MIN0, CAND_NULL,
+};
+
+/**
+ * struct w9miss_job - one measurement
+ * @c: the candidate.
+ * @bulk: kpool_alloc_bulk() of W9_MAX_BULK instead of one pop per call.
+ * @calls: calls timed.
+ * @hits: calls that got something (the pool was not empty: an error).
+ * @v: room for a bulk allocation.
+ */
+struct w9miss_job {
+	struct bench_cand *c;
+	bool bulk;
+	u64 calls;
+	u64 hits;
+	void *v[W9_MAX_BULK];
+};
+
+/* The null candidate's pop: nothing, the loop alone. */
+static __always_inline void *w9_null_pop(struct bench_cand *c)
+{
+	void *p = NULL;
+
+	OPTIMIZER_HIDE_VAR(p);
+	return p;
+}
+
+static __always_inline void w9_null_push(struct bench_cand *c, void *p)
+{
+}
+
+static __always_inline u64 w9miss_pops(struct bench_cand *c, u64 n,
+				       w9_alloc_t alloc, w9_free_t free)
+{
+	u64 hits = 0;
+	void *p;
+
+	while (n--) {
+		p = alloc(c);
+		if (unlikely(p)) {
+			free(c, p);
+			hits++;
+		}
+	}
+	return hits;
+}
+
+static u64 w9miss_calls(struct w9miss_job *job, u64 n)
+{
+	struct bench_cand *c = job->c;
+	u64 hits = 0;
+
+	if (job->bulk) {
+		while (n--) {
+			if (unlikely(!kpool_alloc_bulk(c->pool,
+						       GFP_ATOMIC | __GFP_NOWARN,
+						       W9_MAX_BULK, job->v))) {
+				kpool_free_bulk(c->pool, W9_MAX_BULK, job->v);
+				hits++;
+			}
+		}
+		return hits;
+	}
+	switch (c->id) {
+	case CAND_KPOOL_FIXED:
+	case CAND_KPOOL_MIN0:
+		return w9miss_pops(c, n, w9_kpool_alloc, w9_kpool_free);
+#if BENCH_HAVE_OBJPOOL
+	case CAND_OBJPOOL:
+		return w9miss_pops(c, n, objpool_cand_alloc,
+				   objpool_cand_free);
+#endif
+	default:
+		return w9miss_pops(c, n, w9_null_pop, w9_null_push);
+	}
+}
+
+static int w9miss_body(struct bench_worker *w)
+{
+	struct w9miss_job *job = w->arg;
+
+	job->hits = w9miss_calls(job, W9_MISS_WARM);
+	bench_mark_start(w);
+	job->hits += w9miss_calls(job, job->calls);
+	bench_mark_end(w);
+	return job->hits ? -EBUSY : 0;
+}
+
+/*
+ * The pop and the push of @c, called through pointers (where nothing is
+ * timed): the null candidate pops nothing.
+ */
+static void w9_ops(const struct bench_cand *c, w9_alloc_t *pop,
+		   w9_free_t *push)
+{
+	switch (c->id) {
+	case CAND_KPOOL_FIXED:
+	case CAND_KPOOL_MIN0:
+		*pop = w9_kpool_alloc;
+		*push = w9_kpool_free;
+		break;
+#if BENCH_HAVE_OBJPOOL
+	case CAND_OBJPOOL:
+		*pop = objpool_cand_alloc;
+		*push = objpool_cand_free;
+		break;
+#endif
+	default:
+		*pop = w9_null_pop;
+		*push = w9_null_push;
+		break;
+	}
+}
+
+/* Every shape of one candidate in one round, its pool emptied meanwhile. */
+static int w9miss_measure(struct w9miss_job *job, const int *cpus,
+			  struct bench_worker *workers, void **held,
+			  unsigned int objects, unsigned int round)
+{
+	struct bench_worker *w = &workers[0];
+	bool is_kpool = job->c->id == CAND_KPOOL_FIXED ||
+			job->c->id == CAND_KPOOL_MIN0;
+	unsigned int n = 0, shape;
+	w9_alloc_t pop;
+	w9_free_t push;
+	int ret = 0;
+
+	w9_ops(job->c, &pop, &push);
+	while (n <= objects && (held[n] = pop(job->c)))
+		n++;
+	if (n > objects)
+		ret = -EIO;	/* more objects than the pool should hold */
+	/* the bulk call is kpool's alone */
+	for (shape = 0; shape <= is_kpool && !ret; shape++) {
+		job->bulk = shape;
+		ret = bench_run_on_cpus(cpus, 1, w9miss_body, job, workers);
+		if (!ret)
+			BENCH_CSV("w9miss,%s,%s,%u,%llu,%llu,%llu",
+				  job->bulk ? "bulk16" : "pop",
+				  cand_name(job->c->id), round, job->calls,
+				  w->end_ns - w->start_ns,
+				  w->end_cycles - w->start_cycles);
+	}
+	while (n > 0)
+		push(job->c, held[--n]);
+	if (ret)
+		pr_err("w9miss: %s failed: %d\n", cand_name(job->c->id), ret);
+	return ret;
+}
+
+/**
+ * w9miss_run() - the cost of a failed pop from an empty pool, every
+ * candidate.
+ * @cpus: the first one runs it.
+ * @workers: a worker slot.
+ * @rounds: rounds; the candidates take turns within each.
+ * @calls: failed calls per measurement.
+ *
+ * Context: process context; sleeps.
+ * Return: 0 or a negative errno.
+ */
+int w9miss_run(const int *cpus, struct bench_worker *workers,
+	       unsigned int rounds, unsigned int calls)
+{
+	/* W9's objects per CPU, and a whole bulk's worth at least */
+	unsigned int depth = max(W9_PER_CPU, DIV_ROUND_UP(W9_MAX_BULK,
+							  num_possible_cpus()));
+	unsigned int objects = depth * num_possible_cpus();
+	struct bench_cand_cfg cfg = {
+		.size = W9_OBJ_SIZE, .depth = depth, .blocks = objects,
+	};
+	struct w9miss_job job = { .calls = calls };
+	struct bench_cand *cands;
+	unsigned int i, n = 0, round;
+	void **held;
+	int ret = -ENOMEM;
+
+	BENCH_CSV("w9missenv,%u,%u,%u", num_possible_cpus(), objects,
+		  W9_OBJ_SIZE);
+	held = kmalloc_array(objects + 1, sizeof(*held), GFP_KERNEL);
+	cands = kcalloc(ARRAY_SIZE(w9miss_cands), sizeof(*cands), GFP_KERNEL);
+	if (held && cands)
+		ret = w9_create(cands, &n, w9miss_cands,
+				ARRAY_SIZE(w9miss_cands), &cfg);
+	for (round = 0; round < rounds && !ret; round++) {
+		for (i = 0; i < n && !ret; i++) {
+			job.c = &cands[(i + round) % n];
+			ret = w9miss_measure(&job, cpus, workers, held, objects,
+					     round);
+		}
+	}
+	while (n > 0)
+		cand_destroy(&cands[--n]);
+	kfree(cands);
+	kfree(held);
 	return ret;
 }

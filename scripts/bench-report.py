@@ -2,19 +2,24 @@
 # SPDX-License-Identifier: GPL-2.0
 """bench-report.py DIR - the Markdown report and plots of a `make bench` run.
 
-DIR is a results directory written by scripts/bench.sh: wall.csv,
-icount.csv and objpool.csv (the "kpool_bench,csv," lines of each guest,
-prefix removed; objpool.csv only where the main kernel has no objpool and
-W9 ran in a boot of its own), wall.info, icount.info and objpool.info (the
-guests' settings), kpool.dis and kpool_set.dis (objdump of kpool.ko and
-kpool_set.ko), boot_args, kernel and objpool_kernel. Writes DIR/REPORT.md,
-DIR/plots/*.png (gnuplot) and DIR/plots/*.dat.
+DIR is a results directory written by scripts/bench.sh: DIR/kernels lists
+the kernels measured, the first one the kernel every target is judged on
+(the newest), and DIR/K/ holds kernel K's results: wall.csv and icount.csv
+(the "kpool_bench,csv," lines of each guest, prefix removed), wall.info and
+icount.info (the guests' settings), *.load (the host's load average before
+and after each boot), *.seconds (how long each boot took), kpool.dis,
+kpool_set.dis and kpool_dev.dis (objdump of the modules built for K),
+kernel (its series), release, distro and config (the .config it was
+built with). DIR/boot_args and DIR/source are the run's. Writes
+DIR/REPORT.md, DIR/plots/*.png (gnuplot) and DIR/plots/*.dat.
 
 Every ratio kpool/X is computed per round (both measured in the same
-round, one after the other) and reported as the median over the rounds
-with the spread [min-max] of the per-round ratios. Every target of issues
-11 and 12 is a MET/MISSED line at the top of the report (NOT MEASURED
-when its workload did not run).
+round, one after the other, in the same boot) and reported as the median
+over the rounds with the spread [min-max] of the per-round ratios. Every
+target is a MET/MISSED line at the top of the report (NOT MEASURED when
+its workload did not run); the W1 instruction counts of every kernel also
+stand between the markers of README's headline block (HEADLINE), which
+scripts/readme.py copies into README.md.
 """
 import collections
 import os
@@ -32,6 +37,36 @@ BULK_K = ("16", "64", "1024")
 PAGE = 4096
 KPOOL_MAX_ORDER = 7
 W9_CANDS = ["objpool", "kpool_fixed", "kpool_min0"]
+W9_BULK = 16
+# W1's pair targets (instructions), and the stretch.
+W1_TARGET = 60
+W1_STRETCH = 50
+# README's headline block: README.md holds a copy of what stands between
+# these lines (scripts/readme.py sync bench-headline bench/REPORT.md).
+HEADLINE = ("<!-- figures bench-headline -->", "<!-- /figures -->")
+# W1's candidates as the headline names them.
+HEADLINE_COLS = [("kpool", "kpool"), ("kmem_cache", "kmem_cache"),
+                 ("mempool", "mempool"), ("locked_list", "textbook list"),
+                 ("percpu_lifo", "per-CPU LIFO (no checks)"),
+                 ("objpool", "objpool"),
+                 ("kpool_zero", "kpool, `KPOOL_F_ZERO`")]
+# Build options that change kpool's own instructions, as the setup table
+# names them (DIR/K/config: the kernel's .config lines bench.sh kept).
+CONFIG_NAMES = [
+    ("CONFIG_X86_KERNEL_IBT", "IBT (endbr64 at every entry)"),
+    ("CONFIG_UBSAN_BOUNDS", "UBSAN bounds checks"),
+    ("CONFIG_UBSAN_SHIFT", "UBSAN shift checks"),
+    ("CONFIG_MITIGATION_CALL_DEPTH_TRACKING", "call depth tracking"),
+    ("CONFIG_MITIGATION_RETHUNK", "return thunk"),
+    ("CONFIG_RETHUNK", "return thunk"),
+    ("CONFIG_MITIGATION_RETPOLINE", "retpolines"),
+    ("CONFIG_RETPOLINE", "retpolines"),
+    ("CONFIG_STACKPROTECTOR_STRONG", "stack protector (strong)"),
+    ("CONFIG_FUNCTION_TRACER", "ftrace (__fentry__)"),
+    ("CONFIG_PREEMPT_LAZY", "lazy preemption"),
+    ("CONFIG_PREEMPT_VOLUNTARY", "voluntary preemption"),
+    ("CONFIG_PREEMPT_DYNAMIC", "dynamic preemption"),
+]
 
 
 def read_rows(path):
@@ -107,58 +142,91 @@ class Series:
         return med(self.values(key))
 
     def ratios(self, key_a, key_b):
-        a, b = self.data.get(key_a, {}), self.data.get(key_b, {})
-        return [a[r] / b[r] for r in a if r in b and b[r] > 0]
+        return paired(self.data.get(key_a, {}), self.data.get(key_b, {}))
 
     def has(self, key):
         return key in self.data
 
 
-def per_op(rows, key_fields, ops_field, value_field, minus=None):
-    """Series of value/ops keyed by key_fields + cand."""
-    s = Series()
-    for row in rows:
-        key = tuple(row[i] for i in key_fields)
-        ops = float(row[ops_field])
-        value = float(row[value_field])
-        s.add(key, int(row[minus]) if minus is not None else 0, value / ops)
-    return s
+class Doc:
+    """Markdown lines."""
 
-
-class Report:
-    def __init__(self, outdir):
-        self.dir = outdir
-        self.plots = os.path.join(outdir, "plots")
-        os.makedirs(self.plots, exist_ok=True)
-        self.wall = read_rows(os.path.join(outdir, "wall.csv"))
-        self.icount = read_rows(os.path.join(outdir, "icount.csv"))
-        self.objpool = read_rows(os.path.join(outdir, "objpool.csv"))
-        self.winfo = read_info(os.path.join(outdir, "wall.info"))
-        self.iinfo = read_info(os.path.join(outdir, "icount.info"))
-        self.oinfo = read_info(os.path.join(outdir, "objpool.info"))
+    def __init__(self):
         self.lines = []
-        self.targets = []
-        self.notes = []
+
+    def out(self, text=""):
+        self.lines.append(text)
+
+    def table(self, header, rows):
+        self.out("| " + " | ".join(header) + " |")
+        self.out("|" + "|".join("---:" if i else "---"
+                                for i in range(len(header))) + "|")
+        for row in rows:
+            self.out("| " + " | ".join(str(c) for c in row) + " |")
+        self.out()
+
+
+class Kernel(Doc):
+    """One kernel's results (DIR/K/): its sections of the report (under
+    the report's heading of the kernel), and the figures the targets are
+    judged on.
+    Plots go to PLOTS, their names ending in SUFFIX; NOTES is the report's
+    list of notes. MAIN_TITLE names the kernel whose sections come first
+    and explain the methods, None for that kernel itself."""
+
+    DEPTH = 3           # its sections' headings: ### W1 ...
+
+    def __init__(self, path, plots, suffix, notes, main_title):
+        super().__init__()
+        self.dir = path
+        self.main_title = main_title
+        self.plots = plots
+        self.suffix = suffix
+        self.notes = notes
+        self.series = read_text(os.path.join(path, "kernel"), "?")
+        self.release = read_text(os.path.join(path, "release"), "-")
+        self.distro = read_text(os.path.join(path, "distro"), "Debian")
+        self.title = f"Linux {self.series}"
+        self.name = f"{self.title} ({self.distro})"
+        self.wall = read_rows(os.path.join(path, "wall.csv"))
+        self.icount = read_rows(os.path.join(path, "icount.csv"))
+        self.winfo = read_info(os.path.join(path, "wall.info"))
+        self.iinfo = read_info(os.path.join(path, "icount.info"))
+        # the figures the targets are judged on, set by the sections
+        self.w1_instr = {}
+        self.w1_wall = {}
+        self.bulk = {}
+        self.w4_eff = {}
+        self.w5 = None
+        self.w6_p999 = {}
+        self.w7 = None
+        self.w8_pair, self.w8_sized = {}, {}
+        self.w8class_bad = None
+        self.w9_ratio, self.w9_misses = [], []
+        self.w9miss = {}
+        self.w10 = {}
+        self.hitpath = {}
         self.load()
 
     # ---------------------------------------------------------------- data
 
     def load(self):
         # w1: size,cand,round,pairs,ns,cycles
-        self.w1 = self.series(self.wall["w1"], (0, 1), 3, 4)
-        self.w1i = self.series(self.icount["w1"], (0, 1), 3, 5)
+        self.w1 = self.series_of(self.wall["w1"], (0, 1), 3, 4)
+        self.w1i = self.series_of(self.icount["w1"], (0, 1), 3, 5)
         # w2: size,cand,k,order,round,objects,ns,cycles
-        self.w2 = self.series(self.wall["w2"], (0, 1, 2, 3), 5, 6, rnd=4)
-        self.w2i = self.series(self.icount["w2"], (0, 1, 2, 3), 5, 7, rnd=4)
+        self.w2 = self.series_of(self.wall["w2"], (0, 1, 2, 3), 5, 6, rnd=4)
+        self.w2i = self.series_of(self.icount["w2"], (0, 1, 2, 3), 5, 7,
+                                  rnd=4)
         # w3: size,cand,round,items,ns,cycles
-        self.w3 = self.series(self.wall["w3"], (0, 1), 3, 4)
+        self.w3 = self.series_of(self.wall["w3"], (0, 1), 3, 4)
         # w4: size,cand,ncpus,round,ops,ns -> ns per op (aggregate)
-        self.w4 = self.series(self.wall["w4"], (0, 1, 2), 4, 5, rnd=3)
+        self.w4 = self.series_of(self.wall["w4"], (0, 1, 2), 4, 5, rnd=3)
         # w5: size,mode,round,blocks,ns,cycles
-        self.w5 = self.series(self.wall["w5"], (0, 1), 3, 4)
-        self.w5i = self.series(self.icount["w5"], (0, 1), 3, 5)
+        self.w5s = self.series_of(self.wall["w5"], (0, 1), 3, 4)
+        self.w5i = self.series_of(self.icount["w5"], (0, 1), 3, 5)
         # w6: size,cand,phase,round,blocks,ns,cycles
-        self.w6 = self.series(self.wall["w6"], (0, 1, 2), 4, 5, rnd=3)
+        self.w6 = self.series_of(self.wall["w6"], (0, 1, 2), 4, 5, rnd=3)
         self.w6cyc = collections.defaultdict(lambda: [0.0, 0.0])
         for row in self.wall["w6"]:
             acc = self.w6cyc[(row[0], row[1])]
@@ -173,8 +241,8 @@ class Report:
                 qs[int(q)] = float(v)
             self.w6q[(size, cand, phase)] = (int(samples), qs)
         # w8: dist,cand,shape,round,ops,ns,cycles
-        self.w8 = self.series(self.wall["w8"], (0, 1, 2), 4, 5, rnd=3)
-        self.w8i = self.series(self.icount["w8"], (0, 1, 2), 4, 6, rnd=3)
+        self.w8 = self.series_of(self.wall["w8"], (0, 1, 2), 4, 5, rnd=3)
+        self.w8i = self.series_of(self.icount["w8"], (0, 1, 2), 4, 6, rnd=3)
         # w8frag: dist,requested,set block bytes,kmalloc bucket bytes
         self.w8frag = {r[0]: [int(x) for x in r[1:4]]
                        for r in self.wall["w8frag"] + self.icount["w8frag"]}
@@ -182,33 +250,35 @@ class Report:
         self.w8class = [[int(x) for x in r[:7]]
                         for r in self.wall["w8class"] or
                         self.icount["w8class"]]
+        # w9miss (icount): shape,cand,round,calls,ns,cycles
+        self.w9m = self.series_of(self.icount["w9miss"], (0, 1), 3, 5)
+        env = self.icount["w9missenv"][:1]
+        self.w9menv = [int(x) for x in env[0]] if env else None
         # w10: size,cand,round,blocks,call_ns,call_cycles,barrier_ns
-        self.w10 = self.series(self.wall["w10"], (0, 1), 3, 4)
-        self.w10i = self.series(self.icount["w10"], (0, 1), 3, 5)
-        self.w10b = self.series(self.wall["w10"], (0, 1), 3, 6)
-        # w9 (wall boot, or the objpool boot where the kernel has none):
-        # case,cand,round,ns,thread hits,thread misses,irq hits,irq misses
-        w9src = self.objpool if self.objpool["w9"] else self.wall
+        self.w10s = self.series_of(self.wall["w10"], (0, 1), 3, 4)
+        self.w10i = self.series_of(self.icount["w10"], (0, 1), 3, 5)
+        self.w10b = self.series_of(self.wall["w10"], (0, 1), 3, 6)
+        # w9: case,cand,round,ns,thread hits,thread misses,irq hits,
+        # irq misses
         self.w9 = collections.defaultdict(dict)
-        for r in w9src["w9"]:
+        for r in self.wall["w9"]:
             ns, th, tm, ih, im = (int(x) for x in r[3:8])
             self.w9[(r[0], r[1])][int(r[2])] = (ns, th + ih, tm + im,
                                                  ih, im)
         # w9k: case,cand,round,allocs,cache_hits,cache_misses,steals,
         # drains,alloc_failures,grows
         self.w9k = collections.defaultdict(list)
-        for r in w9src["w9k"]:
+        for r in self.wall["w9k"]:
             self.w9k[(r[0], r[1])].append([int(x) for x in r[3:10]])
-        env = w9src["w9env"][:1]
+        env = self.wall["w9env"][:1]
         self.w9env = [int(x) for x in env[0]] if env else None
         self.features = {r[0]: r[1] for r in self.wall["feature"] +
                          self.icount["feature"] if len(r) > 1}
         self.skips = {(r[0], r[1]): ",".join(r[2:])
-                      for r in self.wall["skip"] + self.icount["skip"] +
-                      self.objpool["skip"]}
+                      for r in self.wall["skip"] + self.icount["skip"]}
 
     @staticmethod
-    def series(rows, key_fields, ops_field, value_field, rnd=2):
+    def series_of(rows, key_fields, ops_field, value_field, rnd=2):
         s = Series()
         for row in rows:
             try:
@@ -237,106 +307,117 @@ class Report:
         text = read_text(os.path.join(self.dir, mode + ".load"))
         return " -> ".join(text.split()) if text else "-"
 
-    def busy(self):
-        """The highest load average seen around the wall-time boot, if the
-        host had more runnable work than cores."""
+    def wall_peak(self):
+        """The highest load average seen around the wall-time boot."""
         text = read_text(os.path.join(self.dir, "wall.load"))
         try:
-            peak = max(float(x) for x in text.split())
+            return max(float(x) for x in text.split())
         except ValueError:
             return None
-        return peak if peak > (os.cpu_count() or 1) else None
 
     def cyc_per_ns(self, size, cand):
         ns, cyc = self.w6cyc.get((size, cand), (0, 0))
         return cyc / ns if ns else None
 
+    def wall_skipped(self):
+        """The workloads the wall-time boot left out (kpool_bench.skip)."""
+        m = re.search(r"kpool_bench\.skip=(\S+)",
+                      self.winfo.get("cmdline", ""))
+        return m.group(1).replace(",", ", ") if m else "none"
+
+    def has_objpool(self):
+        return self.features.get("objpool") == "1"
+
+    def config(self):
+        """The build options of CONFIG_NAMES this kernel has, named."""
+        text = read_text(os.path.join(self.dir, "config"))
+        have = set(re.findall(r"^(CONFIG_\w+)=y$", text, re.M))
+        names = []
+        for opt, name in CONFIG_NAMES:
+            if opt in have and name not in names:
+                names.append(name)
+        return ", ".join(names) if text else "-"
+
+    def w1_instr_median(self, cand):
+        """{size: median net instructions per pair} of one candidate."""
+        return {s: med(list(n[cand].values()))
+                for s, n in self.w1_instr.items() if n.get(cand)}
+
     # -------------------------------------------------------------- output
 
-    def out(self, text=""):
-        self.lines.append(text)
-
-    def table(self, header, rows):
-        self.out("| " + " | ".join(header) + " |")
-        self.out("|" + "|".join("---:" if i else "---"
-                                for i in range(len(header))) + "|")
-        for row in rows:
-            self.out("| " + " | ".join(str(c) for c in row) + " |")
+    def head(self, level, text):
+        """A heading LEVEL below this kernel's sections (0: a section)."""
+        self.out("#" * (self.DEPTH + level) + " " + text)
         self.out()
 
-    def target(self, name, met, detail):
-        if met is None:
-            verdict = "NOT MEASURED"
-        else:
-            verdict = "MET" if met else "MISSED"
-        self.targets.append((name, verdict, detail))
+    def not_run(self, workload, how=""):
+        """Says that WORKLOAD did not run (HOW: as it should have), and
+        whether its boot left it out."""
+        skipped = workload in self.wall_skipped().split(", ")
+        self.out(f"_Not run{' ' + how if how else ''}" +
+                 (" (left out of this kernel's wall-time boot)"
+                  if skipped else "") + "._")
+        self.out()
+
+    def explain(self, text):
+        """A section's method: in full in the main kernel's section, a
+        pointer to it in the others'."""
+        self.out(text if self.main_title is None else
+                 f"Method and columns as in {self.main_title}'s section.")
+        self.out()
+
+    def body(self):
+        self.w1_section()
+        self.w2_section()
+        self.w3_section()
+        self.w4_section()
+        self.w5_section()
+        self.w6_section()
+        self.w7_section()
+        self.w8_section()
+        self.w9_section()
+        self.w10_section()
+        self.profile()
+        skipped = collections.defaultdict(list)
+        for (work, cand), why in sorted(self.skips.items()):
+            skipped[(cand, why)].append(work)
+        for (cand, why), works in skipped.items():
+            self.notes.append(f"{self.title}: {cand} skipped in "
+                              f"{', '.join(works)}: {why}.")
+        self.icount_spread()
+        return self.lines
+
+    def icount_spread(self):
+        """A note where the rounds of icount measurements disagree: a
+        round counts every instruction the guest ran meanwhile (other
+        tasks', interrupts'), so it can only gain; the median is off where
+        most rounds did."""
+        spread, moved = [], []
+        for name, series in (("W1", self.w1i), ("W2", self.w2i),
+                             ("W5", self.w5i), ("W8", self.w8i),
+                             ("W9 misses", self.w9m), ("W10", self.w10i)):
+            over = [k for k, v in series.data.items()
+                    if max(v.values()) > 1.05 * min(v.values()) > 0]
+            if over:
+                spread.append(f"{name}: {len(over)} of {len(series.data)}")
+            moved += [f"{name} " + " ".join(k) for k in over
+                      if series.median(k) > 1.05 * min(series.values(k))]
+        if not spread:
+            return
+        self.notes.append(
+            f"{self.title}: in some icount measurements a round counts more "
+            "than 5% over the least of its rounds (" + "; ".join(spread) +
+            "): a round counts every instruction the guest ran meanwhile, "
+            "other tasks' and interrupts' too, so it can only gain. The "
+            "tables take the median of the rounds, " +
+            ("which such rounds moved where they were most: " +
+             ", ".join(moved) if moved else
+             "which such rounds, a minority everywhere, did not move") + ".")
 
     # ------------------------------------------------------------ sections
 
-    def setup(self):
-        w, i = self.winfo, self.iinfo
-        self.out("## Setup")
-        self.out()
-        rows = [
-            ("kernel", w.get("kernel", "-")),
-            ("kernel command line (wall)", "`" + w.get("cmdline", "-") + "`"),
-            ("kernel command line (icount)",
-             "`" + i.get("cmdline", "not run") + "`"),
-            ("guest CPUs (wall / icount)",
-             f"{w.get('cpus', '-')} / {i.get('cpus', '-')}"),
-            ("CPU model (QEMU TCG)", w.get("cpu_model", "-")),
-            ("clocksource (wall)", w.get("clocksource", "-")),
-            ("host", f"{os.cpu_count()} cores, no KVM (TCG)"),
-            ("host load average before/after (wall / icount)",
-             f"{self.host_load('wall')} / {self.host_load('icount')}"),
-        ]
-        for name, rows_ in (("wall", self.wall), ("icount", self.icount)):
-            env = rows_["env"][:1]
-            if env:
-                rows.append((f"rounds, pairs per measurement, warm-up "
-                             f"pairs, runs per measurement ({name})",
-                             ", ".join(env[0][2:6])))
-        self.table(["", ""], rows)
-        vulns = [(k[5:], v) for k, v in w.items() if k.startswith("vuln_")
-                 and not v.startswith("Not affected")]
-        if vulns:
-            self.out("Mitigations in force (stock defaults; they apply to "
-                     "every candidate alike): " +
-                     "; ".join(f"{k}: {v}" for k, v in vulns) + ".")
-            self.out()
-        self.out(
-            "Every boot uses the same arguments for every candidate: "
-            "`init_on_alloc=0 init_on_free=0` (Debian enables "
-            "init_on_alloc by default; kpool's pools here have no "
-            "KPOOL_F_ZERO but kpool_zero, so no other candidate zeroes "
-            "blocks), `tsc=reliable`, "
-            "a larger log buffer for the results. The wall-time boot is "
-            "multi-threaded TCG, the instruction-count boot is "
-            "`-icount shift=0,sleep=off` with one vCPU, where the guest's "
-            "TSC advances by exactly one per instruction.")
-        self.out()
-        self.out(
-            "Candidates (same block size and natural alignment, same "
-            "boot): **kpool**; **kmem_cache** (a private cache, never "
-            "merged, no SLAB_ACCOUNT); **mempool** "
-            "(mempool_create_slab_pool(16) over such a cache); "
-            "**locked_list** (textbook pool: one free list of blocks carved "
-            "from pages under one spin_lock_irqsave lock); "
-            "**percpu_lifo** (the limit: per-CPU stacks of block pointers "
-            "under preempt_disable, no checks at all); **objpool** "
-            "(lib/objpool, Linux 6.7+); **null** (returns a fixed block: "
-            "the loop's own cost, subtracted from instruction counts); "
-            "**kpool_zero** (a KPOOL_F_ZERO pool, W1 only: W5's "
-            "yardstick).")
-        self.out()
-        for (work, cand), why in sorted(self.skips.items()):
-            if work == "w9" and cand == "objpool" and self.objpool["w9"]:
-                continue        # measured in the objpool boot
-            self.notes.append(f"{cand} skipped in {work}: {why}.")
-
     def w1_section(self):
-        self.out("## W1: alloc+free pair on one CPU")
-        self.out()
+        self.head(0, "W1: alloc+free pair on one CPU")
         self.out("Wall time, ns per pair (median of the rounds) and the "
                  "per-round ratio kpool/X, median [min-max]:")
         self.out()
@@ -350,23 +431,28 @@ class Report:
             row += [fmt_ratio(self.w1.ratios((s, "kpool"), (s, c)))
                     for c in peers]
             rows.append(row)
-        self.table(["size"] + [f"{c} ns" for c in cands] +
-                   [f"kpool/{c}" for c in peers], rows)
-        self.plot_w1(sizes, cands)
-
+            r = self.w1.ratios((s, "kpool"), (s, "kmem_cache"))
+            if r:
+                self.w1_wall[s] = med(r)
+        if rows:
+            self.table(["size"] + [f"{c} ns" for c in cands] +
+                       [f"kpool/{c}" for c in peers], rows)
+            self.plot_w1(sizes, cands)
+        else:
+            self.out("_Wall-time boot: not run._")
+            self.out()
+        if not self.w1i.data:
+            self.out("Instructions per pair: _icount boot not run._")
+            self.out()
+            return
         self.out("Instructions per pair (icount boot), net of the loop "
                  "itself (the null candidate: "
                  f"{fmt(self.w1i.median(('64', 'null')))} instructions "
                  "per iteration at 64 bytes):")
         self.out()
-        if not self.w1i.data:
-            self.out("_icount boot not run._")
-            self.out()
-            return
         icands = [c for c in CANDS if c in self.cands(self.w1i, 1)]
         ipeers = [c for c in icands if c in PEERS]
         rows = []
-        self.w1_instr = {}
         for size in self.sizes(self.w1i):
             s = str(size)
             nets = {c: self.net(self.w1i, (s, c), (s, "null"))
@@ -384,49 +470,8 @@ class Report:
         self.out()
         self.plot_instr()
 
-    def w1_instr_median(self, cand):
-        """{size: median net instructions per pair} of one candidate."""
-        instr = getattr(self, "w1_instr", {})
-        return {s: med(list(n[cand].values())) for s, n in instr.items()
-                if n.get(cand)}
-
-    def w1_targets(self):
-        kp = self.w1_instr_median("kpool")
-        if not kp:
-            for name in ("W1: kpool pair <= 55 instructions at every size",
-                         "W1 stretch: kpool pair <= 45 instructions at "
-                         "every size",
-                         "W1: kpool pair <= 0.25x kmem_cache instructions",
-                         "W1: kpool pair < the textbook locked list's "
-                         "instructions"):
-                self.target(name, None, "no icount run")
-            return
-        per = ", ".join(f"{s}: {fmt(v)}" for s, v in kp.items())
-        worst = max(kp.values())
-        self.target("W1: kpool pair <= 55 instructions at every size",
-                    worst <= 55, f"net of the loop, per size: {per}")
-        self.target("W1 stretch: kpool pair <= 45 instructions at every "
-                    "size", worst <= 45, f"worst: {fmt(worst)}")
-        for other, name, ok in (
-                ("kmem_cache", "W1: kpool pair <= 0.25x kmem_cache "
-                 "instructions at every size", lambda r: r <= 0.25),
-                ("locked_list", "W1: kpool pair < the textbook locked "
-                 "list's instructions at every size", lambda r: r < 1.0)):
-            ratios = {}
-            for s, n in self.w1_instr.items():
-                r = paired(n["kpool"], n.get(other, {}))
-                if r:
-                    ratios[s] = med(r)
-            if not ratios:
-                self.target(name, None, f"{other} not measured")
-                continue
-            self.target(name, all(ok(v) for v in ratios.values()),
-                        "kpool/" + other + " per size: " + ", ".join(
-                            f"{s}: {v:.2f}x" for s, v in ratios.items()))
-
     def w2_section(self):
-        self.out("## W2: allocate K, then free K")
-        self.out()
+        self.head(0, "W2: allocate K, then free K")
         self.out("Wall time, ns per block (one allocation and one free); "
                  "LIFO frees in reverse order, FIFO in allocation order. "
                  "Last columns: kpool/kmem_cache per-round ratio.")
@@ -435,7 +480,7 @@ class Report:
         rows = []
         for size in self.sizes(self.w2):
             s = str(size)
-            for k in ("16", "64", "1024"):
+            for k in BULK_K:
                 for order in ("lifo", "fifo"):
                     if not self.w2.has((s, "kpool", k, order)):
                         continue
@@ -444,8 +489,12 @@ class Report:
                     row.append(fmt_ratio(self.w2.ratios(
                         (s, "kpool", k, order), (s, "kmem_cache", k, order))))
                     rows.append(row)
-        self.table(["size", "K", "order"] + cands + ["kpool/kmem_cache"],
-                   rows)
+        if rows:
+            self.table(["size", "K", "order"] + cands + ["kpool/kmem_cache"],
+                       rows)
+        else:
+            self.out("_Wall-time boot: not run._")
+            self.out()
         if self.w2i.data:
             self.out("Instructions per block (icount boot, loop included), "
                      "kpool vs kmem_cache:")
@@ -453,7 +502,7 @@ class Report:
             rows = []
             for size in self.sizes(self.w2i):
                 s = str(size)
-                for k in ("16", "64", "1024"):
+                for k in BULK_K:
                     for order in ("lifo", "fifo", "bulk"):
                         kp = self.w2i.median((s, "kpool", k, order))
                         km = self.w2i.median((s, "kmem_cache", k, order))
@@ -463,15 +512,13 @@ class Report:
                                      fmt_ratio(self.w2i.ratios(
                                          (s, "kpool", k, order),
                                          (s, "kmem_cache", k, order)))])
-            self.table(["size", "K", "order", "kpool instr", "kmem_cache instr",
-                        "kpool/kmem_cache"], rows)
-
+            self.table(["size", "K", "order", "kpool instr",
+                        "kmem_cache instr", "kpool/kmem_cache"], rows)
         self.bulk_section()
 
     def bulk_section(self):
-        self.out("### Bulk: kpool_alloc_bulk/free_bulk vs "
-                 "kmem_cache_alloc_bulk/free_bulk")
-        self.out()
+        self.head(1, "Bulk: kpool_alloc_bulk/free_bulk vs "
+                  "kmem_cache_alloc_bulk/free_bulk")
         self.out("Per object (one allocation and one free). Instructions "
                  "(icount boot) are net of the bulk loop itself (the null "
                  "candidate: bulk calls that do nothing, and the loop that "
@@ -479,7 +526,7 @@ class Report:
                  "the same size. Wall time: ns per object, median of the "
                  "rounds.")
         self.out()
-        rows, below_pair, vs_slab = [], {}, {}
+        rows = []
         pair = self.w1_instr_median("kpool")
         for size in self.sizes(self.w2) or self.sizes(self.w2i):
             s = str(size)
@@ -492,10 +539,8 @@ class Report:
                 ikm = self.net(self.w2i, km, null)
                 r = paired(ikp, ikm)
                 if ikp:
-                    below_pair[(s, k)] = (med(list(ikp.values())),
-                                          pair.get(s))
-                if r:
-                    vs_slab[(s, k)] = med(r)
+                    self.bulk[(s, k)] = (med(list(ikp.values())),
+                                         med(r) if r else None, pair.get(s))
                 rows.append([s, k, fmt(med(list(ikp.values()))),
                              fmt(med(list(ikm.values()))), fmt_ratio(r),
                              fmt(pair.get(s)),
@@ -506,35 +551,12 @@ class Report:
                     "kpool pair instr (W1)", "kpool bulk ns/object",
                     "kmem_cache bulk ns/object", "kpool/kmem_cache ns"],
                    rows)
-        name = ("Bulk: kpool alloc+free per object below a single kpool "
-                "pair at K = 16, 64, 1024, every size")
-        if below_pair and all(p is not None for _, p in below_pair.values()):
-            bad = [f"{s}/{k}: {fmt(b)} vs {fmt(p)}"
-                   for (s, k), (b, p) in below_pair.items() if b >= p]
-            worst = max(b / p for b, p in below_pair.values())
-            self.target(name, not bad,
-                        f"instructions, worst bulk/pair {worst:.2f}x" +
-                        (" (not below at size/K " + ", ".join(bad) + ")"
-                         if bad else ""))
-        else:
-            self.target(name, None, "no icount run")
-        name = ("Bulk: kpool per object <= kmem_cache bulk per object at "
-                "K = 16, 64, 1024, every size")
-        if vs_slab:
-            bad = [f"{s}/{k}" for (s, k), v in vs_slab.items() if v > 1.0]
-            self.target(name, not bad,
-                        f"instructions, worst {max(vs_slab.values()):.2f}x" +
-                        (" (over 1.0 at size/K " + ", ".join(bad) + ")"
-                         if bad else ""))
-        else:
-            self.target(name, None, "no icount run")
 
     def w3_section(self):
-        self.out("## W3: producer/consumer (allocate on CPU 0, free on CPU 1)")
-        self.out()
+        self.head(0, "W3: producer/consumer (allocate on CPU 0, free on "
+                  "CPU 1)")
         if not self.w3.data:
-            self.out("_Not run (needs two CPUs)._")
-            self.out()
+            self.not_run("w3")
             return
         self.out("ns per block moved through a 256-slot ring (throughput "
                  "of the pair of CPUs), and kpool/X per round. "
@@ -551,7 +573,7 @@ class Report:
         self.table(["size"] + [f"{c} ns" for c in cands] +
                    [f"kpool/{c}" for c in cands if c != "kpool"], rows)
 
-    def w4_eff(self, size, cand, n):
+    def w4_eff_rounds(self, size, cand, n):
         """Per-round efficiencies T(n) / (n * T(1)): {round: eff}."""
         one = self.w4.data.get((size, cand, "1"), {})
         many = self.w4.data.get((size, cand, str(n)), {})
@@ -559,18 +581,10 @@ class Report:
                 if r in one and many[r] > 0}
 
     def w4_section(self):
-        self.out("## W4: scaling (pairs on N CPUs at once)")
-        self.out()
-        names = ("W4: kpool scaling efficiency >= 0.95 at every size and "
-                 "CPU count",
-                 "W4: kpool scaling efficiency >= kmem_cache's at every "
-                 "size and CPU count")
+        self.head(0, "W4: scaling (pairs on N CPUs at once)")
         ncpus = sorted({int(k[2]) for k in self.w4.data})
         if not self.w4.data or max(ncpus) < 2:
-            self.out("_Not run (needs two CPUs)._")
-            self.out()
-            for name in names:
-                self.target(name, None, "W4 not run on 2+ CPUs")
+            self.not_run("w4", "on 2 or more CPUs")
             return
         nrounds = len({r for v in self.w4.data.values() for r in v})
         self.out(
@@ -585,7 +599,7 @@ class Report:
         self.out()
         cands = [c for c in CANDS if c in self.cands(self.w4, 1)]
         multi = [n for n in ncpus if n > 1]
-        rows, self.scaling, effs = [], {}, {}
+        rows, self.scaling = [], {}
         for size in self.sizes(self.w4):
             s = str(size)
             for c in cands:
@@ -597,41 +611,21 @@ class Report:
                 self.scaling[(s, c)] = tput
                 row = [s, c] + [fmt(tput.get(n), 2) for n in ncpus]
                 for n in multi:
-                    e = list(self.w4_eff(s, c, n).values())
-                    effs[(s, c, n)] = med(e)
+                    e = list(self.w4_eff_rounds(s, c, n).values())
+                    if e:
+                        self.w4_eff[(s, c, n)] = med(e)
                     row.append(fmt_ratio(e))
                 rows.append(row)
         self.table(["size", "candidate"] + [f"Mops/s N={n}" for n in ncpus] +
                    [f"eff N={n}" for n in multi], rows)
         self.plot_scaling(ncpus, cands)
-        kp = {(s, n): v for (s, c, n), v in effs.items()
-              if c == "kpool" and v is not None}
-        km = {(s, n): v for (s, c, n), v in effs.items()
-              if c == "kmem_cache" and v is not None}
-        per = ", ".join(f"{s}/{n}: {v:.2f}" for (s, n), v in kp.items())
-        self.target(names[0], all(v >= 0.95 for v in kp.values()),
-                    f"median per-round efficiency, size/N: {per}")
-        bad = [f"{s}/{n}: {v:.2f} < {km[(s, n)]:.2f}"
-               for (s, n), v in kp.items() if (s, n) in km and v < km[(s, n)]]
-        self.target(names[1], not bad and bool(km),
-                    "kmem_cache per size/N: " + ", ".join(
-                        f"{s}/{n}: {v:.2f}" for (s, n), v in km.items()) +
-                    ("; kpool below at " + ", ".join(bad) if bad else ""))
 
     def w5_section(self):
-        self.out("## W5: user space through /dev/kpool")
-        self.out()
-        names = ("W5: batch64 ALLOC+FREE per block <= 2x the in-kernel "
-                 "pair of a KPOOL_F_ZERO pool of the same size",
-                 "W5: single-block ALLOC/FREE ioctl <= 1.2x a bare ioctl "
-                 "round trip (VERSION)")
-        if not self.w5.data and not self.w5i.data:
-            self.out("_Not run._")
-            self.out()
-            for name in names:
-                self.target(name, None, "no data")
+        self.head(0, "W5: user space through /dev/kpool")
+        if not self.w5s.data and not self.w5i.data:
+            self.not_run("w5")
             return
-        self.out(
+        self.explain(
             "Per block allocated and freed from user space: one block per "
             "ALLOC and per FREE ioctl (single: two ioctls per block), 64 "
             "blocks per ioctl (batch64), and a bare round trip "
@@ -647,14 +641,13 @@ class Report:
             "path (ALLOC, FREE: each ioctl timed on its own, in a run of "
             "its own) says which of the two costs what; each one's excess "
             "over VERSION is what /dev/kpool adds to a round trip.")
-        self.out()
         rows, batch_r, single_r = [], {}, {}
         zero = self.w1_instr_median("kpool_zero")
         plain = self.w1_instr_median("kpool")
         icount = bool(self.w5i.data)
-        for size in self.sizes(self.w5) or self.sizes(self.w5i):
+        for size in self.sizes(self.w5s) or self.sizes(self.w5i):
             s = str(size)
-            ns = {m: self.w5.median((s, m))
+            ns = {m: self.w5s.median((s, m))
                   for m in ("single", "batch64", "version")}
             ins = {m: self.w5i.median((s, m))
                    for m in ("single", "batch64", "version", "alloc1",
@@ -683,26 +676,15 @@ class Report:
                     "single per ioctl/version", "ALLOC ioctl instr",
                     "FREE ioctl instr", "single ns", "batch64 ns",
                     "version ns", "kpool_zero pair ns"], rows)
-        basis = "instructions" if icount else "wall time"
-        for name, per, limit in ((names[0], batch_r, 2.0),
-                                 (names[1], single_r, 1.2)):
-            if not per:
-                self.target(name, None, "no data")
-                continue
-            self.target(name, max(per.values()) <= limit,
-                        f"{basis}, per size: " + ", ".join(
-                            f"{s}: {v:.2f}x" for s, v in per.items()))
+        self.w5 = ("instructions" if icount else "wall time", batch_r,
+                   single_r)
 
     def w6_section(self):
-        self.out("## W6: growth from an empty pool, and refill")
-        self.out()
+        self.head(0, "W6: growth from an empty pool, and refill")
         if not self.w6.data:
-            self.out("_Not run._")
-            self.out()
-            self.target("p99.9 latency under refill lower than "
-                        "kmem_cache's", None, "no data")
+            self.not_run("w6")
             return
-        self.out(
+        self.explain(
             "A fresh pool / cache (no free blocks) allocates "
             f"{self.wall['w6'][0][4]} blocks (grow: chunks and slabs come "
             "from the page allocator), frees them all, and allocates them "
@@ -710,8 +692,7 @@ class Report:
             "latencies of all rounds pooled, converted to ns with the "
             "TSC rate measured over the same runs. ns/block is the median "
             "of the rounds' whole-loop time.")
-        self.out()
-        rows, verdict = [], {}
+        rows = []
         for size in self.sizes(self.w6):
             s = str(size)
             for phase in ("grow", "refill"):
@@ -724,7 +705,7 @@ class Report:
                     p = {x: qs.get(x, 0) / k for x in
                          (50000, 99000, 99900, 100000)}
                     if phase == "grow":
-                        verdict.setdefault(s, {})[c] = p[99900]
+                        self.w6_p999.setdefault(s, {})[c] = p[99900]
                     rows.append([s, phase, c,
                                  fmt(self.w6.median((s, c, phase))),
                                  fmt(p[50000]), fmt(p[99000]),
@@ -732,18 +713,6 @@ class Report:
         self.table(["size", "phase", "candidate", "ns/block", "p50 ns",
                     "p99 ns", "p99.9 ns", "max ns", "samples"], rows)
         self.plot_cdf()
-        if verdict:
-            bad = [s for s, v in verdict.items()
-                   if v.get("kpool", 0) >= v.get("kmem_cache", 0)]
-            self.target(
-                "p99.9 latency under refill lower than kmem_cache's",
-                not bad,
-                "judged on the grow phase, where chunks and slabs come "
-                "from the page allocator; p99.9 ns kpool/kmem_cache per "
-                "size: " +
-                ", ".join(f"{s}: {fmt(v.get('kpool'))}/"
-                          f"{fmt(v.get('kmem_cache'))}"
-                          for s, v in verdict.items()))
 
     @staticmethod
     def waste(stride, order):
@@ -770,23 +739,13 @@ class Report:
         return small, least
 
     def w7_section(self):
-        self.out("## W7: memory")
-        self.out()
-        names = ("W7: chunk waste <= 1/16 of the chunk for every size "
-                 "<= 32 KiB, at order <= 3 where one qualifies",
-                 "W7: above 32 KiB, the least-waste order up to "
-                 f"KPOOL_MAX_ORDER ({KPOOL_MAX_ORDER})",
-                 "W7: out-of-line metadata <= 1/32 of the chunk for "
-                 "blocks >= 32 bytes")
+        self.head(0, "W7: memory")
         kp = {int(r[0]): r for r in self.wall["w7kpool"]}
         sl = {int(r[0]): r for r in self.wall["w7sysfs"]}
         if not kp:
-            self.out("_Not run._")
-            self.out()
-            for name in names:
-                self.target(name, None, "W7 not run")
+            self.not_run("w7")
             return
-        self.out(
+        self.explain(
             "kpool: geometry from kpool_get_stats() of a pool of each size "
             "(KPOOL_ORDER_AUTO, natural alignment, no boundary) holding "
             "one block: chunk order, blocks per chunk, waste per chunk "
@@ -803,7 +762,6 @@ class Report:
             "numbers from "
             "/sys/kernel/slab/<cache>/{objs_per_slab,order,slab_size} "
             "(struct slab lives in struct page and is not counted).")
-        self.out()
         rows, computed = [], []
         waste_bad, big_bad, meta_bad = [], [], []
         waste_seen, big_seen, meta_seen = [], [], []
@@ -850,31 +808,23 @@ class Report:
                     f"{swasted} ({100.0 * swasted / (PAGE << sorder):.1f}%)"]
             rows.append(row)
         if computed:
-            self.notes.append("No /sys/kernel/slab in the guest: kmem_cache "
-                              "geometry computed (order-0 slab) for sizes " +
+            self.notes.append(f"{self.title}: no /sys/kernel/slab in the "
+                              "guest: kmem_cache geometry computed "
+                              "(order-0 slab) for sizes " +
                               ", ".join(computed) + ".")
         self.table(["size", "kpool stride", "chunk order", "blocks/chunk",
                     "waste/chunk B", "metadata/chunk B", "target order",
                     "per-CPU B/pool", "all metadata B/pool",
                     "slab objs/slab", "slab order", "waste/slab B"], rows)
-        for name, seen, bad in ((names[0], waste_seen, waste_bad),
-                                (names[1], big_seen, big_bad),
-                                (names[2], meta_seen, meta_bad)):
-            if not seen:
-                self.target(name, None, "no such size measured")
-                continue
-            self.target(name, not bad,
-                        "sizes " + ", ".join(str(x) for x in seen) +
-                        ("; missed at " + "; ".join(bad) if bad else ""))
+        self.w7 = [(waste_seen, waste_bad), (big_seen, big_bad),
+                   (meta_seen, meta_bad)]
 
     def w8_section(self):
-        self.out("## W8: variable sizes, kpool_set vs kmalloc")
-        self.out()
+        self.head(0, "W8: variable sizes, kpool_set vs kmalloc")
         if not self.w8.data and not self.w8i.data:
-            self.out("_Not run._")
-            self.out()
+            self.not_run("w8")
             return
-        self.out(
+        self.explain(
             "A kpool_set of 8 to 4096 bytes (default spacing: 8 classes "
             "per power of two above 64 bytes, 8-byte alignment; "
             "kpool_set_alloc/kpool_set_free) against kmalloc/kfree. Each "
@@ -886,7 +836,6 @@ class Report:
             "allocations freed in reverse order. **sized_null** runs the "
             "same loops and sequence with no allocator; instruction counts "
             "are net of it.")
-        self.out()
         shapes = ("pairs", "batch64")
         dists = sorted({k[0] for k in self.w8.data} |
                        {k[0] for k in self.w8i.data}, reverse=True)
@@ -905,7 +854,7 @@ class Report:
             self.out()
             self.table(["sizes", "loop", "kpool_set ns", "kmalloc ns",
                         "kpool_set/kmalloc"], rows)
-        rows, pair_r, sized_r = [], {}, {}
+        rows = []
         for d in dists:
             for sh in shapes:
                 null = (d, "sized_null", sh)
@@ -920,9 +869,9 @@ class Report:
                 ks = nets["kpool_set_sized"]
                 r, rs = paired(kp, km), paired(ks, km)
                 if sh == "pairs":
-                    pair_r[d] = med(r)
+                    self.w8_pair[d] = med(r)
                     if rs:
-                        sized_r[d] = med(rs)
+                        self.w8_sized[d] = med(rs)
                 rows.append([d, sh, fmt(med(list(kp.values()))),
                              fmt(med(list(ks.values()))),
                              fmt(med(list(km.values()))), fmt_ratio(r),
@@ -941,17 +890,6 @@ class Report:
                         "kpool_set_sized instr", "kmalloc instr",
                         "kpool_set/kmalloc", "kpool_set_sized/kmalloc",
                         "sized_null instr"], rows)
-        name = ("W8: kpool_set pair <= 0.7x kmalloc instructions on both "
-                "distributions")
-        if pair_r:
-            self.target(name, all(v <= 0.7 for v in pair_r.values()),
-                        ", ".join(f"{d}: {v:.2f}x" for d, v in
-                                  pair_r.items()) +
-                        ("; sized free: " + ", ".join(
-                            f"{d}: {v:.2f}x" for d, v in sized_r.items())
-                         if sized_r else ""))
-        else:
-            self.target(name, None, "no icount run")
         self.w8_classes()
         rows = []
         for d in dists:
@@ -972,40 +910,32 @@ class Report:
                         "kmalloc bucket bytes"], rows)
 
     def w8_classes(self):
-        name = ("W8: every class of the 8..4096 set wastes < 1/9 of its "
-                "chunk (kpool_set.h's promise, for chunk waste too)")
         if not self.w8class:
-            self.target(name, None, "no class geometry")
             return
         worst = sorted(self.w8class, key=lambda c: c[4] / (PAGE << c[2]),
                        reverse=True)
-        bad = [c for c in self.w8class if c[4] * 9 >= PAGE << c[2]]
+        self.w8class_bad = [c[0] for c in self.w8class
+                            if c[4] * 9 >= PAGE << c[2]]
         orders = collections.Counter(c[2] for c in self.w8class)
         self.out(f"Chunk geometry of the set's {len(self.w8class)} classes: "
                  "chunk orders " + ", ".join(
                      f"{o}: {n} classes" for o, n in sorted(orders.items())) +
-                 f"; {len(bad)} classes waste 1/9 of their chunk or more. "
-                 "The five worst:")
+                 f"; {len(self.w8class_bad)} classes waste 1/9 of their "
+                 "chunk or more. The five worst:")
         self.out()
         self.table(["class size", "stride", "chunk order", "blocks/chunk",
                     "waste/chunk B", "metadata/chunk B", "per-CPU B"],
                    [[c[0], c[1], c[2], c[3],
                      f"{c[4]} ({100.0 * c[4] / (PAGE << c[2]):.1f}%)",
                      c[5], f"{c[6]:,}"] for c in worst[:5]])
-        self.target(name, not bad,
-                    f"{len(bad)} of {len(self.w8class)} classes at or over "
-                    "1/9" + (": " + ", ".join(str(c[0]) for c in bad[:12]) +
-                             (" ..." if len(bad) > 12 else "")
-                             if bad else ""))
 
     def w10_section(self):
-        self.out("## W10: deferred frees (kpool_free_rcu() against kfree_rcu())")
-        self.out()
-        if not self.w10.data:
-            self.out("_Not run._")
-            self.out()
+        self.head(0, "W10: deferred frees (kpool_free_rcu() against "
+                  "kfree_rcu())")
+        if not self.w10s.data and not self.w10i.data:
+            self.not_run("w10")
             return
-        self.out(
+        self.explain(
             "One CPU takes 4096 blocks, then frees each one after a grace "
             "period: `kpool_free_rcu()` (no rcu_head in the block, "
             "pointers batched per CPU) against `kfree_rcu()` of a "
@@ -1015,17 +945,18 @@ class Report:
             "(icount boot), kpool/kfree_rcu per round, and ns of the "
             "rcu_barrier() after the loop (grace periods and callbacks, "
             "mostly waiting; not what the caller pays).")
-        self.out()
         kp, kf = "kpool_free_rcu", "kfree_rcu"
         rows = []
-        for size in self.sizes(self.w10):
+        for size in self.sizes(self.w10s) or self.sizes(self.w10i):
             s = str(size)
+            ikp, ikf = self.w10i.median((s, kp)), self.w10i.median((s, kf))
+            if ikp is not None and ikf is not None:
+                self.w10[s] = (ikp, ikf)
             rows.append([
-                s, fmt(self.w10.median((s, kp))),
-                fmt(self.w10.median((s, kf))),
-                fmt_ratio(self.w10.ratios((s, kp), (s, kf))),
-                fmt(self.w10i.median((s, kp))),
-                fmt(self.w10i.median((s, kf))),
+                s, fmt(self.w10s.median((s, kp))),
+                fmt(self.w10s.median((s, kf))),
+                fmt_ratio(self.w10s.ratios((s, kp), (s, kf))),
+                fmt(ikp), fmt(ikf),
                 fmt_ratio(self.w10i.ratios((s, kp), (s, kf))),
                 fmt(self.w10b.median((s, kp))),
                 fmt(self.w10b.median((s, kf)))])
@@ -1035,28 +966,19 @@ class Report:
                     "kpool barrier ns", "kfree_rcu barrier ns"], rows)
 
     def w9_section(self):
-        self.out("## W9: per-CPU object pool (lib/test_objpool.c's workload)")
-        self.out()
-        names = ("W9: kpool/objpool hits per second >= 1.0 in every case, "
-                 "both kpool pools",
-                 "W9: kpool misses <= objpool misses in every case, both "
-                 "kpool pools")
+        self.head(0, "W9: per-CPU object pool (lib/test_objpool.c's "
+                  "workload)")
         if not self.w9:
-            self.out("_Not run._")
-            self.out()
-            for name in names:
-                self.target(name, None, "W9 not run")
-            return
-        where = "the wall-time boot"
-        if self.objpool["w9"]:
-            where = (f"a wall-time boot of Debian "
-                     f"{read_text(os.path.join(self.dir, 'objpool_kernel'))}"
-                     f" ({self.oinfo.get('kernel', '-')}, "
-                     f"{self.oinfo.get('cpus', '-')} vCPUs, same boot "
-                     "arguments), since the main kernel has no objpool")
+            self.not_run("w9")
+        else:
+            self.w9_hits()
+        self.w9miss_section()
+
+    def w9_hits(self):
         env = self.w9env or [0] * 5
         self.out(
-            f"Measured in {where}. A kthread bound to each of the "
+            f"Measured in the wall-time boot ({self.winfo.get('cpus', '-')} "
+            f"vCPUs). A kthread bound to each of the "
             f"{env[1]} CPUs pops BULK objects (GFP_ATOMIC for kpool: it "
             "never sleeps, like objpool_pop()), writes to each, pushes "
             "them back, for "
@@ -1069,14 +991,15 @@ class Report:
             "kpool_min0: min_blocks 0, max_blocks the same. Hits and "
             "misses per second (thread and hardirq together; median of "
             "the rounds), the per-round ratio of hits per second, and "
-            "misses summed over all rounds.")
+            "misses summed over all rounds." +
+            ("" if self.has_objpool() else
+             f" {self.title} has no objpool: kpool alone."))
         self.out()
         cases = sorted({k[0] for k in self.w9},
                        key=lambda c: (int(re.sub(r"\D", "", c) or 0), c))
-        rows, ratio_ok, miss_ok, have_obj = [], [], [], False
+        rows = []
         for cs in cases:
             obj = self.w9.get((cs, "objpool"), {})
-            have_obj |= bool(obj)
             for c in W9_CANDS:
                 d = self.w9.get((cs, c))
                 if not d:
@@ -1094,8 +1017,8 @@ class Report:
                     r = paired(hits, ohits)
                     omiss = sum(v[2] for v in obj.values())
                     row.append(fmt_ratio(r))
-                    ratio_ok.append((cs, c, med(r) if r else 0.0))
-                    miss_ok.append((cs, c, tmiss, omiss))
+                    self.w9_ratio.append((cs, c, med(r) if r else 0.0))
+                    self.w9_misses.append((cs, c, tmiss, omiss))
                 else:
                     row.append("-")
                 rows.append(row)
@@ -1109,9 +1032,7 @@ class Report:
                 if not k:
                     continue
                 tot = [sum(x[i] for x in k) for i in range(7)]
-                rows.append([cs, c, f"{tot[0]:,}", f"{tot[1]:,}",
-                             f"{tot[2]:,}", f"{tot[3]:,}", f"{tot[4]:,}",
-                             f"{tot[5]:,}", f"{tot[6]:,}"])
+                rows.append([cs, c] + [f"{t:,}" for t in tot])
         if rows:
             self.out("kpool's own counters over all rounds (kpool_get_stats "
                      "before and after each measurement): cache hits are "
@@ -1123,19 +1044,43 @@ class Report:
             self.table(["case", "candidate", "allocs", "cache_hits",
                         "cache_misses", "steals", "drains",
                         "alloc_failures", "grows"], rows)
-        if not have_obj:
-            for name in names:
-                self.target(name, None, "objpool not in this kernel")
+
+    def w9miss_section(self):
+        self.head(1, "W9 misses: a pop from an empty pool")
+        if not self.w9m.data:
+            self.out("_icount boot not run._")
+            self.out()
             return
-        bad = [f"{cs} {c}: {v:.2f}" for cs, c, v in ratio_ok if v < 1.0]
-        self.target(names[0], not bad,
-                    "median per-round ratio: " + ", ".join(
-                        f"{cs} {c}: {v:.2f}" for cs, c, v in ratio_ok))
-        bad = [f"{cs} {c}: {m:,} vs {o:,}" for cs, c, m, o in miss_ok
-               if m > o]
-        self.target(names[1], not bad,
-                    "misses kpool vs objpool, all rounds: " + ", ".join(
-                        f"{cs} {c}: {m:,}/{o:,}" for cs, c, m, o in miss_ok))
+        env = self.w9menv or [0, 0, 0]
+        self.out(
+            "What a miss of W9's overrun case (bulk 16) costs the caller: "
+            f"a pool of {env[1]} objects of {env[2]} bytes (W9's 8 per "
+            f"possible CPU, {env[0]} in the icount boot, and at least a "
+            f"bulk of {W9_BULK}) is emptied "
+            "with the atomic mask, then every call fails: kpool_alloc("
+            "GFP_ATOMIC) and objpool_pop() one object per call (W9's "
+            f"pop), and kpool_alloc_bulk() of {W9_BULK}. Guest "
+            "instructions per call (icount boot), net of the loop (the "
+            "null candidate: "
+            f"{fmt(self.w9m.median(('pop', 'null')))} per iteration); "
+            f"per object is per call divided by the objects asked for.")
+        self.out()
+        null = ("pop", "null")
+        obj = self.w9m.median(("pop", "objpool"))
+        obj = obj - (self.w9m.median(null) or 0.0) if obj else None
+        rows = []
+        for shape, per in (("pop", 1), ("bulk16", W9_BULK)):
+            for c in W9_CANDS:
+                if not self.w9m.has((shape, c)):
+                    continue
+                v = med(list(self.net(self.w9m, (shape, c), null).values()))
+                self.w9miss[(shape, c)] = v
+                rows.append([shape, c, fmt(v), fmt(v / per),
+                             f"{v / per / obj:.2f}" if obj else "-"])
+        self.table(["call", "candidate", "instr per call",
+                    "instr per object", "per object / objpool_pop"], rows)
+
+    # ------------------------------------------------------------- profile
 
     PROFILED = (("kpool.dis", ("kpool_alloc", "kpool_free",
                                "kpool_alloc_bulk", "kpool_free_bulk")),
@@ -1147,21 +1092,25 @@ class Report:
                                    "kpool_dev_lock_home")))
 
     def profile(self):
-        self.out("## Profile: where kpool's instructions go")
-        self.out()
+        self.head(0, "Profile: where kpool's instructions go")
         funcs = {}
         for name, wanted in self.PROFILED:
             dis = read_text(os.path.join(self.dir, name))
-            parsed = self.parse_dis(dis) if dis else {}
+            parsed = parse_dis(dis) if dis else {}
             funcs.update({f: parsed[f] for f in wanted if f in parsed})
         if not funcs:
             self.out("_No disassembly._")
+            self.out()
             return
-        self.out(
-            "Method: `objdump -dr` of the built kpool.ko, kpool_set.ko and "
-            "kpool_dev.ko (W5: the dispatch every ioctl takes, VERSION's "
-            "included, and the lock and pool lookup ALLOC and FREE add; "
-            "their own instructions, the callees listed). "
+        self.out(f"kpool.ko, kpool_set.ko and kpool_dev.ko as built for "
+                 f"{self.title}, whose Debian configuration has: " +
+                 self.config() + ".")
+        self.out()
+        self.explain(
+            "Method: `objdump -dr` of the modules (W5: the dispatch every "
+            "ioctl takes, VERSION's included, and the lock and pool lookup "
+            "ALLOC and FREE add; their own instructions, the callees "
+            "listed). "
             "For each entry point, the **hit path** is walked branch by "
             "branch from the entry: conditional branches fall through "
             "(GCC lays the likely() path out first), unconditional jumps "
@@ -1171,7 +1120,11 @@ class Report:
             "instruction from the entry to the first return in address "
             "order (the hit path plus anything jumped over). Calls, locked "
             "(lock-prefixed or memory `xchg`) instructions and interrupt "
-            "toggles on the hit path are counted. `__fentry__` is the "
+            "toggles on the hit path are counted, and what the build "
+            "adds to it: `endbr64` (IBT), pushes and pops of the stack "
+            "frame, the stack protector's canary, and UBSAN checks "
+            "(branches to a `__ubsan_handle_*` call, out of line). "
+            "`__fentry__` is the "
             "ftrace hook, patched to a 5-byte NOP at boot (counted as an "
             "instruction, not as a call); `__x86_return_thunk` is the "
             "return (a plain `ret` unless a return-thunk mitigation is "
@@ -1182,36 +1135,30 @@ class Report:
             "KPOOL_F_ZERO pools), so read the listings below with the "
             "counts. The measured count is W1's (kpool) and W8's (sets) "
             "icount figure.")
-        self.out()
-        rows, listings, walked = [], [], {}
+        rows, listings = [], []
         for name, insns in funcs.items():
-            path, end = self.walk(name, insns)
-            walked[name] = len(path)
-            straight = self.straight(insns)
-            calls = sorted({(r or t.split("<")[-1].rstrip(">"))
-                            for _, t, r in path if t.startswith("call") and
-                            r != "__fentry__"})
-            locked = [t for _, t, _ in path if t.startswith("lock") or
-                      re.match(r"xchg\s+%\w+,.*\(", t) or
-                      re.match(r"xchg\s+.*\(.*,%", t)]
-            irq = [t for _, t, _ in path
-                   if re.match(r"(cli|sti|pushf|popf)", t)]
-            branches = [t for _, t, _ in path
-                        if re.match(r"j(?!mp)[a-z]+\s", t)]
-            rows.append([name, len(insns), len(straight), len(path),
-                         len(branches), len(calls), ", ".join(calls) or "-",
-                         len(locked), len(irq), end])
+            path, end = walk(name, insns)
+            h = hit_path_facts(path, insns)
+            self.hitpath[name] = h
+            rows.append([name, len(insns), len(straight(insns)), len(path),
+                         len(h["branches"]), len(h["calls"]),
+                         ", ".join(h["calls"]) or "-", len(h["locked"]),
+                         len(h["irq"]), len(h["endbr"]),
+                         f"{len(h['push'])}/{len(h['pop'])}",
+                         len(h["canary"]), len(h["ubsan"]), end])
             listings.append((name, path))
         self.table(["function", "instructions (all)", "straight-line",
                     "hit path (walk)", "branches on it", "calls on it",
                     "call targets", "locked insns", "irq toggles",
-                    "hit path ends in"], rows)
+                    "endbr64", "pushes/pops", "canary insns",
+                    "UBSAN checks", "hit path ends in"], rows)
         pair = self.w1_instr_median("kpool")
-        if "kpool_alloc" in walked and "kpool_free" in walked and pair:
-            pred = walked["kpool_alloc"] + walked["kpool_free"]
-            self.out(f"Predicted pair: {walked['kpool_alloc']} + "
-                     f"{walked['kpool_free']} = {pred} instructions, plus "
-                     "the two calls and argument moves of the caller; "
+        if "kpool_alloc" in self.hitpath and "kpool_free" in self.hitpath \
+                and pair:
+            a = self.hitpath["kpool_alloc"]["length"]
+            f = self.hitpath["kpool_free"]["length"]
+            self.out(f"Predicted pair: {a} + {f} = {a + f} instructions, "
+                     "plus the two calls and argument moves of the caller; "
                      "measured (W1, net of the loop): " +
                      ", ".join(f"{s}: {fmt(v)}" for s, v in pair.items()) +
                      ".")
@@ -1228,77 +1175,10 @@ class Report:
             self.out("</details>")
             self.out()
 
-    @staticmethod
-    def is_return(text, reloc):
-        return bool(re.match(r"(rep )?ret", text)) or (
-            text.startswith("jmp") and reloc == "__x86_return_thunk")
-
-    def straight(self, insns):
-        """Entry to the first return, in address order."""
-        path = []
-        for addr, text, reloc in insns:
-            path.append((addr, text, reloc))
-            if self.is_return(text, reloc):
-                break
-        return path
-
-    def walk(self, name, insns):
-        """The hit path: fall through conditional branches, follow
-        unconditional jumps inside the function, stop at a return or a
-        tail call. Returns (path, how it ended)."""
-        index = {int(a, 16): i for i, (a, _, _) in enumerate(insns)}
-        path, seen, i = [], set(), 0
-        while i < len(insns) and len(path) < 2000:
-            addr, text, reloc = insns[i]
-            if i in seen:
-                return path, "a loop"
-            seen.add(i)
-            path.append((addr, text, reloc))
-            if self.is_return(text, reloc):
-                return path, "return"
-            if text.startswith("jmp"):
-                if reloc and reloc.startswith(".altinstr"):
-                    i += 1          # an alternative, patched at boot
-                    continue
-                if reloc:
-                    return path, f"tail call: {reloc}"
-                m = re.match(r"jmp\s+([0-9a-f]+)\b(?: <([^>+]+))?", text)
-                target = index.get(int(m.group(1), 16)) if m else None
-                if m and m.group(2) and m.group(2) != name:
-                    return path, f"tail call: {m.group(2)}"
-                if target is None:
-                    return path, "jump out of the function"
-                i = target
-                continue
-            i += 1
-        return path, "end of function"
-
-    @staticmethod
-    def parse_dis(dis):
-        funcs, cur = {}, None
-        for line in dis.splitlines():
-            m = re.match(r"^[0-9a-f]+ <([^>]+)>:$", line)
-            if m:
-                cur = funcs.setdefault(m.group(1), [])
-                continue
-            if cur is None:
-                continue
-            m = re.match(r"^\s+([0-9a-f]+):\s+(\S.*)$", line)
-            if not m:
-                continue
-            text = re.sub(r"\s+", " ", m.group(2)).strip()
-            if "R_X86_64" in text:
-                if cur:
-                    a, t, _ = cur[-1]
-                    sym = text.split()[-1]
-                    cur[-1] = (a, t, re.sub(r"[-+]0x[0-9a-f]+$", "", sym))
-                continue
-            cur.append((m.group(1), text, None))
-        return funcs
-
     # --------------------------------------------------------------- plots
 
     def gnuplot(self, name, script, size="960,600"):
+        name += self.suffix
         path = os.path.join(self.plots, name + ".gp")
         with open(path, "w") as f:
             f.write(f"set terminal png noenhanced size {size}\n")
@@ -1314,7 +1194,8 @@ class Report:
         self.out()
 
     def dat(self, name, lines):
-        path = os.path.join(self.plots, name)
+        base, ext = os.path.splitext(name)
+        path = os.path.join(self.plots, base + self.suffix + ext)
         with open(path, "w") as f:
             f.write("\n".join(lines) + "\n")
         return path
@@ -1330,7 +1211,7 @@ class Report:
             f"'{path}' using 1:{i + 2} with linespoints title '{c}'"
             for i, c in enumerate(cands))
         self.gnuplot("w1_ns_per_pair", f"""
-set title 'W1: alloc+free pair on one CPU (wall time, QEMU TCG)'
+set title 'W1: alloc+free pair on one CPU ({self.title}, wall time, QEMU TCG)'
 set xlabel 'block size (bytes)'
 set ylabel 'ns per pair (median of rounds)'
 set logscale x 2
@@ -1353,7 +1234,7 @@ plot {plots}
             f"'{path}' using 1:{i + 2} with linespoints title '{c}'"
             for i, c in enumerate(cands))
         self.gnuplot("w4_scaling", f"""
-set title 'W4: aggregate throughput, {size}-byte blocks (QEMU TCG)'
+set title 'W4: aggregate throughput, {size}-byte blocks ({self.title}, QEMU TCG)'
 set xlabel 'CPUs'
 set ylabel 'Mops/s (alloc+free pairs per microsecond)'
 set xtics 1
@@ -1384,8 +1265,8 @@ plot {plots}
                               ", ".join(plots))
         if not panels:
             return
-        script = """
-set multiplot layout 2,3 title 'W6: allocation latency while growing from empty (CCDF: fraction of allocations slower than x)'
+        script = f"""
+set multiplot layout 2,3 title 'W6: allocation latency while growing from empty ({self.title}; CCDF: fraction of allocations slower than x)'
 set xlabel 'latency (ns)'
 set logscale x
 set format x '%.0s%c'
@@ -1398,23 +1279,23 @@ set grid
         self.gnuplot("w6_latency_cdf", script, "1200,800")
 
     def plot_instr(self):
-        instr = getattr(self, "w1_instr", {})
-        if not instr:
+        if not self.w1_instr:
             return
-        sizes = sorted(instr, key=int)
-        cands = [c for c in CANDS if c in instr[sizes[0]]]
+        sizes = sorted(self.w1_instr, key=int)
+        cands = [c for c in CANDS if c in self.w1_instr[sizes[0]]]
+        medians = {(s, c): med(list(self.w1_instr[s][c].values()))
+                   for s in sizes for c in cands}
         lines = ["# size " + " ".join(cands)]
         for s in sizes:
             lines.append(s + " " + " ".join(
-                fmt_raw(med(list(instr[s][c].values()))) for c in cands))
-        top = max(med(list(instr[s][c].values())) for s in sizes
-                  for c in cands) * 1.1
+                fmt_raw(medians[(s, c)]) for c in cands))
+        top = max(v for v in medians.values() if v is not None) * 1.1
         path = self.dat("w1_instr.dat", lines)
         plots = ", ".join(
             f"'{path}' using {i + 2}:xtic(1) title '{c}'"
             for i, c in enumerate(cands))
         self.gnuplot("w1_instructions", f"""
-set title 'W1: instructions per alloc+free pair (icount, loop subtracted)'
+set title 'W1: instructions per alloc+free pair ({self.title}, icount, loop subtracted)'
 set xlabel 'block size (bytes)'
 set ylabel 'instructions per pair'
 set style data histograms
@@ -1423,10 +1304,478 @@ set style fill solid 0.8 border -1
 set key outside right
 set grid y
 set yrange [0:{top:.0f}]
-plot {plots}, 55 with lines dt 2 lc rgb 'red' title 'target: 55'
+plot {plots}, {W1_TARGET} with lines dt 2 lc rgb 'red' title 'target: {W1_TARGET}'
 """)
 
-    # ----------------------------------------------------------------- all
+
+# ------------------------------------------------------------ disassembly
+
+def parse_dis(dis):
+    """{function: [(address, instruction, relocation target or None)]}
+    of `objdump -dr` output."""
+    funcs, cur = {}, None
+    for line in dis.splitlines():
+        m = re.match(r"^[0-9a-f]+ <([^>]+)>:$", line)
+        if m:
+            cur = funcs.setdefault(m.group(1), [])
+            continue
+        if cur is None:
+            continue
+        m = re.match(r"^\s+([0-9a-f]+):\s+(\S.*)$", line)
+        if not m:
+            continue
+        text = re.sub(r"\s+", " ", m.group(2)).strip()
+        if "R_X86_64" in text:
+            if cur:
+                a, t, _ = cur[-1]
+                sym = text.split()[-1]
+                cur[-1] = (a, t, re.sub(r"[-+]0x[0-9a-f]+$", "", sym))
+            continue
+        cur.append((m.group(1), text, None))
+    return funcs
+
+
+def is_return(text, reloc):
+    return bool(re.match(r"(rep )?ret", text)) or (
+        text.startswith("jmp") and reloc == "__x86_return_thunk")
+
+
+def straight(insns):
+    """Entry to the first return, in address order."""
+    path = []
+    for addr, text, reloc in insns:
+        path.append((addr, text, reloc))
+        if is_return(text, reloc):
+            break
+    return path
+
+
+def branch_target(insns, text):
+    """Index in INSNS of a jump's target inside the function, or None."""
+    m = re.match(r"j[a-z]+\s+([0-9a-f]+)\b", text)
+    if not m:
+        return None
+    addr = int(m.group(1), 16)
+    for i, (a, _, _) in enumerate(insns):
+        if int(a, 16) == addr:
+            return i
+    return None
+
+
+def walk(name, insns):
+    """The hit path: fall through conditional branches, follow
+    unconditional jumps inside the function, stop at a return or a tail
+    call. Returns (path, how it ended)."""
+    path, seen, i = [], set(), 0
+    while i < len(insns) and len(path) < 2000:
+        addr, text, reloc = insns[i]
+        if i in seen:
+            return path, "a loop"
+        seen.add(i)
+        path.append((addr, text, reloc))
+        if is_return(text, reloc):
+            return path, "return"
+        if text.startswith("jmp"):
+            if reloc and reloc.startswith(".altinstr"):
+                i += 1          # an alternative, patched at boot
+                continue
+            if reloc:
+                return path, f"tail call: {reloc}"
+            m = re.match(r"jmp\s+[0-9a-f]+\b(?: <([^>+]+))?", text)
+            if m and m.group(1) and m.group(1) != name:
+                return path, f"tail call: {m.group(1)}"
+            target = branch_target(insns, text)
+            if target is None:
+                return path, "jump out of the function"
+            i = target
+            continue
+        i += 1
+    return path, "end of function"
+
+
+def ubsan_check(insns, text, reach=8):
+    """Whether the conditional branch TEXT goes to a UBSAN report: a call
+    of __ubsan_handle_* within REACH instructions of its target."""
+    i = branch_target(insns, text)
+    if i is None:
+        return False
+    return any(t.startswith("call") and (r or "").startswith("__ubsan_handle")
+               for _, t, r in insns[i:i + reach])
+
+
+def hit_path_facts(path, insns):
+    """What the profile counts on a hit path (lists of instructions)."""
+    texts = [t for _, t, _ in path]
+    branches = [t for t in texts if re.match(r"j(?!mp)[a-z]+\s", t)]
+    return {
+        "length": len(path),
+        "branches": branches,
+        "calls": sorted({(r or t.split("<")[-1].rstrip(">"))
+                         for _, t, r in path if t.startswith("call") and
+                         r != "__fentry__"}),
+        "locked": [t for t in texts if t.startswith("lock") or
+                   re.match(r"xchg\s+%\w+,.*\(", t) or
+                   re.match(r"xchg\s+.*\(.*,%", t)],
+        "irq": [t for t in texts if re.match(r"(cli|sti|pushf|popf)", t)],
+        "endbr": [t for t in texts if t.startswith("endbr")],
+        "push": [t for t in texts if t.startswith("push ")],
+        "pop": [t for t in texts if t.startswith("pop ")],
+        "canary": [t for _, t, r in path if "%gs:0x28" in t or
+                   r in ("__stack_chk_guard", "__ref_stack_chk_guard")],
+        "ubsan": [t for t in branches if ubsan_check(insns, t)],
+    }
+
+
+def fmt_raw(v):
+    return "NaN" if v is None else f"{v:.3f}"
+
+
+class Report(Doc):
+    """The report of a run: its kernels' sections, the first kernel's
+    targets (and those named for every kernel), README's headline."""
+
+    def __init__(self, outdir):
+        super().__init__()
+        self.dir = outdir
+        self.plots = os.path.join(outdir, "plots")
+        os.makedirs(self.plots, exist_ok=True)
+        self.notes = []
+        self.targets = []
+        series = read_text(os.path.join(outdir, "kernels")).split()
+        if not series:
+            sys.exit(f"bench-report.py: {outdir}/kernels lists no kernel")
+        # the first kernel's plots keep plain names (README links them)
+        self.kernels = [Kernel(os.path.join(outdir, k), self.plots,
+                               "" if i == 0 else "-" + k, self.notes,
+                               None if i == 0 else f"Linux {series[0]}")
+                        for i, k in enumerate(series)]
+        self.main = self.kernels[0]
+
+    def target(self, name, met, detail):
+        if met is None:
+            verdict = "NOT MEASURED"
+        else:
+            verdict = "MET" if met else "MISSED"
+        self.targets.append((name, verdict, detail))
+
+    def per_kernel(self, name, judge):
+        """A target judged on every kernel: JUDGE(kernel) gives (met or
+        None, detail); MISSED where one kernel missed it, MET where every
+        kernel met it."""
+        verdicts, details = [], []
+        for k in self.kernels:
+            met, detail = judge(k)
+            verdicts.append(met)
+            details.append(f"{k.title}: {detail}")
+        met = False if False in verdicts else \
+            None if None in verdicts else True
+        on = " and on ".join(k.title for k in self.kernels)
+        self.target(f"{name}, on {on}", met, "; ".join(details))
+
+    def judged(self, name, label, figures, what):
+        """A target met where every one of FIGURES, [(where, figure as
+        text, whether it is met)], is met; LABEL says what the figures
+        are, WHAT why there are none."""
+        if not figures:
+            self.target(name, None, what)
+            return
+        bad = [w for w, _, ok in figures if not ok]
+        self.target(name, not bad, f"{label}: " + ", ".join(
+            f"{w}: {t}" for w, t, _ in figures) +
+            ("; missed at " + ", ".join(bad) if bad else ""))
+
+    def limit(self, name, label, ratios, ok, what):
+        """A target met where OK(r) holds for every ratio of RATIOS
+        ({where: ratio})."""
+        self.judged(name, label, [(w, f"{r:.2f}x", ok(r))
+                                  for w, r in ratios.items()], what)
+
+    # ------------------------------------------------------------- targets
+
+    def judge(self):
+        k = self.main
+        self.w1_targets()
+        self.limit("W1: kpool pair below the textbook locked list's "
+                   "instructions at every size",
+                   "kpool/locked_list per size", self.w1_ratio("locked_list"),
+                   lambda r: r < 1.0, "no icount run")
+        self.limit("W1: kpool pair <= 0.4x kmem_cache instructions at "
+                   "every size", "kpool/kmem_cache per size",
+                   self.w1_ratio("kmem_cache"), lambda r: r <= 0.4,
+                   "no icount run")
+        self.per_kernel("W1 hit path: no interrupt toggle and at most one "
+                        "locked instruction per pair", self.hit_path_target)
+        self.limit("W1: kpool pair wall time <= 0.5x kmem_cache at every "
+                   "size, same boot", "median per-round kpool/kmem_cache "
+                   "per size", k.w1_wall, lambda r: r <= 0.5,
+                   "no wall-time boot")
+        self.limit("Bulk: kpool per object <= 0.8x kmem_cache bulk per "
+                   "object at K = 16, 64, 1024, every size",
+                   "instructions, kpool/kmem_cache per size/K",
+                   {f"{s}/{n}": b[1] for (s, n), b in k.bulk.items()
+                    if b[1] is not None}, lambda r: r <= 0.8,
+                   "no icount run")
+        self.limit("Bulk: kpool per object at K >= 64 no more than a "
+                   "single kpool pair, every size",
+                   "instructions, bulk object/W1 pair per size/K",
+                   {f"{s}/{n}": b[0] / b[2] for (s, n), b in k.bulk.items()
+                    if int(n) >= 64 and b[2]}, lambda r: r <= 1.0,
+                   "no icount run")
+        self.w4_target()
+        self.w9_targets()
+        self.limit("W10: kpool_free_rcu() <= kfree_rcu() instructions per "
+                   "call", "kpool/kfree_rcu per size",
+                   {s: a / b for s, (a, b) in k.w10.items() if b},
+                   lambda r: r <= 1.0, "no icount run")
+        self.limit("W8: kpool_set pair <= 0.7x kmalloc instructions on both "
+                   "distributions", "kpool_set/kmalloc, with "
+                   "kpool_set_free()", k.w8_pair,
+                   lambda r: r <= 0.7, "no icount run")
+        self.w8_class_target()
+        self.w5_targets()
+        self.judged("W6: p99.9 latency while growing from empty below "
+                    "kmem_cache's at every size", "chunks and slabs come "
+                    "from the page allocator; p99.9 ns kpool/kmem_cache "
+                    "per size",
+                    [(s, f"{fmt(v['kpool'])}/{fmt(v['kmem_cache'])}",
+                      v["kpool"] < v["kmem_cache"])
+                     for s, v in k.w6_p999.items()
+                     if "kpool" in v and "kmem_cache" in v], "W6 not run")
+        self.w7_targets()
+
+    def w8_class_target(self):
+        k = self.main
+        name = ("W8: every class of the 8..4096 set wastes < 1/9 of its "
+                "chunk (kpool_set.h's promise, for chunk waste too)")
+        if k.w8class_bad is None:
+            self.target(name, None, "no class geometry")
+            return
+        bad = k.w8class_bad
+        self.target(name, not bad, f"{len(bad)} of {len(k.w8class)} "
+                    "classes at or over 1/9" +
+                    (": " + ", ".join(map(str, bad[:12])) +
+                     (" ..." if len(bad) > 12 else "") if bad else ""))
+
+    def w1_targets(self):
+        for limit, what in ((W1_TARGET, "W1: kpool pair <= "
+                             f"{W1_TARGET} instructions at every size"),
+                            (W1_STRETCH, "W1 stretch: kpool pair <= "
+                             f"{W1_STRETCH} instructions at every size")):
+            def judge(k, limit=limit):
+                kp = k.w1_instr_median("kpool")
+                if not kp:
+                    return None, "no icount run"
+                return max(kp.values()) <= limit, "net of the loop: " + \
+                    ", ".join(f"{s}: {fmt(v)}" for s, v in kp.items())
+            self.per_kernel(what, judge)
+
+    def w1_ratio(self, other):
+        """{size: median per-round kpool/OTHER} of W1's instructions."""
+        ratios = {}
+        for s, n in self.main.w1_instr.items():
+            r = paired(n["kpool"], n.get(other, {}))
+            if r:
+                ratios[s] = med(r)
+        return ratios
+
+    @staticmethod
+    def hit_path_target(k):
+        h = [k.hitpath.get(f) for f in ("kpool_alloc", "kpool_free")]
+        if None in h:
+            return None, "no disassembly"
+        irq = h[0]["irq"] + h[1]["irq"]
+        locked = h[0]["locked"] + h[1]["locked"]
+        return not irq and len(locked) <= 1, (
+            "kpool_alloc + kpool_free as profiled: "
+            f"{len(irq)} interrupt toggles, {len(locked)} locked" +
+            (" (" + "; ".join(locked) + ")" if locked else ""))
+
+    def w4_target(self):
+        k = self.main
+        kp = {(s, n): v for (s, c, n), v in k.w4_eff.items() if c == "kpool"}
+        km = {(s, n): v for (s, c, n), v in k.w4_eff.items()
+              if c == "kmem_cache"}
+        self.judged("W4: kpool scaling efficiency >= kmem_cache's at every "
+                    "size and CPU count", "median per-round efficiency, "
+                    "kpool vs kmem_cache per size/N",
+                    [(f"{s}/{n}", f"{v:.2f} vs {km[(s, n)]:.2f}",
+                      v >= km[(s, n)])
+                     for (s, n), v in kp.items() if (s, n) in km],
+                    "W4 not run on 2 or more CPUs")
+
+    def w9_targets(self):
+        k = self.main
+        what = ("objpool not in this kernel" if not k.has_objpool() else
+                "W9 not run")
+        self.limit("W9: kpool/objpool hits per second >= 1.2 in every case, "
+                   "both kpool pools", "median per-round ratio",
+                   {f"{cs} {c}": v for cs, c, v in k.w9_ratio},
+                   lambda r: r >= 1.2, what)
+        self.judged("W9: kpool misses <= objpool misses in every case, both "
+                    "kpool pools", "misses kpool/objpool, all rounds",
+                    [(f"{cs} {c}", f"{m:,}/{o:,}", m <= o)
+                     for cs, c, m, o in k.w9_misses], what)
+        obj = k.w9miss.get(("pop", "objpool"))
+        per = {f"{shape} {c}": v / (W9_BULK if shape == "bulk16" else 1) / obj
+               for (shape, c), v in k.w9miss.items()
+               if c != "objpool" and c in W9_CANDS and obj}
+        self.limit("W9: an atomic allocation from an empty pool costs no "
+                   "more instructions per object than objpool's failed pop",
+                   f"kpool/objpool: kpool_alloc() per call (pop), "
+                   f"kpool_alloc_bulk() of {W9_BULK} per object (bulk16)",
+                   per, lambda r: r <= 1.0,
+                   "objpool not in this kernel" if not k.has_objpool()
+                   else "no icount run")
+
+    def w5_targets(self):
+        names = ("W5: batch64 ALLOC+FREE per block <= 2x the in-kernel "
+                 "pair of a KPOOL_F_ZERO pool of the same size",
+                 "W5: single-block ALLOC/FREE ioctl <= 1.2x a bare ioctl "
+                 "round trip (VERSION)")
+        if self.main.w5 is None:
+            for name in names:
+                self.target(name, None, "W5 not run")
+            return
+        basis, batch_r, single_r = self.main.w5
+        for name, per, most in ((names[0], batch_r, 2.0),
+                                (names[1], single_r, 1.2)):
+            self.limit(name, f"{basis}, per size", per,
+                       lambda r, most=most: r <= most, "no data")
+
+    def w7_targets(self):
+        names = ("W7: chunk waste <= 1/16 of the chunk for every size "
+                 "<= 32 KiB, at order <= 3 where one qualifies",
+                 "W7: above 32 KiB, the least-waste order up to "
+                 f"KPOOL_MAX_ORDER ({KPOOL_MAX_ORDER})",
+                 "W7: out-of-line metadata <= 1/32 of the chunk for "
+                 "blocks >= 32 bytes")
+        for i, name in enumerate(names):
+            if self.main.w7 is None:
+                self.target(name, None, "W7 not run")
+                continue
+            seen, bad = self.main.w7[i]
+            if not seen:
+                self.target(name, None, "no such size measured")
+                continue
+            self.target(name, not bad,
+                        "sizes " + ", ".join(str(x) for x in seen) +
+                        ("; missed at " + "; ".join(bad) if bad else ""))
+
+    # ------------------------------------------------------------ sections
+
+    def headline(self):
+        """W1's instructions per pair of every kernel, between README's
+        block markers."""
+        self.out("## Headline: W1 instructions per pair")
+        self.out()
+        self.out("README.md shows a copy of the block below (scripts/"
+                 "readme.py sync bench-headline bench/REPORT.md).")
+        self.out()
+        self.out(HEADLINE[0])
+        for k in self.kernels:
+            self.out(f"**{k.title}** ({k.distro}, {k.release}): alloc+free "
+                     "pair on one CPU, guest instructions net of the loop "
+                     "(icount boot, median of the rounds):")
+            self.out()
+            if not k.w1_instr:
+                self.out("_icount boot not run._")
+                self.out()
+                continue
+            rows = []
+            for s in sorted(k.w1_instr, key=int):
+                rows.append([s] + [fmt_int(med(list(
+                    k.w1_instr[s].get(c, {}).values())))
+                    for c, _ in HEADLINE_COLS])
+            self.table(["block size"] + [n for _, n in HEADLINE_COLS], rows)
+            if not k.has_objpool():
+                self.out(f"objpool: not in {k.title}.")
+                self.out()
+        # readme.py's block ends at the marker: no blank line before it
+        while self.lines[-1] == "":
+            self.lines.pop()
+        self.out(HEADLINE[1])
+        self.out()
+
+    def setup(self):
+        self.out("## Setup")
+        self.out()
+        ks = self.kernels
+        rows = [
+            ("Debian release", [k.distro for k in ks]),
+            ("kernel", [k.winfo.get("kernel") or k.iinfo.get("kernel") or
+                        k.release for k in ks]),
+            ("objpool (lib/objpool, 6.7+)",
+             ["yes" if k.has_objpool() else "no" for k in ks]),
+            ("build options that shape kpool's code",
+             [k.config() for k in ks]),
+            ("workloads left out of the wall-time boot",
+             [k.wall_skipped() for k in ks]),
+            ("kernel command line (wall)",
+             [code(k.winfo.get("cmdline")) for k in ks]),
+            ("kernel command line (icount)",
+             [code(k.iinfo.get("cmdline")) for k in ks]),
+            ("guest CPUs (wall / icount)",
+             [f"{k.winfo.get('cpus', '-')} / {k.iinfo.get('cpus', '-')}"
+              for k in ks]),
+            ("CPU model (QEMU TCG)",
+             [k.winfo.get("cpu_model") or k.iinfo.get("cpu_model", "-")
+              for k in ks]),
+            ("clocksource (wall)", [k.winfo.get("clocksource", "-")
+                                    for k in ks]),
+            ("host", [f"{os.cpu_count()} cores, no KVM (TCG)"] * len(ks)),
+            ("host load average before/after (wall / icount)",
+             [f"{k.host_load('wall')} / {k.host_load('icount')}"
+              for k in ks]),
+            ("seconds the boot took (wall / icount)",
+             ["{} / {}".format(
+                 read_text(os.path.join(k.dir, "wall.seconds"), "-"),
+                 read_text(os.path.join(k.dir, "icount.seconds"), "-"))
+              for k in ks]),
+        ]
+        for mode in ("wall", "icount"):
+            rows.append((f"rounds, pairs per measurement, warm-up pairs, "
+                         f"runs per measurement ({mode})",
+                         [", ".join(getattr(k, mode)["env"][0][2:6])
+                          if getattr(k, mode)["env"] else "-" for k in ks]))
+        rows.append(("mitigations in force (stock defaults; they apply to "
+                     "every candidate alike)",
+                     ["; ".join(f"{n[5:]}: {v}" for n, v in
+                                k.winfo.items() if n.startswith("vuln_")
+                                and not v.startswith("Not affected"))
+                      or "-" for k in ks]))
+        self.table([""] + [k.title for k in ks],
+                   [[name] + values for name, values in rows])
+        self.out(
+            "Every boot uses the same arguments for every candidate: "
+            "`init_on_alloc=0 init_on_free=0` (Debian enables "
+            "init_on_alloc by default; kpool's pools here have no "
+            "KPOOL_F_ZERO but kpool_zero, so no other candidate zeroes "
+            "blocks), `tsc=reliable`, "
+            "a larger log buffer for the results. Each kernel gets two "
+            "boots: the wall-time boot is multi-threaded TCG, one kernel's "
+            "at a time with nothing else of the benchmark beside it; the "
+            "instruction-count boot is `-icount shift=0,sleep=off` with one "
+            "vCPU, where the guest's TSC advances by exactly one per "
+            "instruction (the kernels' icount boots run side by side: the "
+            "host's load does not change instruction counts). "
+            "A second kernel's wall-time boot leaves workloads out to "
+            "save time (`kpool_bench.skip`): no target is judged on them "
+            "there.")
+        self.out()
+        self.out(
+            "Candidates (same block size and natural alignment, same "
+            "boot): **kpool**; **kmem_cache** (a private cache, never "
+            "merged, no SLAB_ACCOUNT); **mempool** "
+            "(mempool_create_slab_pool(16) over such a cache); "
+            "**locked_list** (textbook pool: one free list of blocks carved "
+            "from pages under one spin_lock_irqsave lock); "
+            "**percpu_lifo** (the limit: per-CPU stacks of block pointers "
+            "under preempt_disable, no checks at all); **objpool** "
+            "(lib/objpool, Linux 6.7+); **null** (returns a fixed block: "
+            "the loop's own cost, subtracted from instruction counts); "
+            "**kpool_zero** (a KPOOL_F_ZERO pool, W1 only: W5's "
+            "yardstick).")
+        self.out()
 
     def source(self):
         """Which tree was measured (scripts/bench.sh's snapshot)."""
@@ -1440,75 +1789,91 @@ plot {plots}, 55 with lines dt 2 lc rgb 'red' title 'target: 55'
                 f"`{f}`" for f in changed))
         return text + "."
 
-    def write(self):
-        kernel = read_text(os.path.join(self.dir, "kernel"), "6.1")
-        self.setup()
-        body_start = len(self.lines)
-        self.w1_section()
-        self.w1_targets()
-        self.w2_section()
-        self.w3_section()
-        self.w4_section()
-        self.w5_section()
-        self.w6_section()
-        self.w7_section()
-        self.w8_section()
-        self.w9_section()
-        self.w10_section()
-        missed = any(v == "MISSED" for _, v, _ in self.targets)
-        self.profile()
-        body = self.lines[body_start:]
-        self.lines = self.lines[:body_start]
+    def busy(self):
+        """[(kernel, peak)] of the wall-time boots whose host had more
+        runnable work than cores."""
+        cores = os.cpu_count() or 1
+        return [(k.title, p) for k in self.kernels
+                for p in [k.wall_peak()] if p and p > cores]
 
-        head = [f"# kpool benchmark report (Debian {kernel} guest)", "",
-                "Generated by `make bench` (scripts/bench.sh, "
-                "scripts/bench-report.py) from the raw results of run "
-                f"{os.path.basename(os.path.realpath(self.dir))} "
-                "(.out/bench/<run>/wall.csv, icount.csv; plots in plots/). "
-                "Numbers come from QEMU TCG "
-                "on a 2-core host without KVM: ratios between candidates "
-                "measured in the same boot are meaningful, absolute ns "
-                "are not those of real hardware. TCG's cost per "
-                "instruction is not a CPU's either (it emulates atomic "
-                "and per-CPU operations in software), so where wall-time "
-                "and instruction-count ratios disagree, the instruction "
-                "counts are the better guide to real hardware.", "",
-                self.source(), "",
-                "Run it again with `make bench` or `scripts/bench.sh "
-                "[--cpus N] [--rounds R] [--pairs N] [--kernel 6.12] "
-                "[--objpool-kernel K|none] [--workloads w1,w7,...] "
-                "[--no-icount] [--update]` (`--kernel 6.12` adds objpool "
-                "to every workload; on 6.1, W9 runs in a third boot of "
-                "6.12, where objpool exists; `--update` copies the "
-                "report here).", "",
-                "## Targets", ""]
-        peak = self.busy()
-        if peak:
-            head += [
-                f"**The host was busy during the wall-time boot** (load "
-                f"average up to {peak:.1f} on {os.cpu_count()} cores): "
-                "vCPU threads were descheduled at times, so wall-time "
-                "spreads are wide and the multi-CPU numbers (W3, W4) "
-                "mostly measure the host. Instruction counts are not "
-                "affected. Rerun on an idle host for wall-time "
-                "conclusions.", ""]
+    def write(self):
+        bodies = [k.body() for k in self.kernels]
+        self.judge()
+        missed = any(v == "MISSED" for _, v, _ in self.targets)
+        names = " and ".join(k.name for k in self.kernels)
+        self.out(f"# kpool benchmark report: {names}")
+        self.out()
+        self.out(
+            "Generated by `make bench` (scripts/bench.sh, "
+            "scripts/bench-report.py) from the raw results of run "
+            f"{os.path.basename(os.path.realpath(self.dir))} "
+            "(.out/bench/<run>/<kernel>/wall.csv, icount.csv; plots in "
+            "plots/). Numbers come from QEMU TCG "
+            f"on a {os.cpu_count()}-core host without KVM: ratios between "
+            "candidates measured in the same boot are meaningful, "
+            "absolute ns are not those of real hardware, and neither are "
+            "comparisons across boots or kernels. TCG's cost per "
+            "instruction is not a CPU's either (it emulates atomic "
+            "and per-CPU operations in software), so where wall-time "
+            "and instruction-count ratios disagree, the instruction "
+            "counts (deterministic) are the better guide to real "
+            "hardware.")
+        self.out()
+        self.out(self.source())
+        self.out()
+        self.out(
+            "Run it again with `make bench` or `scripts/bench.sh "
+            "[--kernel K] [--second-kernel K|none] [--cpus N] [--rounds R] "
+            "[--pairs N] [--workloads w1,w7,...] [--no-icount] [--update]` "
+            "(`--kernel` defaults to the newest kernel, Debian unstable's; "
+            "`--second-kernel` to 6.1, Debian 12's; each gets a wall-time "
+            "and an icount boot; `--update` copies the report here and "
+            "README's headline from it).")
+        self.out()
+        self.out("## Targets")
+        self.out()
+        self.out(f"Judged on {self.main.name}, against its kmem_cache and "
+                 "objpool; a target that names the kernels is judged on "
+                 "each of them.")
+        self.out()
+        for title, peak in self.busy():
+            self.out(
+                f"**The host was busy during {title}'s wall-time boot** "
+                f"(load average up to {peak:.1f} on {os.cpu_count()} "
+                "cores): vCPU threads were descheduled at times, so "
+                "wall-time spreads are wide and the multi-CPU numbers "
+                "(W3, W4, W9) mostly measure the host. Instruction counts "
+                "are not affected. Rerun on an idle host for wall-time "
+                "conclusions.")
+            self.out()
         for name, verdict, detail in self.targets:
-            head.append(f"- **{verdict}**: {name} ({detail})")
-        head.append("")
+            self.out(f"- **{verdict}**: {name} ({detail})")
+        self.out()
         if missed:
-            head.append("Some targets are MISSED: the profile at the end "
-                        "shows where kpool's instructions go.")
-            head.append("")
-        tail = []
+            self.out("Some targets are MISSED: each kernel's profile shows "
+                     "where kpool's instructions go.")
+            self.out()
+        self.headline()
+        self.setup()
+        for k, body in zip(self.kernels, bodies):
+            self.out(f"## {k.name}")
+            self.out()
+            self.lines += body
         if self.notes:
-            tail += ["## Notes", ""] + [f"- {n}" for n in self.notes] + [""]
-        self.lines = head + self.lines + body + tail
+            self.out("## Notes")
+            self.out()
+            self.lines += [f"- {n}" for n in self.notes] + [""]
         with open(os.path.join(self.dir, "REPORT.md"), "w") as f:
             f.write("\n".join(self.lines) + "\n")
 
 
-def fmt_raw(v):
-    return "NaN" if v is None else f"{v:.3f}"
+def code(text):
+    """TEXT as Markdown code, or "not run"."""
+    return f"`{text}`" if text else "not run"
+
+
+def fmt_int(v):
+    return "-" if v is None else f"{v:,.0f}"
 
 
 def main():

@@ -6,7 +6,8 @@
 # Kernel command line (set by scripts/bench.sh):
 #   kpool_bench.mode=wall|icount   wall: every workload; icount: the
 #                                  single-CPU ones (instruction counts)
-#   kpool_bench.workloads=w1,w5,.. only these (of those the mode runs)
+#   kpool_bench.workloads=w1,w5,.. only these (of those the mode runs;
+#                                  w9 brings w9miss, the cost of its misses)
 #   kpool_bench.skip=w9,..         not these
 #   kpool_bench.NAME=VALUE         passed to every insmod of kpool_bench
 #   kpool_bench.sizes=A,B,...      also the sizes of kpool_ubench
@@ -90,12 +91,12 @@ wanted() {
 
 load_modules kpool kpool_set kpool_dev
 if [ "$mode" = icount ]; then
-	workloads="w1 w2 w5 w8 w10"
+	workloads="w1 w2 w5 w8 w9miss w10"
 else
 	workloads="w1 w2 w3 w4 w5 w6 w7 w8 w9 w10"
 fi
 for w in $workloads; do
-	wanted "$w" || continue
+	wanted "${w%miss}" || continue
 	case $w in
 	w5)
 		# shellcheck disable=SC2086
