@@ -94,6 +94,12 @@
  * ALLOC that stays within @covered charges nothing; one that goes past it
  * charges the chunks it may need first, then settles the charge to what
  * the pool holds after the call (kpool_get_stats(): pages and metadata).
+ * A pool may grow within @covered too: an allocation takes this CPU's
+ * magazine and the depot before the free blocks other CPUs' magazines
+ * hold, so blocks freed on one CPU do not stop an ALLOC on another from
+ * growing the pool. Every ALLOC therefore compares the pool's chunks
+ * (kpool_nr_chunks()) with those charged, and one that made it grow past
+ * them settles as above (and fails with -ENOMEM, undone, past the caps).
  * SHRINK settles down; DESTROY and close() give everything back. A set is
  * charged its own tables (kpool_set_meta_bytes()) and each class pool as
  * above; each class pool counts against max_pools_per_fd. The handle table
@@ -260,6 +266,7 @@ struct kpool_dev_table {
  * @reserve: its min_blocks.
  * @max_blocks: its cap, 0 for none.
  * @covered: blocks that may be out before it grows past @charged.
+ * @chunks: chunks @charged pays for.
  * @out: blocks the file holds (at most KPOOL_IOC_MAX_HANDLES), those of
  *	freed handles still being copied included; read without kf->lock
  *	by a DESTROY waiting for them.
@@ -273,6 +280,7 @@ struct kpool_dev_acct {
 	u32 reserve;
 	u32 max_blocks;
 	u64 covered;
+	u64 chunks;
 	u32 out;
 };
 
@@ -415,6 +423,13 @@ static void kpool_dev_acct_cover(struct kpool_dev_acct *acct)
 		chunks = div64_u64(acct->charged - acct->base, acct->chunk_cost);
 	blocks = chunks * acct->per_chunk;
 	acct->covered = blocks > acct->reserve ? blocks - acct->reserve : 0;
+	acct->chunks = chunks;
+}
+
+/* Has @acct's pool grown past the chunks its charge pays for? */
+static bool kpool_dev_grew(const struct kpool_dev_acct *acct)
+{
+	return kpool_nr_chunks(acct->pool) > acct->chunks;
 }
 
 /* How kpool_dev_settle() may move a charge. */
@@ -858,7 +873,7 @@ static int kpool_dev_report(u32 __user *uhandles, const u32 *handles, u32 n,
  * faults disabled, and published last: a failed call leaves at most
  * handles the file does not know in @uhandles. Within the blocks covered
  * by @h's charge nothing is charged and the pool is not asked for its
- * statistics; past them, whole chunks are charged first and
+ * statistics unless it grew; past them, whole chunks are charged first and
  * the charge is settled to what the pool holds before the handles go out.
  * @addrs and @handles have room for @n entries.
  * Context: kf->lock held.
@@ -899,7 +914,9 @@ static int kpool_dev_take(struct kpool_file *kf,
 	if (ret)
 		goto settle;
 	WRITE_ONCE(acct->out, acct->out + n);
-	if (slow) {
+	/* within the charge too, when other CPUs' magazines hold its blocks */
+	if (slow || kpool_dev_grew(acct)) {
+		slow = true;
 		ret = kpool_dev_settle(kf, acct, KPOOL_DEV_SETTLE_EXACT);
 		if (ret)
 			goto put;
