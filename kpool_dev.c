@@ -1618,9 +1618,26 @@ static u32 kpool_dev_ioc_flags(unsigned int flags)
 	       (flags & KPOOL_F_NO_SHRINK ? KPOOL_IOC_F_NO_SHRINK : 0);
 }
 
+/**
+ * struct kpool_dev_event - where STATS copies one event counter
+ * @ioc: its offset in struct kpool_ioc_stats (the ABI's).
+ * @pool: its offset in struct kpool_stats.
+ */
+struct kpool_dev_event {
+	u16 ioc;
+	u16 pool;
+};
+
+/* The uapi's counters, each from the core's counter of the same name. */
+#define KPOOL_DEV_EVENT(name, offset) { offset, offsetof(struct kpool_stats, name) },
+static const struct kpool_dev_event kpool_dev_events[] = {
+	KPOOL_IOC_STATS_EVENTS(KPOOL_DEV_EVENT)
+};
+
 /* kpool_dev_read_pool() callback of STATS: @arg is the ioctl struct. */
 static int kpool_dev_fill_stats(struct kpool *pool, void *arg)
 {
+	const struct kpool_dev_event *ev;
 	struct kpool_ioc_stats *out = arg;
 	struct kpool_stats *st;
 
@@ -1652,28 +1669,8 @@ static int kpool_dev_fill_stats(struct kpool *pool, void *arg)
 	out->meta_per_chunk = st->meta_per_chunk;
 	out->percpu_bytes = st->percpu_bytes;
 	out->meta_bytes = st->meta_bytes;
-	out->allocs = st->allocs;
-	out->frees = st->frees;
-	out->bulk_allocs = st->bulk_allocs;
-	out->bulk_frees = st->bulk_frees;
-	out->rcu_frees = st->rcu_frees;
-	out->alloc_failures = st->alloc_failures;
-	out->waits = st->waits;
-	out->grows = st->grows;
-	out->grow_failures = st->grow_failures;
-	out->grow_reclaims = st->grow_reclaims;
-	out->shrinks = st->shrinks;
-	out->reserve_allocs = st->reserve_allocs;
-	out->steals = st->steals;
-	out->drains = st->drains;
-	out->cache_hits = st->cache_hits;
-	out->cache_misses = st->cache_misses;
-	out->faults_injected = st->faults_injected;
-	out->err_double_free = st->err_double_free;
-	out->err_foreign = st->err_foreign;
-	out->err_misaligned = st->err_misaligned;
-	out->err_poison = st->err_poison;
-	out->err_redzone = st->err_redzone;
+	for (ev = kpool_dev_events; ev < kpool_dev_events + ARRAY_SIZE(kpool_dev_events); ev++)
+		memcpy((void *)out + ev->ioc, (void *)st + ev->pool, sizeof(u64));
 	kfree(st);
 	return 0;
 }
@@ -2585,6 +2582,19 @@ static_assert(KPOOL_DEV_GEN_MAX <= U16_MAX);
 static_assert(KPOOL_IOC_MAX_HANDLES % KPOOL_DEV_CHUNK_SLOTS == 0);
 /* a u8 names every class of a set */
 static_assert(KPOOL_SET_MAX_CLASSES <= 256);
+/*
+ * STATS: the uapi's counters are the core's (a name the core lacks fails
+ * kpool_dev_events[], one it has more fails the count), each a u64 at the
+ * offset the ABI has given it since it was published, in a struct of the
+ * size it has had since KPOOL_FEAT_RCU_STATS.
+ */
+#define KPOOL_DEV_COUNT(type, ...) -1
+static_assert(ARRAY_SIZE(kpool_dev_events) == -(0 KPOOL_EVENTS(KPOOL_DEV_COUNT)));
+#define KPOOL_DEV_MOVED(name, offset) -(offsetof(struct kpool_ioc_stats, name) != (offset))
+static_assert((0 KPOOL_IOC_STATS_EVENTS(KPOOL_DEV_MOVED)) == 0);
+#define KPOOL_DEV_NOT_U64(type, ...) -(sizeof(type) != sizeof(u64))
+static_assert((0 KPOOL_EVENTS(KPOOL_DEV_NOT_U64)) == 0);
+static_assert(sizeof(struct kpool_ioc_stats) == 392);
 
 static struct miscdevice kpool_dev_misc = {
 	.minor = MISC_DYNAMIC_MINOR,

@@ -607,29 +607,33 @@ static const struct stat_field occupancy_fields[] = {
 	STAT(high_watermark),
 };
 
-static const struct stat_field event_fields[] = {
-	STAT(allocs), STAT(frees), STAT(bulk_allocs), STAT(bulk_frees),
-	STAT(rcu_frees), STAT(alloc_failures), STAT(waits), STAT(grows), STAT(grow_failures),
-	STAT(grow_reclaims), STAT(shrinks), STAT(reserve_allocs),
-	STAT(steals), STAT(drains), STAT(cache_hits), STAT(cache_misses),
-	STAT(faults_injected),
+/* The counters, from the uapi's list: the err_* ones are the errors. */
+#define EVENT_FIELD(name, offset) { #name, offset },
+static const struct stat_field counter_fields[] = {
+	KPOOL_IOC_STATS_EVENTS(EVENT_FIELD)
 };
 
-static const struct stat_field error_fields[] = {
-	STAT(err_double_free), STAT(err_foreign), STAT(err_misaligned),
-	STAT(err_poison), STAT(err_redzone),
-};
+static bool is_error(const struct stat_field *f)
+{
+	return !strncmp(f->name, "err_", 4);
+}
+
+static bool is_event(const struct stat_field *f)
+{
+	return !is_error(f);
+}
 
 static const struct {
 	const char *title;
 	const struct stat_field *fields;
 	size_t n;
+	bool (*pick)(const struct stat_field *f);	/* NULL: every field */
 } stat_groups[] = {
-	{ "geometry", geometry_fields, ARRAY_SIZE(geometry_fields) },
-	{ "memory", memory_fields, ARRAY_SIZE(memory_fields) },
-	{ "occupancy", occupancy_fields, ARRAY_SIZE(occupancy_fields) },
-	{ "events", event_fields, ARRAY_SIZE(event_fields) },
-	{ "errors", error_fields, ARRAY_SIZE(error_fields) },
+	{ "geometry", geometry_fields, ARRAY_SIZE(geometry_fields), NULL },
+	{ "memory", memory_fields, ARRAY_SIZE(memory_fields), NULL },
+	{ "occupancy", occupancy_fields, ARRAY_SIZE(occupancy_fields), NULL },
+	{ "events", counter_fields, ARRAY_SIZE(counter_fields), is_event },
+	{ "errors", counter_fields, ARRAY_SIZE(counter_fields), is_error },
 };
 
 static u64 stat_value(const struct kpool_ioc_stats *st,
@@ -674,6 +678,7 @@ static const char *flag_names(u32 flags, char *buf, size_t size)
 
 static void stats_json(struct ctl *c, const struct kpool_ioc_stats *st)
 {
+	const struct stat_field *f;
 	size_t g, i;
 
 	json_object_begin(&c->j, NULL);
@@ -684,10 +689,13 @@ static void stats_json(struct ctl *c, const struct kpool_ioc_stats *st)
 	json_bool(&c->j, "debug", st->flags & KPOOL_IOC_F_DEBUG);
 	json_u64(&c->j, "chunk_order", st->chunk_order);
 	json_i64(&c->j, "node", st->node);
-	for (g = 0; g < ARRAY_SIZE(stat_groups); g++)
-		for (i = 0; i < stat_groups[g].n; i++)
-			json_u64(&c->j, stat_groups[g].fields[i].name,
-				 stat_value(st, &stat_groups[g].fields[i]));
+	for (g = 0; g < ARRAY_SIZE(stat_groups); g++) {
+		for (i = 0; i < stat_groups[g].n; i++) {
+			f = &stat_groups[g].fields[i];
+			if (!stat_groups[g].pick || stat_groups[g].pick(f))
+				json_u64(&c->j, f->name, stat_value(st, f));
+		}
+	}
 	json_object_end(&c->j);
 }
 
@@ -696,7 +704,7 @@ static void stats_text(const struct kpool_ioc_stats *st)
 {
 	char name[KPOOL_IOC_NAME_LEN + 1], flags[64];
 	const struct stat_field *f;
-	size_t g, i;
+	size_t g, i, n;
 
 	kp_name(name, st->name);
 	printf("pool %u (%s): flags %s, chunk order %u, ", st->pool_id, name,
@@ -707,9 +715,11 @@ static void stats_text(const struct kpool_ioc_stats *st)
 		printf("NUMA node %d\n", st->node);
 	for (g = 0; g < ARRAY_SIZE(stat_groups); g++) {
 		printf("%s:", stat_groups[g].title);
-		for (i = 0; i < stat_groups[g].n; i++) {
+		for (i = n = 0; i < stat_groups[g].n; i++) {
 			f = &stat_groups[g].fields[i];
-			printf("%s%-18s %12llu", i % 2 ? "    " : "\n  ", f->name,
+			if (stat_groups[g].pick && !stat_groups[g].pick(f))
+				continue;
+			printf("%s%-18s %12llu", n++ % 2 ? "    " : "\n  ", f->name,
 			       stat_value(st, f));
 		}
 		putchar('\n');

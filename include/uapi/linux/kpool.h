@@ -182,6 +182,49 @@ struct kpool_ioc_rw {
 	__u64 buf;		/* user pointer */
 };
 
+/*
+ * The event counters of struct kpool_ioc_stats, each listed once:
+ * X(name, offset) is a __u64 at byte @offset of the struct. Counters count
+ * since the pool was created; each is a sum over CPUs that may lag
+ * concurrent operations by a few events. The struct grew twice, so they
+ * come in three runs; the offsets are the ABI (kpool_dev and the tools
+ * check them when they are built): the list is never reordered, a new
+ * counter is a new run at the end of a grown struct.
+ */
+#define KPOOL_IOC_STATS_EVENTS_V1(X)					\
+	X(allocs, 160)		/* blocks handed out, bulk included */	\
+	X(frees, 168)		/* blocks given back, bulk included */	\
+	X(bulk_allocs, 176)	/* bulk allocation calls that succeeded */ \
+	X(bulk_frees, 184)	/* bulk free calls */			\
+	X(alloc_failures, 192)						\
+	X(waits, 200)		/* allocations that slept for a free */	\
+	X(grows, 208)		/* chunks carved, the reserve's included */ \
+	X(grow_failures, 216)	/* injected faults included */		\
+	X(shrinks, 224)		/* chunks given back */			\
+	X(reserve_allocs, 232)	/* blocks taken from the reserve */	\
+	X(cache_hits, 240)	/* allocations served by the CPU's cache */ \
+	X(cache_misses, 248)	/* allocations that took the slow path */ \
+	X(faults_injected, 256)	/* growths failed on purpose (FAULT) */	\
+	X(err_double_free, 264)	/* frees of blocks not allocated */	\
+	X(err_foreign, 272)	/* frees of memory not the pool's */	\
+	X(err_misaligned, 280)	/* frees inside a block */		\
+	X(err_poison, 288)	/* debug pools: free blocks found written */ \
+	X(err_redzone, 296)	/* debug pools: red zones found damaged */
+/* since KPOOL_FEAT_CHARGE_PAGES: */
+#define KPOOL_IOC_STATS_EVENTS_V2(X)					\
+	X(drains, 344)		/* drains of every CPU's cache asked for */ \
+	X(steals, 352)		/* blocks taken from another CPU's cache */ \
+	X(grow_reclaims, 360)	/* growths allowed direct reclaim */
+/* since KPOOL_FEAT_RCU_STATS: */
+#define KPOOL_IOC_STATS_EVENTS_V3(X)					\
+	X(rcu_frees, 384)	/* blocks kpool_free_rcu() accepted */
+#define KPOOL_IOC_STATS_EVENTS(X)					\
+	KPOOL_IOC_STATS_EVENTS_V1(X)					\
+	KPOOL_IOC_STATS_EVENTS_V2(X)					\
+	KPOOL_IOC_STATS_EVENTS_V3(X)
+
+#define __KPOOL_IOC_STATS_EVENT(name, offset)	__u64 name;
+
 struct kpool_ioc_stats {
 	__u32 size;
 	__u32 pool_id;
@@ -202,38 +245,22 @@ struct kpool_ioc_stats {
 	__u64 max_blocks;
 	__u64 high_watermark;
 	__u64 wasted_per_chunk;
-	__u64 allocs;
-	__u64 frees;
-	__u64 bulk_allocs;
-	__u64 bulk_frees;
-	__u64 alloc_failures;
-	__u64 waits;
-	__u64 grows;
-	__u64 grow_failures;
-	__u64 shrinks;
-	__u64 reserve_allocs;
-	__u64 cache_hits;
-	__u64 cache_misses;
-	__u64 faults_injected;
-	__u64 err_double_free;
-	__u64 err_foreign;
-	__u64 err_misaligned;
-	__u64 err_poison;
-	__u64 err_redzone;
+
+	KPOOL_IOC_STATS_EVENTS_V1(__KPOOL_IOC_STATS_EVENT)
 	/* since KPOOL_FEAT_CHARGE_PAGES: */
 	__u64 boundary;		/* 0, or the power of two no block crosses */
 	__u64 meta_per_chunk;	/* out-of-line metadata of each chunk */
 	__u64 percpu_bytes;	/* the per-CPU area, every possible CPU */
 	__u64 meta_bytes;	/* all of the pool's metadata */
 	__u64 charged_bytes;	/* charged to this file for the pool, or 0 */
-	__u64 drains;		/* magazine drains of every CPU requested */
-	__u64 steals;		/* blocks taken from another CPU's magazine */
-	__u64 grow_reclaims;	/* growth attempts allowed direct reclaim */
+
+	KPOOL_IOC_STATS_EVENTS_V2(__KPOOL_IOC_STATS_EVENT)
 	__s32 node;		/* NUMA node of the chunks, or -1 */
 	__u32 reserved;		/* 0 */
 	/* since KPOOL_FEAT_RCU_STATS: */
 	__u64 blocks_rcu_pending; /* freed with kpool_free_rcu(), not yet free */
-	__u64 rcu_frees;	/* blocks kpool_free_rcu() accepted */
+
+	KPOOL_IOC_STATS_EVENTS_V3(__KPOOL_IOC_STATS_EVENT)
 };
 
 /* kpool_ioc_pool_entry.owner */
