@@ -13,8 +13,8 @@
  * bits of the number are ignored. A command that changes anything needs a
  * file opened for writing (FMODE_WRITE, else -EBADF before the argument is
  * read). Every argument struct starts with a __u32 size: it is read with
- * get_user() and the struct with copy_struct_from_user() into a zeroed
- * kernel copy, so older (shorter) structs are zero-extended and newer
+ * get_user() and the struct with copy_struct_from_user() into a kernel
+ * copy on the stack, so older (shorter) structs are zero-extended and newer
  * (longer) ones are accepted only with a zero tail. Results are copied back
  * with at most min(user size, kernel size) bytes.
  *
@@ -412,6 +412,19 @@ static int kpool_dev_copy_out(const struct kpool_dev_call *call,
 	return 0;
 }
 
+/*
+ * A snapshot of @pool's statistics, kmalloc()ed (struct kpool_stats is
+ * large for the stack): kfree() it. NULL without memory.
+ */
+static struct kpool_stats *kpool_dev_get_stats(struct kpool *pool)
+{
+	struct kpool_stats *st = kmalloc(sizeof(*st), GFP_KERNEL);
+
+	if (st)
+		kpool_get_stats(pool, st);
+	return st;
+}
+
 /* ---- charges of pools ---------------------------------------------------- */
 
 /* Recompute @acct->covered from its charge (see Charges). */
@@ -454,10 +467,9 @@ static int kpool_dev_settle(struct kpool_file *kf, struct kpool_dev_acct *acct,
 	u64 held;
 	int ret = 0;
 
-	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	st = kpool_dev_get_stats(acct->pool);
 	if (!st)
 		return -ENOMEM;
-	kpool_get_stats(acct->pool, st);
 	held = (st->pages << PAGE_SHIFT) + st->meta_bytes;
 	acct->chunk_cost = (PAGE_SIZE << st->chunk_order) + st->meta_per_chunk;
 	acct->base = st->meta_bytes - st->chunks * st->meta_per_chunk;
@@ -1053,6 +1065,23 @@ static struct kpool_dev_set *kpool_dev_lock_set(struct kpool_file *kf, u32 id)
 }
 
 /*
+ * DESTROY and SET_DESTROY: kpool_dev_lock_home() with kf->admin taken
+ * first; on success the caller unlocks both.
+ */
+static void *kpool_dev_lock_admin_home(struct kpool_file *kf, u32 id,
+				       bool set)
+{
+	void *home;
+
+	if (mutex_lock_killable(&kf->admin))
+		return ERR_PTR(-EINTR);
+	home = kpool_dev_lock_home(kf, id, set);
+	if (IS_ERR(home))
+		mutex_unlock(&kf->admin);
+	return home;
+}
+
+/*
  * The charge state of pool @id if it is a class pool of one of this
  * file's sets, else NULL.
  * Context: kf->lock held.
@@ -1334,13 +1363,9 @@ static long kpool_dev_destroy(const struct kpool_dev_call *call, void *data)
 	struct kpool_dev_pool *dp;
 	int ret;
 
-	if (mutex_lock_killable(&kf->admin))
-		return -EINTR;
-	dp = kpool_dev_lock_pool(kf, p->pool_id);
-	if (IS_ERR(dp)) {
-		ret = PTR_ERR(dp);
-		goto unlock_admin;
-	}
+	dp = kpool_dev_lock_admin_home(kf, p->pool_id, false);
+	if (IS_ERR(dp))
+		return PTR_ERR(dp);
 	dp->dying = true;
 	kpool_dev_free_home(kf, dp);
 	if (dp->acct.out) {
@@ -1368,7 +1393,6 @@ static long kpool_dev_destroy(const struct kpool_dev_call *call, void *data)
 		kfree(dp);
 		kf->nr_pools--;
 	}
-unlock_admin:
 	mutex_unlock(&kf->admin);
 	return ret;
 }
@@ -1639,12 +1663,10 @@ static int kpool_dev_fill_stats(struct kpool *pool, void *arg)
 {
 	const struct kpool_dev_event *ev;
 	struct kpool_ioc_stats *out = arg;
-	struct kpool_stats *st;
+	struct kpool_stats *st = kpool_dev_get_stats(pool);
 
-	st = kmalloc(sizeof(*st), GFP_KERNEL);
 	if (!st)
 		return -ENOMEM;
-	kpool_get_stats(pool, st);
 	strscpy(out->name, st->name, sizeof(out->name));
 	out->pool_id = st->id;
 	out->flags = kpool_dev_ioc_flags(st->flags);
@@ -1762,12 +1784,10 @@ static long kpool_dev_list_fill(void *ctx, void *buf, u32 nr)
 static int kpool_dev_list_counts(struct kpool *pool, void *arg)
 {
 	struct kpool_ioc_pool_entry *e = arg;
-	struct kpool_stats *st;
+	struct kpool_stats *st = kpool_dev_get_stats(pool);
 
-	st = kmalloc(sizeof(*st), GFP_KERNEL);
 	if (!st)
 		return -ENOMEM;
-	kpool_get_stats(pool, st);
 	e->blocks_total = st->blocks_total;
 	e->blocks_in_use = st->blocks_in_use;
 	kfree(st);
@@ -1901,10 +1921,9 @@ static int kpool_dev_info_one(struct kpool *pool, void *arg)
 	walk->chunks = kpool_occupancy(pool, walk->map, walk->nr);
 	if (walk->chunks < 0)
 		return walk->chunks;
-	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	st = kpool_dev_get_stats(pool);
 	if (!st)
 		return -ENOMEM;
-	kpool_get_stats(pool, st);
 	walk->blocks_per_chunk = st->blocks_per_chunk;
 	kfree(st);
 	return 0;
@@ -2167,16 +2186,11 @@ static long kpool_dev_set_destroy(const struct kpool_dev_call *call,
 	struct kpool_ioc_set *p = data;
 	struct kpool_file *kf = call->kf;
 	struct kpool_dev_set *ds;
-	int ret;
+	int ret = -EBUSY;
 
-	if (mutex_lock_killable(&kf->admin))
-		return -EINTR;
-	ds = kpool_dev_lock_set(kf, p->set_id);
-	if (IS_ERR(ds)) {
-		ret = PTR_ERR(ds);
-		goto unlock_admin;
-	}
-	ret = -EBUSY;
+	ds = kpool_dev_lock_admin_home(kf, p->set_id, true);
+	if (IS_ERR(ds))
+		return PTR_ERR(ds);
 	if (!kpool_dev_set_out(ds))
 		ret = kpool_dev_destroy_set(kf, ds);
 	if (!ret) {
@@ -2189,7 +2203,6 @@ static long kpool_dev_set_destroy(const struct kpool_dev_call *call,
 		kf->nr_pools -= ds->nr_classes;
 		kfree(ds);
 	}
-unlock_admin:
 	mutex_unlock(&kf->admin);
 	return ret;
 }
@@ -2216,15 +2229,12 @@ static long kpool_dev_set_free(const struct kpool_dev_call *call, void *data)
 /* The KPOOL_IOC_F_* flags of a set's class pools. */
 static u32 kpool_dev_set_flags(const struct kpool_set *set)
 {
-	struct kpool_stats *st;
+	struct kpool_stats *st = kpool_dev_get_stats(kpool_set_class_pool(set, 0));
 	u32 flags = 0;
 
-	st = kmalloc(sizeof(*st), GFP_KERNEL);
-	if (st) {
-		kpool_get_stats(kpool_set_class_pool(set, 0), st);
+	if (st)
 		flags = kpool_dev_ioc_flags(st->flags);
-		kfree(st);
-	}
+	kfree(st);
 	return flags;
 }
 
@@ -2401,9 +2411,13 @@ struct kpool_dev_cmd {
 	bool write;
 };
 
+/* Room on the stack for the argument of any command; each is checked. */
+#define KPOOL_DEV_ARG_ROOM	512
+
 #define KPOOL_DEV_CMD(_handler, _type, _last_v0_field, _write) {	\
 	.handler = _handler,						\
-	.size = sizeof(_type),						\
+	.size = sizeof(_type) +						\
+		BUILD_BUG_ON_ZERO(sizeof(_type) > KPOOL_DEV_ARG_ROOM),	\
 	.min_size = offsetofend(_type, _last_v0_field),			\
 	.write = _write,						\
 }
@@ -2447,24 +2461,6 @@ static const struct kpool_dev_cmd kpool_dev_cmds[] = {
 		struct kpool_ioc_list, entries, false),
 };
 
-/* Room for the argument struct of any command. */
-union kpool_dev_arg {
-	struct kpool_ioc_version version;
-	struct kpool_ioc_create create;
-	struct kpool_ioc_pool pool;
-	struct kpool_ioc_alloc alloc;
-	struct kpool_ioc_free free;
-	struct kpool_ioc_rw rw;
-	struct kpool_ioc_stats stats;
-	struct kpool_ioc_list list;
-	struct kpool_ioc_info info;
-	struct kpool_ioc_fault fault;
-	struct kpool_ioc_set_create set_create;
-	struct kpool_ioc_set set;
-	struct kpool_ioc_set_alloc set_alloc;
-	struct kpool_ioc_set_info set_info;
-};
-
 static long kpool_dev_ioctl(struct file *file, unsigned int cmd,
 			    unsigned long uarg)
 {
@@ -2474,7 +2470,7 @@ static long kpool_dev_ioctl(struct file *file, unsigned int cmd,
 		.uarg = (void __user *)uarg,
 	};
 	const struct kpool_dev_cmd *desc;
-	union kpool_dev_arg arg;
+	u64 arg[KPOOL_DEV_ARG_ROOM / sizeof(u64)];
 	unsigned int nr = _IOC_NR(cmd);
 	int ret;
 
@@ -2496,11 +2492,11 @@ static long kpool_dev_ioctl(struct file *file, unsigned int cmd,
 	if (call.usize > KPOOL_DEV_MAX_ARG_SIZE)
 		return -E2BIG;
 	call.ksize = desc->size;
-	memset(&arg, 0, sizeof(arg));
-	ret = copy_struct_from_user(&arg, desc->size, call.uarg, call.usize);
+	/* all desc->size bytes: a shorter struct is zero-extended */
+	ret = copy_struct_from_user(arg, desc->size, call.uarg, call.usize);
 	if (ret)
 		return ret;
-	return desc->handler(&call, &arg);
+	return desc->handler(&call, arg);
 }
 
 static int kpool_dev_open(struct inode *inode, struct file *file)
@@ -2572,7 +2568,7 @@ static const struct file_operations kpool_dev_fops = {
 /* The ABI's limits are the kernel API's, and every argument fits. */
 static_assert(KPOOL_IOC_NAME_LEN == KPOOL_NAME_LEN);
 static_assert(KPOOL_IOC_ORDER_AUTO == KPOOL_ORDER_AUTO);
-static_assert(sizeof(union kpool_dev_arg) <= KPOOL_DEV_MAX_ARG_SIZE);
+static_assert(KPOOL_DEV_ARG_ROOM <= KPOOL_DEV_MAX_ARG_SIZE);
 static_assert(KPOOL_IOC_SET_NAME_LEN == KPOOL_SET_NAME_LEN);
 static_assert(KPOOL_IOC_SET_MAX_SIZE == KPOOL_SET_MAX_SIZE);
 static_assert(KPOOL_IOC_SET_MAX_CLASSES == KPOOL_SET_MAX_CLASSES);
