@@ -16,11 +16,11 @@
  * Cases are tables: the generic ones (each command against each rule of
  * the size protocol), a row per bad field value (field_cases[]), a block
  * size per round trip (size_cases[]), and the named cases (cases_table[]
- * here, race_cases[] in kpool_conform_race.c: threads). Each runs in the
- * fixture its row describes (struct tcase): what it needs of the system
- * (else it is skipped with the reason), a module parameter set for it and
- * restored after, and up to two pools of its own with blocks allocated,
- * destroyed after it.
+ * here, race_cases[] in kpool_conform_race.c: threads and user pages
+ * that fault slowly). Each runs in the fixture its row describes (struct
+ * tcase): what it needs of the system (else it is skipped with the
+ * reason), a module parameter set for it and restored after, and up to two
+ * pools of its own with blocks allocated, destroyed after it.
  *
  * The suite does not use the kernel's kselftest_harness.h: its cases are
  * registered one by one at compile time (TEST_F, FIXTURE_VARIANT_ADD),
@@ -3642,6 +3642,8 @@ static enum result fixture_up(struct fx *fx, const struct tcase *c)
 		return skip(fx, "needs CAP_SYS_ADMIN");
 	if ((c->needs & NEED_KERNEL_POOL) && !fx->have_kernel_pool)
 		return skip(fx, "no kernel-owned pool listed (load kpool_example)");
+	if ((c->needs & NEED_USERFAULTFD) && uffd_unavailable())
+		return skip(fx, uffd_unavailable());
 	if (c->param.name) {
 		if (!param_io(&c->param, &fx->param_saved, false) ||
 		    !param_io(&c->param, &v, true)) {

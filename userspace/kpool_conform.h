@@ -23,6 +23,7 @@ enum result { PASS, FAIL, SKIP };
 enum need {
 	NEED_ADMIN = 1 << 0,		/* CAP_SYS_ADMIN */
 	NEED_KERNEL_POOL = 1 << 1,	/* a kernel module's pool listed */
+	NEED_USERFAULTFD = 1 << 2,	/* userfaultfd() for kernel faults */
 };
 
 struct pool_spec {
@@ -129,10 +130,12 @@ bool write_param(const char *name, u64 v);
 void pattern(unsigned char *buf, size_t len, u32 seed);
 /* Set the case's parameter (struct tcase.param) back to what it was. */
 bool param_restore(struct fx *fx);
+/* NULL if userfaultfd() serves kernel faults here, else why not. */
+const char *uffd_unavailable(void);
 
 /* ---- the case tables -------------------------------------------------------- */
 
-/* kpool_conform_race.c: cases of threads. */
+/* kpool_conform_race.c: cases of threads and faulting user pages. */
 extern const struct tcase race_cases[];
 extern const size_t nr_race_cases;
 
