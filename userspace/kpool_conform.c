@@ -16,7 +16,7 @@
  * Cases are tables: the generic ones (each command against each rule of
  * the size protocol), a row per bad field value (field_cases[]), a block
  * size per round trip (size_cases[]), and the named cases (cases_table[]
- * here, race_cases[] in kpool_conform_race.c: threads and user pages
+ * here, race_cases[] in kpool_conform_race.c: threads, CPUs and user pages
  * that fault slowly). Each runs in the fixture its row describes (struct
  * tcase): what it needs of the system (else it is skipped with the
  * reason), a module parameter set for it and restored after, and up to two
@@ -35,6 +35,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -3031,8 +3032,8 @@ static enum result t_open_read_only(struct fx *fx)
  * The memory the pools of @fd pin, by STATS: pages and metadata, and what
  * the file is charged for them. Every pool's charge covers what it holds.
  */
-static bool pinned_by(int fd, const u32 *ids, u32 n, long page, u64 *held,
-		      u64 *charged)
+bool pinned_by(int fd, const u32 *ids, u32 n, long page, u64 *held,
+	       u64 *charged)
 {
 	struct kpool_ioc_stats st;
 	bool ok = true;
@@ -3642,6 +3643,8 @@ static enum result fixture_up(struct fx *fx, const struct tcase *c)
 		return skip(fx, "needs CAP_SYS_ADMIN");
 	if ((c->needs & NEED_KERNEL_POOL) && !fx->have_kernel_pool)
 		return skip(fx, "no kernel-owned pool listed (load kpool_example)");
+	if ((c->needs & NEED_TWO_CPUS) && fx->cpus[1] < 0)
+		return skip(fx, "needs two CPUs it may run on");
 	if ((c->needs & NEED_USERFAULTFD) && uffd_unavailable())
 		return skip(fx, uffd_unavailable());
 	if (c->param.name) {
@@ -3722,6 +3725,21 @@ static void find_kernel_pool(struct fx *fx)
 	free(e);
 }
 
+/* The first two CPUs this process may run on (fx->cpus[1] -1 if one). */
+static void find_cpus(struct fx *fx)
+{
+	cpu_set_t set;
+	int cpu, n = 0;
+
+	fx->cpus[0] = -1;
+	fx->cpus[1] = -1;
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return;
+	for (cpu = 0; cpu < CPU_SETSIZE && n < 2; cpu++)
+		if (CPU_ISSET(cpu, &set))
+			fx->cpus[n++] = cpu;
+}
+
 static bool setup(struct fx *fx, const char *device)
 {
 	unsigned char *m;
@@ -3746,6 +3764,7 @@ static bool setup(struct fx *fx, const char *device)
 		return false;
 	fx->cap_sys_admin = has_cap_sys_admin();
 	find_kernel_pool(fx);
+	find_cpus(fx);
 	return true;
 }
 

@@ -24,6 +24,7 @@ enum need {
 	NEED_ADMIN = 1 << 0,		/* CAP_SYS_ADMIN */
 	NEED_KERNEL_POOL = 1 << 1,	/* a kernel module's pool listed */
 	NEED_USERFAULTFD = 1 << 2,	/* userfaultfd() for kernel faults */
+	NEED_TWO_CPUS = 1 << 3,		/* two CPUs this process may run on */
 };
 
 struct pool_spec {
@@ -79,6 +80,7 @@ struct fx {
 	bool cap_sys_admin;
 	bool have_kernel_pool;
 	u32 kernel_pool;
+	int cpus[2];		/* two CPUs this process may run on, or -1 */
 	const char *skip_reason;
 	/* the running case and its fixture (struct tcase) */
 	const struct tcase *tc;
@@ -128,6 +130,13 @@ bool read_param(const char *name, u64 *v);
 bool write_param(const char *name, u64 v);
 /* Fill @len bytes with a pattern derived from @seed. */
 void pattern(unsigned char *buf, size_t len, u32 seed);
+/*
+ * What the @n pools @ids of @fd pin by STATS (pages and metadata, into
+ * *@held) and are charged (*@charged); false (with a diagnostic) if a
+ * pool's charge does not cover what it holds.
+ */
+bool pinned_by(int fd, const u32 *ids, u32 n, long page, u64 *held,
+	       u64 *charged);
 /* Set the case's parameter (struct tcase.param) back to what it was. */
 bool param_restore(struct fx *fx);
 /* NULL if userfaultfd() serves kernel faults here, else why not. */
@@ -135,7 +144,7 @@ const char *uffd_unavailable(void);
 
 /* ---- the case tables -------------------------------------------------------- */
 
-/* kpool_conform_race.c: cases of threads and faulting user pages. */
+/* kpool_conform_race.c: cases of threads, CPUs and faulting user pages. */
 extern const struct tcase race_cases[];
 extern const size_t nr_race_cases;
 

@@ -1,20 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kpool_conform_race - the conformance cases of threads and of user pages
- * that fault slowly:
+ * kpool_conform_race - the conformance cases of threads, CPUs and user
+ * pages that fault slowly:
  *  - two threads freeing the same handles;
  *  - READ, WRITE and ALLOC whose user memory is a userfaultfd page that is
  *    not there yet, while another thread frees the block, destroys its
  *    pool, closes the file or issues other commands: none of them may wait
  *    for the fault (the file's lock is never held across a user access
  *    that may fault), and once the fault is resolved the copy completes and
- *    the block goes back to its pool.
+ *    the block goes back to its pool;
+ *  - blocks freed on one CPU and allocated again on another: the file
+ *    never holds more than max_bytes_per_fd, and every pool's charge
+ *    covers what it holds after every call.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -605,6 +609,89 @@ static const struct uffd_case uffd_cases[] = {
 	{ false, false, RACE_CLOSE }, { true, false, RACE_CLOSE },
 };
 
+/* ---- blocks freed on one CPU, allocated on another --------------------------- */
+
+#define XCPU_BLOCK	(256 * 1024)
+#define XCPU_BLOCKS	32
+/* The most the case pins; it skips above. */
+#define XCPU_MAX_CAP	(256ULL << 20)
+
+static bool run_on(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return CHECK(!sched_setaffinity(0, sizeof(set), &set));
+}
+
+/*
+ * After every call: each of the @n pools of @fd is charged at least what
+ * it holds (pages and metadata), and the file holds, and is charged, at
+ * most @cap.
+ */
+static bool charges_hold(int fd, const u32 *ids, u32 n, long page, u64 cap,
+			 const char *after)
+{
+	u64 held, charged;
+	bool ok;
+
+	ok = pinned_by(fd, ids, n, page, &held, &charged);
+	if (held > cap || charged > cap) {
+		ktap_diag("%u pools hold %llu bytes, are charged %llu, cap %llu",
+			  n, held, charged, cap);
+		ok = false;
+	}
+	if (!ok)
+		ktap_diag("after %s", after);
+	return ok;
+}
+
+/*
+ * Per pool of 256 KiB blocks: ALLOC 32 on one CPU, FREE them (they wait in
+ * that CPU's magazine), ALLOC 32 on another, which grows the pool although
+ * the file is charged for 32 blocks already. The charges must follow:
+ * until the cap refuses an ALLOC, the file never holds more than
+ * max_bytes_per_fd and each pool's charge covers what it holds.
+ */
+static enum result t_charge_cross_cpu(struct fx *fx)
+{
+	u32 ids[XCPU_MAX_CAP / (XCPU_BLOCKS * XCPU_BLOCK) + 2], h[XCPU_BLOCKS];
+	u32 n = 0, max;
+	cpu_set_t saved;
+	bool ok = true;
+	int fd, ret = 0;
+	u64 cap;
+
+	if (!read_param("max_bytes_per_fd", &cap) || cap > XCPU_MAX_CAP)
+		return skip(fx, "max_bytes_per_fd not readable, or above 256 MiB");
+	max = cap / (XCPU_BLOCKS * XCPU_BLOCK) + 2;
+	if (sched_getaffinity(0, sizeof(saved), &saved))
+		return FAIL;
+	fd = kp_open(NULL);
+	while (fd >= 0 && ok && !ret && n < max && pool_new(fx, fd, XCPU_BLOCK, &ids[n])) {
+		n++;
+		ok &= run_on(fx->cpus[0]);
+		ret = kp_alloc(fd, ids[n - 1], XCPU_BLOCKS, h);
+		ok &= charges_hold(fd, ids, n, fx->page, cap, "ALLOC on the first CPU");
+		if (ret)
+			break;
+		ok &= WANT(kp_free(fd, ids[n - 1], XCPU_BLOCKS, h, NULL, NULL), 0);
+		ok &= charges_hold(fd, ids, n, fx->page, cap, "FREE");
+		ok &= run_on(fx->cpus[1]);
+		ret = kp_alloc(fd, ids[n - 1], XCPU_BLOCKS, h);
+		ok &= charges_hold(fd, ids, n, fx->page, cap, "ALLOC on the second CPU");
+	}
+	ktap_diag("%u pools of %u blocks of %u KiB on CPUs %d and %d, cap %llu MiB",
+		  n, XCPU_BLOCKS, XCPU_BLOCK >> 10, fx->cpus[0], fx->cpus[1], cap >> 20);
+	/* the cap must have refused an ALLOC before the pools ran out */
+	ok &= CHECK(fd >= 0) && WANT(ret, -ENOMEM);
+	sched_setaffinity(0, sizeof(saved), &saved);
+	if (fd >= 0)
+		close(fd);
+	return verdict(ok);
+}
+
 /* ---- the table ------------------------------------------------------------------ */
 
 #define UFFD_CASE(idx, title)						\
@@ -627,6 +714,8 @@ const struct tcase race_cases[] = {
 	{ .name = "userfaultfd: ALLOC's handles wait for their page, other commands do not",
 	  .fn = t_uffd_alloc, .needs = NEED_USERFAULTFD,
 	  .pool = { .block_size = RACE_BLOCK } },
+	{ .name = "charge: blocks freed on one CPU, allocated on another, within the cap",
+	  .fn = t_charge_cross_cpu, .needs = NEED_TWO_CPUS },
 };
 
 const size_t nr_race_cases = ARRAY_SIZE(race_cases);
