@@ -34,6 +34,16 @@
  * freed handle is unknown (-ENOENT) at least until its slot in the file's
  * table has been reused 2047 times.
  *
+ * No command waits for another's user memory: READ and WRITE copy without
+ * holding the file's lock, so a buffer that faults slowly (userfaultfd,
+ * FUSE, NFS) holds up no other command of the file. A FREE of a handle
+ * whose block a READ or WRITE is copying kills the handle at once
+ * (-ENOENT from then on); the block goes back to its pool when the last
+ * copy ends, and until then it counts as out (STATS.blocks_in_use,
+ * SET_DESTROY's -EBUSY). DESTROY kills its pool's handles at once and
+ * returns once such copies end. READ and WRITE of one block in several
+ * threads at once race as threads on shared memory do.
+ *
  * Name spaces: pool and set names are unique per file. Pools and sets of
  * different files, and the pools of kernel modules, never collide: a file
  * can never make another file's CREATE or SET_CREATE, nor a module's
@@ -52,9 +62,13 @@
  *    (STATS.meta_bytes: the pool, its per-CPU area over every possible
  *    CPU, the chunk headers) and of each set (SET_INFO.meta_bytes), and the
  *    file's handle table (allocated 512 handles at a time). A pool is
- *    charged before it grows, by whole chunks, and settled to what it holds
- *    when it grows or shrinks: STATS.charged_bytes, never below
- *    pages * page size + meta_bytes when the call returns. An ALLOC past a
+ *    charged by whole chunks before an ALLOC that may grow it past its
+ *    charge, and settled to what it holds after every ALLOC that made it
+ *    grow (within the charge too: blocks freed on one CPU may wait in that
+ *    CPU's cache while an ALLOC on another grows the pool; past the caps
+ *    such an ALLOC fails with -ENOMEM and takes nothing) and when it
+ *    shrinks: STATS.charged_bytes, never below pages * page size +
+ *    meta_bytes when the call returns. An ALLOC past a
  *    pool's max_blocks fails with -ENOMEM before the pool is asked (it is
  *    not counted in the pool's alloc_failures);
  *  - max_bytes_total: the same charges of all files together (-ENOMEM);
@@ -137,6 +151,11 @@ struct kpool_ioc_pool {
 	__u64 result;		/* out, SHRINK: pages returned */
 };
 
+/*
+ * ALLOC: all or nothing. The handles are written before the blocks are
+ * taken: a call that fails may leave values in @handles that are no
+ * handles of the file.
+ */
 struct kpool_ioc_alloc {
 	__u32 size;
 	__u32 pool_id;
