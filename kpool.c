@@ -3195,6 +3195,22 @@ size_t kpool_block_size(const struct kpool *pool)
 }
 EXPORT_SYMBOL_NS_GPL(kpool_block_size, KPOOL_NS);
 
+/**
+ * kpool_nr_chunks() - the chunks a pool holds now
+ * @pool: the pool.
+ *
+ * kpool_get_stats()'s chunks without the rest of the snapshot: /dev/kpool
+ * reads it after every allocation to see whether the pool grew.
+ *
+ * Context: Any context but NMI.
+ * Return: chunks carved and not given back (a snapshot).
+ */
+unsigned long kpool_nr_chunks(const struct kpool *pool)
+{
+	return READ_ONCE(pool->nr_chunks);
+}
+EXPORT_SYMBOL_NS_GPL(kpool_nr_chunks, KPOOL_NS);
+
 /* debugfs */
 
 /* Every field of struct kpool_stats but the name, for the stats file. */

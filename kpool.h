@@ -454,6 +454,7 @@ const char *kpool_name(const struct kpool *pool);
 const void *kpool_owner(const struct kpool *pool);
 const void *kpool_block_owner(const void *ptr);
 size_t kpool_block_size(const struct kpool *pool);
+unsigned long kpool_nr_chunks(const struct kpool *pool);
 long kpool_occupancy(struct kpool *pool, u32 *in_use, unsigned long nr);
 int kpool_set_fault(struct kpool *pool, unsigned int every_nth,
 		    unsigned int probability_ppm);

@@ -13,8 +13,8 @@
  * bits of the number are ignored. A command that changes anything needs a
  * file opened for writing (FMODE_WRITE, else -EBADF before the argument is
  * read). Every argument struct starts with a __u32 size: it is read with
- * get_user() and the struct with copy_struct_from_user() into a zeroed
- * kernel copy, so older (shorter) structs are zero-extended and newer
+ * get_user() and the struct with copy_struct_from_user() into a kernel
+ * copy on the stack, so older (shorter) structs are zero-extended and newer
  * (longer) ones are accepted only with a zero tail. Results are copied back
  * with at most min(user size, kernel size) bytes.
  *
@@ -46,6 +46,27 @@
  * once, moves the charge once and calls the pool's bulk functions once; no
  * per-block allocation, no global lock.
  *
+ * User copies
+ * -----------
+ * kf->lock is never held across a user access that may fault: a fault may
+ * take as long as its page takes to come (userfaultfd, FUSE, NFS), and
+ * every data command of the file would wait for it.
+ *  - READ and WRITE copy with no lock held: under it they find the slot
+ *    and take a reference to it (struct kpool_dev_slot.users), which keeps
+ *    the block out of its pool until the copy ends. FREE (or DESTROY) of
+ *    the handle meanwhile kills the handle at once (-ENOENT from then on)
+ *    and leaves the block to the last copy, which gives it back
+ *    (kpool_dev_slot_unref()). DESTROY waits, without the locks, until
+ *    such blocks of its pool are back. close() cannot meet a copy: an
+ *    ioctl in flight holds a reference to the file.
+ *  - ALLOC and SET_ALLOC write their handles (and block size) before they
+ *    take anything, with page faults disabled under the lock; a page that
+ *    is not there makes them drop the lock, write the same bytes with
+ *    faults allowed, and start over (kpool_dev_alloc_in()).
+ *  - CREATE and SET_CREATE report under kf->admin only, before the pool or
+ *    set is published; the other commands copy before locking or after
+ *    unlocking.
+ *
  * Locking and lifetimes
  * ---------------------
  *  - kpool_file.admin (mutex): CREATE, DESTROY, SET_CREATE and SET_DESTROY
@@ -55,8 +76,9 @@
  *    commands see them: a pool or set is published in (and removed from)
  *    them under it, and ALLOC, FREE, READ, WRITE, SHRINK, STATS, INFO, ...
  *    use a pool or set of the file only while holding it, so it cannot be
- *    destroyed under them. The block copies of READ and WRITE run under
- *    it, so a block cannot be freed while it is being copied.
+ *    destroyed under them. The block copies of READ and WRITE run without
+ *    it, on a reference to the block's slot (User copies, above); a slot's
+ *    reference count drops to zero only under it.
  * Lock order: admin, then lock, then the kpool registry mutex
  * (kpool_create(), kpool_destroy(), kpool_with_id()), then kpool_set_lock
  * (kpool_set_cookie_owner()); nothing here is taken inside a
@@ -72,6 +94,12 @@
  * ALLOC that stays within @covered charges nothing; one that goes past it
  * charges the chunks it may need first, then settles the charge to what
  * the pool holds after the call (kpool_get_stats(): pages and metadata).
+ * A pool may grow within @covered too: an allocation takes this CPU's
+ * magazine and the depot before the free blocks other CPUs' magazines
+ * hold, so blocks freed on one CPU do not stop an ALLOC on another from
+ * growing the pool. Every ALLOC therefore compares the pool's chunks
+ * (kpool_nr_chunks()) with those charged, and one that made it grow past
+ * them settles as above (and fails with -ENOMEM, undone, past the caps).
  * SHRINK settles down; DESTROY and close() give everything back. A set is
  * charged its own tables (kpool_set_meta_bytes()) and each class pool as
  * above; each class pool counts against max_pools_per_fd. The handle table
@@ -98,12 +126,14 @@
 #include <linux/nospec.h>
 #include <linux/numa.h>
 #include <linux/overflow.h>
+#include <linux/refcount.h>
 #include <linux/sched.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <linux/user_namespace.h>
+#include <linux/wait.h>
 #include <linux/xarray.h>
 
 #include <uapi/linux/kpool.h>
@@ -147,6 +177,8 @@
 #define KPOOL_DEV_NO_SLOT	U32_MAX
 /* Batches up to this many blocks use arrays on the stack. */
 #define KPOOL_DEV_STACK_BATCH	16
+/* Tries of an ALLOC whose report met a page that was not there. */
+#define KPOOL_DEV_REPORT_TRIES	4
 
 static ushort mode = 0600;
 module_param(mode, ushort, 0444);
@@ -187,17 +219,26 @@ static u32 kpool_dev_next_set_id;
  * @addr: the block, or NULL when the slot is free.
  * @home: the struct kpool_dev_pool or kpool_dev_set of the block.
  * @next: free slots: the index of the next free slot.
+ * @users: slots with a block: one reference for its handle, until the
+ *	handle is freed, and one for each READ or WRITE copying the block;
+ *	the last one gives the block back. Taken only under kf->lock.
  * @gen: the generation of the handle that names the slot now.
  * @class: blocks of a set: their class.
  * @set: @home is a struct kpool_dev_set.
+ * @dead: the handle was freed while READ or WRITE calls copied the block:
+ *	no lookup finds the slot; the last copy gives the block back.
  */
 struct kpool_dev_slot {
 	void *addr;
 	void *home;
-	u32 next;
+	union {
+		u32 next;
+		refcount_t users;
+	};
 	u16 gen;
 	u8 class;
-	u8 set;
+	u8 set:1;
+	u8 dead:1;
 };
 
 /**
@@ -225,7 +266,10 @@ struct kpool_dev_table {
  * @reserve: its min_blocks.
  * @max_blocks: its cap, 0 for none.
  * @covered: blocks that may be out before it grows past @charged.
- * @out: blocks the file holds.
+ * @chunks: chunks @charged pays for.
+ * @out: blocks the file holds (at most KPOOL_IOC_MAX_HANDLES), those of
+ *	freed handles still being copied included; read without kf->lock
+ *	by a DESTROY waiting for them.
  */
 struct kpool_dev_acct {
 	struct kpool *pool;
@@ -236,7 +280,8 @@ struct kpool_dev_acct {
 	u32 reserve;
 	u32 max_blocks;
 	u64 covered;
-	u64 out;
+	u64 chunks;
+	u32 out;
 };
 
 /**
@@ -251,6 +296,8 @@ struct kpool_dev_acct {
  * @nr_sets: number of entries in @sets; changed under both locks.
  * @table: the handle table.
  * @charged: bytes charged against max_bytes_per_fd.
+ * @released: a DESTROY waits here for the blocks of its pool that READ or
+ *	WRITE calls still copy; woken when one of them goes back.
  */
 struct kpool_file {
 	struct mutex admin;		/* pool and set creation, counts */
@@ -261,16 +308,19 @@ struct kpool_file {
 	unsigned int nr_sets;
 	struct kpool_dev_table table;
 	atomic64_t charged;
+	wait_queue_head_t released;
 };
 
 /**
  * struct kpool_dev_pool - a pool owned by an open file
  * @acct: its charge state, @acct.pool the core's pool.
  * @block_size: bytes of each block that READ/WRITE may access.
+ * @dying: DESTROY runs: no command finds the pool (changed under kf->lock).
  */
 struct kpool_dev_pool {
 	struct kpool_dev_acct acct;
 	size_t block_size;
+	bool dying;
 };
 
 /**
@@ -362,6 +412,19 @@ static int kpool_dev_copy_out(const struct kpool_dev_call *call,
 	return 0;
 }
 
+/*
+ * A snapshot of @pool's statistics, kmalloc()ed (struct kpool_stats is
+ * large for the stack): kfree() it. NULL without memory.
+ */
+static struct kpool_stats *kpool_dev_get_stats(struct kpool *pool)
+{
+	struct kpool_stats *st = kmalloc_obj(*st, GFP_KERNEL);
+
+	if (st)
+		kpool_get_stats(pool, st);
+	return st;
+}
+
 /* ---- charges of pools ---------------------------------------------------- */
 
 /* Recompute @acct->covered from its charge (see Charges). */
@@ -373,6 +436,13 @@ static void kpool_dev_acct_cover(struct kpool_dev_acct *acct)
 		chunks = div64_u64(acct->charged - acct->base, acct->chunk_cost);
 	blocks = chunks * acct->per_chunk;
 	acct->covered = blocks > acct->reserve ? blocks - acct->reserve : 0;
+	acct->chunks = chunks;
+}
+
+/* Has @acct's pool grown past the chunks its charge pays for? */
+static bool kpool_dev_grew(const struct kpool_dev_acct *acct)
+{
+	return kpool_nr_chunks(acct->pool) > acct->chunks;
 }
 
 /* How kpool_dev_settle() may move a charge. */
@@ -397,10 +467,9 @@ static int kpool_dev_settle(struct kpool_file *kf, struct kpool_dev_acct *acct,
 	u64 held;
 	int ret = 0;
 
-	st = kmalloc_obj(*st, GFP_KERNEL);
+	st = kpool_dev_get_stats(acct->pool);
 	if (!st)
 		return -ENOMEM;
-	kpool_get_stats(acct->pool, st);
 	held = (st->pages << PAGE_SHIFT) + st->meta_bytes;
 	acct->chunk_cost = (PAGE_SIZE << st->chunk_order) + st->meta_per_chunk;
 	acct->base = st->meta_bytes - st->chunks * st->meta_per_chunk;
@@ -476,6 +545,18 @@ static struct kpool_dev_slot *kpool_dev_slot(struct kpool_dev_table *t,
 	return &t->dir[idx / KPOOL_DEV_CHUNK_SLOTS][idx % KPOOL_DEV_CHUNK_SLOTS];
 }
 
+/* The slot index of @handle. */
+static u32 kpool_dev_idx(u32 handle)
+{
+	return handle & KPOOL_DEV_IDX_MASK;
+}
+
+/* The handle that names slot @idx now. */
+static u32 kpool_dev_handle(const struct kpool_dev_slot *s, u32 idx)
+{
+	return (u32)s->gen << KPOOL_DEV_IDX_BITS | idx;
+}
+
 /* The bytes a table with @nr_chunks chunks is charged. */
 static u64 kpool_dev_table_bytes(u32 nr_chunks)
 {
@@ -490,6 +571,8 @@ static u64 kpool_dev_table_bytes(u32 nr_chunks)
 static int kpool_dev_table_grow(struct kpool_file *kf)
 {
 	struct kpool_dev_table *t = &kf->table;
+	u64 bytes = kpool_dev_table_bytes(t->nr_chunks + 1) -
+		    kpool_dev_table_bytes(t->nr_chunks);
 	struct kpool_dev_slot *chunk;
 	u32 i, base;
 	int ret;
@@ -498,8 +581,7 @@ static int kpool_dev_table_grow(struct kpool_file *kf)
 		kpool_dev_refused("KPOOL_IOC_MAX_HANDLES");
 		return -ENOSPC;
 	}
-	ret = kpool_dev_charge(kf, kpool_dev_table_bytes(t->nr_chunks + 1) -
-				   kpool_dev_table_bytes(t->nr_chunks));
+	ret = kpool_dev_charge(kf, bytes);
 	if (ret)
 		return ret;
 	if (!t->dir) {
@@ -524,8 +606,7 @@ static int kpool_dev_table_grow(struct kpool_file *kf)
 	return 0;
 
 uncharge:
-	kpool_dev_uncharge(kf, kpool_dev_table_bytes(t->nr_chunks + 1) -
-			       kpool_dev_table_bytes(t->nr_chunks));
+	kpool_dev_uncharge(kf, bytes);
 	return -ENOMEM;
 }
 
@@ -542,14 +623,34 @@ static int kpool_dev_table_reserve(struct kpool_file *kf, u32 n)
 	return 0;
 }
 
-/* Free the slot of handle @handle: the handle is dead from now on. */
-static void kpool_dev_slot_put(struct kpool_dev_table *t, u32 handle)
+/*
+ * The handles the next @n kpool_dev_slot_take() calls give, in order (@n
+ * slots are free). Context: kf->lock held.
+ */
+static void kpool_dev_table_peek(struct kpool_dev_table *t, u32 *handles,
+				 u32 n)
 {
-	u32 idx = handle & KPOOL_DEV_IDX_MASK;
+	struct kpool_dev_slot *s;
+	u32 i, idx = t->free;
+
+	for (i = 0; i < n; i++) {
+		s = kpool_dev_slot(t, idx);
+		handles[i] = kpool_dev_handle(s, idx);
+		idx = s->next;
+	}
+}
+
+/*
+ * Put slot @idx on the free stack: the handle that named it is dead from
+ * now on. Context: kf->lock held.
+ */
+static void kpool_dev_slot_put(struct kpool_dev_table *t, u32 idx)
+{
 	struct kpool_dev_slot *s = kpool_dev_slot(t, idx);
 
 	s->addr = NULL;
 	s->home = NULL;
+	s->dead = 0;
 	s->gen = s->gen == KPOOL_DEV_GEN_MAX ? 1 : s->gen + 1;
 	s->next = t->free;
 	t->free = idx;
@@ -565,7 +666,7 @@ static void kpool_dev_slot_put(struct kpool_dev_table *t, u32 handle)
 static struct kpool_dev_slot *kpool_dev_slot_find(struct kpool_dev_table *t,
 						  const void *home, u32 handle)
 {
-	u32 idx = handle & KPOOL_DEV_IDX_MASK;
+	u32 idx = kpool_dev_idx(handle);
 	u32 gen = handle >> KPOOL_DEV_IDX_BITS;
 	struct kpool_dev_slot *s;
 
@@ -574,7 +675,7 @@ static struct kpool_dev_slot *kpool_dev_slot_find(struct kpool_dev_table *t,
 		return ERR_PTR(-ENOENT);
 	idx = array_index_nospec(idx, t->nr_chunks * KPOOL_DEV_CHUNK_SLOTS);
 	s = kpool_dev_slot(t, idx);
-	if (!s->addr || s->gen != gen)
+	if (!s->addr || s->dead || s->gen != gen)
 		return ERR_PTR(-ENOENT);
 	if (s->home != home)
 		return ERR_PTR(-EINVAL);
@@ -638,9 +739,9 @@ static void kpool_dev_set_home(struct kpool_dev_home *h,
 
 /* The home of the block in slot @s (of a pool or a set). */
 static void kpool_dev_slot_home(struct kpool_dev_home *h,
-				const struct kpool_dev_slot *s, bool set)
+				const struct kpool_dev_slot *s)
 {
-	if (set)
+	if (s->set)
 		kpool_dev_set_home(h, s->home, s->class);
 	else
 		kpool_dev_pool_home(h, s->home);
@@ -661,17 +762,17 @@ static void kpool_dev_put_blocks(const struct kpool_dev_home *h, u32 n,
 		for (i = 0; i < n; i++)
 			kpool_set_free_sized(h->ds->set, addrs[i], h->size);
 	}
-	h->acct->out -= n;
+	/* a DESTROY waiting for its pool's blocks reads it without the lock */
+	WRITE_ONCE(h->acct->out, h->acct->out - n);
 }
 
 /*
- * Give the block @addr of @h a slot (at least one is free).
- * Context: kf->lock held. Return: its handle.
+ * Give the block @addr of @h slot @idx (a free one), referenced by its
+ * handle alone. Context: kf->lock held.
  */
-static u32 kpool_dev_slot_take(struct kpool_dev_table *t,
-			       const struct kpool_dev_home *h, void *addr)
+static void kpool_dev_slot_take(struct kpool_dev_table *t, u32 idx,
+				const struct kpool_dev_home *h, void *addr)
 {
-	u32 idx = t->free;
 	struct kpool_dev_slot *s = kpool_dev_slot(t, idx);
 
 	t->free = s->next;
@@ -680,52 +781,123 @@ static u32 kpool_dev_slot_take(struct kpool_dev_table *t,
 	s->home = h->home;
 	s->class = h->class;
 	s->set = !!h->ds;
-	return (u32)s->gen << KPOOL_DEV_IDX_BITS | idx;
+	refcount_set(&s->users, 1);
+}
+
+/*
+ * Free the handle of slot @s: no lookup finds the slot from now on.
+ * Return: true if its block may go back now (the caller gives it back and
+ * puts the slot), false if READ or WRITE calls still copy it: the last of
+ * them does that (kpool_dev_slot_unref()).
+ * Context: kf->lock held.
+ */
+static bool kpool_dev_slot_kill(struct kpool_dev_slot *s)
+{
+	if (refcount_dec_and_test(&s->users))
+		return true;
+	s->dead = 1;
+	return false;
+}
+
+/*
+ * Give the block of slot @idx back to its pool and the slot to the free
+ * stack. Context: kf->lock held; the slot's last reference is gone.
+ */
+static void kpool_dev_slot_release(struct kpool_file *kf, u32 idx)
+{
+	struct kpool_dev_slot *s = kpool_dev_slot(&kf->table, idx);
+	struct kpool_dev_home h;
+	void *addr = s->addr;
+
+	kpool_dev_slot_home(&h, s);
+	kpool_dev_slot_put(&kf->table, idx);
+	kpool_dev_put_blocks(&h, 1, &addr);
+}
+
+/*
+ * A READ or WRITE is done with the block of slot @idx: drop its reference
+ * (kpool_dev_rw()). When the handle was freed meanwhile and this was the
+ * last copy, give the block back and wake a DESTROY waiting for it.
+ */
+static void kpool_dev_slot_unref(struct kpool_file *kf,
+				 struct kpool_dev_slot *s, u32 idx)
+{
+	/* down to 1 without the lock; to 0 only under it, as in slot_kill() */
+	if (!refcount_dec_and_mutex_lock(&s->users, &kf->lock))
+		return;
+	kpool_dev_slot_release(kf, idx);
+	wake_up_all(&kf->released);
+	mutex_unlock(&kf->lock);
 }
 
 /*
  * Free every block this file holds of @home (a pool or set of the file),
- * or all of them when @home is NULL.
+ * or all of them when @home is NULL; a block being copied goes back when
+ * its last copy ends.
  * Context: kf->lock held, or release().
  */
 static void kpool_dev_free_home(struct kpool_file *kf, const void *home)
 {
 	struct kpool_dev_table *t = &kf->table;
 	struct kpool_dev_slot *s;
-	struct kpool_dev_home h;
-	void *addr;
 	u32 idx;
 
 	for (idx = 0; idx < t->nr_chunks * KPOOL_DEV_CHUNK_SLOTS; idx++) {
 		s = kpool_dev_slot(t, idx);
-		if (!s->addr || (home && s->home != home))
-			continue;
-		kpool_dev_slot_home(&h, s, s->set);
-		addr = s->addr;
-		kpool_dev_put_blocks(&h, 1, &addr);
-		kpool_dev_slot_put(t, (u32)s->gen << KPOOL_DEV_IDX_BITS | idx);
+		if (s->addr && !s->dead && (!home || s->home == home) &&
+		    kpool_dev_slot_kill(s))
+			kpool_dev_slot_release(kf, idx);
 		if (!(idx % KPOOL_DEV_CHUNK_SLOTS))
 			cond_resched();
 	}
 }
 
 /*
+ * Write @n handles, and @block_size when @ublock_size is not NULL, to user
+ * space. With @may_fault false page faults are disabled: the caller holds
+ * kf->lock, which never waits for a user fault (User copies).
+ * Return: 0, or -EFAULT.
+ */
+static int kpool_dev_report(u32 __user *uhandles, const u32 *handles, u32 n,
+			    u64 __user *ublock_size, u64 block_size,
+			    bool may_fault)
+{
+	int ret = 0;
+
+	if (!may_fault)
+		pagefault_disable();
+	if (ublock_size)
+		ret = put_user(block_size, ublock_size);
+	/* one handle: put_user() is a fraction of copy_to_user() */
+	if (!ret && n == 1)
+		ret = put_user(handles[0], uhandles);
+	else if (!ret && copy_to_user(uhandles, handles, n * sizeof(*handles)))
+		ret = -EFAULT;
+	if (!may_fault)
+		pagefault_enable();
+	return ret;
+}
+
+/*
  * Allocate @n blocks of @h (of @bytes each, for a set), all or nothing,
- * and hand their handles to user space at @uhandles. Within the blocks
- * covered by @h's charge nothing is charged and the pool is not asked for
- * its statistics; past them, whole chunks are charged first and the
- * charge is settled to what the pool holds before the handles go out.
+ * and hand their handles to user space at @uhandles (and the block size at
+ * @ublock_size, for a set). The handles are written first, with page
+ * faults disabled, and published last: a failed call leaves at most
+ * handles the file does not know in @uhandles. Within the blocks covered
+ * by @h's charge nothing is charged and the pool is not asked for its
+ * statistics unless it grew; past them, whole chunks are charged first and
+ * the charge is settled to what the pool holds before the handles go out.
+ * @addrs and @handles have room for @n entries.
  * Context: kf->lock held.
+ * Return: 0; -EFAULT when a page of the report was not there (nothing was
+ * taken); -ENOMEM, -ENOSPC.
  */
 static int kpool_dev_take(struct kpool_file *kf,
 			  const struct kpool_dev_home *h, size_t bytes, u32 n,
-			  u32 __user *uhandles)
+			  void **addrs, u32 *handles, u32 __user *uhandles,
+			  u64 __user *ublock_size)
 {
-	void *stack_addrs[KPOOL_DEV_STACK_BATCH];
-	u32 stack_handles[KPOOL_DEV_STACK_BATCH];
 	struct kpool_dev_acct *acct = h->acct;
-	void **addrs = stack_addrs;
-	u32 *handles = stack_handles;
 	bool slow;
 	u32 i;
 	int ret;
@@ -735,18 +907,16 @@ static int kpool_dev_take(struct kpool_file *kf,
 	ret = kpool_dev_table_reserve(kf, n);
 	if (ret)
 		return ret;
-	if (n > KPOOL_DEV_STACK_BATCH) {
-		ret = -ENOMEM;
-		addrs = kvmalloc_array(n, sizeof(*addrs), GFP_KERNEL);
-		handles = kvmalloc_array(n, sizeof(*handles), GFP_KERNEL);
-		if (!addrs || !handles)
-			goto free_arrays;
-	}
+	kpool_dev_table_peek(&kf->table, handles, n);
+	ret = kpool_dev_report(uhandles, handles, n, ublock_size, h->size,
+			       false);
+	if (ret)
+		return ret;
 	slow = acct->out + n > acct->covered;
 	if (slow) {
 		ret = kpool_dev_precharge(kf, acct, n);
 		if (ret)
-			goto free_arrays;
+			return ret;
 	}
 	if (h->ds)
 		ret = kpool_set_alloc_bulk(h->ds->set, bytes, KPOOL_DEV_ALLOC_GFP,
@@ -755,34 +925,25 @@ static int kpool_dev_take(struct kpool_file *kf,
 		ret = kpool_alloc_bulk(acct->pool, KPOOL_DEV_ALLOC_GFP, n, addrs);
 	if (ret)
 		goto settle;
-	acct->out += n;
-	if (slow) {
+	WRITE_ONCE(acct->out, acct->out + n);
+	/* within the charge too, when other CPUs' magazines hold its blocks */
+	if (slow || kpool_dev_grew(acct)) {
+		slow = true;
 		ret = kpool_dev_settle(kf, acct, KPOOL_DEV_SETTLE_EXACT);
 		if (ret)
 			goto put;
 	}
+	/* the slots kpool_dev_table_peek() saw, in the same order */
 	for (i = 0; i < n; i++)
-		handles[i] = kpool_dev_slot_take(&kf->table, h, addrs[i]);
-	/* one handle: put_user() is a fraction of copy_to_user() */
-	if (n == 1 ? put_user(handles[0], uhandles) :
-		     copy_to_user(uhandles, handles, n * sizeof(*handles))) {
-		for (i = 0; i < n; i++)
-			kpool_dev_slot_put(&kf->table, handles[i]);
-		ret = -EFAULT;
-		goto put;
-	}
-	goto free_arrays;
+		kpool_dev_slot_take(&kf->table, kpool_dev_idx(handles[i]), h,
+				    addrs[i]);
+	return 0;
 
 put:
 	kpool_dev_put_blocks(h, n, addrs);
 settle:
 	if (slow)
 		kpool_dev_settle_back(kf, acct);
-free_arrays:
-	if (addrs != stack_addrs)
-		kvfree(addrs);
-	if (handles != stack_handles)
-		kvfree(handles);
 	return ret;
 }
 
@@ -790,7 +951,7 @@ free_arrays:
  * Free each handle of @handles that names a block of @home (a pool, or a
  * set when @set); record the error of each bad one in @status (when not
  * NULL). The blocks of a pool go back in bulk, KPOOL_DEV_STACK_BATCH at a
- * time.
+ * time; a block being copied goes back when its last copy ends.
  * Context: kf->lock held.
  * Return: 0, or the error of the first bad handle.
  */
@@ -816,15 +977,17 @@ static int kpool_dev_drop(struct kpool_file *kf, void *home, bool set,
 				status[i] = PTR_ERR(s);
 			continue;
 		}
+		(*freed)++;
+		if (!kpool_dev_slot_kill(s))
+			continue;
 		if (set)
 			kpool_dev_set_home(&h, home, s->class);
 		addrs[n++] = s->addr;
-		kpool_dev_slot_put(&kf->table, handles[i]);
+		kpool_dev_slot_put(&kf->table, kpool_dev_idx(handles[i]));
 		if (set || n == ARRAY_SIZE(addrs)) {
 			kpool_dev_put_blocks(&h, n, addrs);
 			n = 0;
 		}
-		(*freed)++;
 	}
 	if (n)
 		kpool_dev_put_blocks(&h, n, addrs);
@@ -857,6 +1020,20 @@ static int kpool_dev_set_not_mine(struct kpool_file *kf, u32 id)
 }
 
 /*
+ * The file's pool @id (its set @id when @set is true), or NULL; a pool
+ * being destroyed is none. Context: kf->lock held.
+ */
+static void *kpool_dev_find_home(struct kpool_file *kf, u32 id, bool set)
+{
+	struct kpool_dev_pool *dp;
+
+	if (set)
+		return xa_load(&kf->sets, id);
+	dp = xa_load(&kf->pools, id);
+	return dp && !dp->dying ? dp : NULL;
+}
+
+/*
  * Lock the file and find its pool @id, or its set @id when @set is true.
  * Return: the struct kpool_dev_pool or kpool_dev_set with kf->lock held
  * (the caller unlocks it), or an ERR_PTR(): -EPERM for a pool or set of
@@ -868,7 +1045,7 @@ static void *kpool_dev_lock_home(struct kpool_file *kf, u32 id, bool set)
 
 	if (mutex_lock_killable(&kf->lock))
 		return ERR_PTR(-EINTR);
-	home = xa_load(set ? &kf->sets : &kf->pools, id);
+	home = kpool_dev_find_home(kf, id, set);
 	if (home)
 		return home;
 	mutex_unlock(&kf->lock);
@@ -885,6 +1062,23 @@ static struct kpool_dev_pool *kpool_dev_lock_pool(struct kpool_file *kf,
 static struct kpool_dev_set *kpool_dev_lock_set(struct kpool_file *kf, u32 id)
 {
 	return kpool_dev_lock_home(kf, id, true);
+}
+
+/*
+ * DESTROY and SET_DESTROY: kpool_dev_lock_home() with kf->admin taken
+ * first; on success the caller unlocks both.
+ */
+static void *kpool_dev_lock_admin_home(struct kpool_file *kf, u32 id,
+				       bool set)
+{
+	void *home;
+
+	if (mutex_lock_killable(&kf->admin))
+		return ERR_PTR(-EINTR);
+	home = kpool_dev_lock_home(kf, id, set);
+	if (IS_ERR(home))
+		mutex_unlock(&kf->admin);
+	return home;
 }
 
 /*
@@ -925,7 +1119,7 @@ static int kpool_dev_read_pool(const struct kpool_dev_call *call, u32 id,
 	*charged = 0;
 	if (mutex_lock_killable(&kf->lock))
 		return -EINTR;
-	dp = xa_load(&kf->pools, id);
+	dp = kpool_dev_find_home(kf, id, false);
 	acct = dp ? &dp->acct : kpool_dev_own_class(kf, id);
 	if (acct) {
 		ret = fn(acct->pool, arg);
@@ -1139,15 +1333,13 @@ static long kpool_dev_create(const struct kpool_dev_call *call, void *data)
 	if (ret)
 		goto unlock_admin;
 	c->pool_id = kpool_id(dp->acct.pool);
-	/* publish and report under the lock: no command sees it before */
-	mutex_lock(&kf->lock);
-	ret = xa_insert(&kf->pools, c->pool_id, dp, GFP_KERNEL_ACCOUNT);
+	/* report, then publish: no command sees the pool before */
+	ret = kpool_dev_copy_out(call, c);
 	if (!ret) {
-		ret = kpool_dev_copy_out(call, c);
-		if (ret)
-			xa_erase(&kf->pools, c->pool_id);
+		mutex_lock(&kf->lock);
+		ret = xa_insert(&kf->pools, c->pool_id, dp, GFP_KERNEL_ACCOUNT);
+		mutex_unlock(&kf->lock);
 	}
-	mutex_unlock(&kf->lock);
 	if (ret) {
 		kpool_destroy(dp->acct.pool);
 		kpool_dev_acct_release(kf, &dp->acct);
@@ -1171,45 +1363,140 @@ static long kpool_dev_destroy(const struct kpool_dev_call *call, void *data)
 	struct kpool_dev_pool *dp;
 	int ret;
 
-	if (mutex_lock_killable(&kf->admin))
-		return -EINTR;
-	dp = kpool_dev_lock_pool(kf, p->pool_id);
-	if (IS_ERR(dp)) {
-		ret = PTR_ERR(dp);
-		goto unlock_admin;
-	}
+	dp = kpool_dev_lock_admin_home(kf, p->pool_id, false);
+	if (IS_ERR(dp))
+		return PTR_ERR(dp);
+	dp->dying = true;
 	kpool_dev_free_home(kf, dp);
+	if (dp->acct.out) {
+		/*
+		 * READ or WRITE calls copy blocks of the pool: wait for them
+		 * to give them back, without the locks (a DESTROY of the
+		 * same id meanwhile finds no pool). Killed, the pool stays
+		 * dying until release().
+		 */
+		mutex_unlock(&kf->lock);
+		mutex_unlock(&kf->admin);
+		if (wait_event_killable(kf->released, !READ_ONCE(dp->acct.out)) ||
+		    mutex_lock_killable(&kf->admin))
+			return -EINTR;
+		mutex_lock(&kf->lock);
+	}
 	ret = kpool_destroy(dp->acct.pool);
 	if (!ret)
 		xa_erase(&kf->pools, p->pool_id);
+	else
+		dp->dying = false;
 	mutex_unlock(&kf->lock);
 	if (!ret) {
 		kpool_dev_acct_release(kf, &dp->acct);
 		kfree(dp);
 		kf->nr_pools--;
 	}
-unlock_admin:
 	mutex_unlock(&kf->admin);
+	return ret;
+}
+
+/*
+ * The class of @set that serves requests of @bytes: the smallest class
+ * that fits (classes grow with their index). -1 if none.
+ */
+static int kpool_dev_set_class_for(const struct kpool_set *set, u64 bytes)
+{
+	unsigned int lo = 0, hi = kpool_set_nr_classes(set), mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (kpool_set_class_size(set, mid) < bytes)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < kpool_set_nr_classes(set) ? lo : -1;
+}
+
+/*
+ * Where ALLOC or SET_ALLOC takes blocks from: pool @home, or the class of
+ * set @home (@set) that serves requests of @bytes (-EINVAL if none).
+ */
+static int kpool_dev_alloc_home(struct kpool_dev_home *h, void *home,
+				bool set, u64 bytes)
+{
+	int class;
+
+	if (!set) {
+		kpool_dev_pool_home(h, home);
+		return 0;
+	}
+	class = kpool_dev_set_class_for(((struct kpool_dev_set *)home)->set,
+					bytes);
+	if (class < 0)
+		return -EINVAL;
+	kpool_dev_set_home(h, home, class);
+	return 0;
+}
+
+/*
+ * ALLOC (@set false) and SET_ALLOC (@set true: @id is a set id, @bytes
+ * the request size, @ublock_size where the class size goes). Under
+ * kf->lock the report is written with page faults disabled, before
+ * anything is taken; when a page of it is not there, the same report is
+ * written with the lock dropped (which brings the page in, or fails with
+ * -EFAULT) and the call starts over.
+ */
+static long kpool_dev_alloc_in(const struct kpool_dev_call *call, u32 id,
+			       bool set, u64 bytes, u32 n, u64 handles_ptr,
+			       u64 __user *ublock_size)
+{
+	u32 __user *uhandles = u64_to_user_ptr(handles_ptr);
+	void *stack_addrs[KPOOL_DEV_STACK_BATCH];
+	u32 stack_handles[KPOOL_DEV_STACK_BATCH];
+	void **addrs = stack_addrs;
+	u32 *handles = stack_handles;
+	struct kpool_dev_home h;
+	unsigned int tries = 0;
+	void *home;
+	int ret;
+
+	if (n > KPOOL_DEV_STACK_BATCH) {
+		ret = -ENOMEM;
+		addrs = kvmalloc_array(n, sizeof(*addrs), GFP_KERNEL);
+		handles = kvmalloc_array(n, sizeof(*handles), GFP_KERNEL);
+		if (!addrs || !handles)
+			goto out;
+	}
+	do {
+		home = kpool_dev_lock_home(call->kf, id, set);
+		if (IS_ERR(home)) {
+			ret = PTR_ERR(home);
+			break;
+		}
+		ret = kpool_dev_alloc_home(&h, home, set, bytes);
+		if (!ret)
+			ret = kpool_dev_take(call->kf, &h, bytes, n, addrs,
+					     handles, uhandles, ublock_size);
+		mutex_unlock(&call->kf->lock);
+		if (ret != -EFAULT ||
+		    kpool_dev_report(uhandles, handles, n, ublock_size, h.size,
+				     true))
+			break;
+	} while (++tries < KPOOL_DEV_REPORT_TRIES);
+out:
+	if (addrs != stack_addrs)
+		kvfree(addrs);
+	if (handles != stack_handles)
+		kvfree(handles);
 	return ret;
 }
 
 static long kpool_dev_alloc(const struct kpool_dev_call *call, void *data)
 {
 	struct kpool_ioc_alloc *a = data;
-	struct kpool_dev_home h;
-	struct kpool_dev_pool *dp;
-	int ret;
 
 	if (a->flags || !a->count || a->count > KPOOL_IOC_MAX_BATCH)
 		return -EINVAL;
-	dp = kpool_dev_lock_pool(call->kf, a->pool_id);
-	if (IS_ERR(dp))
-		return PTR_ERR(dp);
-	kpool_dev_pool_home(&h, dp);
-	ret = kpool_dev_take(call->kf, &h, 0, a->count,
-			     u64_to_user_ptr(a->handles));
-	mutex_unlock(&call->kf->lock);
-	return ret;
+	return kpool_dev_alloc_in(call, a->pool_id, false, 0, a->count,
+				  a->handles, NULL);
 }
 
 /* FREE (@set false) and SET_FREE (@set true: @f->pool_id is a set id). */
@@ -1282,35 +1569,45 @@ static long kpool_dev_rw(const struct kpool_dev_call *call,
 {
 	void __user *ubuf = u64_to_user_ptr(rw->buf);
 	bool set = rw->flags & KPOOL_IOC_RW_F_SET;
+	struct kpool_file *kf = call->kf;
 	struct kpool_dev_slot *s;
 	struct kpool_dev_home h;
 	unsigned long left;
-	void *home;
+	void *home, *block;
 	u64 end;
 	int ret;
 
 	if (rw->flags & ~KPOOL_IOC_RW_F_SET)
 		return -EINVAL;
-	home = kpool_dev_lock_home(call->kf, rw->pool_id, set);
+	home = kpool_dev_lock_home(kf, rw->pool_id, set);
 	if (IS_ERR(home))
 		return PTR_ERR(home);
-	s = kpool_dev_slot_find(&call->kf->table, home, rw->handle);
+	s = kpool_dev_slot_find(&kf->table, home, rw->handle);
 	if (IS_ERR(s)) {
 		ret = PTR_ERR(s);
 		goto unlock;
 	}
-	kpool_dev_slot_home(&h, s, set);
+	kpool_dev_slot_home(&h, s);
 	ret = -EINVAL;
 	if (check_add_overflow(rw->offset, rw->len, &end) || end > h.size)
 		goto unlock;
-	/* under the file's lock: the block cannot be freed meanwhile */
+	/* the handle's reference keeps a live slot's count above zero */
+	ret = -ENOENT;
+	if (!refcount_inc_not_zero(&s->users))
+		goto unlock;
+	block = s->addr + rw->offset;
+	mutex_unlock(&kf->lock);
+
+	/* a reference, not the lock: the block stays out until we are done */
 	if (write)
-		left = copy_from_user(s->addr + rw->offset, ubuf, rw->len);
+		left = copy_from_user(block, ubuf, rw->len);
 	else
-		left = copy_to_user(ubuf, s->addr + rw->offset, rw->len);
-	ret = left ? -EFAULT : 0;
+		left = copy_to_user(ubuf, block, rw->len);
+	kpool_dev_slot_unref(kf, s, kpool_dev_idx(rw->handle));
+	return left ? -EFAULT : 0;
+
 unlock:
-	mutex_unlock(&call->kf->lock);
+	mutex_unlock(&kf->lock);
 	return ret;
 }
 
@@ -1345,16 +1642,31 @@ static u32 kpool_dev_ioc_flags(unsigned int flags)
 	       (flags & KPOOL_F_NO_SHRINK ? KPOOL_IOC_F_NO_SHRINK : 0);
 }
 
+/**
+ * struct kpool_dev_event - where STATS copies one event counter
+ * @ioc: its offset in struct kpool_ioc_stats (the ABI's).
+ * @pool: its offset in struct kpool_stats.
+ */
+struct kpool_dev_event {
+	u16 ioc;
+	u16 pool;
+};
+
+/* The uapi's counters, each from the core's counter of the same name. */
+#define KPOOL_DEV_EVENT(name, offset) { offset, offsetof(struct kpool_stats, name) },
+static const struct kpool_dev_event kpool_dev_events[] = {
+	KPOOL_IOC_STATS_EVENTS(KPOOL_DEV_EVENT)
+};
+
 /* kpool_dev_read_pool() callback of STATS: @arg is the ioctl struct. */
 static int kpool_dev_fill_stats(struct kpool *pool, void *arg)
 {
+	const struct kpool_dev_event *ev;
 	struct kpool_ioc_stats *out = arg;
-	struct kpool_stats *st;
+	struct kpool_stats *st = kpool_dev_get_stats(pool);
 
-	st = kmalloc_obj(*st, GFP_KERNEL);
 	if (!st)
 		return -ENOMEM;
-	kpool_get_stats(pool, st);
 	strscpy(out->name, st->name, sizeof(out->name));
 	out->pool_id = st->id;
 	out->flags = kpool_dev_ioc_flags(st->flags);
@@ -1379,28 +1691,8 @@ static int kpool_dev_fill_stats(struct kpool *pool, void *arg)
 	out->meta_per_chunk = st->meta_per_chunk;
 	out->percpu_bytes = st->percpu_bytes;
 	out->meta_bytes = st->meta_bytes;
-	out->allocs = st->allocs;
-	out->frees = st->frees;
-	out->bulk_allocs = st->bulk_allocs;
-	out->bulk_frees = st->bulk_frees;
-	out->rcu_frees = st->rcu_frees;
-	out->alloc_failures = st->alloc_failures;
-	out->waits = st->waits;
-	out->grows = st->grows;
-	out->grow_failures = st->grow_failures;
-	out->grow_reclaims = st->grow_reclaims;
-	out->shrinks = st->shrinks;
-	out->reserve_allocs = st->reserve_allocs;
-	out->steals = st->steals;
-	out->drains = st->drains;
-	out->cache_hits = st->cache_hits;
-	out->cache_misses = st->cache_misses;
-	out->faults_injected = st->faults_injected;
-	out->err_double_free = st->err_double_free;
-	out->err_foreign = st->err_foreign;
-	out->err_misaligned = st->err_misaligned;
-	out->err_poison = st->err_poison;
-	out->err_redzone = st->err_redzone;
+	for (ev = kpool_dev_events; ev < kpool_dev_events + ARRAY_SIZE(kpool_dev_events); ev++)
+		memcpy((void *)out + ev->ioc, (void *)st + ev->pool, sizeof(u64));
 	kfree(st);
 	return 0;
 }
@@ -1492,12 +1784,10 @@ static long kpool_dev_list_fill(void *ctx, void *buf, u32 nr)
 static int kpool_dev_list_counts(struct kpool *pool, void *arg)
 {
 	struct kpool_ioc_pool_entry *e = arg;
-	struct kpool_stats *st;
+	struct kpool_stats *st = kpool_dev_get_stats(pool);
 
-	st = kmalloc_obj(*st, GFP_KERNEL);
 	if (!st)
 		return -ENOMEM;
-	kpool_get_stats(pool, st);
 	e->blocks_total = st->blocks_total;
 	e->blocks_in_use = st->blocks_in_use;
 	kfree(st);
@@ -1631,10 +1921,9 @@ static int kpool_dev_info_one(struct kpool *pool, void *arg)
 	walk->chunks = kpool_occupancy(pool, walk->map, walk->nr);
 	if (walk->chunks < 0)
 		return walk->chunks;
-	st = kmalloc_obj(*st, GFP_KERNEL);
+	st = kpool_dev_get_stats(pool);
 	if (!st)
 		return -ENOMEM;
-	kpool_get_stats(pool, st);
 	walk->blocks_per_chunk = st->blocks_per_chunk;
 	kfree(st);
 	return 0;
@@ -1714,24 +2003,6 @@ static int kpool_dev_set_reserve_bound(const struct kpool_ioc_set_create *c,
 	    check_mul_overflow(class_bytes, (u64)KPOOL_SET_MAX_CLASSES, bytes))
 		return -ENOMEM;
 	return 0;
-}
-
-/*
- * The class of @set that serves requests of @bytes: the smallest class
- * that fits (classes grow with their index). -1 if none.
- */
-static int kpool_dev_set_class_for(const struct kpool_set *set, u64 bytes)
-{
-	unsigned int lo = 0, hi = kpool_set_nr_classes(set), mid;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (kpool_set_class_size(set, mid) < bytes)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < kpool_set_nr_classes(set) ? lo : -1;
 }
 
 static int kpool_dev_check_set_create(const struct kpool_ioc_set_create *c)
@@ -1873,17 +2144,15 @@ static long kpool_dev_set_create(const struct kpool_dev_call *call,
 	}
 	ds->id = id;
 	c->set_id = id;
-	/* publish and report under the lock: no command sees it before */
-	mutex_lock(&kf->lock);
-	ret = xa_insert(&kf->sets, id, ds, GFP_KERNEL_ACCOUNT);
+	/* report, then publish: no command sees the set before */
+	ret = kpool_dev_copy_out(call, c);
 	if (!ret) {
-		ret = kpool_dev_copy_out(call, c);
-		if (ret)
-			xa_erase(&kf->sets, id);
-		else
+		mutex_lock(&kf->lock);
+		ret = xa_insert(&kf->sets, id, ds, GFP_KERNEL_ACCOUNT);
+		if (!ret)
 			kf->nr_sets++;
+		mutex_unlock(&kf->lock);
 	}
-	mutex_unlock(&kf->lock);
 	if (ret) {
 		kpool_dev_destroy_set(kf, ds);
 		kfree(ds);
@@ -1917,16 +2186,11 @@ static long kpool_dev_set_destroy(const struct kpool_dev_call *call,
 	struct kpool_ioc_set *p = data;
 	struct kpool_file *kf = call->kf;
 	struct kpool_dev_set *ds;
-	int ret;
+	int ret = -EBUSY;
 
-	if (mutex_lock_killable(&kf->admin))
-		return -EINTR;
-	ds = kpool_dev_lock_set(kf, p->set_id);
-	if (IS_ERR(ds)) {
-		ret = PTR_ERR(ds);
-		goto unlock_admin;
-	}
-	ret = -EBUSY;
+	ds = kpool_dev_lock_admin_home(kf, p->set_id, true);
+	if (IS_ERR(ds))
+		return PTR_ERR(ds);
 	if (!kpool_dev_set_out(ds))
 		ret = kpool_dev_destroy_set(kf, ds);
 	if (!ret) {
@@ -1939,7 +2203,6 @@ static long kpool_dev_set_destroy(const struct kpool_dev_call *call,
 		kf->nr_pools -= ds->nr_classes;
 		kfree(ds);
 	}
-unlock_admin:
 	mutex_unlock(&kf->admin);
 	return ret;
 }
@@ -1947,31 +2210,15 @@ unlock_admin:
 static long kpool_dev_set_alloc(const struct kpool_dev_call *call,
 				void *data)
 {
+	struct kpool_ioc_set_alloc __user *ua = call->uarg;
 	struct kpool_ioc_set_alloc *a = data;
-	struct kpool_dev_set *ds;
-	struct kpool_dev_home h;
-	int ret, class;
 
 	if (a->flags || !a->bytes || !a->count ||
 	    a->count > KPOOL_IOC_MAX_BATCH)
 		return -EINVAL;
-	ds = kpool_dev_lock_set(call->kf, a->set_id);
-	if (IS_ERR(ds))
-		return PTR_ERR(ds);
-	ret = -EINVAL;
-	class = kpool_dev_set_class_for(ds->set, a->bytes);
-	if (class < 0)
-		goto unlock;
-	kpool_dev_set_home(&h, ds, class);
-	/* Report the class size first: once handles are out, nothing fails. */
-	a->block_size = h.size;
-	ret = kpool_dev_copy_out(call, a);
-	if (!ret)
-		ret = kpool_dev_take(call->kf, &h, a->bytes, a->count,
-				     u64_to_user_ptr(a->handles));
-unlock:
-	mutex_unlock(&call->kf->lock);
-	return ret;
+	/* block_size is the only output field: within every size accepted */
+	return kpool_dev_alloc_in(call, a->set_id, true, a->bytes, a->count,
+				  a->handles, &ua->block_size);
 }
 
 static long kpool_dev_set_free(const struct kpool_dev_call *call, void *data)
@@ -1982,15 +2229,12 @@ static long kpool_dev_set_free(const struct kpool_dev_call *call, void *data)
 /* The KPOOL_IOC_F_* flags of a set's class pools. */
 static u32 kpool_dev_set_flags(const struct kpool_set *set)
 {
-	struct kpool_stats *st;
+	struct kpool_stats *st = kpool_dev_get_stats(kpool_set_class_pool(set, 0));
 	u32 flags = 0;
 
-	st = kmalloc_obj(*st, GFP_KERNEL);
-	if (st) {
-		kpool_get_stats(kpool_set_class_pool(set, 0), st);
+	if (st)
 		flags = kpool_dev_ioc_flags(st->flags);
-		kfree(st);
-	}
+	kfree(st);
 	return flags;
 }
 
@@ -2167,9 +2411,13 @@ struct kpool_dev_cmd {
 	bool write;
 };
 
+/* Room on the stack for the argument of any command; each is checked. */
+#define KPOOL_DEV_ARG_ROOM	512
+
 #define KPOOL_DEV_CMD(_handler, _type, _last_v0_field, _write) {	\
 	.handler = _handler,						\
-	.size = sizeof(_type),						\
+	.size = sizeof(_type) +						\
+		BUILD_BUG_ON_ZERO(sizeof(_type) > KPOOL_DEV_ARG_ROOM),	\
 	.min_size = offsetofend(_type, _last_v0_field),			\
 	.write = _write,						\
 }
@@ -2213,24 +2461,6 @@ static const struct kpool_dev_cmd kpool_dev_cmds[] = {
 		struct kpool_ioc_list, entries, false),
 };
 
-/* Room for the argument struct of any command. */
-union kpool_dev_arg {
-	struct kpool_ioc_version version;
-	struct kpool_ioc_create create;
-	struct kpool_ioc_pool pool;
-	struct kpool_ioc_alloc alloc;
-	struct kpool_ioc_free free;
-	struct kpool_ioc_rw rw;
-	struct kpool_ioc_stats stats;
-	struct kpool_ioc_list list;
-	struct kpool_ioc_info info;
-	struct kpool_ioc_fault fault;
-	struct kpool_ioc_set_create set_create;
-	struct kpool_ioc_set set;
-	struct kpool_ioc_set_alloc set_alloc;
-	struct kpool_ioc_set_info set_info;
-};
-
 static long kpool_dev_ioctl(struct file *file, unsigned int cmd,
 			    unsigned long uarg)
 {
@@ -2240,7 +2470,7 @@ static long kpool_dev_ioctl(struct file *file, unsigned int cmd,
 		.uarg = (void __user *)uarg,
 	};
 	const struct kpool_dev_cmd *desc;
-	union kpool_dev_arg arg;
+	u64 arg[KPOOL_DEV_ARG_ROOM / sizeof(u64)];
 	unsigned int nr = _IOC_NR(cmd);
 	int ret;
 
@@ -2262,11 +2492,11 @@ static long kpool_dev_ioctl(struct file *file, unsigned int cmd,
 	if (call.usize > KPOOL_DEV_MAX_ARG_SIZE)
 		return -E2BIG;
 	call.ksize = desc->size;
-	memset(&arg, 0, sizeof(arg));
-	ret = copy_struct_from_user(&arg, desc->size, call.uarg, call.usize);
+	/* all desc->size bytes: a shorter struct is zero-extended */
+	ret = copy_struct_from_user(arg, desc->size, call.uarg, call.usize);
 	if (ret)
 		return ret;
-	return desc->handler(&call, &arg);
+	return desc->handler(&call, arg);
 }
 
 static int kpool_dev_open(struct inode *inode, struct file *file)
@@ -2278,6 +2508,7 @@ static int kpool_dev_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	mutex_init(&kf->admin);
 	mutex_init(&kf->lock);
+	init_waitqueue_head(&kf->released);
 	xa_init_flags(&kf->pools, XA_FLAGS_ACCOUNT);
 	xa_init_flags(&kf->sets, XA_FLAGS_ACCOUNT);
 	kf->table.free = KPOOL_DEV_NO_SLOT;
@@ -2337,7 +2568,7 @@ static const struct file_operations kpool_dev_fops = {
 /* The ABI's limits are the kernel API's, and every argument fits. */
 static_assert(KPOOL_IOC_NAME_LEN == KPOOL_NAME_LEN);
 static_assert(KPOOL_IOC_ORDER_AUTO == KPOOL_ORDER_AUTO);
-static_assert(sizeof(union kpool_dev_arg) <= KPOOL_DEV_MAX_ARG_SIZE);
+static_assert(KPOOL_DEV_ARG_ROOM <= KPOOL_DEV_MAX_ARG_SIZE);
 static_assert(KPOOL_IOC_SET_NAME_LEN == KPOOL_SET_NAME_LEN);
 static_assert(KPOOL_IOC_SET_MAX_SIZE == KPOOL_SET_MAX_SIZE);
 static_assert(KPOOL_IOC_SET_MAX_CLASSES == KPOOL_SET_MAX_CLASSES);
@@ -2347,6 +2578,19 @@ static_assert(KPOOL_DEV_GEN_MAX <= U16_MAX);
 static_assert(KPOOL_IOC_MAX_HANDLES % KPOOL_DEV_CHUNK_SLOTS == 0);
 /* a u8 names every class of a set */
 static_assert(KPOOL_SET_MAX_CLASSES <= 256);
+/*
+ * STATS: the uapi's counters are the core's (a name the core lacks fails
+ * kpool_dev_events[], one it has more fails the count), each a u64 at the
+ * offset the ABI has given it since it was published, in a struct of the
+ * size it has had since KPOOL_FEAT_RCU_STATS.
+ */
+#define KPOOL_DEV_COUNT(type, ...) -1
+static_assert(ARRAY_SIZE(kpool_dev_events) == -(0 KPOOL_EVENTS(KPOOL_DEV_COUNT)));
+#define KPOOL_DEV_MOVED(name, offset) -(offsetof(struct kpool_ioc_stats, name) != (offset))
+static_assert((0 KPOOL_IOC_STATS_EVENTS(KPOOL_DEV_MOVED)) == 0);
+#define KPOOL_DEV_NOT_U64(type, ...) -(sizeof(type) != sizeof(u64))
+static_assert((0 KPOOL_EVENTS(KPOOL_DEV_NOT_U64)) == 0);
+static_assert(sizeof(struct kpool_ioc_stats) == 392);
 
 static struct miscdevice kpool_dev_misc = {
 	.minor = MISC_DYNAMIC_MINOR,

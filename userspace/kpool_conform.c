@@ -11,14 +11,31 @@
  * and the happy paths with their data and statistics checked.
  *
  * Each case prints "ok N - name" or "not ok N - name" with "# ..."
- * diagnostics saying what differed; cases that need a kernel-owned pool are
- * skipped when none is listed. Exit status 0 iff every case passed.
+ * diagnostics saying what differed. Exit status 0 iff every case passed.
+ *
+ * Cases are tables: the generic ones (each command against each rule of
+ * the size protocol), a row per bad field value (field_cases[]), a block
+ * size per round trip (size_cases[]), and the named cases (cases_table[]
+ * here, race_cases[] in kpool_conform_race.c: threads, CPUs and user pages
+ * that fault slowly). Each runs in the fixture its row describes (struct
+ * tcase): what it needs of the system (else it is skipped with the
+ * reason), a module parameter set for it and restored after, and up to two
+ * pools of its own with blocks allocated, destroyed after it.
+ *
+ * The suite does not use the kernel's kselftest_harness.h: its cases are
+ * registered one by one at compile time (TEST_F, FIXTURE_VARIANT_ADD),
+ * where most of these are generated from the tables above at run time;
+ * it forks for every case, where these share two open files and the pages
+ * the pointer cases need; and its command line (-f/-v/-t, exact names)
+ * would replace --filter TEXT, --device and --uid that the guest plans
+ * use, the unprivileged and 32-bit runs included.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,41 +46,15 @@
 #include <sys/wait.h>
 #include <linux/capability.h>
 
-#include "kpool_lib.h"
-#include "kpool_test.h"
+#include "kpool_conform.h"
 
 /* Seconds one case may take before the run is declared hung. */
 #define CASE_TIMEOUT		120
-/* The first published size of every argument struct (ABI version 1). */
-#define V1_SIZE(type)		((u32)sizeof(type))
-/* Module parameters of kpool_dev with the per-file limits... */
-#define PARAM_DIR		"/sys/module/kpool_dev/parameters/"
-/* ...and of kpool. */
-#define CORE_PARAM_DIR		"/sys/module/kpool/parameters/"
-/* A pool id no pool has. */
-#define NO_SUCH_POOL		0xfffffff0u
 #define CAP_SYS_ADMIN_BIT	21
 
-enum result { PASS, FAIL, SKIP };
+/* ---- checks ------------------------------------------------------------- */
 
-/* State shared by all cases. */
-struct fx {
-	int fd;			/* the main open file */
-	int fd2;		/* a second open file of the same process */
-	long page;
-	unsigned char *edge;	/* a read-write page followed by @none */
-	unsigned char *none;	/* a PROT_NONE page */
-	unsigned char *ro;	/* a page made read-only after it is filled */
-	unsigned int seq;	/* for unique pool names */
-	bool cap_sys_admin;
-	bool have_kernel_pool;
-	u32 kernel_pool;
-	const char *skip_reason;
-};
-
-/* ---- checking helpers --------------------------------------------------- */
-
-static bool want_ret(int line, const char *expr, int got, int want)
+bool want_ret(int line, const char *expr, int got, int want)
 {
 	if (got == want)
 		return true;
@@ -72,14 +63,14 @@ static bool want_ret(int line, const char *expr, int got, int want)
 	return false;
 }
 
-static bool check_true(int line, const char *expr, bool ok)
+bool check_true(int line, const char *expr, bool ok)
 {
 	if (!ok)
 		ktap_diag("line %d: check failed: %s", line, expr);
 	return ok;
 }
 
-static bool check_u64(int line, const char *expr, u64 got, u64 want)
+bool check_u64(int line, const char *expr, u64 got, u64 want)
 {
 	if (got == want)
 		return true;
@@ -88,33 +79,14 @@ static bool check_u64(int line, const char *expr, u64 got, u64 want)
 	return false;
 }
 
-/* The call's return (0 or -errno) must be @err. */
-#define WANT(expr, err)		want_ret(__LINE__, #expr, (expr), (err))
-#define CHECK(cond)		check_true(__LINE__, #cond, (cond))
-#define CHECK_EQ(expr, want)	check_u64(__LINE__, #expr, (expr), (want))
-
-static enum result verdict(bool ok)
-{
-	return ok ? PASS : FAIL;
-}
-
 /* ---- pools -------------------------------------------------------------- */
 
-struct pool_spec {
-	u64 block_size;
-	u32 flags;
-	u32 min_blocks;
-	u32 max_blocks;
-	u64 align;
-};
-
-static void unique_name(struct fx *fx, char name[KPOOL_IOC_NAME_LEN])
+void unique_name(struct fx *fx, char name[KPOOL_IOC_NAME_LEN])
 {
 	snprintf(name, KPOOL_IOC_NAME_LEN, "kc%d-%u", (int)getpid(), ++fx->seq);
 }
 
-static bool pool_new_spec(struct fx *fx, int fd, const struct pool_spec *s,
-			  u32 *id)
+bool pool_new_spec(struct fx *fx, int fd, const struct pool_spec *s, u32 *id)
 {
 	struct kpool_ioc_create c = {
 		.flags = s->flags,
@@ -137,14 +109,14 @@ static bool pool_new_spec(struct fx *fx, int fd, const struct pool_spec *s,
 	return true;
 }
 
-static bool pool_new(struct fx *fx, int fd, u64 block_size, u32 *id)
+bool pool_new(struct fx *fx, int fd, u64 block_size, u32 *id)
 {
 	struct pool_spec s = { .block_size = block_size };
 
 	return pool_new_spec(fx, fd, &s, id);
 }
 
-static bool stats_of(int fd, u32 id, struct kpool_ioc_stats *st)
+bool stats_of(int fd, u32 id, struct kpool_ioc_stats *st)
 {
 	int ret = kp_stats(fd, id, st);
 
@@ -153,8 +125,7 @@ static bool stats_of(int fd, u32 id, struct kpool_ioc_stats *st)
 	return !ret;
 }
 
-/* blocks_in_use of pool @id as seen through @fd; UINT64_MAX on error. */
-static u64 in_use(int fd, u32 id)
+u64 in_use(int fd, u32 id)
 {
 	struct kpool_ioc_stats st;
 
@@ -180,7 +151,7 @@ static bool list_entry(int fd, u32 id, struct kpool_ioc_pool_entry *out)
 	return found;
 }
 
-static bool pool_listed(int fd, u32 id)
+bool pool_listed(int fd, u32 id)
 {
 	struct kpool_ioc_pool_entry e;
 
@@ -194,48 +165,42 @@ static bool name_listed(int fd, const char *name)
 	return kp_find_pool(fd, name, &id) == 0;
 }
 
-/* Read a module parameter in @dir; false if it cannot be read. */
-static bool read_param_in(const char *dir, const char *name, u64 *v)
+/* Read (or with @write set) parameter @p->name of @p->module into *@v. */
+static bool param_io(const struct param *p, u64 *v, bool write)
 {
 	char path[128], buf[64];
-	FILE *f;
 	bool ok;
+	FILE *f;
 
-	snprintf(path, sizeof(path), "%s%s", dir, name);
-	f = fopen(path, "r");
+	snprintf(path, sizeof(path), "/sys/module/%s/parameters/%s",
+		 p->module, p->name);
+	f = fopen(path, write ? "w" : "r");
 	if (!f)
 		return false;
-	ok = !!fgets(buf, sizeof(buf), f);
-	fclose(f);
-	if (!ok)
-		return false;
-	buf[strcspn(buf, "\n")] = '\0';
-	return kp_parse_u64(buf, v) == 0;
+	if (write)
+		ok = fprintf(f, "%llu\n", *v) > 0;
+	else
+		ok = fgets(buf, sizeof(buf), f) &&
+		     !kp_parse_u64(strtok(buf, "\n"), v);
+	return !fclose(f) && ok;
 }
 
-/* Read a module parameter of kpool_dev; false if it cannot be read. */
-static bool read_param(const char *name, u64 *v)
+bool read_param(const char *name, u64 *v)
 {
-	return read_param_in(PARAM_DIR, name, v);
+	const struct param p = { "kpool_dev", name, 0 };
+
+	return param_io(&p, v, false);
 }
 
-/* Set a module parameter in @dir; false if it cannot be written. */
-static bool write_param_in(const char *dir, const char *name, u64 v)
+bool write_param(const char *name, u64 v)
 {
-	char path[128];
-	FILE *f;
-	bool ok;
+	const struct param p = { "kpool_dev", name, 0 };
 
-	snprintf(path, sizeof(path), "%s%s", dir, name);
-	f = fopen(path, "w");
-	if (!f)
-		return false;
-	ok = fprintf(f, "%llu\n", v) > 0;
-	return (fclose(f) == 0) && ok;
+	return param_io(&p, &v, true);
 }
 
 /* Fill @len bytes with a pattern derived from @seed. */
-static void pattern(unsigned char *buf, size_t len, u32 seed)
+void pattern(unsigned char *buf, size_t len, u32 seed)
 {
 	u64 s = kp_rand_seed(seed);
 	size_t i;
@@ -273,6 +238,25 @@ static void *read_only_copy(struct fx *fx, const void *src, size_t len)
 	return fx->ro;
 }
 
+/*
+ * Pointers to @len bytes a command must refuse to write to (EFAULT): NULL,
+ * an unmapped page, a read-only page, and @len bytes that run 4 bytes into
+ * an unmapped page; named in bad_out_names[].
+ */
+#define NR_BAD_OUT	4
+
+static const char *const bad_out_names[NR_BAD_OUT] = {
+	"NULL", "unmapped", "read-only", "running into an unmapped page",
+};
+
+static void bad_out_pointers(struct fx *fx, size_t len, void *bad[NR_BAD_OUT])
+{
+	bad[0] = NULL;
+	bad[1] = fx->none;
+	bad[2] = read_only_copy(fx, "", 0);
+	bad[3] = fx->edge + fx->page + 4 - len;
+}
+
 /* ---- the generic cases, for every command -------------------------------- */
 
 /* What a prepared call needs; the argument struct is built in @arg. */
@@ -300,138 +284,6 @@ struct cmd_desc {
 	bool mutates;		/* needs a file open for writing */
 	bool (*prepare)(struct fx *fx, struct prep *p);
 };
-
-static bool prep_pool(struct fx *fx, struct prep *p)
-{
-	p->has_pool = pool_new(fx, fx->fd, 64, &p->pool);
-	return p->has_pool;
-}
-
-/* A pool with one block allocated, its handle in p->handles[0]. */
-static bool prep_block(struct fx *fx, struct prep *p)
-{
-	if (!prep_pool(fx, p))
-		return false;
-	return WANT(kp_alloc(fx->fd, p->pool, 1, p->handles), 0);
-}
-
-static bool prep_version(struct fx *fx, struct prep *p)
-{
-	(void)fx;
-	p->arg.version.size = V1_SIZE(struct kpool_ioc_version);
-	return true;
-}
-
-static bool prep_create(struct fx *fx, struct prep *p)
-{
-	struct kpool_ioc_create *c = &p->arg.create;
-
-	c->size = KP_V1_CREATE;
-	c->block_size = 64;
-	c->order = KPOOL_IOC_ORDER_AUTO;
-	unique_name(fx, p->name);
-	memcpy(c->name, p->name, sizeof(c->name));
-	return true;
-}
-
-static bool prep_destroy(struct fx *fx, struct prep *p)
-{
-	p->arg.pool.size = V1_SIZE(struct kpool_ioc_pool);
-	if (!prep_pool(fx, p))
-		return false;
-	p->arg.pool.pool_id = p->pool;
-	return true;
-}
-
-static bool prep_alloc(struct fx *fx, struct prep *p)
-{
-	struct kpool_ioc_alloc *a = &p->arg.alloc;
-
-	a->size = V1_SIZE(*a);
-	a->count = 1;
-	a->handles = (uintptr_t)p->handles;
-	if (!prep_pool(fx, p))
-		return false;
-	a->pool_id = p->pool;
-	return true;
-}
-
-static bool prep_free(struct fx *fx, struct prep *p)
-{
-	struct kpool_ioc_free *f = &p->arg.free;
-
-	f->size = V1_SIZE(*f);
-	f->count = 1;
-	f->handles = (uintptr_t)p->handles;
-	if (!prep_block(fx, p))
-		return false;
-	f->pool_id = p->pool;
-	return true;
-}
-
-static bool prep_rw(struct fx *fx, struct prep *p)
-{
-	struct kpool_ioc_rw *rw = &p->arg.rw;
-
-	rw->size = V1_SIZE(*rw);
-	rw->len = 16;
-	rw->buf = (uintptr_t)p->data;
-	if (!prep_block(fx, p))
-		return false;
-	rw->pool_id = p->pool;
-	rw->handle = p->handles[0];
-	return true;
-}
-
-static bool prep_shrink(struct fx *fx, struct prep *p)
-{
-	return prep_destroy(fx, p);
-}
-
-static bool prep_stats(struct fx *fx, struct prep *p)
-{
-	p->arg.stats.size = KP_V1_STATS;
-	if (!prep_pool(fx, p))
-		return false;
-	p->arg.stats.pool_id = p->pool;
-	return true;
-}
-
-static bool prep_list(struct fx *fx, struct prep *p)
-{
-	struct kpool_ioc_list *l = &p->arg.list;
-
-	(void)fx;
-	l->size = V1_SIZE(*l);
-	l->count = ARRAY_SIZE(p->entries);
-	l->entry_size = sizeof(p->entries[0]);
-	l->entries = (uintptr_t)p->entries;
-	return true;
-}
-
-static bool prep_info(struct fx *fx, struct prep *p)
-{
-	struct kpool_ioc_info *in = &p->arg.info;
-
-	in->size = V1_SIZE(*in);
-	in->nr_chunks = ARRAY_SIZE(p->map);
-	in->map = (uintptr_t)p->map;
-	if (!prep_block(fx, p))
-		return false;
-	in->pool_id = p->pool;
-	return true;
-}
-
-static bool prep_fault(struct fx *fx, struct prep *p)
-{
-	p->arg.fault.size = V1_SIZE(struct kpool_ioc_fault);
-	if (!prep_pool(fx, p))
-		return false;
-	p->arg.fault.pool_id = p->pool;
-	return true;
-}
-
-/* ---- sets: preparation ------------------------------------------------------------- */
 
 /* A set of requests of 1..@max_size bytes (default align and spacing). */
 static bool set_new_sized(struct fx *fx, int fd, u64 max_size, u32 *id)
@@ -461,118 +313,206 @@ static bool set_new(struct fx *fx, int fd, u32 *id)
  */
 #define PREP_SET_MAX	128
 
-static bool prep_set(struct fx *fx, struct prep *p)
+/* The pool (or with @set the set) the call works on; its id into *@id. */
+static bool prep_object(struct fx *fx, struct prep *p, bool set, u32 *id)
 {
-	p->has_set = set_new_sized(fx, fx->fd, PREP_SET_MAX, &p->set);
-	return p->has_set;
+	if (set)
+		p->has_set = set_new_sized(fx, fx->fd, PREP_SET_MAX, &p->set);
+	else
+		p->has_pool = pool_new(fx, fx->fd, 64, &p->pool);
+	*id = set ? p->set : p->pool;
+	return set ? p->has_set : p->has_pool;
+}
+
+/* ...with one block allocated, its handle in p->handles[0]. */
+static bool prep_block(struct fx *fx, struct prep *p, bool set, u32 *id)
+{
+	if (!prep_object(fx, p, set, id))
+		return false;
+	if (set)
+		return WANT(kp_set_alloc(fx->fd, p->set, 100, 1, p->handles, NULL), 0);
+	return WANT(kp_alloc(fx->fd, p->pool, 1, p->handles), 0);
+}
+
+static bool prep_version(struct fx *fx, struct prep *p)
+{
+	(void)fx;
+	p->arg.version.size = V1_SIZE(struct kpool_ioc_version);
+	return true;
+}
+
+static bool prep_create(struct fx *fx, struct prep *p)
+{
+	p->arg.create = (struct kpool_ioc_create){
+		.size = KP_V1_CREATE,
+		.block_size = 64,
+		.order = KPOOL_IOC_ORDER_AUTO,
+	};
+	unique_name(fx, p->name);
+	memcpy(p->arg.create.name, p->name, sizeof(p->name));
+	return true;
+}
+
+/* DESTROY and SHRINK */
+static bool prep_pool_arg(struct fx *fx, struct prep *p)
+{
+	p->arg.pool.size = V1_SIZE(struct kpool_ioc_pool);
+	return prep_object(fx, p, false, &p->arg.pool.pool_id);
+}
+
+static bool prep_alloc(struct fx *fx, struct prep *p)
+{
+	p->arg.alloc = (struct kpool_ioc_alloc){
+		.size = V1_SIZE(struct kpool_ioc_alloc),
+		.count = 1,
+		.handles = (uintptr_t)p->handles,
+	};
+	return prep_object(fx, p, false, &p->arg.alloc.pool_id);
+}
+
+/* FREE (@set false) and SET_FREE */
+static bool prep_free_in(struct fx *fx, struct prep *p, bool set)
+{
+	p->arg.free = (struct kpool_ioc_free){
+		.size = V1_SIZE(struct kpool_ioc_free),
+		.count = 1,
+		.handles = (uintptr_t)p->handles,
+	};
+	return prep_block(fx, p, set, &p->arg.free.pool_id);
+}
+
+static bool prep_free(struct fx *fx, struct prep *p)
+{
+	return prep_free_in(fx, p, false);
+}
+
+static bool prep_set_free(struct fx *fx, struct prep *p)
+{
+	return prep_free_in(fx, p, true);
+}
+
+/* WRITE and READ */
+static bool prep_rw(struct fx *fx, struct prep *p)
+{
+	p->arg.rw = (struct kpool_ioc_rw){
+		.size = V1_SIZE(struct kpool_ioc_rw),
+		.len = 16,
+		.buf = (uintptr_t)p->data,
+	};
+	if (!prep_block(fx, p, false, &p->arg.rw.pool_id))
+		return false;
+	p->arg.rw.handle = p->handles[0];
+	return true;
+}
+
+static bool prep_stats(struct fx *fx, struct prep *p)
+{
+	p->arg.stats.size = KP_V1_STATS;
+	return prep_object(fx, p, false, &p->arg.stats.pool_id);
+}
+
+/* LIST (@set false) and SET_LIST, into p->entries or p->sets */
+static bool prep_list_in(struct fx *fx, struct prep *p, bool set)
+{
+	p->arg.list = (struct kpool_ioc_list){
+		.size = V1_SIZE(struct kpool_ioc_list),
+		.count = set ? ARRAY_SIZE(p->sets) : ARRAY_SIZE(p->entries),
+		.entry_size = set ? sizeof(p->sets[0]) : sizeof(p->entries[0]),
+		.entries = set ? (uintptr_t)p->sets : (uintptr_t)p->entries,
+	};
+	return !set || prep_object(fx, p, true, &p->set);
+}
+
+static bool prep_list(struct fx *fx, struct prep *p)
+{
+	return prep_list_in(fx, p, false);
+}
+
+static bool prep_set_list(struct fx *fx, struct prep *p)
+{
+	return prep_list_in(fx, p, true);
+}
+
+static bool prep_info(struct fx *fx, struct prep *p)
+{
+	p->arg.info = (struct kpool_ioc_info){
+		.size = V1_SIZE(struct kpool_ioc_info),
+		.nr_chunks = ARRAY_SIZE(p->map),
+		.map = (uintptr_t)p->map,
+	};
+	return prep_block(fx, p, false, &p->arg.info.pool_id);
+}
+
+static bool prep_fault(struct fx *fx, struct prep *p)
+{
+	p->arg.fault.size = V1_SIZE(struct kpool_ioc_fault);
+	return prep_object(fx, p, false, &p->arg.fault.pool_id);
 }
 
 static bool prep_set_create(struct fx *fx, struct prep *p)
 {
-	struct kpool_ioc_set_create *c = &p->arg.set_create;
-
-	c->size = V1_SIZE(*c);
-	c->min_size = 1;
-	c->max_size = 256;
+	p->arg.set_create = (struct kpool_ioc_set_create){
+		.size = V1_SIZE(struct kpool_ioc_set_create),
+		.min_size = 1,
+		.max_size = 256,
+	};
 	unique_name(fx, p->name);
-	memcpy(c->name, p->name, sizeof(c->name));
+	memcpy(p->arg.set_create.name, p->name, sizeof(p->name));
 	return true;
 }
 
 static bool prep_set_destroy(struct fx *fx, struct prep *p)
 {
 	p->arg.set.size = V1_SIZE(struct kpool_ioc_set);
-	if (!prep_set(fx, p))
-		return false;
-	p->arg.set.set_id = p->set;
-	return true;
+	return prep_object(fx, p, true, &p->arg.set.set_id);
 }
 
 static bool prep_set_alloc(struct fx *fx, struct prep *p)
 {
-	struct kpool_ioc_set_alloc *a = &p->arg.set_alloc;
-
-	a->size = V1_SIZE(*a);
-	a->bytes = 100;
-	a->count = 1;
-	a->handles = (uintptr_t)p->handles;
-	if (!prep_set(fx, p))
-		return false;
-	a->set_id = p->set;
-	return true;
-}
-
-static bool prep_set_free(struct fx *fx, struct prep *p)
-{
-	struct kpool_ioc_free *f = &p->arg.free;
-
-	f->size = V1_SIZE(*f);
-	f->count = 1;
-	f->handles = (uintptr_t)p->handles;
-	if (!prep_set(fx, p))
-		return false;
-	f->pool_id = p->set;
-	return WANT(kp_set_alloc(fx->fd, p->set, 100, 1, p->handles, NULL), 0);
+	p->arg.set_alloc = (struct kpool_ioc_set_alloc){
+		.size = V1_SIZE(struct kpool_ioc_set_alloc),
+		.bytes = 100,
+		.count = 1,
+		.handles = (uintptr_t)p->handles,
+	};
+	return prep_object(fx, p, true, &p->arg.set_alloc.set_id);
 }
 
 static bool prep_set_info(struct fx *fx, struct prep *p)
 {
-	struct kpool_ioc_set_info *in = &p->arg.set_info;
-
-	in->size = KP_V1_SET_INFO;
-	in->nr_classes = ARRAY_SIZE(p->classes);
-	in->class_size = sizeof(p->classes[0]);
-	in->classes = (uintptr_t)p->classes;
-	if (!prep_set(fx, p))
-		return false;
-	in->set_id = p->set;
-	return true;
-}
-
-static bool prep_set_list(struct fx *fx, struct prep *p)
-{
-	struct kpool_ioc_list *l = &p->arg.list;
-
-	l->size = V1_SIZE(*l);
-	l->count = ARRAY_SIZE(p->sets);
-	l->entry_size = sizeof(p->sets[0]);
-	l->entries = (uintptr_t)p->sets;
-	return prep_set(fx, p);
+	p->arg.set_info = (struct kpool_ioc_set_info){
+		.size = KP_V1_SET_INFO,
+		.nr_classes = ARRAY_SIZE(p->classes),
+		.class_size = sizeof(p->classes[0]),
+		.classes = (uintptr_t)p->classes,
+	};
+	return prep_object(fx, p, true, &p->arg.set_info.set_id);
 }
 
 /* CMD(name, struct, first size, writes back, mutates, prepare) */
 #define CMD(n, type, first, wb, mut, prep) \
 	{ #n, KPOOL_IOC_##n, first, sizeof(type), wb, mut, prep }
+#define CMD_V1(n, type, wb, mut, prep)	CMD(n, type, V1_SIZE(type), wb, mut, prep)
 
 static const struct cmd_desc cmds[] = {
-	CMD(VERSION, struct kpool_ioc_version, V1_SIZE(struct kpool_ioc_version), true, false,
-	    prep_version),
+	CMD_V1(VERSION, struct kpool_ioc_version, true, false, prep_version),
 	CMD(CREATE, struct kpool_ioc_create, KP_V1_CREATE, true, true, prep_create),
-	CMD(DESTROY, struct kpool_ioc_pool, V1_SIZE(struct kpool_ioc_pool), false, true,
-	    prep_destroy),
-	CMD(ALLOC, struct kpool_ioc_alloc, V1_SIZE(struct kpool_ioc_alloc), false, true,
-	    prep_alloc),
-	CMD(FREE, struct kpool_ioc_free, V1_SIZE(struct kpool_ioc_free), true, true, prep_free),
-	CMD(WRITE, struct kpool_ioc_rw, V1_SIZE(struct kpool_ioc_rw), false, true, prep_rw),
-	CMD(READ, struct kpool_ioc_rw, V1_SIZE(struct kpool_ioc_rw), false, false, prep_rw),
-	CMD(SHRINK, struct kpool_ioc_pool, V1_SIZE(struct kpool_ioc_pool), true, true,
-	    prep_shrink),
+	CMD_V1(DESTROY, struct kpool_ioc_pool, false, true, prep_pool_arg),
+	CMD_V1(ALLOC, struct kpool_ioc_alloc, false, true, prep_alloc),
+	CMD_V1(FREE, struct kpool_ioc_free, true, true, prep_free),
+	CMD_V1(WRITE, struct kpool_ioc_rw, false, true, prep_rw),
+	CMD_V1(READ, struct kpool_ioc_rw, false, false, prep_rw),
+	CMD_V1(SHRINK, struct kpool_ioc_pool, true, true, prep_pool_arg),
 	CMD(STATS, struct kpool_ioc_stats, KP_V1_STATS, true, false, prep_stats),
-	CMD(LIST, struct kpool_ioc_list, V1_SIZE(struct kpool_ioc_list), true, false, prep_list),
-	CMD(INFO, struct kpool_ioc_info, V1_SIZE(struct kpool_ioc_info), true, false, prep_info),
-	CMD(FAULT, struct kpool_ioc_fault, V1_SIZE(struct kpool_ioc_fault), false, true,
-	    prep_fault),
-	CMD(SET_CREATE, struct kpool_ioc_set_create, V1_SIZE(struct kpool_ioc_set_create), true,
-	    true, prep_set_create),
-	CMD(SET_DESTROY, struct kpool_ioc_set, V1_SIZE(struct kpool_ioc_set), false, true,
-	    prep_set_destroy),
-	CMD(SET_ALLOC, struct kpool_ioc_set_alloc, V1_SIZE(struct kpool_ioc_set_alloc), true,
-	    true, prep_set_alloc),
-	CMD(SET_FREE, struct kpool_ioc_free, V1_SIZE(struct kpool_ioc_free), true, true,
-	    prep_set_free),
+	CMD_V1(LIST, struct kpool_ioc_list, true, false, prep_list),
+	CMD_V1(INFO, struct kpool_ioc_info, true, false, prep_info),
+	CMD_V1(FAULT, struct kpool_ioc_fault, false, true, prep_fault),
+	CMD_V1(SET_CREATE, struct kpool_ioc_set_create, true, true, prep_set_create),
+	CMD_V1(SET_DESTROY, struct kpool_ioc_set, false, true, prep_set_destroy),
+	CMD_V1(SET_ALLOC, struct kpool_ioc_set_alloc, true, true, prep_set_alloc),
+	CMD_V1(SET_FREE, struct kpool_ioc_free, true, true, prep_set_free),
 	CMD(SET_INFO, struct kpool_ioc_set_info, KP_V1_SET_INFO, true, false, prep_set_info),
-	CMD(SET_LIST, struct kpool_ioc_list, V1_SIZE(struct kpool_ioc_list), true, false,
-	    prep_set_list),
+	CMD_V1(SET_LIST, struct kpool_ioc_list, true, false, prep_set_list),
 };
 
 /* The command of @name in cmds[]. */
@@ -643,9 +583,9 @@ static void set_size(struct prep *p, u32 size)
 	memcpy(p->arg.raw, &size, sizeof(size));
 }
 
-static enum result t_generic(struct fx *fx, const void *arg)
+static enum result t_generic(struct fx *fx)
 {
-	const struct generic_case *gc = arg;
+	const struct generic_case *gc = fx->arg;
 	const struct cmd_desc *d = gc->cmd;
 	struct prep *p = calloc(1, sizeof(*p));
 	int want = 0, got;
@@ -720,14 +660,13 @@ out:
 
 /* ---- command numbers ------------------------------------------------------ */
 
-static enum result t_unknown_commands(struct fx *fx, const void *arg)
+static enum result t_unknown_commands(struct fx *fx)
 {
 	static const unsigned int unknown[] = { 0x12, 0x13, 0x7f, 0xff };
 	struct kpool_ioc_version v = { .size = sizeof(v) };
 	bool ok = true;
 	size_t i;
 
-	(void)arg;
 	for (i = 0; i < ARRAY_SIZE(unknown); i++) {
 		unsigned long nr = _IOC(_IOC_READ | _IOC_WRITE, KPOOL_IOC_MAGIC,
 					unknown[i], sizeof(v));
@@ -739,13 +678,12 @@ static enum result t_unknown_commands(struct fx *fx, const void *arg)
 	return verdict(ok);
 }
 
-static enum result t_wrong_magic(struct fx *fx, const void *arg)
+static enum result t_wrong_magic(struct fx *fx)
 {
 	struct kpool_ioc_version v = { .size = sizeof(v) };
 	unsigned long nr;
 	bool ok = true;
 
-	(void)arg;
 	nr = _IOWR(KPOOL_IOC_MAGIC ^ 0x01, 0x00, struct kpool_ioc_version);
 	ok &= WANT(kp_ioctl(fx->fd, nr, &v), -ENOTTY);
 	nr = _IOWR(KPOOL_IOC_MAGIC ^ 0x80, 0x08, struct kpool_ioc_stats);
@@ -755,13 +693,12 @@ static enum result t_wrong_magic(struct fx *fx, const void *arg)
 	return verdict(ok);
 }
 
-static enum result t_number_size_ignored(struct fx *fx, const void *arg)
+static enum result t_number_size_ignored(struct fx *fx)
 {
 	struct kpool_ioc_version v;
 	unsigned long nr;
 	bool ok = true;
 
-	(void)arg;
 	/* the same command with another size in the number still dispatches */
 	nr = _IOC(_IOC_READ | _IOC_WRITE, KPOOL_IOC_MAGIC, 0x00, 200);
 	memset(&v, 0, sizeof(v));
@@ -778,7 +715,7 @@ static enum result t_number_size_ignored(struct fx *fx, const void *arg)
 
 /* ---- VERSION -------------------------------------------------------------- */
 
-static enum result t_version(struct fx *fx, const void *arg)
+static enum result t_version(struct fx *fx)
 {
 	const u64 feats = KPOOL_FEAT_BATCH | KPOOL_FEAT_RW |
 			       KPOOL_FEAT_OCCUPANCY | KPOOL_FEAT_FAULT |
@@ -786,7 +723,6 @@ static enum result t_version(struct fx *fx, const void *arg)
 	struct kpool_ioc_version v;
 	bool ok = true;
 
-	(void)arg;
 	memset(&v, 0xff, sizeof(v));	/* outputs are outputs only */
 	v.size = sizeof(v);
 	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_VERSION, &v), 0);
@@ -800,7 +736,7 @@ static enum result t_version(struct fx *fx, const void *arg)
 
 /* ---- CREATE ----------------------------------------------------------------- */
 
-static enum result t_create_happy(struct fx *fx, const void *arg)
+static enum result t_create_happy(struct fx *fx)
 {
 	struct kpool_ioc_create c = {
 		.block_size = 200,
@@ -810,7 +746,6 @@ static enum result t_create_happy(struct fx *fx, const void *arg)
 	struct kpool_ioc_stats st;
 	bool ok = false;
 
-	(void)arg;
 	unique_name(fx, c.name);
 	c.pool_id = 0xdeadbeef;
 	if (!WANT(kp_create(fx->fd, &c), 0))
@@ -837,13 +772,12 @@ out:
 	return verdict(ok);
 }
 
-static enum result t_create_flags(struct fx *fx, const void *arg)
+static enum result t_create_flags(struct fx *fx)
 {
 	struct kpool_ioc_create c = { .block_size = 64, .order = KPOOL_IOC_ORDER_AUTO };
 	struct kpool_ioc_stats st;
 	bool ok = true;
 
-	(void)arg;
 	/* both known flags together are fine (unknown ones: field_cases[]) */
 	unique_name(fx, c.name);
 	c.flags = KPOOL_IOC_F_ZERO | KPOOL_IOC_F_DEBUG;
@@ -879,7 +813,7 @@ static void create_defaults(struct fx *fx, struct kpool_ioc_create *c)
 	unique_name(fx, c->name);
 }
 
-static enum result t_create_bad_names(struct fx *fx, const void *arg)
+static enum result t_create_bad_names(struct fx *fx)
 {
 	static const char *const bad[] = {
 		"", "has space", ".hidden", "a/b", "tab\there", "caf\xc3\xa9",
@@ -890,7 +824,6 @@ static enum result t_create_bad_names(struct fx *fx, const void *arg)
 	bool ok = true;
 	size_t i;
 
-	(void)arg;
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		create_defaults(fx, &c);
 		memset(c.name, 0, sizeof(c.name));
@@ -916,13 +849,12 @@ static enum result t_create_bad_names(struct fx *fx, const void *arg)
 	return verdict(ok);
 }
 
-static enum result t_create_duplicate(struct fx *fx, const void *arg)
+static enum result t_create_duplicate(struct fx *fx)
 {
 	struct kpool_ioc_create c, c2;
 	bool ok = true;
 	int ret;
 
-	(void)arg;
 	create_defaults(fx, &c);
 	if (!WANT(kp_create(fx->fd, &c), 0))
 		return FAIL;
@@ -943,16 +875,12 @@ static enum result t_create_duplicate(struct fx *fx, const void *arg)
 	return verdict(ok);
 }
 
-static enum result t_create_reserve(struct fx *fx, const void *arg)
+static enum result t_create_reserve(struct fx *fx)
 {
-	struct pool_spec s = { .block_size = 128, .min_blocks = 40 };
 	struct kpool_ioc_stats st;
-	u32 id;
+	u32 id = fx->pool;
 	bool ok = true;
 
-	(void)arg;
-	if (!pool_new_spec(fx, fx->fd, &s, &id))
-		return FAIL;
 	ok &= stats_of(fx->fd, id, &st);
 	ok &= CHECK_EQ(st.min_blocks, 40);
 	ok &= CHECK(st.blocks_total >= 40);
@@ -962,14 +890,13 @@ static enum result t_create_reserve(struct fx *fx, const void *arg)
 	return verdict(ok);
 }
 
-static enum result t_create_pool_limit(struct fx *fx, const void *arg)
+static enum result t_create_pool_limit(struct fx *fx)
 {
 	u64 limit;
 	u32 id, i;
 	bool ok = true;
 	int fd, ret;
 
-	(void)arg;
 	if (!read_param("max_pools_per_fd", &limit) || limit > 4096) {
 		fx->skip_reason = "max_pools_per_fd not readable or too large";
 		return SKIP;
@@ -997,13 +924,12 @@ static enum result t_create_pool_limit(struct fx *fx, const void *arg)
 	return verdict(ok);
 }
 
-static enum result t_create_byte_limit(struct fx *fx, const void *arg)
+static enum result t_create_byte_limit(struct fx *fx)
 {
 	struct kpool_ioc_create c;
 	u64 limit, blocks;
 	bool ok = true;
 
-	(void)arg;
 	if (!read_param("max_bytes_per_fd", &limit)) {
 		fx->skip_reason = "max_bytes_per_fd not readable";
 		return SKIP;
@@ -1027,22 +953,11 @@ static enum result t_create_byte_limit(struct fx *fx, const void *arg)
 
 /* ---- DESTROY ---------------------------------------------------------------- */
 
-static enum result t_destroy_with_blocks(struct fx *fx, const void *arg)
+static enum result t_destroy_with_blocks(struct fx *fx)
 {
-	u32 a, b, h[8], hb;
-	bool ok = false;
+	u32 a = fx->pool, b = fx->pool2, *h = fx->h, hb = fx->h2[0];
+	bool ok;
 
-	(void)arg;
-	if (!pool_new(fx, fx->fd, 64, &a))
-		return FAIL;
-	if (!pool_new(fx, fx->fd, 64, &b)) {
-		kp_destroy(fx->fd, a);
-		return FAIL;
-	}
-	if (!WANT(kp_alloc(fx->fd, a, 8, h), 0))
-		goto out;
-	if (!WANT(kp_alloc(fx->fd, b, 1, &hb), 0))
-		goto out;
 	ok = WANT(kp_destroy(fx->fd, a), 0);
 	ok &= CHECK(!pool_listed(fx->fd, a));
 	/* its handles are gone with it; another pool's are untouched */
@@ -1051,9 +966,6 @@ static enum result t_destroy_with_blocks(struct fx *fx, const void *arg)
 	ok &= CHECK_EQ(in_use(fx->fd, b), 1);
 	ok &= WANT(kp_destroy(fx->fd, a), -ENOENT);
 	ok &= WANT(kp_free(fx->fd, b, 1, &hb, NULL, NULL), 0);
-out:
-	kp_destroy(fx->fd, a);
-	kp_destroy(fx->fd, b);
 	return verdict(ok);
 }
 
@@ -1089,19 +1001,17 @@ static bool every_pool_command(int fd, u32 id, u32 handle, int err,
 	return ok;
 }
 
-static enum result t_unknown_pool(struct fx *fx, const void *arg)
+static enum result t_unknown_pool(struct fx *fx)
 {
-	(void)arg;
 	return verdict(every_pool_command(fx->fd, NO_SUCH_POOL, 1, -ENOENT,
 					  true, -ENOENT));
 }
 
-static enum result t_destroyed_pool(struct fx *fx, const void *arg)
+static enum result t_destroyed_pool(struct fx *fx)
 {
 	u32 id, h;
 	bool ok;
 
-	(void)arg;
 	if (!pool_new(fx, fx->fd, 64, &id))
 		return FAIL;
 	ok = WANT(kp_alloc(fx->fd, id, 1, &h), 0);
@@ -1110,14 +1020,13 @@ static enum result t_destroyed_pool(struct fx *fx, const void *arg)
 	return verdict(ok);
 }
 
-static enum result t_other_file_pool(struct fx *fx, const void *arg)
+static enum result t_other_file_pool(struct fx *fx)
 {
 	int reader = fx->cap_sys_admin ? 0 : -EPERM;
 	struct kpool_ioc_stats st;
 	u32 id, h;
 	bool ok = false;
 
-	(void)arg;
 	if (!pool_new(fx, fx->fd2, 64, &id))
 		return FAIL;
 	if (!WANT(kp_alloc(fx->fd2, id, 1, &h), 0))
@@ -1133,17 +1042,12 @@ out:
 	return verdict(ok);
 }
 
-static enum result t_other_file_readers(struct fx *fx, const void *arg)
+static enum result t_other_file_readers(struct fx *fx)
 {
 	struct kpool_ioc_stats st;
 	u32 id, h[3], *map = NULL, nr, bpc;
 	bool ok = false;
 
-	(void)arg;
-	if (!fx->cap_sys_admin) {
-		fx->skip_reason = "needs CAP_SYS_ADMIN";
-		return SKIP;
-	}
 	if (!pool_new(fx, fx->fd2, 96, &id))
 		return FAIL;
 	if (!WANT(kp_alloc(fx->fd2, id, 3, h), 0))
@@ -1190,21 +1094,18 @@ static bool handles_sane(const u32 *h, u32 n)
 	return ok;
 }
 
-static enum result t_alloc_max_batch(struct fx *fx, const void *arg)
+static enum result t_alloc_max_batch(struct fx *fx)
 {
 	const u32 n = KPOOL_IOC_MAX_BATCH;
 	struct kpool_ioc_stats st0, st;
-	u32 id, freed = 0, *h;
+	u32 id = fx->pool, freed = 0, *h;
 	bool ok = false;
 
-	(void)arg;
 	h = calloc(n, sizeof(*h));
-	if (!h || !pool_new(fx, fx->fd, 16, &id)) {
+	if (!h || !stats_of(fx->fd, id, &st0)) {
 		free(h);
 		return FAIL;
 	}
-	if (!stats_of(fx->fd, id, &st0))
-		goto out;
 	if (!WANT(kp_alloc(fx->fd, id, n, h), 0))
 		goto out;
 	ok = handles_sane(h, n);
@@ -1220,71 +1121,59 @@ static enum result t_alloc_max_batch(struct fx *fx, const void *arg)
 	ok &= CHECK_EQ(st.frees - st0.frees, n);
 out:
 	free(h);
-	kp_destroy(fx->fd, id);
 	return verdict(ok);
 }
 
 /* ALLOC of @count into @handles must fail with EFAULT and leak nothing. */
-static bool alloc_efault(struct fx *fx, u32 id, u32 count,
-			 void *handles, int line)
+static bool alloc_efault(struct fx *fx, u32 id, u32 count, void *handles,
+			 const char *what)
 {
-	bool ok = want_ret(line, "ALLOC", kp_alloc(fx->fd, id, count, handles),
+	bool ok = want_ret(__LINE__, what, kp_alloc(fx->fd, id, count, handles),
 			   -EFAULT);
 
-	ok &= check_u64(line, "blocks_in_use", in_use(fx->fd, id), 0);
-	return ok;
+	if (!check_u64(__LINE__, "blocks_in_use", in_use(fx->fd, id), 0))
+		ktap_diag("after ALLOC into %s", what);
+	return ok && !in_use(fx->fd, id);
 }
 
-static enum result t_alloc_bad_handles(struct fx *fx, const void *arg)
+static enum result t_alloc_bad_handles(struct fx *fx)
 {
-	u32 id, h[2];
+	u32 id = fx->pool, h[2];
+	void *bad[NR_BAD_OUT];
 	bool ok = true;
+	int i;
 
-	(void)arg;
-	if (!pool_new(fx, fx->fd, 32, &id))
-		return FAIL;
-	ok &= alloc_efault(fx, id, 1, NULL, __LINE__);
-	ok &= alloc_efault(fx, id, 4, fx->none, __LINE__);
-	ok &= alloc_efault(fx, id, 4, read_only_copy(fx, "", 0), __LINE__);
-	/* the first handle fits, the second runs into the unmapped page */
-	ok &= alloc_efault(fx, id, 2, fx->edge + fx->page - 4, __LINE__);
-	ok &= alloc_efault(fx, id, KPOOL_IOC_MAX_BATCH, fx->edge, __LINE__);
-	/* a kernel address is a bad user pointer too */
-	ok &= alloc_efault(fx, id, 1, (void *)0xffff888000000000UL, __LINE__);
+	/* two handles: the first fits before the unmapped page, the second not */
+	bad_out_pointers(fx, 2 * sizeof(u32), bad);
+	for (i = 0; i < NR_BAD_OUT; i++)
+		ok &= alloc_efault(fx, id, 2, bad[i], bad_out_names[i]);
+	ok &= alloc_efault(fx, id, KPOOL_IOC_MAX_BATCH, fx->edge, "the largest batch");
+	ok &= alloc_efault(fx, id, 1, (void *)0xffff888000000000UL, "a kernel address");
 	/* the pool still works */
 	ok &= WANT(kp_alloc(fx->fd, id, 2, h), 0);
 	ok &= CHECK_EQ(in_use(fx->fd, id), 2);
-	kp_destroy(fx->fd, id);
 	return verdict(ok);
 }
 
-static enum result t_alloc_misaligned_handles(struct fx *fx, const void *arg)
+static enum result t_alloc_misaligned_handles(struct fx *fx)
 {
 	unsigned char raw[3 * sizeof(u32) + 1];
-	u32 id, h[3];
+	u32 id = fx->pool, h[3];
 	bool ok;
 
-	(void)arg;
-	if (!pool_new(fx, fx->fd, 32, &id))
-		return FAIL;
 	ok = WANT(kp_alloc(fx->fd, id, 3, (u32 *)(raw + 1)), 0);
 	memcpy(h, raw + 1, sizeof(h));
 	ok &= handles_sane(h, 3);
 	ok &= WANT(kp_free(fx->fd, id, 3, h, NULL, NULL), 0);
-	kp_destroy(fx->fd, id);
 	return verdict(ok);
 }
 
-static enum result t_alloc_cap_all_or_nothing(struct fx *fx, const void *arg)
+static enum result t_alloc_cap_all_or_nothing(struct fx *fx)
 {
-	struct pool_spec s = { .block_size = 64, .max_blocks = 8 };
 	struct kpool_ioc_stats st;
-	u32 id, h[8];
+	u32 id = fx->pool, h[8];
 	bool ok = true;
 
-	(void)arg;
-	if (!pool_new_spec(fx, fx->fd, &s, &id))
-		return FAIL;
 	ok &= WANT(kp_alloc(fx->fd, id, 6, h), 0);
 	ok &= WANT(kp_alloc(fx->fd, id, 4, h + 6), -ENOMEM);
 	ok &= CHECK_EQ(in_use(fx->fd, id), 6);
@@ -1297,108 +1186,61 @@ static enum result t_alloc_cap_all_or_nothing(struct fx *fx, const void *arg)
 	ok &= WANT(kp_free(fx->fd, id, 1, &h[7], NULL, NULL), 0);
 	ok &= WANT(kp_alloc(fx->fd, id, 1, &h[7]), 0);
 	ok &= WANT(kp_alloc(fx->fd, id, 9, h), -ENOMEM);
-	kp_destroy(fx->fd, id);
 	return verdict(ok);
 }
 
-static enum result t_alloc_byte_limit(struct fx *fx, const void *arg)
+/* The blocks of the ALLOC that passes max_bytes_per_fd. */
+#define ALLOC_LIMIT_BLOCK	(64 * 1024)
+
+static enum result t_alloc_byte_limit(struct fx *fx)
 {
-	const u64 block = 64 * 1024;
+	const u64 block = ALLOC_LIMIT_BLOCK;
 	u64 limit, count;
-	u32 id, *h;
+	u32 id = fx->pool, *h;
 	bool ok;
 
-	(void)arg;
-	if (!read_param("max_bytes_per_fd", &limit)) {
-		fx->skip_reason = "max_bytes_per_fd not readable";
-		return SKIP;
-	}
+	if (!read_param("max_bytes_per_fd", &limit))
+		return skip(fx, "max_bytes_per_fd not readable");
 	count = limit / block + 1;
-	if (count > KPOOL_IOC_MAX_BATCH) {
-		fx->skip_reason = "max_bytes_per_fd too large for one batch";
-		return SKIP;
-	}
+	if (count > KPOOL_IOC_MAX_BATCH)
+		return skip(fx, "max_bytes_per_fd too large for one batch");
 	h = calloc(count, sizeof(*h));
-	if (!h || !pool_new(fx, fx->fd, block, &id)) {
-		free(h);
+	if (!h)
 		return FAIL;
-	}
 	ok = WANT(kp_alloc(fx->fd, id, (u32)count, h), -ENOMEM);
 	ok &= CHECK_EQ(in_use(fx->fd, id), 0);
 	/* well below the limit works */
 	ok &= WANT(kp_alloc(fx->fd, id, (u32)(count / 2), h), 0);
-	kp_destroy(fx->fd, id);
 	free(h);
 	return verdict(ok);
 }
 
-static enum result t_handles_unique_per_file(struct fx *fx, const void *arg)
+static enum result t_handles_unique_per_file(struct fx *fx)
 {
-	u32 a, b, h[64];
-	bool ok = false;
+	u32 h[64];
 
-	(void)arg;
-	if (!pool_new(fx, fx->fd, 16, &a))
-		return FAIL;
-	if (!pool_new(fx, fx->fd, 48, &b)) {
-		kp_destroy(fx->fd, a);
-		return FAIL;
-	}
-	if (!WANT(kp_alloc(fx->fd, a, 32, h), 0))
-		goto out;
-	if (!WANT(kp_alloc(fx->fd, b, 32, h + 32), 0))
-		goto out;
-	ok = handles_sane(h, 64);
-out:
-	kp_destroy(fx->fd, a);
-	kp_destroy(fx->fd, b);
-	return verdict(ok);
+	memcpy(h, fx->h, 32 * sizeof(*h));
+	memcpy(h + 32, fx->h2, 32 * sizeof(*h));
+	return verdict(handles_sane(h, 64));
 }
 
 /* ---- FREE --------------------------------------------------------------------- */
 
-static enum result t_free_fields(struct fx *fx, const void *arg)
+static enum result t_free_fields(struct fx *fx)
 {
-	static const u32 bad_counts[] = {
-		0, KPOOL_IOC_MAX_BATCH + 1, UINT32_MAX,
+	struct kpool_ioc_free f = {
+		.size = sizeof(f),
+		.pool_id = fx->pool,
+		.count = 1,
+		.handles = (uintptr_t)fx->h,
+		.freed = 12345,
 	};
-	struct kpool_ioc_free f = { .size = sizeof(f), .count = 1 };
-	u32 id, h, *many;
-	bool ok = false;
-	size_t i;
+	bool ok;
 
-	(void)arg;
-	many = calloc(KPOOL_IOC_MAX_BATCH + 1, sizeof(*many));
-	if (!many || !pool_new(fx, fx->fd, 32, &id)) {
-		free(many);
-		return FAIL;
-	}
-	if (!WANT(kp_alloc(fx->fd, id, 1, &h), 0))
-		goto out;
-	f.pool_id = id;
-	f.handles = (uintptr_t)many;
-	many[0] = h;
-	ok = true;
-	for (i = 0; i < ARRAY_SIZE(bad_counts); i++) {
-		f.count = bad_counts[i];
-		ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_FREE, &f), -EINVAL);
-	}
-	f.count = 1;
-	f.flags = 1;
-	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_FREE, &f), -EINVAL);
-	f.flags = 0;
-	f.pad = 1;
-	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_FREE, &f), -EINVAL);
-	f.pad = 0;
-	ok &= CHECK_EQ(in_use(fx->fd, id), 1);
-	/* outputs are outputs only: a garbage @freed is fine */
-	f.freed = 12345;
-	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_FREE, &f), 0);
+	/* bad counts, flags and pad: field_cases[]; outputs are outputs only */
+	ok = WANT(kp_ioctl(fx->fd, KPOOL_IOC_FREE, &f), 0);
 	ok &= CHECK_EQ(f.freed, 1);
-	ok &= CHECK_EQ(in_use(fx->fd, id), 0);
-out:
-	free(many);
-	kp_destroy(fx->fd, id);
+	ok &= CHECK_EQ(in_use(fx->fd, fx->pool), 0);
 	return verdict(ok);
 }
 
@@ -1415,53 +1257,35 @@ static bool free_efault(struct fx *fx, u32 id, u32 count,
 	return ok;
 }
 
-static enum result t_free_bad_pointers(struct fx *fx, const void *arg)
+static enum result t_free_bad_pointers(struct fx *fx)
 {
-	u32 id, h[4];
+	u32 id = fx->pool, *h = fx->h;
+	void *bad[NR_BAD_OUT];
 	s32 status[4];
-	void *edge2;
-	bool ok = false;
+	bool ok;
+	int i;
 
-	(void)arg;
-	if (!pool_new(fx, fx->fd, 32, &id))
-		return FAIL;
-	if (!WANT(kp_alloc(fx->fd, id, 4, h), 0))
-		goto out;
 	ok = free_efault(fx, id, 1, NULL, NULL, __LINE__);
 	ok &= free_efault(fx, id, 4, fx->none, NULL, __LINE__);
 	/* handles running into an unmapped page */
-	edge2 = at_edge(fx, h, 2 * sizeof(u32));
-	ok &= free_efault(fx, id, 4, edge2, NULL, __LINE__);
-	/* status: unmapped, read-only, running into an unmapped page */
-	ok &= free_efault(fx, id, 4, h, fx->none, __LINE__);
-	ok &= free_efault(fx, id, 4, h, read_only_copy(fx, "", 0), __LINE__);
-	ok &= free_efault(fx, id, 4, h, fx->edge + fx->page - 8, __LINE__);
+	ok &= free_efault(fx, id, 4, at_edge(fx, h, 2 * sizeof(u32)), NULL, __LINE__);
+	/* status written to each bad place (NULL is none) */
+	bad_out_pointers(fx, sizeof(status), bad);
+	for (i = 1; i < NR_BAD_OUT; i++)
+		ok &= free_efault(fx, id, 4, h, bad[i], __LINE__);
 	/* the handles are all still valid */
 	ok &= WANT(kp_free(fx->fd, id, 4, h, status, NULL), 0);
 	ok &= CHECK_EQ(in_use(fx->fd, id), 0);
-out:
-	kp_destroy(fx->fd, id);
 	return verdict(ok);
 }
 
-static enum result t_free_mixed_batch(struct fx *fx, const void *arg)
+static enum result t_free_mixed_batch(struct fx *fx)
 {
 	struct kpool_ioc_free f = { .size = sizeof(f) };
-	u32 a, b, ha[2], hb, batch[5];
+	u32 a = fx->pool, b = fx->pool2, *ha = fx->h, hb = fx->h2[0], batch[5];
 	s32 status[5];
-	bool ok = false;
+	bool ok;
 
-	(void)arg;
-	if (!pool_new(fx, fx->fd, 32, &a))
-		return FAIL;
-	if (!pool_new(fx, fx->fd, 32, &b)) {
-		kp_destroy(fx->fd, a);
-		return FAIL;
-	}
-	if (!WANT(kp_alloc(fx->fd, a, 2, ha), 0))
-		goto out;
-	if (!WANT(kp_alloc(fx->fd, b, 1, &hb), 0))
-		goto out;
 	/* valid, unknown, another pool's, valid, 0 */
 	batch[0] = ha[0];
 	batch[1] = 0x7ffffff0;
@@ -1491,23 +1315,15 @@ static enum result t_free_mixed_batch(struct fx *fx, const void *arg)
 	ok &= CHECK_EQ(f.freed, 0);
 	ok &= CHECK_EQ(in_use(fx->fd, b), 1);
 	ok &= WANT(kp_free(fx->fd, b, 1, &hb, NULL, NULL), 0);
-out:
-	kp_destroy(fx->fd, a);
-	kp_destroy(fx->fd, b);
 	return verdict(ok);
 }
 
-static enum result t_free_double(struct fx *fx, const void *arg)
+static enum result t_free_double(struct fx *fx)
 {
-	u32 id, h[3], twice[2], freed;
+	u32 id = fx->pool, *h = fx->h, twice[2], freed;
 	s32 status[2];
-	bool ok = false;
+	bool ok;
 
-	(void)arg;
-	if (!pool_new(fx, fx->fd, 32, &id))
-		return FAIL;
-	if (!WANT(kp_alloc(fx->fd, id, 3, h), 0))
-		goto out;
 	ok = WANT(kp_free(fx->fd, id, 1, &h[0], NULL, NULL), 0);
 	ok &= WANT(kp_free(fx->fd, id, 1, &h[0], NULL, NULL), -ENOENT);
 	/* the same handle twice in one batch: freed once */
@@ -1521,18 +1337,15 @@ static enum result t_free_double(struct fx *fx, const void *arg)
 	/* a freed handle is not usable for READ/WRITE either */
 	ok &= WANT(kp_write(fx->fd, id, h[0], 0, "x", 1), -ENOENT);
 	ok &= WANT(kp_read(fx->fd, id, h[1], 0, status, 1), -ENOENT);
-out:
-	kp_destroy(fx->fd, id);
 	return verdict(ok);
 }
 
-static enum result t_handles_per_file(struct fx *fx, const void *arg)
+static enum result t_handles_per_file(struct fx *fx)
 {
 	u32 mine, theirs, h;
 	int fd3;
 	bool ok = false;
 
-	(void)arg;
 	fd3 = kp_open(NULL);
 	if (fd3 < 0)
 		return FAIL;
@@ -1584,22 +1397,16 @@ static const struct size_case size_cases[] = {
 	{ 9000, 0 }, { 65536, 0 }, { 264, KPOOL_IOC_F_DEBUG },
 };
 
-static enum result t_rw_block_size(struct fx *fx, const void *arg)
+static enum result t_rw_block_size(struct fx *fx)
 {
-	const struct size_case *sc = arg;
-	struct pool_spec s = { .block_size = sc->block_size, .flags = sc->flags };
+	const struct size_case *sc = fx->arg;
 	unsigned char *buf = malloc(sc->block_size);
 	struct kpool_ioc_stats st;
-	u32 id, h[3], i;
-	bool ok = false;
+	u32 id = fx->pool, *h = fx->h, i;
+	bool ok = true;
 
-	if (!buf || !pool_new_spec(fx, fx->fd, &s, &id)) {
-		free(buf);
+	if (!buf)
 		return FAIL;
-	}
-	if (!WANT(kp_alloc(fx->fd, id, 3, h), 0))
-		goto out;
-	ok = true;
 	for (i = 0; i < 3; i++) {
 		/* a fresh block reads as zeros */
 		ok &= WANT(kp_read(fx->fd, id, h[i], 0, buf, sc->block_size), 0);
@@ -1625,27 +1432,20 @@ static enum result t_rw_block_size(struct fx *fx, const void *arg)
 	ok &= CHECK(st.pages >= (u64)st.chunks << st.chunk_order);
 	if (st.align)
 		ok &= CHECK(st.block_stride % st.align == 0);
-out:
 	free(buf);
-	kp_destroy(fx->fd, id);
 	return verdict(ok);
 }
 
-static enum result t_rw_partial(struct fx *fx, const void *arg)
+static enum result t_rw_partial(struct fx *fx)
 {
 	unsigned char block[256], part[40], r[256];
-	u32 id, h;
-	bool ok = false;
+	u32 id = fx->pool, h = fx->h[0];
+	bool ok;
 
-	(void)arg;
-	if (!pool_new(fx, fx->fd, sizeof(block), &id))
-		return FAIL;
-	if (!WANT(kp_alloc(fx->fd, id, 1, &h), 0))
-		goto out;
 	pattern(block, sizeof(block), 1);
 	pattern(part, sizeof(part), 2);
 	if (!WANT(kp_write(fx->fd, id, h, 0, block, sizeof(block)), 0))
-		goto out;
+		return FAIL;
 	ok = WANT(kp_write(fx->fd, id, h, 100, part, sizeof(part)), 0);
 	memcpy(block + 100, part, sizeof(part));
 	ok &= WANT(kp_read(fx->fd, id, h, 0, r, sizeof(r)), 0);
@@ -1659,12 +1459,10 @@ static enum result t_rw_partial(struct fx *fx, const void *arg)
 	/* len 0 is a no-op, up to the end of the block */
 	ok &= WANT(kp_read(fx->fd, id, h, 256, r, 0), 0);
 	ok &= WANT(kp_write(fx->fd, id, h, 0, NULL, 0), 0);
-out:
-	kp_destroy(fx->fd, id);
 	return verdict(ok);
 }
 
-static enum result t_rw_bounds(struct fx *fx, const void *arg)
+static enum result t_rw_bounds(struct fx *fx)
 {
 	static const struct {
 		u64 offset, len;
@@ -1674,16 +1472,10 @@ static enum result t_rw_bounds(struct fx *fx, const void *arg)
 		{ 1ULL << 32, 1 }, { 0, 1ULL << 32 },
 	};
 	unsigned char buf[128] = { 0 };
-	u32 id, h;
-	bool ok = false;
+	u32 id = fx->pool, h = fx->h[0];
+	bool ok = true;
 	size_t i;
 
-	(void)arg;
-	if (!pool_new(fx, fx->fd, 64, &id))
-		return FAIL;
-	if (!WANT(kp_alloc(fx->fd, id, 1, &h), 0))
-		goto out;
-	ok = true;
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		bool w = WANT(kp_write(fx->fd, id, h, bad[i].offset, buf, bad[i].len), -EINVAL);
 		bool r = WANT(kp_read(fx->fd, id, h, bad[i].offset, buf, bad[i].len), -EINVAL);
@@ -1695,29 +1487,16 @@ static enum result t_rw_bounds(struct fx *fx, const void *arg)
 		}
 	}
 	ok &= WANT(kp_write(fx->fd, id, h, 0, buf, 64), 0);
-out:
-	kp_destroy(fx->fd, id);
 	return verdict(ok);
 }
 
-static enum result t_rw_flags_and_handles(struct fx *fx, const void *arg)
+static enum result t_rw_flags_and_handles(struct fx *fx)
 {
 	struct kpool_ioc_rw rw = { .size = sizeof(rw), .len = 8 };
 	unsigned char buf[8] = { 0 };
-	u32 a, b, ha, hb;
-	bool ok = false;
+	u32 a = fx->pool, ha = fx->h[0], hb = fx->h2[0];
+	bool ok;
 
-	(void)arg;
-	if (!pool_new(fx, fx->fd, 64, &a))
-		return FAIL;
-	if (!pool_new(fx, fx->fd, 64, &b)) {
-		kp_destroy(fx->fd, a);
-		return FAIL;
-	}
-	if (!WANT(kp_alloc(fx->fd, a, 1, &ha), 0))
-		goto out;
-	if (!WANT(kp_alloc(fx->fd, b, 1, &hb), 0))
-		goto out;
 	rw.pool_id = a;
 	rw.handle = ha;
 	rw.buf = (uintptr_t)buf;
@@ -1734,32 +1513,26 @@ static enum result t_rw_flags_and_handles(struct fx *fx, const void *arg)
 	ok &= WANT(kp_read(fx->fd, a, 0, 0, buf, 8), -ENOENT);
 	ok &= WANT(kp_read(fx->fd, a, UINT32_MAX, 0, buf, 8), -ENOENT);
 	ok &= WANT(kp_read(fx->fd, a, ha, 0, buf, 8), 0);
-out:
-	kp_destroy(fx->fd, a);
-	kp_destroy(fx->fd, b);
 	return verdict(ok);
 }
 
-static enum result t_rw_bad_buffers(struct fx *fx, const void *arg)
+static enum result t_rw_bad_buffers(struct fx *fx)
 {
 	unsigned char data[64], back[64];
-	u32 id, h;
-	bool ok = false;
+	u32 id = fx->pool, h = fx->h[0];
+	void *bad[NR_BAD_OUT];
+	bool ok = true;
+	int i;
 
-	(void)arg;
-	if (!pool_new(fx, fx->fd, 64, &id))
-		return FAIL;
-	if (!WANT(kp_alloc(fx->fd, id, 1, &h), 0))
-		goto out;
-	ok = WANT(kp_write(fx->fd, id, h, 0, NULL, 8), -EFAULT);
-	ok &= WANT(kp_write(fx->fd, id, h, 0, fx->none, 8), -EFAULT);
-	ok &= WANT(kp_write(fx->fd, id, h, 0, fx->edge + fx->page - 4, 8), -EFAULT);
-	ok &= WANT(kp_read(fx->fd, id, h, 0, NULL, 8), -EFAULT);
-	ok &= WANT(kp_read(fx->fd, id, h, 0, fx->none, 8), -EFAULT);
-	ok &= WANT(kp_read(fx->fd, id, h, 0, fx->edge + fx->page - 4, 8), -EFAULT);
-	/* READ writes the buffer: a read-only one faults ... */
-	ok &= WANT(kp_read(fx->fd, id, h, 0, read_only_copy(fx, "", 0), 8), -EFAULT);
-	/* ... WRITE only reads it: a read-only one is fine */
+	bad_out_pointers(fx, 8, bad);
+	for (i = 0; i < NR_BAD_OUT; i++) {
+		ok &= want_ret(__LINE__, bad_out_names[i],
+			       kp_read(fx->fd, id, h, 0, bad[i], 8), -EFAULT);
+		/* WRITE only reads the buffer: a read-only one is fine */
+		if (bad[i] != fx->ro)
+			ok &= want_ret(__LINE__, bad_out_names[i],
+				       kp_write(fx->fd, id, h, 0, bad[i], 8), -EFAULT);
+	}
 	pattern(data, sizeof(data), 3);
 	ok &= WANT(kp_write(fx->fd, id, h, 0, read_only_copy(fx, data, sizeof(data)), 64), 0);
 	ok &= WANT(kp_read(fx->fd, id, h, 0, back, sizeof(back)), 0);
@@ -1767,25 +1540,19 @@ static enum result t_rw_bad_buffers(struct fx *fx, const void *arg)
 	/* a buffer that ends exactly at an unmapped page */
 	ok &= WANT(kp_read(fx->fd, id, h, 0, fx->edge + fx->page - 64, 64), 0);
 	ok &= CHECK(!memcmp(fx->edge + fx->page - 64, data, 64));
-out:
-	kp_destroy(fx->fd, id);
 	return verdict(ok);
 }
 
-/* Freed and re-allocated blocks never show what was written before. */
-static enum result t_rw_no_stale_data(struct fx *fx, const void *arg)
-{
-	const u32 n = 64, size = 512;
-	unsigned char *buf = malloc(size);
-	struct pool_spec s = { .block_size = size, .flags = (uintptr_t)arg };
-	u32 id, h[64], round, i;
-	bool ok = false;
+#define STALE_BLOCK	512
 
-	if (!buf || !pool_new_spec(fx, fx->fd, &s, &id)) {
-		free(buf);
-		return FAIL;
-	}
-	ok = true;
+/* Freed and re-allocated blocks never show what was written before. */
+static enum result t_rw_no_stale_data(struct fx *fx)
+{
+	const u32 n = 64, size = STALE_BLOCK;
+	unsigned char *buf = malloc(size);
+	u32 id = fx->pool, h[64], round, i;
+	bool ok = !!buf;
+
 	for (round = 0; round < 3 && ok; round++) {
 		if (!WANT(kp_alloc(fx->fd, id, n, h), 0))
 			goto out;
@@ -1803,69 +1570,53 @@ static enum result t_rw_no_stale_data(struct fx *fx, const void *arg)
 		ok &= WANT(kp_free(fx->fd, id, n, h, NULL, NULL), 0);
 	}
 out:
-	if (!ok)
-		ktap_diag("pool flags 0x%x", s.flags);
 	free(buf);
-	kp_destroy(fx->fd, id);
 	return verdict(ok);
 }
 
 /* ---- SHRINK --------------------------------------------------------------------- */
 
-static enum result t_shrink(struct fx *fx, const void *arg)
-{
-	struct pool_spec s = { .block_size = 256, .min_blocks = 20 };
-	struct kpool_ioc_stats before, after;
-	u32 id, *h = calloc(2000, sizeof(*h));
-	u64 pages = 0;
-	bool ok = false;
+#define SHRINK_BLOCKS	2000
+#define SHRINK_RESERVE	20
 
-	(void)arg;
-	if (!h || !pool_new_spec(fx, fx->fd, &s, &id)) {
-		free(h);
+static enum result t_shrink(struct fx *fx)
+{
+	struct kpool_ioc_stats before, after;
+	u32 id = fx->pool, *h = fx->h;
+	u64 pages = 0;
+	bool ok;
+
+	if (!WANT(kp_free(fx->fd, id, SHRINK_BLOCKS, h, NULL, NULL), 0) ||
+	    !stats_of(fx->fd, id, &before))
 		return FAIL;
-	}
-	if (!WANT(kp_alloc(fx->fd, id, 2000, h), 0))
-		goto out;
-	if (!WANT(kp_free(fx->fd, id, 2000, h, NULL, NULL), 0))
-		goto out;
-	if (!stats_of(fx->fd, id, &before))
-		goto out;
 	ok = WANT(kp_shrink(fx->fd, id, &pages), 0);
 	ok &= stats_of(fx->fd, id, &after);
 	ok &= CHECK(pages > 0);
 	ok &= CHECK_EQ(before.pages - after.pages, pages);
-	ok &= CHECK(after.blocks_total >= 20);
+	ok &= CHECK(after.blocks_total >= SHRINK_RESERVE);
 	ok &= CHECK(after.blocks_total < before.blocks_total);
 	ok &= CHECK_EQ(after.blocks_in_use, 0);
 	ok &= CHECK(after.shrinks > before.shrinks);
 	/* a second shrink has nothing left to give but the reserve */
 	ok &= WANT(kp_shrink(fx->fd, id, &pages), 0);
 	ok &= stats_of(fx->fd, id, &after);
-	ok &= CHECK(after.blocks_total >= 20);
+	ok &= CHECK(after.blocks_total >= SHRINK_RESERVE);
 	/* the pool grows again */
 	ok &= WANT(kp_alloc(fx->fd, id, 100, h), 0);
 	ok &= CHECK_EQ(in_use(fx->fd, id), 100);
-out:
-	free(h);
-	kp_destroy(fx->fd, id);
 	return verdict(ok);
 }
 
 /* ---- STATS ------------------------------------------------------------------------ */
 
-static enum result t_stats_counts(struct fx *fx, const void *arg)
+static enum result t_stats_counts(struct fx *fx)
 {
-	struct pool_spec s = { .block_size = 48, .max_blocks = 1000 };
 	struct kpool_ioc_stats st0, st;
-	u32 id, h[10];
-	bool ok = false;
+	u32 id = fx->pool, h[10];
+	bool ok;
 
-	(void)arg;
-	if (!pool_new_spec(fx, fx->fd, &s, &id))
-		return FAIL;
 	if (!stats_of(fx->fd, id, &st0))
-		goto out;
+		return FAIL;
 	ok = CHECK_EQ(st0.blocks_in_use, 0);
 	ok &= CHECK_EQ(st0.max_blocks, 1000);
 	ok &= WANT(kp_alloc(fx->fd, id, 7, h), 0);
@@ -1889,20 +1640,15 @@ static enum result t_stats_counts(struct fx *fx, const void *arg)
 	ok &= stats_of(fx->fd, id, &st);
 	ok &= CHECK_EQ(st.frees - st0.frees, 5);
 	ok &= CHECK_EQ(st.allocs - st.frees, st0.allocs - st0.frees + 5);
-out:
-	kp_destroy(fx->fd, id);
 	return verdict(ok);
 }
 
-static enum result t_stats_outputs_only(struct fx *fx, const void *arg)
+static enum result t_stats_outputs_only(struct fx *fx)
 {
 	struct kpool_ioc_stats st, st2;
-	u32 id;
+	u32 id = fx->pool;
 	bool ok;
 
-	(void)arg;
-	if (!pool_new(fx, fx->fd, 64, &id))
-		return FAIL;
 	/* garbage in the output fields does not matter */
 	memset(&st, 0xee, sizeof(st));
 	st.size = sizeof(st);
@@ -1912,19 +1658,17 @@ static enum result t_stats_outputs_only(struct fx *fx, const void *arg)
 	ok &= CHECK_EQ(st.blocks_in_use, 0);
 	ok &= CHECK(!memcmp(st.name, st2.name, sizeof(st.name)));
 	ok &= CHECK_EQ(st.err_redzone, 0);
-	kp_destroy(fx->fd, id);
 	return verdict(ok);
 }
 
 /* ---- LIST ------------------------------------------------------------------------- */
 
-static enum result t_list_sizing(struct fx *fx, const void *arg)
+static enum result t_list_sizing(struct fx *fx)
 {
 	struct kpool_ioc_list l = { .size = sizeof(l), .entry_size = 64 };
 	u32 id, n;
 	bool ok;
 
-	(void)arg;
 	if (!pool_new(fx, fx->fd, 64, &id))
 		return FAIL;
 	/* count 0: nothing is written, so any pointer will do */
@@ -1945,14 +1689,13 @@ static enum result t_list_sizing(struct fx *fx, const void *arg)
 	return verdict(ok);
 }
 
-static enum result t_list_capacity(struct fx *fx, const void *arg)
+static enum result t_list_capacity(struct fx *fx)
 {
 	struct kpool_ioc_list l = { .size = sizeof(l), .entry_size = 64 };
 	struct kpool_ioc_pool_entry e[4];
 	u32 ids[3], i;
 	bool ok = true;
 
-	(void)arg;
 	for (i = 0; i < 3; i++)
 		ok &= pool_new(fx, fx->fd, 64, &ids[i]);
 	if (ok) {
@@ -1977,7 +1720,7 @@ static enum result t_list_capacity(struct fx *fx, const void *arg)
 	return verdict(ok);
 }
 
-static enum result t_list_entry_stride(struct fx *fx, const void *arg)
+static enum result t_list_entry_stride(struct fx *fx)
 {
 	const u32 stride = 128;
 	struct kpool_ioc_list l = { .size = sizeof(l), .entry_size = stride };
@@ -1986,7 +1729,6 @@ static enum result t_list_entry_stride(struct fx *fx, const void *arg)
 	u32 ids[2], i;
 	bool ok = true;
 
-	(void)arg;
 	ok &= pool_new(fx, fx->fd, 72, &ids[0]);
 	ok &= ok && pool_new(fx, fx->fd, 72, &ids[1]);
 	if (!ok)
@@ -2011,39 +1753,34 @@ out:
 	return verdict(ok);
 }
 
-static enum result t_list_bad_entries(struct fx *fx, const void *arg)
+static enum result t_list_bad_entries(struct fx *fx)
 {
 	struct kpool_ioc_list l = { .size = sizeof(l), .entry_size = 64 };
-	u32 id;
-	bool ok;
+	void *bad[NR_BAD_OUT];
+	bool ok = true;
+	int i;
 
-	(void)arg;
-	if (!pool_new(fx, fx->fd, 64, &id))
-		return FAIL;
-	l.count = 4;
-	l.entries = 0;
-	ok = WANT(kp_ioctl(fx->fd, KPOOL_IOC_LIST, &l), -EFAULT);
-	l.count = 4;
-	l.entries = (uintptr_t)fx->none;
-	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_LIST, &l), -EFAULT);
-	l.count = 4;
-	l.entries = (uintptr_t)read_only_copy(fx, "", 0);
-	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_LIST, &l), -EFAULT);
+	/* the case's pool is there: the first entry is written */
+	bad_out_pointers(fx, l.entry_size, bad);
+	for (i = 0; i < NR_BAD_OUT; i++) {
+		l.count = 4;
+		l.entries = (uintptr_t)bad[i];
+		ok &= want_ret(__LINE__, bad_out_names[i],
+			       kp_ioctl(fx->fd, KPOOL_IOC_LIST, &l), -EFAULT);
+	}
 	/* an address range that wraps around */
 	l.count = 4;
 	l.entries = UINT64_MAX - 63;
 	ok &= CHECK(kp_ioctl(fx->fd, KPOOL_IOC_LIST, &l) != 0);
-	kp_destroy(fx->fd, id);
 	return verdict(ok);
 }
 
-static enum result t_list_owners(struct fx *fx, const void *arg)
+static enum result t_list_owners(struct fx *fx)
 {
 	struct kpool_ioc_pool_entry e;
 	u32 mine, theirs;
 	bool ok = false;
 
-	(void)arg;
 	if (!pool_new(fx, fx->fd, 40, &mine))
 		return FAIL;
 	if (!pool_new(fx, fx->fd2, 40, &theirs))
@@ -2061,29 +1798,22 @@ out:
 	return verdict(ok);
 }
 
-static enum result t_list_counts(struct fx *fx, const void *arg)
+static enum result t_list_counts(struct fx *fx)
 {
 	struct kpool_ioc_pool_entry e;
-	u32 id, h[5];
-	bool ok = false;
+	u32 id = fx->pool, *h = fx->h;
+	bool ok;
 
-	(void)arg;
-	if (!pool_new(fx, fx->fd, 1000, &id))
-		return FAIL;
-	if (!WANT(kp_alloc(fx->fd, id, 5, h), 0))
-		goto out;
 	if (!WANT(kp_free(fx->fd, id, 2, h, NULL, NULL), 0))
-		goto out;
+		return FAIL;
 	ok = CHECK(list_entry(fx->fd, id, &e));
 	ok &= CHECK_EQ(e.block_size, 1000);
 	ok &= CHECK_EQ(e.blocks_in_use, 3);
 	ok &= CHECK(e.blocks_total >= 3);
-out:
-	kp_destroy(fx->fd, id);
 	return verdict(ok);
 }
 
-static enum result t_close_destroys(struct fx *fx, const void *arg)
+static enum result t_close_destroys(struct fx *fx)
 {
 	struct kpool_ioc_stats st;
 	struct kpool_ioc_create c;
@@ -2091,7 +1821,6 @@ static enum result t_close_destroys(struct fx *fx, const void *arg)
 	bool ok = false;
 	int fd3;
 
-	(void)arg;
 	fd3 = kp_open(NULL);
 	if (fd3 < 0)
 		return FAIL;
@@ -2116,23 +1845,16 @@ static enum result t_close_destroys(struct fx *fx, const void *arg)
 
 /* ---- INFO ------------------------------------------------------------------------- */
 
-static enum result t_info_map(struct fx *fx, const void *arg)
+static enum result t_info_map(struct fx *fx)
 {
 	struct kpool_ioc_info in = { .size = sizeof(in) };
 	struct kpool_ioc_stats st;
-	u32 id, *h = calloc(600, sizeof(*h)), *map = NULL, nr, bpc, i;
+	u32 id = fx->pool, *map = NULL, nr, bpc, i;
 	u64 sum = 0;
 	bool ok = false;
 
-	(void)arg;
-	if (!h || !pool_new(fx, fx->fd, 128, &id)) {
-		free(h);
+	if (!WANT(kp_free(fx->fd, id, 150, fx->h + 200, NULL, NULL), 0))
 		return FAIL;
-	}
-	if (!WANT(kp_alloc(fx->fd, id, 600, h), 0))
-		goto out;
-	if (!WANT(kp_free(fx->fd, id, 150, h + 200, NULL, NULL), 0))
-		goto out;
 	/* nr_chunks 0: only the counts */
 	in.pool_id = id;
 	if (!WANT(kp_ioctl(fx->fd, KPOOL_IOC_INFO, &in), 0))
@@ -2153,54 +1875,39 @@ static enum result t_info_map(struct fx *fx, const void *arg)
 	ok &= CHECK_EQ(sum, st.blocks_in_use);
 out:
 	free(map);
-	free(h);
-	kp_destroy(fx->fd, id);
 	return verdict(ok);
 }
 
-static enum result t_info_capacity(struct fx *fx, const void *arg)
+static enum result t_info_capacity(struct fx *fx)
 {
 	struct kpool_ioc_info in = { .size = sizeof(in) };
-	u32 id, *h = calloc(300, sizeof(*h)), map[3];
-	bool ok = false;
+	u32 map[3];
+	void *bad[NR_BAD_OUT];
+	bool ok;
+	int i;
 
-	(void)arg;
-	if (!h || !pool_new(fx, fx->fd, 512, &id)) {
-		free(h);
-		return FAIL;
-	}
-	if (!WANT(kp_alloc(fx->fd, id, 300, h), 0))
-		goto out;
 	map[1] = 0xcccccccc;
 	map[2] = 0xcccccccc;
-	in.pool_id = id;
+	in.pool_id = fx->pool;
 	in.nr_chunks = 1;
 	in.map = (uintptr_t)map;
 	if (!WANT(kp_ioctl(fx->fd, KPOOL_IOC_INFO, &in), 0))
-		goto out;
+		return FAIL;
 	ok = CHECK(in.nr_chunks >= 2);
 	ok &= CHECK(map[0] <= in.blocks_per_chunk);
 	ok &= CHECK_EQ(map[1], 0xcccccccc);
 	/* bad map pointers, when something is to be written */
-	in.nr_chunks = 2;
-	in.map = 0;
-	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_INFO, &in), -EFAULT);
-	in.nr_chunks = 2;
-	in.map = (uintptr_t)fx->none;
-	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_INFO, &in), -EFAULT);
-	in.nr_chunks = 2;
-	in.map = (uintptr_t)read_only_copy(fx, "", 0);
-	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_INFO, &in), -EFAULT);
-	in.nr_chunks = 2;
-	in.map = (uintptr_t)(fx->edge + fx->page - 4);
-	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_INFO, &in), -EFAULT);
+	bad_out_pointers(fx, 2 * sizeof(*map), bad);
+	for (i = 0; i < NR_BAD_OUT; i++) {
+		in.nr_chunks = 2;
+		in.map = (uintptr_t)bad[i];
+		ok &= want_ret(__LINE__, bad_out_names[i],
+			       kp_ioctl(fx->fd, KPOOL_IOC_INFO, &in), -EFAULT);
+	}
 	/* a huge capacity is only a capacity */
 	in.nr_chunks = UINT32_MAX;
 	in.map = (uintptr_t)fx->edge;
 	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_INFO, &in), 0);
-out:
-	free(h);
-	kp_destroy(fx->fd, id);
 	return verdict(ok);
 }
 
@@ -2232,15 +1939,12 @@ static long alloc_until_enomem(struct fx *fx, u32 id, u32 *h,
 	return n;
 }
 
-static enum result t_fault_every(struct fx *fx, const void *arg)
+static enum result t_fault_every(struct fx *fx)
 {
 	struct kpool_ioc_stats st;
-	u32 id, h[256];
+	u32 id = fx->pool, h[256];
 	bool ok = true;
 
-	(void)arg;
-	if (!pool_new(fx, fx->fd, 2048, &id))
-		return FAIL;
 	ok &= WANT(kp_fault(fx->fd, id, 1, 0), 0);
 	ok &= alloc_until_enomem(fx, id, h, ARRAY_SIZE(h)) >= 0;
 	ok &= stats_of(fx->fd, id, &st);
@@ -2249,19 +1953,15 @@ static enum result t_fault_every(struct fx *fx, const void *arg)
 	ok &= WANT(kp_fault(fx->fd, id, 0, 0), 0);
 	ok &= WANT(kp_alloc(fx->fd, id, 4, h), 0);
 	ok &= CHECK_EQ(in_use(fx->fd, id), 4);
-	kp_destroy(fx->fd, id);
 	return verdict(ok);
 }
 
-static enum result t_fault_probability(struct fx *fx, const void *arg)
+static enum result t_fault_probability(struct fx *fx)
 {
 	struct kpool_ioc_fault f = { .size = sizeof(f) };
-	u32 id, h[64];
+	u32 id = fx->pool, h[64];
 	bool ok = true;
 
-	(void)arg;
-	if (!pool_new(fx, fx->fd, 4096, &id))
-		return FAIL;
 	f.pool_id = id;
 	f.probability_ppm = 1000001;
 	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_FAULT, &f), -EINVAL);
@@ -2271,26 +1971,20 @@ static enum result t_fault_probability(struct fx *fx, const void *arg)
 	ok &= alloc_until_enomem(fx, id, h, ARRAY_SIZE(h)) >= 0;
 	ok &= WANT(kp_fault(fx->fd, id, 0, 0), 0);
 	ok &= WANT(kp_alloc(fx->fd, id, 1, h), 0);
-	kp_destroy(fx->fd, id);
 	return verdict(ok);
 }
 
 /* The reserve serves min_blocks allocations while every growth fails. */
-static enum result t_fault_reserve(struct fx *fx, const void *arg)
+static enum result t_fault_reserve(struct fx *fx)
 {
-	struct pool_spec s = { .block_size = 1024, .min_blocks = 6 };
-	u32 id, h[64];
+	u32 id = fx->pool, h[64];
 	bool ok = true;
 
-	(void)arg;
-	if (!pool_new_spec(fx, fx->fd, &s, &id))
-		return FAIL;
 	ok &= WANT(kp_fault(fx->fd, id, 1, 0), 0);
 	ok &= CHECK(alloc_until_enomem(fx, id, h, ARRAY_SIZE(h)) >= 6);
 	/* a free refills the reserve: the next allocation succeeds */
 	ok &= WANT(kp_free(fx->fd, id, 1, &h[0], NULL, NULL), 0);
 	ok &= WANT(kp_alloc(fx->fd, id, 1, &h[0]), 0);
-	kp_destroy(fx->fd, id);
 	return verdict(ok);
 }
 
@@ -2299,31 +1993,18 @@ static enum result t_fault_reserve(struct fx *fx, const void *arg)
  * no FAULT setting and on kernels without CONFIG_FAULT_INJECTION; the pool
  * works again, with its data, when it is 0.
  */
-static enum result t_fault_module_param(struct fx *fx, const void *arg)
+static enum result t_fault_module_param(struct fx *fx)
 {
 	unsigned char data[1024], back[1024];
 	struct kpool_ioc_stats st;
-	u32 id, h[256];
-	u64 saved;
+	u32 id = fx->pool, h[256];
 	long got;
 	bool ok;
 
-	(void)arg;
-	if (!read_param_in(CORE_PARAM_DIR, "fail_grow_every", &saved) ||
-	    !write_param_in(CORE_PARAM_DIR, "fail_grow_every", 1)) {
-		fx->skip_reason = "kpool's fail_grow_every not writable";
-		return SKIP;
-	}
-	if (!pool_new(fx, fx->fd, sizeof(data), &id)) {
-		write_param_in(CORE_PARAM_DIR, "fail_grow_every", saved);
-		return FAIL;
-	}
 	got = alloc_until_enomem(fx, id, h, ARRAY_SIZE(h));
-	ok = CHECK(write_param_in(CORE_PARAM_DIR, "fail_grow_every", saved));
-	if (got < 0) {
-		kp_destroy(fx->fd, id);
+	ok = CHECK(param_restore(fx));
+	if (got < 0)
 		return FAIL;
-	}
 	ok &= stats_of(fx->fd, id, &st);
 	ok &= CHECK(st.faults_injected >= 1);
 	ok &= CHECK_EQ(st.grow_failures, st.faults_injected);
@@ -2335,103 +2016,23 @@ static enum result t_fault_module_param(struct fx *fx, const void *arg)
 	ok &= WANT(kp_read(fx->fd, id, h[7], 0, back, sizeof(back)), 0);
 	ok &= CHECK(!memcmp(data, back, sizeof(data)));
 	ok &= CHECK_EQ(in_use(fx->fd, id), (u64)got + 8);
-	kp_destroy(fx->fd, id);
 	return verdict(ok);
 }
 
 /* ---- hardening ------------------------------------------------------------------------ */
-
-#define RACE_HANDLES	256
-#define RACE_ROUNDS	16
-
-/* One of two threads freeing the same handles one by one. */
-struct free_racer {
-	int fd;
-	u32 pool;
-	const u32 *handles;
-	int ret[RACE_HANDLES];
-	pthread_barrier_t *start;
-};
-
-static void *free_racer_main(void *arg)
-{
-	struct free_racer *r = arg;
-	u32 i;
-
-	pthread_barrier_wait(r->start);
-	for (i = 0; i < RACE_HANDLES; i++)
-		r->ret[i] = kp_free(r->fd, r->pool, 1, &r->handles[i], NULL, NULL);
-	return NULL;
-}
-
-/* Both threads free every handle: one must win, the other get ENOENT. */
-static bool free_race_round(struct fx *fx, u32 id, u32 *h,
-			    pthread_barrier_t *start, u64 *second_wins)
-{
-	struct free_racer r[2] = {
-		{ fx->fd, id, h, { 0 }, start },
-		{ fx->fd, id, h, { 0 }, start },
-	};
-	pthread_t t;
-	bool ok = true;
-	u32 i;
-
-	if (!WANT(kp_alloc(fx->fd, id, RACE_HANDLES, h), 0))
-		return false;
-	if (pthread_create(&t, NULL, free_racer_main, &r[1])) {
-		kp_free(fx->fd, id, RACE_HANDLES, h, NULL, NULL);
-		return false;
-	}
-	free_racer_main(&r[0]);
-	pthread_join(t, NULL);
-	for (i = 0; i < RACE_HANDLES; i++) {
-		if (!r[0].ret[i] == !r[1].ret[i] ||
-		    r[0].ret[i] + r[1].ret[i] != -ENOENT) {
-			ktap_diag("handle %u: FREE returned %s and %s", h[i],
-				  kp_errname(r[0].ret[i]), kp_errname(r[1].ret[i]));
-			ok = false;
-		}
-		*second_wins += !r[1].ret[i];
-	}
-	return ok;
-}
-
-static enum result t_hardening_free_race(struct fx *fx, const void *arg)
-{
-	pthread_barrier_t start;
-	u64 second_wins = 0;
-	u32 id, h[RACE_HANDLES], round;
-	bool ok = true;
-
-	(void)arg;
-	if (!pool_new(fx, fx->fd, 64, &id))
-		return FAIL;
-	pthread_barrier_init(&start, NULL, 2);
-	for (round = 0; round < RACE_ROUNDS && ok; round++)
-		ok &= free_race_round(fx, id, h, &start, &second_wins);
-	pthread_barrier_destroy(&start);
-	ok &= CHECK_EQ(in_use(fx->fd, id), 0);
-	ktap_diag("%u handles, each freed by two threads: the second won %llu",
-		  RACE_HANDLES * RACE_ROUNDS, second_wins);
-	kp_destroy(fx->fd, id);
-	return verdict(ok);
-}
 
 /*
  * Handles are published only once they all reached user space: an ALLOC
  * whose copy-out faults after the first handle was written leaves that
  * handle unknown to the file.
  */
-static enum result t_hardening_alloc_unpublished(struct fx *fx, const void *arg)
+static enum result t_hardening_alloc_unpublished(struct fx *fx)
 {
 	u32 *half = (u32 *)(fx->edge + fx->page - sizeof(u32));
 	unsigned char byte;
-	u32 id, h[3], leaked;
+	u32 id = fx->pool, h[3], leaked;
 	bool ok = true;
 
-	(void)arg;
-	if (!pool_new(fx, fx->fd, 64, &id))
-		return FAIL;
 	ok &= WANT(kp_alloc(fx->fd, id, 1, h), 0);
 	*half = 0;
 	/* the first handle lands before the unmapped page, the second faults */
@@ -2447,21 +2048,19 @@ static enum result t_hardening_alloc_unpublished(struct fx *fx, const void *arg)
 	ok &= WANT(kp_alloc(fx->fd, id, 2, h + 1), 0);
 	ok &= handles_sane(h, 3);
 	ok &= CHECK_EQ(in_use(fx->fd, id), 3);
-	kp_destroy(fx->fd, id);
 	return verdict(ok);
 }
 
+#define FRESH_BLOCK	4000
+
 /* A fresh pool hands out zeroed blocks: every block of its first chunks. */
-static enum result t_hardening_fresh_zero(struct fx *fx, const void *arg)
+static enum result t_hardening_fresh_zero(struct fx *fx)
 {
-	struct pool_spec s = { .block_size = 4000, .flags = (uintptr_t)arg };
 	struct kpool_ioc_stats st;
-	unsigned char buf[4000];
-	u32 id, h[64], n, i;
+	unsigned char buf[FRESH_BLOCK];
+	u32 id = fx->pool, h[64], n, i;
 	bool ok;
 
-	if (!pool_new_spec(fx, fx->fd, &s, &id))
-		return FAIL;
 	ok = stats_of(fx->fd, id, &st);
 	n = st.blocks_per_chunk * 2 < 64 ? (u32)st.blocks_per_chunk * 2 : 64;
 	ok &= WANT(kp_alloc(fx->fd, id, n, h), 0);
@@ -2472,7 +2071,6 @@ static enum result t_hardening_fresh_zero(struct fx *fx, const void *arg)
 			ok = false;
 		}
 	}
-	kp_destroy(fx->fd, id);
 	return verdict(ok);
 }
 
@@ -2506,7 +2104,7 @@ static int opener_creds_child(u32 pool)
 }
 
 /* Capabilities are checked against the file's opener, not the caller. */
-static enum result t_hardening_opener_creds(struct fx *fx, const void *arg)
+static enum result t_hardening_opener_creds(struct fx *fx)
 {
 	static const char *const what[] = {
 		[1] = "the opener's CAP_SYS_ADMIN was not honoured",
@@ -2516,11 +2114,6 @@ static enum result t_hardening_opener_creds(struct fx *fx, const void *arg)
 	int status;
 	pid_t pid;
 
-	(void)arg;
-	if (!fx->cap_sys_admin || !fx->have_kernel_pool) {
-		fx->skip_reason = "needs CAP_SYS_ADMIN and a kernel pool";
-		return SKIP;
-	}
 	fflush(stdout);
 	pid = fork();
 	if (pid < 0)
@@ -2536,20 +2129,25 @@ static enum result t_hardening_opener_creds(struct fx *fx, const void *arg)
 }
 
 /* The largest reserve user space can ask for is refused, and leaves nothing. */
-static enum result t_hardening_huge_reserve(struct fx *fx, const void *arg)
+static enum result t_hardening_huge_reserve(struct fx *fx)
 {
 	struct kpool_ioc_create c;
 
-	(void)arg;
 	create_defaults(fx, &c);
 	c.block_size = 256 * 1024;
 	c.min_blocks = UINT32_MAX;
 	return verdict(create_fails(fx, &c, -ENOMEM, __LINE__));
 }
 
-/* Reserves of two files that fit max_bytes_total only one at a time. */
-static bool total_cap_two_files(struct fx *fx, u64 reserve)
+#define TOTAL_CAP_RESERVE	(1024 * 1024)
+
+/*
+ * With max_bytes_total at 1.5 times TOTAL_CAP_RESERVE, reserves of two
+ * files that fit only one at a time.
+ */
+static enum result t_hardening_total_cap(struct fx *fx)
 {
+	const u64 reserve = TOTAL_CAP_RESERVE;
 	struct kpool_ioc_create c;
 	bool ok = true;
 	u32 id;
@@ -2559,31 +2157,12 @@ static bool total_cap_two_files(struct fx *fx, u64 reserve)
 	c.min_blocks = (u32)(reserve / 4096);
 	ok &= WANT(kp_create(fx->fd, &c), 0);
 	id = c.pool_id;
-	create_defaults(fx, &c);
-	c.block_size = 4096;
-	c.min_blocks = (u32)(reserve / 4096);
+	unique_name(fx, c.name);
 	ok &= create_fails(fx, &c, -ENOMEM, __LINE__);
 	/* the charge goes with the pool */
 	ok &= WANT(kp_destroy(fx->fd, id), 0);
 	ok &= WANT(kp_create(fx->fd2, &c), 0);
 	kp_destroy(fx->fd2, c.pool_id);
-	return ok;
-}
-
-static enum result t_hardening_total_cap(struct fx *fx, const void *arg)
-{
-	const u64 reserve = 1 << 20;
-	u64 saved;
-	bool ok;
-
-	(void)arg;
-	if (!read_param("max_bytes_total", &saved) ||
-	    !write_param_in(PARAM_DIR, "max_bytes_total", reserve * 3 / 2)) {
-		fx->skip_reason = "max_bytes_total not writable";
-		return SKIP;
-	}
-	ok = total_cap_two_files(fx, reserve);
-	ok &= CHECK(write_param_in(PARAM_DIR, "max_bytes_total", saved));
 	return verdict(ok);
 }
 
@@ -2628,7 +2207,7 @@ static bool set_drop(int fd, u32 id, const u32 *h, u32 n)
  * a block wastes less than align bytes, or less than 1 / (spacing + 1) of
  * itself (kpool_set.h).
  */
-static enum result t_set_classes(struct fx *fx, const void *arg)
+static enum result t_set_classes(struct fx *fx)
 {
 	struct kpool_ioc_set_create c = { .min_size = 1, .max_size = 4096 };
 	struct kpool_ioc_pool_entry e;
@@ -2639,7 +2218,6 @@ static enum result t_set_classes(struct fx *fx, const void *arg)
 	bool ok = true;
 	u32 i;
 
-	(void)arg;
 	unique_name(fx, c.name);
 	c.set_id = 12345;	/* output only */
 	if (!WANT(kp_set_create(fx->fd, &c), 0))
@@ -2740,14 +2318,13 @@ static bool set_create_fails(struct fx *fx, const struct set_create_case *t)
 	return false;
 }
 
-static enum result t_set_create_bad(struct fx *fx, const void *arg)
+static enum result t_set_create_bad(struct fx *fx)
 {
 	struct kpool_ioc_set_create c = { .min_size = 1, .max_size = 256 };
 	bool ok = true;
 	size_t i;
 	u32 id;
 
-	(void)arg;
 	for (i = 0; i < ARRAY_SIZE(bad_set_creates); i++)
 		ok &= set_create_fails(fx, &bad_set_creates[i]);
 	/* no NUL in the whole field */
@@ -2765,14 +2342,13 @@ static enum result t_set_create_bad(struct fx *fx, const void *arg)
 }
 
 /* max_sets_per_fd sets per file, -ENOSPC after; other files unaffected. */
-static enum result t_set_limit(struct fx *fx, const void *arg)
+static enum result t_set_limit(struct fx *fx)
 {
 	struct kpool_ioc_set_create c = { .min_size = 1, .max_size = 64 };
 	u32 *ids, id, n = 0;
 	u64 max;
 	bool ok = true;
 
-	(void)arg;
 	if (!read_param("max_sets_per_fd", &max) || max > 256) {
 		fx->skip_reason = "max_sets_per_fd not readable or above 256";
 		return SKIP;
@@ -2805,22 +2381,15 @@ static enum result t_set_limit(struct fx *fx, const void *arg)
  */
 #define SET_BYTE_CAP	(4 << 20)
 
-static enum result t_set_byte_limit(struct fx *fx, const void *arg)
+static enum result t_set_byte_limit(struct fx *fx)
 {
 	struct kpool_ioc_set_create c = { .min_size = 1, .max_size = 4096 };
 	char last_class[KPOOL_IOC_NAME_LEN + 8];
 	struct kpool_ioc_set_class *cl;
 	struct kpool_ioc_set_info in;
 	u32 h[SET_BYTE_CAP / 4096], id;
-	u64 saved;
 	bool ok = true;
 
-	(void)arg;
-	if (!read_param("max_bytes_per_fd", &saved) ||
-	    !write_param_in(PARAM_DIR, "max_bytes_per_fd", SET_BYTE_CAP)) {
-		fx->skip_reason = "max_bytes_per_fd not writable";
-		return SKIP;
-	}
 	/* the 4096-byte class alone reserves the cap, the others more */
 	unique_name(fx, c.name);
 	c.min_blocks = SET_BYTE_CAP / 4096;
@@ -2845,7 +2414,6 @@ static enum result t_set_byte_limit(struct fx *fx, const void *arg)
 	} else {
 		ok = false;
 	}
-	ok &= CHECK(write_param_in(PARAM_DIR, "max_bytes_per_fd", saved));
 	return verdict(ok);
 }
 
@@ -2854,7 +2422,7 @@ static enum result t_set_byte_limit(struct fx *fx, const void *arg)
  * fits, hold a whole block's data, and are counted: requested and block
  * bytes, so the fragmentation figure is the one the sizes asked give.
  */
-static enum result t_set_alloc_sizes(struct fx *fx, const void *arg)
+static enum result t_set_alloc_sizes(struct fx *fx)
 {
 	static const u64 sizes[] = { 1, 8, 9, 63, 64, 65, 100, 129, 1000, 2049, 4095, 4096 };
 	unsigned char data[4096], back[4096];
@@ -2864,7 +2432,6 @@ static enum result t_set_alloc_sizes(struct fx *fx, const void *arg)
 	u32 h[ARRAY_SIZE(sizes) * 3], id, i, n = 0;
 	bool ok = true;
 
-	(void)arg;
 	if (!set_new(fx, fx->fd, &id))
 		return FAIL;
 	if (!set_info_of(fx->fd, id, &in, &cl)) {
@@ -2915,15 +2482,16 @@ static enum result t_set_alloc_sizes(struct fx *fx, const void *arg)
 	return verdict(ok);
 }
 
-static enum result t_set_alloc_bad(struct fx *fx, const void *arg)
+static enum result t_set_alloc_bad(struct fx *fx)
 {
 	struct kpool_ioc_set_alloc a = { .size = sizeof(a), .bytes = 64, .count = 1 };
 	struct kpool_ioc_set_info in;
 	struct kpool_ioc_set_class *cl;
+	void *bad[NR_BAD_OUT];
 	u32 id, *h;
 	bool ok = true;
+	int i;
 
-	(void)arg;
 	h = calloc(KPOOL_IOC_MAX_BATCH + 1, sizeof(*h));
 	if (!h || !set_new(fx, fx->fd, &id)) {
 		free(h);
@@ -2931,26 +2499,14 @@ static enum result t_set_alloc_bad(struct fx *fx, const void *arg)
 	}
 	a.set_id = id;
 	a.handles = (uintptr_t)h;
-	ok &= WANT(kp_set_alloc(fx->fd, id, 64, 0, h, NULL), -EINVAL);
-	ok &= WANT(kp_set_alloc(fx->fd, id, 64, KPOOL_IOC_MAX_BATCH + 1, h, NULL), -EINVAL);
-	ok &= WANT(kp_set_alloc(fx->fd, id, 64, UINT32_MAX, h, NULL), -EINVAL);
-	ok &= WANT(kp_set_alloc(fx->fd, id, 0, 1, h, NULL), -EINVAL);
-	ok &= WANT(kp_set_alloc(fx->fd, id, 4097, 1, h, NULL), -EINVAL);
-	ok &= WANT(kp_set_alloc(fx->fd, id, UINT64_MAX, 1, h, NULL), -EINVAL);
-	ok &= WANT(kp_set_alloc(fx->fd, id, 1ULL << 32, 1, h, NULL), -EINVAL);
-	a.flags = 1;
-	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_SET_ALLOC, &a), -EINVAL);
-	a.flags = 0;
-	a.handles = 0;
-	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_SET_ALLOC, &a), -EFAULT);
-	a.handles = (uintptr_t)(fx->none);
-	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_SET_ALLOC, &a), -EFAULT);
-	a.handles = (uintptr_t)(fx->ro);
-	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_SET_ALLOC, &a), -EFAULT);
-	/* 8 handles ending 4 bytes into the unmapped page */
+	/* bad counts, sizes and flags: field_cases[]; bad handles pointers */
 	a.count = 8;
-	a.handles = (uintptr_t)(fx->edge + fx->page - 4 * sizeof(u32));
-	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_SET_ALLOC, &a), -EFAULT);
+	bad_out_pointers(fx, a.count * sizeof(u32), bad);
+	for (i = 0; i < NR_BAD_OUT; i++) {
+		a.handles = (uintptr_t)bad[i];
+		ok &= want_ret(__LINE__, bad_out_names[i],
+			       kp_ioctl(fx->fd, KPOOL_IOC_SET_ALLOC, &a), -EFAULT);
+	}
 	ok &= WANT(kp_set_alloc(fx->fd, NO_SUCH_POOL, 64, 1, h, NULL), -ENOENT);
 	ok &= WANT(kp_set_alloc(fx->fd, 0, 64, 1, h, NULL), -ENOENT);
 	/* the failed calls gave back what they took (EFAULT after allocating) */
@@ -2974,7 +2530,7 @@ static enum result t_set_alloc_bad(struct fx *fx, const void *arg)
  * or another set -> EINVAL (and FREE of a set's handle -> EINVAL), another
  * file's -> ENOENT; the good ones of a mixed batch are freed.
  */
-static enum result t_set_free_handles(struct fx *fx, const void *arg)
+static enum result t_set_free_handles(struct fx *fx)
 {
 	struct kpool_ioc_free f = { .size = sizeof(f), .count = 1 };
 	u32 a, b, pool, other, ha[4], hb, hp, ho, mixed[6];
@@ -2982,7 +2538,6 @@ static enum result t_set_free_handles(struct fx *fx, const void *arg)
 	u32 freed = 0;
 	bool ok = false;
 
-	(void)arg;
 	if (!set_new(fx, fx->fd, &a) || !set_new(fx, fx->fd, &b) ||
 	    !pool_new(fx, fx->fd, 64, &pool) || !set_new(fx, fx->fd2, &other))
 		return FAIL;
@@ -2996,20 +2551,9 @@ static enum result t_set_free_handles(struct fx *fx, const void *arg)
 	ok &= WANT(kp_free(fx->fd, pool, 1, &ha[0], NULL, NULL), -EINVAL);
 	ok &= WANT(kp_set_free(fx->fd, a, 1, &ho, NULL, NULL), -ENOENT);
 	ok &= WANT(kp_set_free(fx->fd2, other, 1, &ha[0], NULL, NULL), -ENOENT);
-	/* flags, pad and counts as for FREE */
+	/* flags, pad and counts: field_cases[] */
 	f.pool_id = a;
 	f.handles = (uintptr_t)ha;
-	f.flags = 1;
-	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_SET_FREE, &f), -EINVAL);
-	f.flags = 0;
-	f.pad = 1;
-	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_SET_FREE, &f), -EINVAL);
-	f.pad = 0;
-	f.count = 0;
-	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_SET_FREE, &f), -EINVAL);
-	f.count = KPOOL_IOC_MAX_BATCH + 1;
-	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_SET_FREE, &f), -EINVAL);
-	f.count = 1;
 	f.status = (uintptr_t)fx->none;
 	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_SET_FREE, &f), -EFAULT);
 	f.status = 0;
@@ -3047,14 +2591,13 @@ out:
 }
 
 /* READ/WRITE flags: KPOOL_IOC_RW_F_SET names a set; other bits -> EINVAL. */
-static enum result t_set_rw_flags(struct fx *fx, const void *arg)
+static enum result t_set_rw_flags(struct fx *fx)
 {
 	unsigned char buf[8] = "1234567";
 	struct kpool_ioc_rw rw = { .size = sizeof(rw), .len = 4 };
 	u32 set, pool, hs, hp;
 	bool ok = false;
 
-	(void)arg;
 	if (!set_new(fx, fx->fd, &set) || !pool_new(fx, fx->fd, 64, &pool))
 		return FAIL;
 	if (!WANT(kp_set_alloc(fx->fd, set, 16, 1, &hs, NULL), 0) ||
@@ -3087,7 +2630,7 @@ out:
 }
 
 /* SET_DESTROY with blocks out -> EBUSY, the set intact; then it goes. */
-static enum result t_set_destroy_busy(struct fx *fx, const void *arg)
+static enum result t_set_destroy_busy(struct fx *fx)
 {
 	unsigned char back[4];
 	struct kpool_ioc_set_class *cl;
@@ -3095,7 +2638,6 @@ static enum result t_set_destroy_busy(struct fx *fx, const void *arg)
 	u32 id, h[2], pool_id = 0;
 	bool ok;
 
-	(void)arg;
 	if (!set_new(fx, fx->fd, &id))
 		return FAIL;
 	ok = WANT(kp_set_alloc(fx->fd, id, 2000, 2, h, NULL), 0);
@@ -3125,7 +2667,7 @@ static enum result t_set_destroy_busy(struct fx *fx, const void *arg)
  * Another file's set: every SET_* command and READ/WRITE -> EPERM; the
  * class pools of a set, even this file's, only through the set.
  */
-static enum result t_set_other_file(struct fx *fx, const void *arg)
+static enum result t_set_other_file(struct fx *fx)
 {
 	struct kpool_ioc_set_class *cl;
 	struct kpool_ioc_set_info in;
@@ -3133,7 +2675,6 @@ static enum result t_set_other_file(struct fx *fx, const void *arg)
 	u32 id, mine, h, hm, pool;
 	bool ok = false;
 
-	(void)arg;
 	if (!set_new(fx, fx->fd2, &id) || !set_new(fx, fx->fd, &mine))
 		return FAIL;
 	if (!WANT(kp_set_alloc(fx->fd2, id, 10, 1, &h, NULL), 0) ||
@@ -3161,7 +2702,7 @@ out:
 }
 
 /* close() with blocks of several classes out frees and destroys it all. */
-static enum result t_set_close_frees(struct fx *fx, const void *arg)
+static enum result t_set_close_frees(struct fx *fx)
 {
 	struct kpool_ioc_set_class *cl;
 	struct kpool_ioc_set_info in;
@@ -3169,7 +2710,6 @@ static enum result t_set_close_frees(struct fx *fx, const void *arg)
 	int fd = kp_open(NULL);
 	bool ok = fd >= 0;
 
-	(void)arg;
 	if (!ok || !set_new(fx, fd, &id)) {
 		if (fd >= 0)
 			close(fd);
@@ -3197,16 +2737,16 @@ static enum result t_set_close_frees(struct fx *fx, const void *arg)
 }
 
 /* SET_INFO: capacity, stride with a zeroed tail, bad sizes and pointer. */
-static enum result t_set_info_table(struct fx *fx, const void *arg)
+static enum result t_set_info_table(struct fx *fx)
 {
 	struct kpool_ioc_set_info in = { .size = sizeof(in) };
 	struct kpool_ioc_set_class *all;
 	struct kpool_ioc_set_info full;
 	unsigned char buf[4 * 128];
+	void *bad[NR_BAD_OUT];
 	u32 id, i;
 	bool ok = true;
 
-	(void)arg;
 	if (!set_new(fx, fx->fd, &id))
 		return FAIL;
 	if (!set_info_of(fx->fd, id, &full, &all)) {
@@ -3240,11 +2780,13 @@ static enum result t_set_info_table(struct fx *fx, const void *arg)
 	in.nr_classes = 0;
 	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_SET_INFO, &in), -EINVAL);
 	in.class_size = sizeof(struct kpool_ioc_set_class);
-	in.nr_classes = 2;
-	in.classes = (uintptr_t)fx->none;
-	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_SET_INFO, &in), -EFAULT);
-	in.classes = 0;
-	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_SET_INFO, &in), -EFAULT);
+	bad_out_pointers(fx, in.class_size, bad);
+	for (i = 0; i < NR_BAD_OUT; i++) {
+		in.nr_classes = 2;
+		in.classes = (uintptr_t)bad[i];
+		ok &= want_ret(__LINE__, bad_out_names[i],
+			       kp_ioctl(fx->fd, KPOOL_IOC_SET_INFO, &in), -EFAULT);
+	}
 	in.set_id = NO_SUCH_POOL;
 	ok &= WANT(kp_ioctl(fx->fd, KPOOL_IOC_SET_INFO, &in), -ENOENT);
 	free(all);
@@ -3253,14 +2795,13 @@ static enum result t_set_info_table(struct fx *fx, const void *arg)
 }
 
 /* SET_LIST: this file's sets only, sized like LIST, fields checked. */
-static enum result t_set_list(struct fx *fx, const void *arg)
+static enum result t_set_list(struct fx *fx)
 {
 	struct kpool_ioc_list l = { .size = sizeof(l) };
 	struct kpool_ioc_set_entry *e;
 	u32 a, b, other, n, h;
 	bool ok = true;
 
-	(void)arg;
 	if (!set_new(fx, fx->fd, &a) || !set_new(fx, fx->fd, &b) ||
 	    !set_new(fx, fx->fd2, &other))
 		return FAIL;
@@ -3295,16 +2836,11 @@ static enum result t_set_list(struct fx *fx, const void *arg)
 
 /* ---- kernel-owned pool -------------------------------------------------------------- */
 
-static enum result t_kernel_pool_listed(struct fx *fx, const void *arg)
+static enum result t_kernel_pool_listed(struct fx *fx)
 {
 	struct kpool_ioc_pool_entry e;
 	bool ok;
 
-	(void)arg;
-	if (!fx->have_kernel_pool) {
-		fx->skip_reason = "no kernel-owned pool listed (load kpool_example)";
-		return SKIP;
-	}
 	ok = CHECK(list_entry(fx->fd, fx->kernel_pool, &e));
 	ok = ok && CHECK_EQ(e.owner, KPOOL_OWNER_KERNEL);
 	ok = ok && CHECK(list_entry(fx->fd2, fx->kernel_pool, &e));
@@ -3312,16 +2848,11 @@ static enum result t_kernel_pool_listed(struct fx *fx, const void *arg)
 	return verdict(ok);
 }
 
-static enum result t_kernel_pool_read_only(struct fx *fx, const void *arg)
+static enum result t_kernel_pool_read_only(struct fx *fx)
 {
 	int reader = fx->cap_sys_admin ? 0 : -EPERM;
 	bool ok;
 
-	(void)arg;
-	if (!fx->have_kernel_pool) {
-		fx->skip_reason = "no kernel-owned pool listed (load kpool_example)";
-		return SKIP;
-	}
 	ok = every_pool_command(fx->fd, fx->kernel_pool, 1, -EPERM, true, reader);
 	ok &= CHECK(pool_listed(fx->fd, fx->kernel_pool));
 	return verdict(ok);
@@ -3360,7 +2891,8 @@ static const struct field_case field_cases[] = {
 	FREE_F(FREE, count, 0), FREE_F(FREE, count, KPOOL_IOC_MAX_BATCH + 1),
 	FREE_F(FREE, count, UINT32_MAX), FREE_F(FREE, flags, 1), FREE_F(FREE, pad, 1),
 	FREE_F(SET_FREE, count, 0), FREE_F(SET_FREE, count, KPOOL_IOC_MAX_BATCH + 1),
-	FREE_F(SET_FREE, flags, 1u << 31), FREE_F(SET_FREE, pad, UINT32_MAX),
+	FREE_F(SET_FREE, flags, 1), FREE_F(SET_FREE, flags, 1u << 31),
+	FREE_F(SET_FREE, pad, 1), FREE_F(SET_FREE, pad, UINT32_MAX),
 	CREATE_F(block_size, 8, 0), CREATE_F(block_size, 8, 7),
 	CREATE_F(block_size, 8, 1ULL << 40), CREATE_F(block_size, 8, UINT64_MAX),
 	CREATE_F(align, 8, 3), CREATE_F(align, 8, 1 << 20), CREATE_F(align, 8, 1ULL << 63),
@@ -3390,8 +2922,10 @@ static const struct field_case field_cases[] = {
 	SETC_F(flags, 4, 1u << 2), SETC_F(min_size, 8, 0), SETC_F(max_size, 8, 0),
 	SETC_F(max_size, 8, KPOOL_IOC_SET_MAX_SIZE + 1), SETC_F(align, 8, 3),
 	SETC_F(classes_per_doubling, 4, 3), SETC_F(classes_per_doubling, 4, 32),
-	SETA_F(bytes, 8, 0), SETA_F(bytes, 8, 4097), SETA_F(count, 4, 0),
-	SETA_F(count, 4, KPOOL_IOC_MAX_BATCH + 1), SETA_F(flags, 4, 1),
+	SETA_F(bytes, 8, 0), SETA_F(bytes, 8, 4097), SETA_F(bytes, 8, 1ULL << 32),
+	SETA_F(bytes, 8, UINT64_MAX), SETA_F(count, 4, 0),
+	SETA_F(count, 4, KPOOL_IOC_MAX_BATCH + 1), SETA_F(count, 4, UINT32_MAX),
+	SETA_F(flags, 4, 1),
 };
 
 static void field_name(const struct field_case *f, char *buf, size_t size)
@@ -3406,9 +2940,9 @@ static void field_name(const struct field_case *f, char *buf, size_t size)
 		snprintf(buf, size, "%s: %s = %llu -> %s", f->cmd, f->field, f->value, e);
 }
 
-static enum result t_field(struct fx *fx, const void *arg)
+static enum result t_field(struct fx *fx)
 {
-	const struct field_case *f = arg;
+	const struct field_case *f = fx->arg;
 	const struct cmd_desc *d = cmd_named(f->cmd);
 	struct prep *p = calloc(1, sizeof(*p));
 	u64 before = 0;
@@ -3451,7 +2985,7 @@ out:
  * A file opened O_RDONLY: every command that changes anything -> EBADF
  * (before its argument is even read), the others are served.
  */
-static enum result t_open_read_only(struct fx *fx, const void *arg)
+static enum result t_open_read_only(struct fx *fx)
 {
 	struct prep *p = calloc(1, sizeof(*p));
 	struct kpool_ioc_version v;
@@ -3459,7 +2993,6 @@ static enum result t_open_read_only(struct fx *fx, const void *arg)
 	int ro, ret;
 	size_t i;
 
-	(void)arg;
 	ro = kp_open_mode(NULL, O_RDONLY);
 	if (ro < 0 || !p) {
 		ktap_diag("cannot open the device read-only: %s", kp_errname(ro));
@@ -3495,22 +3028,12 @@ static enum result t_open_read_only(struct fx *fx, const void *arg)
 
 /* ---- charges -------------------------------------------------------------------- */
 
-/* Set kpool_dev's parameter @name to @v for a case; SKIP if not possible. */
-static bool param_override(struct fx *fx, const char *name, u64 v, u64 *saved)
-{
-	if (!read_param(name, saved) || !write_param_in(PARAM_DIR, name, v)) {
-		fx->skip_reason = "kpool_dev's parameters not writable (needs root)";
-		return false;
-	}
-	return true;
-}
-
 /*
  * The memory the pools of @fd pin, by STATS: pages and metadata, and what
  * the file is charged for them. Every pool's charge covers what it holds.
  */
-static bool pinned_by(int fd, const u32 *ids, u32 n, long page, u64 *held,
-		      u64 *charged)
+bool pinned_by(int fd, const u32 *ids, u32 n, long page, u64 *held,
+	       u64 *charged)
 {
 	struct kpool_ioc_stats st;
 	bool ok = true;
@@ -3559,6 +3082,7 @@ static bool read_meminfo(struct meminfo *m)
 	return found == 2;
 }
 
+#define CHARGE_PAGES_CAP	(1024 * 1024)
 #define CHARGE_POOLS	64
 
 /*
@@ -3572,18 +3096,16 @@ static bool read_meminfo(struct meminfo *m)
  * keeps on its per-CPU lists: another cap's worth at most), and Percpu
  * grows by no more than the cap.
  */
-static enum result t_charge_pages(struct fx *fx, const void *arg)
+static enum result t_charge_pages(struct fx *fx)
 {
-	const u64 cap = 1 << 20;
-	bool reserve = !arg;
-	u64 saved, held, charged;
+	const u64 cap = CHARGE_PAGES_CAP;
+	bool reserve = !fx->arg;
+	u64 held, charged;
 	struct meminfo m0, m1;
 	u32 ids[CHARGE_POOLS], n = 0, h;
 	int fd, ret = 0, refusals = 0;
 	bool ok = true;
 
-	if (!param_override(fx, "max_bytes_per_fd", cap, &saved))
-		return SKIP;
 	ok &= CHECK(read_meminfo(&m0));
 	fd = kp_open(NULL);
 	while (fd >= 0 && n < CHARGE_POOLS) {
@@ -3624,7 +3146,6 @@ static enum result t_charge_pages(struct fx *fx, const void *arg)
 	ok &= CHECK(refusals > 0);
 	if (fd >= 0)
 		close(fd);
-	ok &= CHECK(write_param_in(PARAM_DIR, "max_bytes_per_fd", saved));
 	return verdict(ok);
 }
 
@@ -3637,20 +3158,17 @@ static enum result t_charge_pages(struct fx *fx, const void *arg)
  */
 #define CHARGE_META_POOLS	16
 
-static enum result t_charge_metadata(struct fx *fx, const void *arg)
+static enum result t_charge_metadata(struct fx *fx)
 {
 	struct kpool_ioc_set_create sc = { .min_size = 1, .max_size = 64 };
 	struct kpool_ioc_set_class *cl;
 	struct kpool_ioc_set_info in = { 0 };
 	struct kpool_ioc_stats st;
-	u64 saved, held, charged, cap = 64 << 20;
+	u64 held, charged, cap = fx->tc->param.value;
 	u32 ids[CHARGE_POOLS], n = 0;
 	int fd, ret = 0;
 	bool ok = true;
 
-	(void)arg;
-	if (!param_override(fx, "max_bytes_per_fd", cap, &saved))
-		return SKIP;
 	fd = kp_open(NULL);
 	ok &= CHECK(fd >= 0);
 	unique_name(fx, sc.name);
@@ -3671,7 +3189,7 @@ static enum result t_charge_metadata(struct fx *fx, const void *arg)
 		if (n == 1 && stats_of(fd, c.pool_id, &st)) {
 			cap = in.charged_bytes + st.charged_bytes * CHARGE_META_POOLS +
 			      st.charged_bytes / 2;
-			ok &= CHECK(write_param_in(PARAM_DIR, "max_bytes_per_fd", cap));
+			ok &= CHECK(write_param("max_bytes_per_fd", cap));
 		}
 	}
 	ok &= WANT(ret, -ENOMEM);
@@ -3687,18 +3205,16 @@ static enum result t_charge_metadata(struct fx *fx, const void *arg)
 	ok &= CHECK(charged + in.charged_bytes <= cap);
 	if (fd >= 0)
 		close(fd);
-	ok &= CHECK(write_param_in(PARAM_DIR, "max_bytes_per_fd", saved));
 	return verdict(ok);
 }
 
 /* An explicit chunk order above 3 is for CAP_SYS_ADMIN only. */
-static enum result t_charge_order(struct fx *fx, const void *arg)
+static enum result t_charge_order(struct fx *fx)
 {
 	struct kpool_ioc_create c = { .block_size = 8, .order = 7 };
 	struct kpool_ioc_stats st;
 	bool ok;
 
-	(void)arg;
 	unique_name(fx, c.name);
 	if (!WANT(kp_create(fx->fd, &c), 0))
 		return FAIL;
@@ -3712,18 +3228,14 @@ static enum result t_charge_order(struct fx *fx, const void *arg)
 }
 
 /* A set's class pools count against max_pools_per_fd. */
-static enum result t_charge_class_pools(struct fx *fx, const void *arg)
+static enum result t_charge_class_pools(struct fx *fx)
 {
 	struct kpool_ioc_set_create c = { .min_size = 1, .max_size = 64 };
-	u64 saved;
 	u32 id;
 	bool ok = true;
 	int fd;
 
-	(void)arg;
 	/* 1..64 bytes: classes 8, 16, ..., 64 */
-	if (!param_override(fx, "max_pools_per_fd", 10, &saved))
-		return SKIP;
 	fd = kp_open(NULL);
 	ok &= CHECK(fd >= 0);
 	ok &= pool_new(fx, fd, 32, &id) && pool_new(fx, fd, 32, &id) &&
@@ -3737,7 +3249,6 @@ static enum result t_charge_class_pools(struct fx *fx, const void *arg)
 	ok &= WANT(kp_set_destroy(fd, c.set_id), 0);
 	ok &= CHECK(pool_new(fx, fd, 32, &id));
 	close(fd);
-	ok &= CHECK(write_param_in(PARAM_DIR, "max_pools_per_fd", saved));
 	return verdict(ok);
 }
 
@@ -3747,7 +3258,7 @@ static enum result t_charge_class_pools(struct fx *fx, const void *arg)
  * Two files use the same pool and set names; a kernel module's pool name
  * is free for a file. LIST shows both pools, told apart by id and owner.
  */
-static enum result t_names_per_file(struct fx *fx, const void *arg)
+static enum result t_names_per_file(struct fx *fx)
 {
 	struct kpool_ioc_create a = { .block_size = 64, .order = KPOOL_IOC_ORDER_AUTO }, b;
 	struct kpool_ioc_set_create sa = { .min_size = 1, .max_size = 64 }, sb;
@@ -3755,7 +3266,6 @@ static enum result t_names_per_file(struct fx *fx, const void *arg)
 	char name[KPOOL_IOC_NAME_LEN + 1];
 	bool ok = true;
 
-	(void)arg;
 	unique_name(fx, a.name);
 	b = a;
 	ok &= WANT(kp_create(fx->fd, &a), 0);
@@ -3785,12 +3295,11 @@ static enum result t_names_per_file(struct fx *fx, const void *arg)
 }
 
 /* A destroyed pool's or set's id is not given to the next one. */
-static enum result t_ids_cyclic(struct fx *fx, const void *arg)
+static enum result t_ids_cyclic(struct fx *fx)
 {
 	u32 a, b, sa, sb;
 	bool ok = true;
 
-	(void)arg;
 	ok &= pool_new(fx, fx->fd, 64, &a) && !kp_destroy(fx->fd, a);
 	ok &= pool_new(fx, fx->fd, 64, &b) && !kp_destroy(fx->fd, b);
 	if (!CHECK(a != b))
@@ -3806,15 +3315,12 @@ static enum result t_ids_cyclic(struct fx *fx, const void *arg)
  * A handle is dead once freed: its slot's next block gets another handle
  * and the old one stays ENOENT.
  */
-static enum result t_handles_stale(struct fx *fx, const void *arg)
+static enum result t_handles_stale(struct fx *fx)
 {
-	u32 id, h, h2;
+	u32 id = fx->pool, h, h2;
 	unsigned char byte;
 	bool ok = true;
 
-	(void)arg;
-	if (!pool_new(fx, fx->fd, 64, &id))
-		return FAIL;
 	ok &= WANT(kp_alloc(fx->fd, id, 1, &h), 0);
 	ok &= WANT(kp_free(fx->fd, id, 1, &h, NULL, NULL), 0);
 	ok &= WANT(kp_alloc(fx->fd, id, 1, &h2), 0);
@@ -3822,7 +3328,6 @@ static enum result t_handles_stale(struct fx *fx, const void *arg)
 	ok &= WANT(kp_read(fx->fd, id, h, 0, &byte, 1), -ENOENT);
 	ok &= WANT(kp_free(fx->fd, id, 1, &h, NULL, NULL), -ENOENT);
 	ok &= WANT(kp_read(fx->fd, id, h2, 0, &byte, 1), 0);
-	kp_destroy(fx->fd, id);
 	return verdict(ok);
 }
 
@@ -3831,7 +3336,7 @@ static enum result t_handles_stale(struct fx *fx, const void *arg)
  * its own pools and of its sets' class pools; another owner's pool only
  * with name, id, owner kind and block size (KPOOL_ENTRY_F_REDACTED).
  */
-static enum result t_list_redacted(struct fx *fx, const void *arg)
+static enum result t_list_redacted(struct fx *fx)
 {
 	struct kpool_ioc_pool_entry e;
 	struct kpool_ioc_set_class *cl;
@@ -3839,7 +3344,6 @@ static enum result t_list_redacted(struct fx *fx, const void *arg)
 	u32 mine, theirs, set, h[3];
 	bool ok = true;
 
-	(void)arg;
 	if (!pool_new(fx, fx->fd, 96, &mine) || !pool_new(fx, fx->fd2, 96, &theirs))
 		return FAIL;
 	ok &= WANT(kp_alloc(fx->fd, mine, 2, h), 0);
@@ -3890,183 +3394,186 @@ static enum result t_list_redacted(struct fx *fx, const void *arg)
  * past max_blocks (refused before the core is asked) and ALLOCs whose
  * growth fails (FAULT every_nth 1), counted by STATS.drains.
  */
-static enum result t_drains_bounded(struct fx *fx, const void *arg)
+/* DRAIN_TRIES failing ALLOCs of pool @id drain about once a millisecond. */
+static bool drains_rare(struct fx *fx, u32 id, const char *what)
 {
-	struct pool_spec s = { .block_size = 256, .max_blocks = 4 };
 	struct kpool_ioc_stats st0, st;
-	u32 capped, grow, h[8], i;
 	double start, ms;
 	bool ok = true;
+	u32 i, h;
 
-	(void)arg;
-	if (!pool_new_spec(fx, fx->fd, &s, &capped) || !pool_new(fx, fx->fd, 4096, &grow))
-		return FAIL;
-	ok &= WANT(kp_alloc(fx->fd, capped, 4, h), 0);
-	ok &= stats_of(fx->fd, capped, &st0);
+	ok &= stats_of(fx->fd, id, &st0);
 	start = kp_now();
 	for (i = 0; ok && i < DRAIN_TRIES; i++)
-		ok &= WANT(kp_alloc(fx->fd, capped, 1, h + 4), -ENOMEM);
+		ok &= WANT(kp_alloc(fx->fd, id, 1, &h), -ENOMEM);
 	ms = (kp_now() - start) * 1000;
-	ok &= stats_of(fx->fd, capped, &st);
-	ktap_diag("%u capped ALLOCs in %.0f ms: %llu drains", DRAIN_TRIES, ms,
+	ok &= stats_of(fx->fd, id, &st);
+	ktap_diag("%u %s in %.0f ms: %llu drains", DRAIN_TRIES, what, ms,
 		  st.drains - st0.drains);
-	ok &= CHECK(st.drains - st0.drains <= 2 + (u64)ms);
+	return ok && CHECK(st.drains - st0.drains <= 2 + (u64)ms);
+}
 
-	ok &= WANT(kp_fault(fx->fd, grow, 1, 0), 0);
-	ok &= stats_of(fx->fd, grow, &st0);
-	start = kp_now();
-	for (i = 0; ok && i < DRAIN_TRIES; i++)
-		ok &= WANT(kp_alloc(fx->fd, grow, 1, h), -ENOMEM);
-	ms = (kp_now() - start) * 1000;
-	ok &= stats_of(fx->fd, grow, &st);
-	ktap_diag("%u ALLOCs with growth failing in %.0f ms: %llu drains", DRAIN_TRIES, ms,
-		  st.drains - st0.drains);
-	ok &= CHECK(st.drains - st0.drains <= 2 + (u64)ms);
-	kp_destroy(fx->fd, capped);
-	kp_destroy(fx->fd, grow);
-	return verdict(ok);
+static enum result t_drains_bounded(struct fx *fx)
+{
+	/* the capped pool is full (fixture), growth of the other fails */
+	return verdict(WANT(kp_fault(fx->fd, fx->pool2, 1, 0), 0) &&
+		       drains_rare(fx, fx->pool, "capped ALLOCs") &&
+		       drains_rare(fx, fx->pool2, "ALLOCs with growth failing"));
 }
 
 /* ---- the case table ------------------------------------------------------------------ */
 
-struct tcase {
-	char *name;
-	enum result (*fn)(struct fx *fx, const void *arg);
-	const void *arg;
-};
+/* A pool of the case's own (fx->pool), of @size-byte blocks, and more. */
+#define POOL(size, ...)		.pool = { .block_size = (size), __VA_ARGS__ }
+#define POOL2(size, ...)	.pool2 = { .block_size = (size), __VA_ARGS__ }
+/* kpool_dev's parameter @name set to @v while the case runs. */
+#define DEV_PARAM(name, v)	.param = { "kpool_dev", name, v }
+#define CASE(n, f, ...)		{ .name = (n), .fn = (f), __VA_ARGS__ }
 
-struct named_case {
-	const char *name;
-	enum result (*fn)(struct fx *fx, const void *arg);
-	const void *arg;
-};
-
-static const struct named_case named_cases[] = {
-	{ "ioctl: unknown command numbers -> ENOTTY", t_unknown_commands, NULL },
-	{ "ioctl: wrong magic -> ENOTTY", t_wrong_magic, NULL },
-	{ "ioctl: the size in the number is not used for dispatch", t_number_size_ignored, NULL },
-	{ "VERSION: ABI version, features and limits", t_version, NULL },
-	{ "CREATE: pool listed as SELF with its name and geometry", t_create_happy, NULL },
-	{ "CREATE: known flags reported", t_create_flags, NULL },
-	{ "CREATE: bad names -> EINVAL", t_create_bad_names, NULL },
-	{ "CREATE: duplicate name -> EEXIST in the file; other files unaffected",
-	  t_create_duplicate, NULL },
-	{ "CREATE: min_blocks reserve in place", t_create_reserve, NULL },
-	{ "CREATE: max_pools_per_fd -> ENOSPC", t_create_pool_limit, NULL },
-	{ "CREATE: reserve over max_bytes_per_fd -> ENOMEM", t_create_byte_limit, NULL },
-	{ "DESTROY: pool with blocks out; its handles die with it", t_destroy_with_blocks, NULL },
-	{ "pool id unknown -> ENOENT for every command", t_unknown_pool, NULL },
-	{ "pool id destroyed -> ENOENT for every command", t_destroyed_pool, NULL },
-	{ "another file's pool -> EPERM for every changing command", t_other_file_pool, NULL },
-	{ "another file's pool: STATS and INFO with CAP_SYS_ADMIN", t_other_file_readers, NULL },
-	{ "ALLOC: count = KPOOL_IOC_MAX_BATCH, stats checked", t_alloc_max_batch, NULL },
-	{ "ALLOC: bad handles pointer -> EFAULT, nothing leaked", t_alloc_bad_handles, NULL },
-	{ "ALLOC: misaligned handles array works", t_alloc_misaligned_handles, NULL },
-	{ "ALLOC: all or nothing at max_blocks", t_alloc_cap_all_or_nothing, NULL },
-	{ "ALLOC: over max_bytes_per_fd -> ENOMEM, nothing leaked", t_alloc_byte_limit, NULL },
-	{ "ALLOC: handles unique across a file's pools", t_handles_unique_per_file, NULL },
-	{ "FREE: count, flags, pad checked; outputs ignored", t_free_fields, NULL },
-	{ "FREE: bad handles/status pointer -> EFAULT, nothing freed", t_free_bad_pointers, NULL },
-	{ "FREE: mixed batch frees the good, reports the bad", t_free_mixed_batch, NULL },
-	{ "FREE: double free -> ENOENT", t_free_double, NULL },
-	{ "FREE: another file's handle is unknown -> ENOENT", t_handles_per_file, NULL },
-	{ "READ/WRITE: partial ranges, last byte, len 0", t_rw_partial, NULL },
-	{ "READ/WRITE: offset/len past the block -> EINVAL", t_rw_bounds, NULL },
-	{ "READ/WRITE: flags; foreign -> EINVAL, unknown -> ENOENT", t_rw_flags_and_handles, NULL },
-	{ "READ/WRITE: bad buffers -> EFAULT, read-only source ok", t_rw_bad_buffers, NULL },
-	{ "READ: re-allocated blocks read as zeros", t_rw_no_stale_data, (void *)0 },
-	{ "READ: re-allocated blocks read as zeros (debug pool)", t_rw_no_stale_data,
-	  (void *)(uintptr_t)KPOOL_IOC_F_DEBUG },
-	{ "SHRINK: returns free chunks, keeps the reserve", t_shrink, NULL },
-	{ "STATS: in_use, allocs, frees, watermark", t_stats_counts, NULL },
-	{ "STATS: output fields are not input", t_stats_outputs_only, NULL },
-	{ "LIST: count 0 sizes the buffer", t_list_sizing, NULL },
-	{ "LIST: capacity respected, total reported", t_list_capacity, NULL },
-	{ "LIST: entry_size stride, tail zeroed", t_list_entry_stride, NULL },
-	{ "LIST: bad entries pointer -> EFAULT", t_list_bad_entries, NULL },
-	{ "LIST: owner SELF vs OTHER_FILE", t_list_owners, NULL },
-	{ "LIST: block size and blocks in use", t_list_counts, NULL },
-	{ "close() destroys the file's pools and frees their blocks", t_close_destroys, NULL },
-	{ "INFO: occupancy map matches STATS", t_info_map, NULL },
-	{ "INFO: capacity respected, bad map -> EFAULT", t_info_capacity, NULL },
-	{ "FAULT: every_nth fails growth, off restores it", t_fault_every, NULL },
-	{ "FAULT: probability, range checked", t_fault_probability, NULL },
-	{ "FAULT: the reserve serves min_blocks while growth fails", t_fault_reserve, NULL },
-	{ "FAULT: kpool's fail_grow_every fails growth, pool intact", t_fault_module_param,
-	  NULL },
-	{ "hardening: two threads FREE the same handles, one wins each", t_hardening_free_race,
-	  NULL },
-	{ "hardening: handles of a failed ALLOC copy-out are never published",
-	  t_hardening_alloc_unpublished, NULL },
-	{ "hardening: a fresh pool's blocks read as zeros", t_hardening_fresh_zero, (void *)0 },
-	{ "hardening: a fresh debug pool's blocks read as zeros", t_hardening_fresh_zero,
-	  (void *)(uintptr_t)KPOOL_IOC_F_DEBUG },
-	{ "hardening: the largest reserve -> ENOMEM, nothing left", t_hardening_huge_reserve,
-	  NULL },
-	{ "hardening: capabilities are the opener's, not the caller's", t_hardening_opener_creds,
-	  NULL },
-	{ "hardening: max_bytes_total caps all files together -> ENOMEM", t_hardening_total_cap,
-	  NULL },
-	{ "SET_CREATE: class table: sizes, spacing bound, class pools listed", t_set_classes,
-	  NULL },
-	{ "SET_CREATE: bad flags, sizes, align, spacing, names; names per file",
-	  t_set_create_bad, NULL },
-	{ "SET_CREATE: max_sets_per_fd -> ENOSPC", t_set_limit, NULL },
-	{ "SET_CREATE/SET_ALLOC: over max_bytes_per_fd -> ENOMEM, nothing left", t_set_byte_limit,
-	  NULL },
-	{ "SET_ALLOC: smallest class that fits, data, counts, fragmentation", t_set_alloc_sizes,
-	  NULL },
-	{ "SET_ALLOC: counts, sizes, flags, pointers, ids; max batch", t_set_alloc_bad, NULL },
-	{ "SET_FREE: double, foreign, other file's handles; mixed batch", t_set_free_handles,
-	  NULL },
-	{ "READ/WRITE: KPOOL_IOC_RW_F_SET, class size bounds", t_set_rw_flags, NULL },
-	{ "SET_DESTROY: blocks out -> EBUSY and intact; then destroyed", t_set_destroy_busy,
-	  NULL },
-	{ "another file's set -> EPERM; class pools only through the set", t_set_other_file,
-	  NULL },
-	{ "close() frees a set's blocks and destroys its class pools", t_set_close_frees, NULL },
-	{ "SET_INFO: capacity, stride, bad sizes and pointers", t_set_info_table, NULL },
-	{ "SET_LIST: this file's sets, sizes and pointers checked", t_set_list, NULL },
-	{ "kernel pool: listed as KERNEL", t_kernel_pool_listed, NULL },
-	{ "kernel pool: read-only from user space -> EPERM", t_kernel_pool_read_only, NULL },
-	{ "open mode: O_RDONLY refuses every changing command (EBADF), serves the rest",
-	  t_open_read_only, NULL },
-	{ "charge: many pools of large chunks with a reserve pin at most max_bytes_per_fd",
-	  t_charge_pages, NULL },
-	{ "charge: many pools of large chunks, a block each, pin at most max_bytes_per_fd",
-	  t_charge_pages, (void *)1 },
-	{ "charge: metadata of empty pools and a set's tables count -> ENOMEM",
-	  t_charge_metadata, NULL },
-	{ "charge: chunk order above 3 only with CAP_SYS_ADMIN", t_charge_order, NULL },
-	{ "charge: a set's class pools count against max_pools_per_fd -> ENOSPC",
-	  t_charge_class_pools, NULL },
-	{ "names: pools and sets named alike in two files; a kernel pool's name is free",
-	  t_names_per_file, NULL },
-	{ "ids: a destroyed pool's or set's id is not reused at once", t_ids_cyclic, NULL },
-	{ "handles: a freed handle stays dead when its slot is reused", t_handles_stale, NULL },
-	{ "LIST: another owner's counts only with CAP_SYS_ADMIN; own class pools counted",
-	  t_list_redacted, NULL },
-	{ "drains: failing ALLOCs at the cap and with growth failing drain rarely",
-	  t_drains_bounded, NULL },
+static const struct tcase cases_table[] = {
+	CASE("ioctl: unknown command numbers -> ENOTTY", t_unknown_commands),
+	CASE("ioctl: wrong magic -> ENOTTY", t_wrong_magic),
+	CASE("ioctl: the size in the number is not used for dispatch", t_number_size_ignored),
+	CASE("VERSION: ABI version, features and limits", t_version),
+	CASE("CREATE: pool listed as SELF with its name and geometry", t_create_happy),
+	CASE("CREATE: known flags reported", t_create_flags),
+	CASE("CREATE: bad names -> EINVAL", t_create_bad_names),
+	CASE("CREATE: duplicate name -> EEXIST in the file; other files unaffected",
+	     t_create_duplicate),
+	CASE("CREATE: min_blocks reserve in place", t_create_reserve,
+	     POOL(128, .min_blocks = 40)),
+	CASE("CREATE: max_pools_per_fd -> ENOSPC", t_create_pool_limit),
+	CASE("CREATE: reserve over max_bytes_per_fd -> ENOMEM", t_create_byte_limit),
+	CASE("DESTROY: pool with blocks out; its handles die with it", t_destroy_with_blocks,
+	     POOL(64), .blocks = 8, POOL2(64), .blocks2 = 1),
+	CASE("pool id unknown -> ENOENT for every command", t_unknown_pool),
+	CASE("pool id destroyed -> ENOENT for every command", t_destroyed_pool),
+	CASE("another file's pool -> EPERM for every changing command", t_other_file_pool),
+	CASE("another file's pool: STATS and INFO with CAP_SYS_ADMIN", t_other_file_readers,
+	     .needs = NEED_ADMIN),
+	CASE("ALLOC: count = KPOOL_IOC_MAX_BATCH, stats checked", t_alloc_max_batch, POOL(16)),
+	CASE("ALLOC: bad handles pointer -> EFAULT, nothing leaked", t_alloc_bad_handles,
+	     POOL(32)),
+	CASE("ALLOC: misaligned handles array works", t_alloc_misaligned_handles, POOL(32)),
+	CASE("ALLOC: all or nothing at max_blocks", t_alloc_cap_all_or_nothing,
+	     POOL(64, .max_blocks = 8)),
+	CASE("ALLOC: over max_bytes_per_fd -> ENOMEM, nothing leaked", t_alloc_byte_limit,
+	     POOL(ALLOC_LIMIT_BLOCK)),
+	CASE("ALLOC: handles unique across a file's pools", t_handles_unique_per_file,
+	     POOL(16), .blocks = 32, POOL2(48), .blocks2 = 32),
+	CASE("FREE: outputs ignored (count, flags, pad: the field cases)", t_free_fields, POOL(32),
+	     .blocks = 1),
+	CASE("FREE: bad handles/status pointer -> EFAULT, nothing freed", t_free_bad_pointers,
+	     POOL(32), .blocks = 4),
+	CASE("FREE: mixed batch frees the good, reports the bad", t_free_mixed_batch,
+	     POOL(32), .blocks = 2, POOL2(32), .blocks2 = 1),
+	CASE("FREE: double free -> ENOENT", t_free_double, POOL(32), .blocks = 3),
+	CASE("FREE: another file's handle is unknown -> ENOENT", t_handles_per_file),
+	CASE("READ/WRITE: partial ranges, last byte, len 0", t_rw_partial, POOL(256), .blocks = 1),
+	CASE("READ/WRITE: offset/len past the block -> EINVAL", t_rw_bounds, POOL(64), .blocks = 1),
+	CASE("READ/WRITE: flags; foreign -> EINVAL, unknown -> ENOENT", t_rw_flags_and_handles,
+	     POOL(64), .blocks = 1, POOL2(64), .blocks2 = 1),
+	CASE("READ/WRITE: bad buffers -> EFAULT, read-only source ok", t_rw_bad_buffers, POOL(64),
+	     .blocks = 1),
+	CASE("READ: re-allocated blocks read as zeros", t_rw_no_stale_data, POOL(STALE_BLOCK)),
+	CASE("READ: re-allocated blocks read as zeros (debug pool)", t_rw_no_stale_data,
+	     POOL(STALE_BLOCK, .flags = KPOOL_IOC_F_DEBUG)),
+	CASE("SHRINK: returns free chunks, keeps the reserve", t_shrink,
+	     POOL(256, .min_blocks = SHRINK_RESERVE), .blocks = SHRINK_BLOCKS),
+	CASE("STATS: in_use, allocs, frees, watermark", t_stats_counts,
+	     POOL(48, .max_blocks = 1000)),
+	CASE("STATS: output fields are not input", t_stats_outputs_only, POOL(64)),
+	CASE("LIST: count 0 sizes the buffer", t_list_sizing),
+	CASE("LIST: capacity respected, total reported", t_list_capacity),
+	CASE("LIST: entry_size stride, tail zeroed", t_list_entry_stride),
+	CASE("LIST: bad entries pointer -> EFAULT", t_list_bad_entries, POOL(64)),
+	CASE("LIST: owner SELF vs OTHER_FILE", t_list_owners),
+	CASE("LIST: block size and blocks in use", t_list_counts, POOL(1000), .blocks = 5),
+	CASE("close() destroys the file's pools and frees their blocks", t_close_destroys),
+	CASE("INFO: occupancy map matches STATS", t_info_map, POOL(128), .blocks = 600),
+	CASE("INFO: capacity respected, bad map -> EFAULT", t_info_capacity, POOL(512),
+	     .blocks = 300),
+	CASE("FAULT: every_nth fails growth, off restores it", t_fault_every, POOL(2048)),
+	CASE("FAULT: probability, range checked", t_fault_probability, POOL(4096)),
+	CASE("FAULT: the reserve serves min_blocks while growth fails", t_fault_reserve,
+	     POOL(1024, .min_blocks = 6)),
+	CASE("FAULT: kpool's fail_grow_every fails growth, pool intact", t_fault_module_param,
+	     .param = { "kpool", "fail_grow_every", 1 }, POOL(1024)),
+	CASE("hardening: handles of a failed ALLOC copy-out are never published",
+	     t_hardening_alloc_unpublished, POOL(64)),
+	CASE("hardening: a fresh pool's blocks read as zeros", t_hardening_fresh_zero,
+	     POOL(FRESH_BLOCK)),
+	CASE("hardening: a fresh debug pool's blocks read as zeros", t_hardening_fresh_zero,
+	     POOL(FRESH_BLOCK, .flags = KPOOL_IOC_F_DEBUG)),
+	CASE("hardening: the largest reserve -> ENOMEM, nothing left", t_hardening_huge_reserve),
+	CASE("hardening: capabilities are the opener's, not the caller's", t_hardening_opener_creds,
+	     .needs = NEED_ADMIN | NEED_KERNEL_POOL),
+	CASE("hardening: max_bytes_total caps all files together -> ENOMEM", t_hardening_total_cap,
+	     DEV_PARAM("max_bytes_total", TOTAL_CAP_RESERVE * 3 / 2)),
+	CASE("SET_CREATE: class table: sizes, spacing bound, class pools listed", t_set_classes),
+	CASE("SET_CREATE: bad flags, sizes, align, spacing, names; names per file",
+	     t_set_create_bad),
+	CASE("SET_CREATE: max_sets_per_fd -> ENOSPC", t_set_limit),
+	CASE("SET_CREATE/SET_ALLOC: over max_bytes_per_fd -> ENOMEM, nothing left",
+	     t_set_byte_limit, DEV_PARAM("max_bytes_per_fd", SET_BYTE_CAP)),
+	CASE("SET_ALLOC: smallest class that fits, data, counts, fragmentation", t_set_alloc_sizes),
+	CASE("SET_ALLOC: bad pointers and ids; max batch", t_set_alloc_bad),
+	CASE("SET_FREE: double, foreign, other file's handles; mixed batch", t_set_free_handles),
+	CASE("READ/WRITE: KPOOL_IOC_RW_F_SET, class size bounds", t_set_rw_flags),
+	CASE("SET_DESTROY: blocks out -> EBUSY and intact; then destroyed", t_set_destroy_busy),
+	CASE("another file's set -> EPERM; class pools only through the set", t_set_other_file),
+	CASE("close() frees a set's blocks and destroys its class pools", t_set_close_frees),
+	CASE("SET_INFO: capacity, stride, bad sizes and pointers", t_set_info_table),
+	CASE("SET_LIST: this file's sets, sizes and pointers checked", t_set_list),
+	CASE("kernel pool: listed as KERNEL", t_kernel_pool_listed, .needs = NEED_KERNEL_POOL),
+	CASE("kernel pool: read-only from user space -> EPERM", t_kernel_pool_read_only,
+	     .needs = NEED_KERNEL_POOL),
+	CASE("open mode: O_RDONLY refuses every changing command (EBADF), serves the rest",
+	     t_open_read_only),
+	CASE("charge: many pools of large chunks with a reserve pin at most max_bytes_per_fd",
+	     t_charge_pages, DEV_PARAM("max_bytes_per_fd", CHARGE_PAGES_CAP)),
+	CASE("charge: many pools of large chunks, a block each, pin at most max_bytes_per_fd",
+	     t_charge_pages, .arg = "no reserve", DEV_PARAM("max_bytes_per_fd", CHARGE_PAGES_CAP)),
+	CASE("charge: metadata of empty pools and a set's tables count -> ENOMEM",
+	     t_charge_metadata, DEV_PARAM("max_bytes_per_fd", 64 << 20)),
+	CASE("charge: chunk order above 3 only with CAP_SYS_ADMIN", t_charge_order),
+	CASE("charge: a set's class pools count against max_pools_per_fd -> ENOSPC",
+	     t_charge_class_pools, DEV_PARAM("max_pools_per_fd", 10)),
+	CASE("names: pools and sets named alike in two files; a kernel pool's name is free",
+	     t_names_per_file),
+	CASE("ids: a destroyed pool's or set's id is not reused at once", t_ids_cyclic),
+	CASE("handles: a freed handle stays dead when its slot is reused", t_handles_stale,
+	     POOL(64)),
+	CASE("LIST: another owner's counts only with CAP_SYS_ADMIN; own class pools counted",
+	     t_list_redacted),
+	CASE("drains: failing ALLOCs at the cap and with growth failing drain rarely",
+	     t_drains_bounded, POOL(256, .max_blocks = 4), .blocks = 4, POOL2(4096)),
 };
 
 static struct tcase *cases;
 static unsigned int nr_cases;
 
-static void add_case(const char *name, enum result (*fn)(struct fx *, const void *),
-		     const void *arg)
+/* Add a case of table @c, named @name (copied). */
+static void add_case(const struct tcase *c, const char *name)
 {
-	cases[nr_cases++] = (struct tcase){ strdup(name), fn, arg };
+	cases[nr_cases] = *c;
+	cases[nr_cases++].name = strdup(name);
 }
 
+/*
+ * Every case: the generic ones of each command, a row of field_cases[]
+ * each, the named ones of cases_table[] and race_cases[], and a round trip
+ * per block size of size_cases[].
+ */
 static bool build_cases(void)
 {
 	static struct generic_case generic[ARRAY_SIZE(cmds) * G_NR_KINDS];
 	char name[160];
 	size_t i, k, n = 0;
 
-	cases = calloc(ARRAY_SIZE(generic) + ARRAY_SIZE(named_cases) +
-		       ARRAY_SIZE(size_cases) + ARRAY_SIZE(field_cases), sizeof(*cases));
+	cases = calloc(ARRAY_SIZE(generic) + ARRAY_SIZE(field_cases) +
+		       ARRAY_SIZE(cases_table) + nr_race_cases + ARRAY_SIZE(size_cases),
+		       sizeof(*cases));
 	if (!cases)
 		return false;
 	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
@@ -4076,22 +3583,104 @@ static bool build_cases(void)
 				 generic_names[k],
 				 k != G_READ_ONLY ? "" :
 				 cmds[i].writes_back ? " -> EFAULT" : " is accepted");
-			add_case(name, t_generic, &generic[n++]);
+			add_case(&(struct tcase){ .fn = t_generic, .arg = &generic[n++] }, name);
 		}
 	}
 	for (i = 0; i < ARRAY_SIZE(field_cases); i++) {
 		field_name(&field_cases[i], name, sizeof(name));
-		add_case(name, t_field, &field_cases[i]);
+		add_case(&(struct tcase){ .fn = t_field, .arg = &field_cases[i] }, name);
 	}
-	for (i = 0; i < ARRAY_SIZE(named_cases); i++)
-		add_case(named_cases[i].name, named_cases[i].fn, named_cases[i].arg);
+	for (i = 0; i < ARRAY_SIZE(cases_table); i++)
+		add_case(&cases_table[i], cases_table[i].name);
+	for (i = 0; i < nr_race_cases; i++)
+		add_case(&race_cases[i], race_cases[i].name);
 	for (i = 0; i < ARRAY_SIZE(size_cases); i++) {
 		snprintf(name, sizeof(name), "READ/WRITE: %llu-byte blocks%s round trip",
 			 size_cases[i].block_size,
 			 size_cases[i].flags & KPOOL_IOC_F_DEBUG ? " (debug pool)" : "");
-		add_case(name, t_rw_block_size, &size_cases[i]);
+		add_case(&(struct tcase){
+			.fn = t_rw_block_size, .arg = &size_cases[i], .blocks = 3,
+			POOL(size_cases[i].block_size, .flags = size_cases[i].flags),
+		}, name);
 	}
 	return true;
+}
+
+/* ---- the fixture ---------------------------------------------------------------------- */
+
+bool param_restore(struct fx *fx)
+{
+	return param_io(&fx->tc->param, &fx->param_saved, true);
+}
+
+/* A pool of @spec (none if no block size), with @blocks blocks allocated. */
+static bool fixture_pool(struct fx *fx, const struct pool_spec *spec,
+			 u32 blocks, u32 *id, u32 **h)
+{
+	if (!spec->block_size)
+		return true;
+	if (!pool_new_spec(fx, fx->fd, spec, id))
+		return false;
+	if (!blocks)
+		return true;
+	*h = calloc(blocks, sizeof(**h));
+	return *h && WANT(kp_alloc(fx->fd, *id, blocks, *h), 0);
+}
+
+/*
+ * What case @c needs, set up: SKIP (with fx->skip_reason) when the system
+ * lacks it, FAIL when it cannot be made.
+ */
+static enum result fixture_up(struct fx *fx, const struct tcase *c)
+{
+	static char why[96];
+	u64 v = c->param.value;
+
+	fx->tc = c;
+	fx->arg = c->arg;
+	fx->skip_reason = NULL;
+	if ((c->needs & NEED_ADMIN) && !fx->cap_sys_admin)
+		return skip(fx, "needs CAP_SYS_ADMIN");
+	if ((c->needs & NEED_KERNEL_POOL) && !fx->have_kernel_pool)
+		return skip(fx, "no kernel-owned pool listed (load kpool_example)");
+	if ((c->needs & NEED_TWO_CPUS) && fx->cpus[1] < 0)
+		return skip(fx, "needs two CPUs it may run on");
+	if ((c->needs & NEED_USERFAULTFD) && uffd_unavailable())
+		return skip(fx, uffd_unavailable());
+	if (c->param.name) {
+		if (!param_io(&c->param, &fx->param_saved, false) ||
+		    !param_io(&c->param, &v, true)) {
+			snprintf(why, sizeof(why), "%s's %s not writable (needs root)",
+				 c->param.module, c->param.name);
+			return skip(fx, why);
+		}
+		fx->param_set = true;
+	}
+	if (!fixture_pool(fx, &c->pool, c->blocks, &fx->pool, &fx->h) ||
+	    !fixture_pool(fx, &c->pool2, c->blocks2, &fx->pool2, &fx->h2))
+		return FAIL;
+	return PASS;
+}
+
+/* Undo fixture_up(), however far it went; FAIL if a parameter stays changed. */
+static enum result fixture_down(struct fx *fx, enum result r)
+{
+	/* the case may have destroyed them */
+	if (fx->pool)
+		kp_destroy(fx->fd, fx->pool);
+	if (fx->pool2)
+		kp_destroy(fx->fd, fx->pool2);
+	free(fx->h);
+	free(fx->h2);
+	if (fx->param_set && !CHECK(param_restore(fx)))
+		r = FAIL;
+	fx->pool = 0;
+	fx->pool2 = 0;
+	fx->h = NULL;
+	fx->h2 = NULL;
+	fx->param_set = false;
+	fx->tc = NULL;
+	return r;
 }
 
 /* ---- setup and main ------------------------------------------------------------------ */
@@ -4136,6 +3725,21 @@ static void find_kernel_pool(struct fx *fx)
 	free(e);
 }
 
+/* The first two CPUs this process may run on (fx->cpus[1] -1 if one). */
+static void find_cpus(struct fx *fx)
+{
+	cpu_set_t set;
+	int cpu, n = 0;
+
+	fx->cpus[0] = -1;
+	fx->cpus[1] = -1;
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return;
+	for (cpu = 0; cpu < CPU_SETSIZE && n < 2; cpu++)
+		if (CPU_ISSET(cpu, &set))
+			fx->cpus[n++] = cpu;
+}
+
 static bool setup(struct fx *fx, const char *device)
 {
 	unsigned char *m;
@@ -4160,6 +3764,7 @@ static bool setup(struct fx *fx, const char *device)
 		return false;
 	fx->cap_sys_admin = has_cap_sys_admin();
 	find_kernel_pool(fx);
+	find_cpus(fx);
 	return true;
 }
 
@@ -4272,9 +3877,11 @@ int main(int argc, char **argv)
 		if (filter && !strstr(cases[i].name, filter))
 			continue;
 		watchdog_arm(t.next, cases[i].name);
-		fx.skip_reason = NULL;
 		start = kp_now();
-		r = cases[i].fn(&fx, cases[i].arg);
+		r = fixture_up(&fx, &cases[i]);
+		if (r == PASS)
+			r = cases[i].fn(&fx);
+		r = fixture_down(&fx, r);
 		watchdog_arm(0, NULL);
 		/* where a slow kernel's time goes */
 		if (kp_now() - start >= 1)
@@ -4288,7 +3895,7 @@ int main(int argc, char **argv)
 	close(fx.fd);
 	close(fx.fd2);
 	for (i = 0; i < nr_cases; i++)
-		free(cases[i].name);
+		free((char *)cases[i].name);
 	free(cases);
 	return ktap_end(&t);
 }

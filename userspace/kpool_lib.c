@@ -3,6 +3,7 @@
  * kpool_lib - code shared by the kpool user-space tools (see kpool_lib.h).
  */
 #define _GNU_SOURCE
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +18,14 @@
 #include <sys/ioctl.h>
 
 #include "kpool_lib.h"
+
+/*
+ * The counters of STATS sit where the ABI has had them since they were
+ * published, in this build too (-m32 included); kpool_dev checks the same.
+ */
+#define KP_MOVED(name, offset) -(offsetof(struct kpool_ioc_stats, name) != (offset))
+static_assert((0 KPOOL_IOC_STATS_EVENTS(KP_MOVED)) == 0, "a STATS counter moved");
+static_assert(sizeof(struct kpool_ioc_stats) == 392, "struct kpool_ioc_stats resized");
 
 /* ---- device -------------------------------------------------------- */
 

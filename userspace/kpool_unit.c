@@ -261,13 +261,14 @@ static bool t_parse_hex(void)
 struct handles_case {
 	const u32 *h;
 	u32 n;
+	size_t first_ref;
 };
 
 static void write_handles(FILE *f, const void *arg)
 {
 	const struct handles_case *c = arg;
 
-	print_handles(f, c->h, c->n);
+	print_handles(f, c->h, c->n, c->first_ref);
 }
 
 static bool t_print_handles(void)
@@ -275,18 +276,87 @@ static bool t_print_handles(void)
 	static const u32 runs[] = { 1, 2, 3, 7, 9, 10, 12 };
 	static const u32 one[] = { 42 };
 	u32 many[40], i;
-	const struct handles_case c1 = { runs, ARRAY_SIZE(runs) };
-	const struct handles_case c2 = { one, 1 };
-	const struct handles_case c3 = { many, ARRAY_SIZE(many) };
+	const struct handles_case c1 = { runs, ARRAY_SIZE(runs), 0 };
+	const struct handles_case c2 = { one, 1, 0 };
+	const struct handles_case c3 = { many, ARRAY_SIZE(many), 0 };
+	const struct handles_case r1 = { runs, ARRAY_SIZE(runs), 1 };
+	const struct handles_case r2 = { one, 1, 5 };
+	const struct handles_case r3 = { many, 9, 3 };
 
 	for (i = 0; i < ARRAY_SIZE(many); i++)
 		many[i] = 2 * i;
-	return output_is(write_handles, &c1, "  1-3 7 9-10 12\n") &&
+	return output_is(write_handles, &c1, "  1..3 7 9..10 12\n") &&
 	       output_is(write_handles, &c2, "  42\n") &&
 	       output_is(write_handles, &c3,
 			 "  0 2 4 6 8 10 12 14 16 18 20 22 24 26 28 30\n"
 			 "  32 34 36 38 40 42 44 46 48 50 52 54 56 58 60 62\n"
-			 "  64 66 68 70 72 74 76 78\n");
+			 "  64 66 68 70 72 74 76 78\n") &&
+	       output_is(write_handles, &r1,
+			 "  @1..@3 = 1..3, @4 = 7, @5..@6 = 9..10, @7 = 12\n") &&
+	       output_is(write_handles, &r2, "  @5 = 42\n") &&
+	       output_is(write_handles, &r3,
+			 "  @3 = 0, @4 = 2, @5 = 4, @6 = 6,\n"
+			 "  @7 = 8, @8 = 10, @9 = 12, @10 = 14,\n"
+			 "  @11 = 16\n");
+}
+
+/* ---- kpoolctl: what a session holds, in its messages ---------------------- */
+
+/* A session that allocated @n handles of pool 4 from 1048576 up, @1..@n. */
+static void session_of(struct ctl *c, struct held *held, size_t n)
+{
+	size_t i;
+
+	memset(c, 0, sizeof(*c));
+	c->in_session = true;
+	c->held = held;
+	c->nr_held = n;
+	for (i = 0; i < n; i++)
+		held[i] = (struct held){ 4, 1048576 + i, false, true };
+}
+
+/* explain_handle() of @handle in pool 4 says @want. */
+static bool explains(const struct ctl *c, u32 handle, const char *want)
+{
+	const struct pool_ref demo = { .id = 4, .label = "pool 4 (demo)" };
+	char buf[256];
+
+	explain_handle(c, &demo, handle, buf, sizeof(buf));
+	if (!strcmp(buf, want))
+		return true;
+	ktap_diag("handle %u: got '%s', want '%s'", handle, buf, want);
+	return false;
+}
+
+static bool t_explain_handle(void)
+{
+	struct held held[100];
+	struct ctl c;
+	bool ok = true;
+
+	session_of(&c, held, 100);
+	/* the number @1 stands for, and a handle never given */
+	ok &= explains(&c, 1,
+		       "this file holds @1..@100 = 1048576..1048675: did you mean @1 = 1048576?");
+	ok &= explains(&c, 5000000, "this file holds @1..@100 = 1048576..1048675");
+	/* holdings in several runs: the first two, then "..." */
+	held[50].live = false;
+	held[60].live = false;
+	ok &= explains(&c, 7,
+		       "this file holds 98 blocks: @1..@50 = 1048576..1048625, @52..@60 = 1048627..1048635, ...: did you mean @7 = 1048582?");
+	ok &= explains(&c, 1048626, "@51 = 1048626 was freed");
+	/* a block of another pool, of a set, and none of this pool's */
+	held[70].pool_id = 5;
+	ok &= explains(&c, 1048646, "@71 = 1048646 is a block of pool 5");
+	held[70].set = true;
+	ok &= explains(&c, 1048646, "@71 = 1048646 is a block of set 5");
+	session_of(&c, held, 1);
+	held[0].pool_id = 9;
+	ok &= explains(&c, 1, "this file holds none of its blocks");
+	/* outside a session nothing is known */
+	c.in_session = false;
+	ok &= explains(&c, 1, "");
+	return ok;
 }
 
 static bool t_fill_level(void)
@@ -298,14 +368,17 @@ static bool t_fill_level(void)
 	       fill_level(1, 1) == 4 && fill_level(1, 1000) == 1;
 }
 
-static bool t_word_in(void)
+static bool t_verb_in(void)
 {
-	return word_in("read write free", "free") &&
-	       word_in("read write free", "read") &&
-	       word_in("read write free", "write") &&
-	       !word_in("read write free", "re") &&
-	       !word_in("read write free", "rite") &&
-	       !word_in("stats info", "stat");
+	return verb_in("read,write,free", "free") &&
+	       verb_in("read,write,free", "read") &&
+	       verb_in("read,write,free", "write") &&
+	       !verb_in("read,write,free", "re") &&
+	       !verb_in("read,write,free", "rite") &&
+	       !verb_in("stats,info", "stat") &&
+	       /* a pool verb is not its set subcommand */
+	       !verb_in("set read,set write", "write") &&
+	       verb_in("set read,set write", "set write");
 }
 
 static bool near(double got, double want)
@@ -397,9 +470,11 @@ static const struct {
 	{ "json: compact and pretty documents", t_json_document },
 	{ "kpoolctl: session word splitting", t_split_words },
 	{ "kpoolctl: write --hex parsing", t_parse_hex },
-	{ "kpoolctl: handle lists with runs", t_print_handles },
+	{ "kpoolctl: handle lists with runs, with their @refs", t_print_handles },
+	{ "kpoolctl: an unknown handle's message names what the session holds",
+	  t_explain_handle },
 	{ "kpoolctl: occupancy shading levels", t_fill_level },
-	{ "kpoolctl: verb lists of hints", t_word_in },
+	{ "kpoolctl: verb lists of hints; 'write' is not 'set write'", t_verb_in },
 	{ "kpoolctl set: waste percentage", t_waste_percent },
 	{ "kpoolctl set info: figures and class table", t_set_info_text },
 	{ "kpoolctl set list: table", t_set_list_text },

@@ -36,8 +36,9 @@ enum {
 
 /* Largest READ accepted on the command line (blocks are at most 256 KiB). */
 #define MAX_READ_LEN		(16u << 20)
-/* Handles printed per line by alloc. */
+/* Runs of handles printed per line by alloc: plain, with their @refs. */
 #define HANDLES_PER_LINE	16
+#define REFS_PER_LINE		4
 /* Cells per row of the occupancy map. */
 #define MAP_ROW			64
 
@@ -122,48 +123,48 @@ static __printf(2, 3) int usage_error(struct ctl *c, const char *fmt, ...)
 /* What an errno means, for the verbs in @verbs (all if NULL). */
 struct hint {
 	int err;
-	const char *verbs;	/* space-separated */
+	const char *verbs;	/* comma-separated: "read,set read" */
 	const char *text;
 };
 
 static const struct hint hints[] = {
-	{ ENOENT, "set destroy set alloc set free set info set write set read",
+	{ ENOENT, "set destroy,set alloc,set free,set info,set write,set read",
 	  "no such set of this open file, or a handle it does not hold" },
-	{ EPERM, "set destroy set alloc set free set info set write set read",
+	{ EPERM, "set destroy,set alloc,set free,set info,set write,set read",
 	  "a set belongs to the open file that created it: see 'kpoolctl run'" },
 	{ EINVAL, "set create",
 	  "bad name, sizes, alignment or spacing: see 'kpoolctl set create --help'" },
 	{ EINVAL, "set alloc", "size 0 or above the set's largest class" },
-	{ EINVAL, "set read set write set free",
+	{ EINVAL, "set read,set write,set free",
 	  "past the end of the block, or a handle of another pool or set" },
 	{ E2BIG, "set create", "too many classes: fewer --spacing or a narrower size range" },
 	{ EBUSY, "set destroy", "blocks of the set are out: 'set free SET all' first" },
 	{ ENOSPC, "set create", "too many sets for one open file (max_sets_per_fd)" },
 	{ EEXIST, "set create", "this open file has a set of that name" },
-	{ ENOMEM, "set alloc set create",
+	{ ENOMEM, "set alloc,set create",
 	  "at a class's --cap, the file's max_bytes_per_fd, or a fault" },
 	{ EBADF, NULL,
 	  "the device is open read-only (no write permission): monitoring only" },
-	{ EPERM, "stats info", "another file's or a kernel module's pool: needs CAP_SYS_ADMIN" },
+	{ EPERM, "stats,info", "another file's or a kernel module's pool: needs CAP_SYS_ADMIN" },
 	{ EPERM, NULL, "a pool belongs to the open file that created it: see 'kpoolctl run'" },
-	{ ENOENT, "read write free", "no such pool, or a handle this session does not hold" },
+	{ ENOENT, "read,write,free", "no such pool, or a handle this session does not hold" },
 	{ ENOENT, NULL, "no such pool" },
 	{ EINVAL, "create", "bad name, size, alignment or order: see 'kpoolctl create --help'" },
-	{ EINVAL, "read write free", "past the end of the block, or a handle of another pool" },
+	{ EINVAL, "read,write,free", "past the end of the block, or a handle of another pool" },
 	{ ENOSPC, NULL, "too many pools for one open file (max_pools_per_fd)" },
 	{ EEXIST, NULL, "this open file has a pool of that name" },
-	{ ENOMEM, "alloc create",
+	{ ENOMEM, "alloc,create",
 	  "at the pool's --max, the file's max_bytes_per_fd (pages and metadata), or a fault" },
 };
 
-/* Is @word one of the space-separated words of @list? */
-static bool word_in(const char *list, const char *word)
+/* Is @verb one of the comma-separated verbs of @list? */
+static bool verb_in(const char *list, const char *verb)
 {
-	size_t len = strlen(word);
+	size_t len = strlen(verb);
 	const char *p;
 
-	for (p = strstr(list, word); p; p = strstr(p + 1, word))
-		if ((p == list || p[-1] == ' ') && (p[len] == ' ' || !p[len]))
+	for (p = strstr(list, verb); p; p = strstr(p + 1, verb))
+		if ((p == list || p[-1] == ',') && (p[len] == ',' || !p[len]))
 			return true;
 	return false;
 }
@@ -174,21 +175,25 @@ static const char *errno_hint(const struct ctl *c, int err)
 
 	for (i = 0; i < ARRAY_SIZE(hints); i++)
 		if (hints[i].err == -err &&
-		    (!hints[i].verbs || word_in(hints[i].verbs, c->verb)))
+		    (!hints[i].verbs || verb_in(hints[i].verbs, c->verb)))
 			return hints[i].text;
 	return NULL;
 }
 
-/* "kpoolctl: VERB: pool 3: Cannot allocate memory"; returns EXIT_FAIL. */
-static int fail(struct ctl *c, const char *what, int err)
+/* "kpoolctl: VERB: WHAT: ERROR (HINT)"; returns EXIT_FAIL. */
+static int fail_hint(struct ctl *c, const char *what, int err, const char *hint)
 {
-	const char *hint = errno_hint(c, err);
-
-	if (hint)
+	if (hint && *hint)
 		msg(c, "%s: %s (%s)", what, kp_strerror(err), hint);
 	else
 		msg(c, "%s: %s", what, kp_strerror(err));
 	return EXIT_FAIL;
+}
+
+/* "kpoolctl: VERB: pool 3: Cannot allocate memory (HINT)"; EXIT_FAIL. */
+static int fail(struct ctl *c, const char *what, int err)
+{
+	return fail_hint(c, what, err, errno_hint(c, err));
 }
 
 /* ---- the device ------------------------------------------------------ */
@@ -453,6 +458,121 @@ static void release_pool(struct ctl *c, const struct pool_ref *p)
 			c->held[i].live = false;
 }
 
+/* @h and @h + 1 are consecutive handles of one pool or set. */
+static bool held_next(const struct held *h)
+{
+	return h[1].live && h[1].pool_id == h[0].pool_id &&
+	       h[1].set == h[0].set && h[1].handle == h[0].handle + 1;
+}
+
+/*
+ * "@1..@100 = 1048576..1048675", "@7 = 1048590": the run of @refs from
+ * @first (1-based) as far as held_next() goes, at most @max long. Returns
+ * the length of the run.
+ */
+static size_t ref_run(const struct ctl *c, size_t first, size_t max,
+		      char *buf, size_t size)
+{
+	const struct held *h = &c->held[first - 1];
+	size_t n = 1;
+
+	while (n < max && first + n <= c->nr_held && held_next(&h[n - 1]))
+		n++;
+	if (n == 1)
+		snprintf(buf, size, "@%zu = %u", first, h->handle);
+	else
+		snprintf(buf, size, "@%zu..@%zu = %u..%u", first, first + n - 1,
+			 h->handle, h[n - 1].handle);
+	return n;
+}
+
+/*
+ * What this session holds of @p, for a message, into @buf: "holds @1..@100
+ * = 1048576..1048675", "holds 57 blocks: @1..@50 = 1048576..1048625,
+ * @52..@58 = 1048627..1048633, ..." (two runs at most), "holds none of
+ * its blocks".
+ */
+static void describe_holdings(const struct ctl *c, const struct pool_ref *p,
+			      char *buf, size_t size)
+{
+	char runs[3][64];
+	size_t i = 0, n = 0, len, live = 0;
+
+	while (i < c->nr_held) {
+		if (!c->held[i].live || !held_in(&c->held[i], p)) {
+			i++;
+			continue;
+		}
+		len = ref_run(c, i + 1, SIZE_MAX, runs[n < 2 ? n : 2],
+			      sizeof(runs[0]));
+		live += len;
+		i += len;
+		n++;
+	}
+	if (!live)
+		snprintf(buf, size, "holds none of its blocks");
+	else if (n == 1)
+		snprintf(buf, size, "holds %s", runs[0]);
+	else
+		snprintf(buf, size, "holds %zu blocks: %s, %s%s", live, runs[0],
+			 runs[1], n > 2 ? ", ..." : "");
+}
+
+/*
+ * Why @handle is no block of @p, from what this session holds: another
+ * pool's (or set's) block, a freed one, or not one of its handles; with a
+ * guess when @handle is the number of a live @ref of @p. Into @buf; empty
+ * outside a session.
+ */
+static void explain_handle(const struct ctl *c, const struct pool_ref *p,
+			   u32 handle, char *buf, size_t size)
+{
+	const struct held *h;
+	char holds[192];
+	size_t i;
+
+	buf[0] = '\0';
+	if (!c->in_session)
+		return;
+	for (i = c->nr_held; i--; ) {
+		h = &c->held[i];
+		if (h->handle != handle)
+			continue;
+		if (h->live && !held_in(h, p)) {
+			snprintf(buf, size, "@%zu = %u is a block of %s %u", i + 1,
+				 handle, h->set ? "set" : "pool", h->pool_id);
+			return;
+		}
+		if (!h->live) {
+			snprintf(buf, size, "@%zu = %u was freed", i + 1, handle);
+			return;
+		}
+	}
+	describe_holdings(c, p, holds, sizeof(holds));
+	if (handle >= 1 && handle <= c->nr_held &&
+	    c->held[handle - 1].live && held_in(&c->held[handle - 1], p))
+		snprintf(buf, size, "this file %s: did you mean @%u = %u?",
+			 holds, handle, c->held[handle - 1].handle);
+	else
+		snprintf(buf, size, "this file %s", holds);
+}
+
+/*
+ * A call on @handle of @p failed with @err: the message names what the
+ * session holds when the handle is the reason (ENOENT, EINVAL).
+ */
+static int fail_handle(struct ctl *c, const struct pool_ref *p, u32 handle,
+		       int err)
+{
+	char what[96], why[256];
+
+	snprintf(what, sizeof(what), "%s: handle %u", p->label, handle);
+	why[0] = '\0';
+	if (err == -ENOENT || err == -EINVAL)
+		explain_handle(c, p, handle, why, sizeof(why));
+	return fail_hint(c, what, err, *why ? why : errno_hint(c, err));
+}
+
 /* HANDLE: a number, @N (the Nth handle of this session) or @last. */
 static int parse_handle(struct ctl *c, const char *arg, u32 *handle)
 {
@@ -607,29 +727,33 @@ static const struct stat_field occupancy_fields[] = {
 	STAT(high_watermark),
 };
 
-static const struct stat_field event_fields[] = {
-	STAT(allocs), STAT(frees), STAT(bulk_allocs), STAT(bulk_frees),
-	STAT(rcu_frees), STAT(alloc_failures), STAT(waits), STAT(grows), STAT(grow_failures),
-	STAT(grow_reclaims), STAT(shrinks), STAT(reserve_allocs),
-	STAT(steals), STAT(drains), STAT(cache_hits), STAT(cache_misses),
-	STAT(faults_injected),
+/* The counters, from the uapi's list: the err_* ones are the errors. */
+#define EVENT_FIELD(name, offset) { #name, offset },
+static const struct stat_field counter_fields[] = {
+	KPOOL_IOC_STATS_EVENTS(EVENT_FIELD)
 };
 
-static const struct stat_field error_fields[] = {
-	STAT(err_double_free), STAT(err_foreign), STAT(err_misaligned),
-	STAT(err_poison), STAT(err_redzone),
-};
+static bool is_error(const struct stat_field *f)
+{
+	return !strncmp(f->name, "err_", 4);
+}
+
+static bool is_event(const struct stat_field *f)
+{
+	return !is_error(f);
+}
 
 static const struct {
 	const char *title;
 	const struct stat_field *fields;
 	size_t n;
+	bool (*pick)(const struct stat_field *f);	/* NULL: every field */
 } stat_groups[] = {
-	{ "geometry", geometry_fields, ARRAY_SIZE(geometry_fields) },
-	{ "memory", memory_fields, ARRAY_SIZE(memory_fields) },
-	{ "occupancy", occupancy_fields, ARRAY_SIZE(occupancy_fields) },
-	{ "events", event_fields, ARRAY_SIZE(event_fields) },
-	{ "errors", error_fields, ARRAY_SIZE(error_fields) },
+	{ "geometry", geometry_fields, ARRAY_SIZE(geometry_fields), NULL },
+	{ "memory", memory_fields, ARRAY_SIZE(memory_fields), NULL },
+	{ "occupancy", occupancy_fields, ARRAY_SIZE(occupancy_fields), NULL },
+	{ "events", counter_fields, ARRAY_SIZE(counter_fields), is_event },
+	{ "errors", counter_fields, ARRAY_SIZE(counter_fields), is_error },
 };
 
 static u64 stat_value(const struct kpool_ioc_stats *st,
@@ -674,6 +798,7 @@ static const char *flag_names(u32 flags, char *buf, size_t size)
 
 static void stats_json(struct ctl *c, const struct kpool_ioc_stats *st)
 {
+	const struct stat_field *f;
 	size_t g, i;
 
 	json_object_begin(&c->j, NULL);
@@ -684,10 +809,13 @@ static void stats_json(struct ctl *c, const struct kpool_ioc_stats *st)
 	json_bool(&c->j, "debug", st->flags & KPOOL_IOC_F_DEBUG);
 	json_u64(&c->j, "chunk_order", st->chunk_order);
 	json_i64(&c->j, "node", st->node);
-	for (g = 0; g < ARRAY_SIZE(stat_groups); g++)
-		for (i = 0; i < stat_groups[g].n; i++)
-			json_u64(&c->j, stat_groups[g].fields[i].name,
-				 stat_value(st, &stat_groups[g].fields[i]));
+	for (g = 0; g < ARRAY_SIZE(stat_groups); g++) {
+		for (i = 0; i < stat_groups[g].n; i++) {
+			f = &stat_groups[g].fields[i];
+			if (!stat_groups[g].pick || stat_groups[g].pick(f))
+				json_u64(&c->j, f->name, stat_value(st, f));
+		}
+	}
 	json_object_end(&c->j);
 }
 
@@ -696,7 +824,7 @@ static void stats_text(const struct kpool_ioc_stats *st)
 {
 	char name[KPOOL_IOC_NAME_LEN + 1], flags[64];
 	const struct stat_field *f;
-	size_t g, i;
+	size_t g, i, n;
 
 	kp_name(name, st->name);
 	printf("pool %u (%s): flags %s, chunk order %u, ", st->pool_id, name,
@@ -707,9 +835,11 @@ static void stats_text(const struct kpool_ioc_stats *st)
 		printf("NUMA node %d\n", st->node);
 	for (g = 0; g < ARRAY_SIZE(stat_groups); g++) {
 		printf("%s:", stat_groups[g].title);
-		for (i = 0; i < stat_groups[g].n; i++) {
+		for (i = n = 0; i < stat_groups[g].n; i++) {
 			f = &stat_groups[g].fields[i];
-			printf("%s%-18s %12llu", i % 2 ? "    " : "\n  ", f->name,
+			if (stat_groups[g].pick && !stat_groups[g].pick(f))
+				continue;
+			printf("%s%-18s %12llu", n++ % 2 ? "    " : "\n  ", f->name,
 			       stat_value(st, f));
 		}
 		putchar('\n');
@@ -1163,18 +1293,31 @@ static int cmd_fault(struct ctl *c, int argc, char **argv)
 
 /* ---- alloc / free ------------------------------------------------------ */
 
-/* Handles as "1-100 205 207-209", runs of consecutive numbers joined. */
-static void print_handles(FILE *f, const u32 *h, u32 n)
+/*
+ * Handles as "1..100 205 207..209", runs of consecutive numbers joined;
+ * with @first_ref (the @ref of the first, 0 for none) each run with its
+ * @refs: "@1..@100 = 1..100, @101 = 205, @102..@104 = 207..209".
+ */
+static void print_handles(FILE *f, const u32 *h, u32 n, size_t first_ref)
 {
+	u32 per_line = first_ref ? REFS_PER_LINE : HANDLES_PER_LINE;
 	u32 i, run, printed = 0;
 
 	for (i = 0; i < n; i += run) {
 		for (run = 1; i + run < n && h[i + run] == h[i] + run; run++)
 			;
-		fprintf(f, "%s%u", printed % HANDLES_PER_LINE ? " " :
-			(printed ? "\n  " : "  "), h[i]);
+		if (printed % per_line)
+			fputs(first_ref ? ", " : " ", f);
+		else
+			fputs(printed ? (first_ref ? ",\n  " : "\n  ") : "  ", f);
+		if (first_ref && run > 1)
+			fprintf(f, "@%zu..@%zu = ", first_ref + i,
+				first_ref + i + run - 1);
+		else if (first_ref)
+			fprintf(f, "@%zu = ", first_ref + i);
+		fprintf(f, "%u", h[i]);
 		if (run > 1)
-			fprintf(f, "-%u", h[i + run - 1]);
+			fprintf(f, "..%u", h[i + run - 1]);
 		printed++;
 	}
 	fputc('\n', f);
@@ -1241,6 +1384,8 @@ static int alloc_blocks(struct ctl *c, const struct pool_ref *p, u64 bytes,
 		json_u64(&c->j, "id", p->id);
 		if (p->set)
 			json_u64(&c->j, "block_size", block_size);
+		if (c->in_session)
+			json_u64(&c->j, "first_ref", first_ref);
 		json_array_begin(&c->j, "handles");
 		for (i = 0; i < count; i++)
 			json_u64(&c->j, NULL, h[i]);
@@ -1251,12 +1396,8 @@ static int alloc_blocks(struct ctl *c, const struct pool_ref *p, u64 bytes,
 		       count == 1 ? "" : "s");
 		if (p->set)
 			printf(" of %llu bytes", block_size);
-		if (c->in_session && count == 1)
-			printf(" (@%zu)", first_ref);
-		else if (c->in_session)
-			printf(" (@%zu..@%zu)", first_ref, first_ref + count - 1);
 		printf(", handle%s:\n", count == 1 ? "" : "s");
-		print_handles(stdout, h, count);
+		print_handles(stdout, h, count, c->in_session ? first_ref : 0);
 	}
 	free(h);
 	return EXIT_OK;
@@ -1354,7 +1495,6 @@ static u32 free_batches(struct ctl *c, const struct pool_ref *p,
 {
 	s32 status[KPOOL_IOC_MAX_BATCH];
 	u32 done, batch, freed, total = 0, i;
-	char what[96];
 	int ret;
 
 	*first_err = 0;
@@ -1378,9 +1518,7 @@ static u32 free_batches(struct ctl *c, const struct pool_ref *p,
 			}
 			if (!*first_err)
 				*first_err = status[i];
-			snprintf(what, sizeof(what), "%s: handle %u",
-				 p->label, h[done + i]);
-			fail(c, what, status[i]);
+			fail_handle(c, p, h[done + i], status[i]);
 		}
 	}
 	return total;
@@ -1453,16 +1591,19 @@ static long parse_hex(const char *s, unsigned char *buf)
 	return len;
 }
 
-/* POOL HANDLE OFFSET as the first three positional arguments. */
+/*
+ * POOL HANDLE OFFSET as the first three positional arguments; usage errors
+ * before the device is opened.
+ */
 static int block_args(struct ctl *c, char **argv, struct pool_ref *p,
 		      u32 *handle, u64 *offset)
 {
-	int ret = resolve_pool(c, argv[0], p);
+	int ret = parse_handle(c, argv[1], handle);
 
 	if (ret < 0)
-		ret = parse_handle(c, argv[1], handle);
-	if (ret < 0)
 		ret = parse_u64_arg(c, "offset", argv[2], offset);
+	if (ret < 0)
+		ret = resolve_pool(c, argv[0], p);
 	return ret;
 }
 
@@ -1478,7 +1619,6 @@ static int cmd_write(struct ctl *c, int argc, char **argv)
 	struct pool_ref p;
 	u32 handle;
 	u64 offset;
-	char what[96];
 	long len;
 	int opt, ret;
 
@@ -1511,9 +1651,8 @@ static int cmd_write(struct ctl *c, int argc, char **argv)
 	else
 		ret = kp_write(c->fd, p.id, handle, offset, data, (u64)len);
 	free(buf);
-	snprintf(what, sizeof(what), "%s: handle %u", p.label, handle);
 	if (ret)
-		return fail(c, what, ret);
+		return fail_handle(c, &p, handle, ret);
 	if (c->json) {
 		json_object_begin(&c->j, NULL);
 		json_u64(&c->j, "id", p.id);
@@ -1522,8 +1661,8 @@ static int cmd_write(struct ctl *c, int argc, char **argv)
 		json_u64(&c->j, "written", (u64)len);
 		json_object_end(&c->j);
 	} else {
-		printf("%s: wrote %ld byte%s at offset %llu\n", what,
-		       len, len == 1 ? "" : "s", offset);
+		printf("%s: handle %u: wrote %ld byte%s at offset %llu\n",
+		       p.label, handle, len, len == 1 ? "" : "s", offset);
 	}
 	return EXIT_OK;
 }
@@ -1583,7 +1722,6 @@ static int cmd_read(struct ctl *c, int argc, char **argv)
 	struct pool_ref p;
 	u64 offset, len = 0;
 	u32 handle;
-	char what[96];
 	int opt, ret;
 
 	while ((opt = next_opt(c, argc, argv, ":hjr", longopts)) != -1) {
@@ -1609,10 +1747,9 @@ static int cmd_read(struct ctl *c, int argc, char **argv)
 		ret = kp_set_read(c->fd, p.id, handle, offset, buf, len);
 	else
 		ret = kp_read(c->fd, p.id, handle, offset, buf, len);
-	snprintf(what, sizeof(what), "%s: handle %u", p.label, handle);
 	if (ret) {
 		free(buf);
-		return fail(c, what, ret);
+		return fail_handle(c, &p, handle, ret);
 	}
 	if (c->json)
 		read_json(c, &p, handle, offset, buf, len);
@@ -2360,21 +2497,26 @@ static const struct verb verbs[] = {
 	{ "alloc", "alloc POOL [COUNT]",
 	  "Allocate COUNT blocks (default 1) and print their handles",
 	  "All or nothing: on failure no block stays allocated.\n"
-	  "In a session, the Nth handle allocated can be named @N (and the last\n"
-	  "one @last) by later commands.\n",
+	  "In a session each handle is printed with its name @N (the Nth block\n"
+	  "the session allocated): '@1..@100 = 1048576..1048675'. Later commands\n"
+	  "take either, 1048576 or @1 (and @last for the last one).\n",
 	  cmd_alloc },
 	{ "free", "free POOL HANDLE...|all", "Free blocks by handle",
-	  "HANDLE: a number, or @N / @last in a session. 'all' frees every block\n"
-	  "this session allocated in POOL and has not freed. Every valid handle\n"
-	  "is freed even if others are bad; each bad one is reported.\n",
+	  "HANDLE: a handle as alloc printed it (1048576), or in a session @N\n"
+	  "(the Nth block the session allocated: @1 the first) or @last. 'all'\n"
+	  "frees every block this session allocated in POOL and has not freed.\n"
+	  "Every valid handle is freed even if others are bad; each bad one is\n"
+	  "reported with what the session holds of POOL.\n",
 	  cmd_free },
 	{ "write", "write POOL HANDLE OFFSET DATA [--hex]",
 	  "Write DATA (a string, or hex with --hex) into a block",
+	  "HANDLE as for 'free': 1048576, or @1 in a session.\n"
 	  "Options:\n"
 	  "  --hex   DATA is hex: 68656c6c6f, 0x68656c6c6f or \"68 65 6c\"\n",
 	  cmd_write },
 	{ "read", "read POOL HANDLE OFFSET LEN [--raw]",
 	  "Show LEN bytes of a block at OFFSET as a hex dump",
+	  "HANDLE as for 'free': 1048576, or @1 in a session.\n"
 	  "Options:\n"
 	  "  --raw   write the bytes to stdout as they are\n"
 	  "  --json  {\"hex\": \"...\"} with the bytes in hex\n",
@@ -2465,8 +2607,9 @@ static void print_usage(FILE *f)
 		"  -h, --help          this help\n"
 		"  -V, --version       kpoolctl's version\n"
 		"\n"
-		"POOL is a pool id or a pool name. Sizes and counts accept 0x hex and\n"
-		"K, M, G suffixes.\n"
+		"POOL is a pool id or a pool name. HANDLE is a handle as alloc printed\n"
+		"it, or in a session @N, the Nth block the session allocated (@last:\n"
+		"the last one). Sizes and counts accept 0x hex and K, M, G suffixes.\n"
 		"\n"
 		"Pools belong to the open file that created them: closing it (kpoolctl\n"
 		"exiting) frees their blocks and destroys them, and other files may not\n"

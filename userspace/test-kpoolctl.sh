@@ -32,7 +32,7 @@ case_() {
 }
 
 echo "KTAP version 1"
-echo "1..45"
+echo "1..49"
 case_ "--help lists the verbs and exit codes" 0 "Exit status" -- --help
 case_ "help VERB" 0 "Usage: kpoolctl .* create NAME" -- help create
 case_ "no verb: usage on stderr" 2 "Usage: kpoolctl" --
@@ -75,4 +75,12 @@ case_ "set alloc: bad size" 2 "bad size '1Q'" -- --device "$nodev" set alloc 1 1
 case_ "set alloc: count 0" 2 "count must be at least 1" -- \
 	--device "$nodev" set alloc 1 64 0
 case_ "set info: missing device" 3 "cannot open $nodev" -- --device "$nodev" set info 1
+case_ "--help: HANDLE is a number as alloc printed it, or @N" 0 \
+	"HANDLE is a handle as alloc printed" -- --help
+case_ "free --help: @N is the Nth block the session allocated" 0 \
+	"\\(the Nth block the session allocated" -- --device "$nodev" free --help
+case_ "@N outside a session: usage error before the device" 2 \
+	"'@1': @references work only in a session" -- --device "$nodev" write 1 @1 0 x
+case_ "read: a bad handle before the device" 2 "bad handle '0x1G0'" -- \
+	--device "$nodev" read 1 0x1G0 0 4
 [ "$failed" -eq 0 ]

@@ -34,6 +34,16 @@
  * freed handle is unknown (-ENOENT) at least until its slot in the file's
  * table has been reused 2047 times.
  *
+ * No command waits for another's user memory: READ and WRITE copy without
+ * holding the file's lock, so a buffer that faults slowly (userfaultfd,
+ * FUSE, NFS) holds up no other command of the file. A FREE of a handle
+ * whose block a READ or WRITE is copying kills the handle at once
+ * (-ENOENT from then on); the block goes back to its pool when the last
+ * copy ends, and until then it counts as out (STATS.blocks_in_use,
+ * SET_DESTROY's -EBUSY). DESTROY kills its pool's handles at once and
+ * returns once such copies end. READ and WRITE of one block in several
+ * threads at once race as threads on shared memory do.
+ *
  * Name spaces: pool and set names are unique per file. Pools and sets of
  * different files, and the pools of kernel modules, never collide: a file
  * can never make another file's CREATE or SET_CREATE, nor a module's
@@ -52,9 +62,13 @@
  *    (STATS.meta_bytes: the pool, its per-CPU area over every possible
  *    CPU, the chunk headers) and of each set (SET_INFO.meta_bytes), and the
  *    file's handle table (allocated 512 handles at a time). A pool is
- *    charged before it grows, by whole chunks, and settled to what it holds
- *    when it grows or shrinks: STATS.charged_bytes, never below
- *    pages * page size + meta_bytes when the call returns. An ALLOC past a
+ *    charged by whole chunks before an ALLOC that may grow it past its
+ *    charge, and settled to what it holds after every ALLOC that made it
+ *    grow (within the charge too: blocks freed on one CPU may wait in that
+ *    CPU's cache while an ALLOC on another grows the pool; past the caps
+ *    such an ALLOC fails with -ENOMEM and takes nothing) and when it
+ *    shrinks: STATS.charged_bytes, never below pages * page size +
+ *    meta_bytes when the call returns. An ALLOC past a
  *    pool's max_blocks fails with -ENOMEM before the pool is asked (it is
  *    not counted in the pool's alloc_failures);
  *  - max_bytes_total: the same charges of all files together (-ENOMEM);
@@ -137,6 +151,11 @@ struct kpool_ioc_pool {
 	__u64 result;		/* out, SHRINK: pages returned */
 };
 
+/*
+ * ALLOC: all or nothing. The handles are written before the blocks are
+ * taken: a call that fails may leave values in @handles that are no
+ * handles of the file.
+ */
 struct kpool_ioc_alloc {
 	__u32 size;
 	__u32 pool_id;
@@ -182,6 +201,49 @@ struct kpool_ioc_rw {
 	__u64 buf;		/* user pointer */
 };
 
+/*
+ * The event counters of struct kpool_ioc_stats, each listed once:
+ * X(name, offset) is a __u64 at byte @offset of the struct. Counters count
+ * since the pool was created; each is a sum over CPUs that may lag
+ * concurrent operations by a few events. The struct grew twice, so they
+ * come in three runs; the offsets are the ABI (kpool_dev and the tools
+ * check them when they are built): the list is never reordered, a new
+ * counter is a new run at the end of a grown struct.
+ */
+#define KPOOL_IOC_STATS_EVENTS_V1(X)					\
+	X(allocs, 160)		/* blocks handed out, bulk included */	\
+	X(frees, 168)		/* blocks given back, bulk included */	\
+	X(bulk_allocs, 176)	/* bulk allocation calls that succeeded */ \
+	X(bulk_frees, 184)	/* bulk free calls */			\
+	X(alloc_failures, 192)						\
+	X(waits, 200)		/* allocations that slept for a free */	\
+	X(grows, 208)		/* chunks carved, the reserve's included */ \
+	X(grow_failures, 216)	/* injected faults included */		\
+	X(shrinks, 224)		/* chunks given back */			\
+	X(reserve_allocs, 232)	/* blocks taken from the reserve */	\
+	X(cache_hits, 240)	/* allocations served by the CPU's cache */ \
+	X(cache_misses, 248)	/* allocations that took the slow path */ \
+	X(faults_injected, 256)	/* growths failed on purpose (FAULT) */	\
+	X(err_double_free, 264)	/* frees of blocks not allocated */	\
+	X(err_foreign, 272)	/* frees of memory not the pool's */	\
+	X(err_misaligned, 280)	/* frees inside a block */		\
+	X(err_poison, 288)	/* debug pools: free blocks found written */ \
+	X(err_redzone, 296)	/* debug pools: red zones found damaged */
+/* since KPOOL_FEAT_CHARGE_PAGES: */
+#define KPOOL_IOC_STATS_EVENTS_V2(X)					\
+	X(drains, 344)		/* drains of every CPU's cache asked for */ \
+	X(steals, 352)		/* blocks taken from another CPU's cache */ \
+	X(grow_reclaims, 360)	/* growths allowed direct reclaim */
+/* since KPOOL_FEAT_RCU_STATS: */
+#define KPOOL_IOC_STATS_EVENTS_V3(X)					\
+	X(rcu_frees, 384)	/* blocks kpool_free_rcu() accepted */
+#define KPOOL_IOC_STATS_EVENTS(X)					\
+	KPOOL_IOC_STATS_EVENTS_V1(X)					\
+	KPOOL_IOC_STATS_EVENTS_V2(X)					\
+	KPOOL_IOC_STATS_EVENTS_V3(X)
+
+#define __KPOOL_IOC_STATS_EVENT(name, offset)	__u64 name;
+
 struct kpool_ioc_stats {
 	__u32 size;
 	__u32 pool_id;
@@ -202,38 +264,22 @@ struct kpool_ioc_stats {
 	__u64 max_blocks;
 	__u64 high_watermark;
 	__u64 wasted_per_chunk;
-	__u64 allocs;
-	__u64 frees;
-	__u64 bulk_allocs;
-	__u64 bulk_frees;
-	__u64 alloc_failures;
-	__u64 waits;
-	__u64 grows;
-	__u64 grow_failures;
-	__u64 shrinks;
-	__u64 reserve_allocs;
-	__u64 cache_hits;
-	__u64 cache_misses;
-	__u64 faults_injected;
-	__u64 err_double_free;
-	__u64 err_foreign;
-	__u64 err_misaligned;
-	__u64 err_poison;
-	__u64 err_redzone;
+
+	KPOOL_IOC_STATS_EVENTS_V1(__KPOOL_IOC_STATS_EVENT)
 	/* since KPOOL_FEAT_CHARGE_PAGES: */
 	__u64 boundary;		/* 0, or the power of two no block crosses */
 	__u64 meta_per_chunk;	/* out-of-line metadata of each chunk */
 	__u64 percpu_bytes;	/* the per-CPU area, every possible CPU */
 	__u64 meta_bytes;	/* all of the pool's metadata */
 	__u64 charged_bytes;	/* charged to this file for the pool, or 0 */
-	__u64 drains;		/* magazine drains of every CPU requested */
-	__u64 steals;		/* blocks taken from another CPU's magazine */
-	__u64 grow_reclaims;	/* growth attempts allowed direct reclaim */
+
+	KPOOL_IOC_STATS_EVENTS_V2(__KPOOL_IOC_STATS_EVENT)
 	__s32 node;		/* NUMA node of the chunks, or -1 */
 	__u32 reserved;		/* 0 */
 	/* since KPOOL_FEAT_RCU_STATS: */
 	__u64 blocks_rcu_pending; /* freed with kpool_free_rcu(), not yet free */
-	__u64 rcu_frees;	/* blocks kpool_free_rcu() accepted */
+
+	KPOOL_IOC_STATS_EVENTS_V3(__KPOOL_IOC_STATS_EVENT)
 };
 
 /* kpool_ioc_pool_entry.owner */
