@@ -197,10 +197,15 @@ checkpatch() {
 				ign="--ignore COMPLEX_MACRO,MACRO_ARG_REUSE,MULTISTATEMENT_MACRO_USE_DO_WHILE,TRAILING_SEMICOLON,MACRO_ARG_UNUSED"
 			esac
 			[ "$2" = kpool_compat.h ] && ign="--ignore LINUX_VERSION_CODE"
+			report=$3/$(echo "$2" | tr / _).txt
 			perl "$1/scripts/checkpatch.pl" --strict --no-tree $ign \
-			--terse --show-types -f "$2" >"$3/$(echo "$2" | tr / _).txt"' \
+				--terse --show-types -f "$2" >"$report"
+			# 0: clean, 1: reports; anything else: it did not run
+			[ $? -gt 1 ] || echo "checked: $2" >>"$report"' \
 			sh "$src" {} "$dir")
-	cat "$dir"/*.txt | tee "$out/checkpatch.txt"
+	cat "$dir"/*.txt | grep -v '^checked: ' | tee "$out/checkpatch.txt"
+	[ "$(cat "$dir"/*.txt | grep -c '^checked: ')" -eq "$(ls "$dir" | wc -l)" ] ||
+		{ echo "checkpatch did not check every file"; return 1; }
 	! grep -q -E ': (ERROR|WARNING|CHECK):' "$out/checkpatch.txt"
 }
 
