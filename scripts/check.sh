@@ -412,7 +412,7 @@ total=$((SECONDS - check_start))
 {
 	echo "$(date -u +%Y-%m-%d), $(nproc) cores, $cache cache${STAGES:+, STAGES=$STAGES}:" \
 		"**$((total / 60)) min $((total % 60)) s** ($total s), $npass cases passed," \
-		"$nfail failed, $nskip skipped. Kernels: $(awk '{ printf "%s%s = %s", NR > 1 ? ", " : "", $1, $4 }' "$out/kernels.txt" 2>/dev/null)."
+		"$nfail failed, $nskip skipped. Kernels: $(awk '{ printf "%s%s = %s", (NR > 1 ? ", " : ""), $1, $4 }' "$out/kernels.txt" 2>/dev/null)."
 	echo
 	echo "| stage | result | time |"
 	echo "| --- | --- | ---: |"
