@@ -207,6 +207,7 @@ class Kernel(Doc):
         self.w10 = {}
         self.hitpath = {}
         self.load()
+        self.spread = self.icount_least()
 
     # ---------------------------------------------------------------- data
 
@@ -384,15 +385,17 @@ class Kernel(Doc):
         for (cand, why), works in skipped.items():
             self.notes.append(f"{self.title}: {cand} skipped in "
                               f"{', '.join(works)}: {why}.")
-        self.icount_spread()
+        if self.spread:
+            self.notes.append(self.spread)
         return self.lines
 
-    def icount_spread(self):
-        """A note where the rounds of icount measurements disagree: a
-        round counts every instruction the guest ran meanwhile (other
-        tasks', interrupts'), so it can only gain; the median is off where
-        most rounds did."""
-        spread, moved = [], []
+    def icount_least(self):
+        """Instruction counts are the least of their rounds: a round counts
+        every instruction the guest ran meanwhile (other tasks',
+        interrupts'), so it can only gain. Each icount series keeps its
+        least round only (round 0); the note says where rounds disagreed
+        by more than 5%, or None."""
+        spread = []
         for name, series in (("W1", self.w1i), ("W2", self.w2i),
                              ("W5", self.w5i), ("W8", self.w8i),
                              ("W9 misses", self.w9m), ("W10", self.w10i)):
@@ -400,21 +403,16 @@ class Kernel(Doc):
                     if max(v.values()) > 1.05 * min(v.values()) > 0]
             if over:
                 spread.append(f"{name}: {len(over)} of {len(series.data)}")
-            moved += [f"{name} " + " ".join(k) for k in over
-                      if series.median(k) > 1.05 * min(series.values(k))]
+            series.data = collections.defaultdict(
+                dict, {k: {0: min(v.values())} for k, v in series.data.items() if v})
         if not spread:
-            return
-        self.notes.append(
-            f"{self.title}: in some icount measurements a round counts more "
-            "than 5% over the least of its rounds (" + "; ".join(spread) +
-            "): a round counts every instruction the guest ran meanwhile, "
-            "other tasks' and interrupts' too, so it can only gain. The "
-            "tables take the median of the rounds, " +
-            ("which such rounds moved where they were most: " +
-             ", ".join(moved) if moved else
-             "which such rounds, a minority everywhere, did not move") + ".")
-
-    # ------------------------------------------------------------ sections
+            return None
+        return (f"{self.title}: in some icount measurements a round counts "
+                "more than 5% over the least of its rounds (" +
+                "; ".join(spread) + "): a round counts every instruction "
+                "the guest ran meanwhile, other tasks' and interrupts' too, "
+                "so it can only gain. Instruction counts are the least of "
+                "the rounds.")
 
     def w1_section(self):
         self.head(0, "W1: alloc+free pair on one CPU")
@@ -942,7 +940,7 @@ class Kernel(Doc):
             "kmem_cache object holding its rcu_head (kvfree_rcu's pages "
             "of pointers). Per block: ns of the call (wall-time boot, "
             "median of the rounds), guest instructions of the call "
-            "(icount boot), kpool/kfree_rcu per round, and ns of the "
+            "(icount boot, the least of the rounds), kpool/kfree_rcu, and ns of the "
             "rcu_barrier() after the loop (grace periods and callbacks, "
             "mostly waiting; not what the caller pays).")
         kp, kf = "kpool_free_rcu", "kfree_rcu"
@@ -1675,7 +1673,7 @@ class Report(Doc):
         for k in self.kernels:
             self.out(f"**{k.title}** ({k.distro}, {k.release}): alloc+free "
                      "pair on one CPU, guest instructions net of the loop "
-                     "(icount boot, median of the rounds):")
+                     "(icount boot, the least of the rounds):")
             self.out()
             if not k.w1_instr:
                 self.out("_icount boot not run._")
