@@ -705,7 +705,6 @@ int main(int argc, char **argv)
 	filter = args.filter;
 	for (i = 0; i < ARRAY_SIZE(cmds); i++)
 		planned += !filter || !strcmp(filter, cmds[i].name);
-	setvbuf(stdout, NULL, _IOLBF, 0);
 	ktap_begin(&t, planned);
 	if (kt_drop_privileges(&args))
 		return 1;

@@ -30,7 +30,6 @@
 #define _GNU_SOURCE
 #include <assert.h>
 #include <errno.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -1103,42 +1102,17 @@ static void print_help(FILE *f)
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	static const struct option longopts[] = {
-		{ "seed", required_argument, NULL, 's' },
-		{ "iterations", required_argument, NULL, 'n' },
-		{ "seconds", required_argument, NULL, 't' },
-		{ "threads", required_argument, NULL, 'T' },
-		{ "device", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
+	const struct kp_option opts[] = {
+		{ "seed", 's', .u64 = &o->seed },
+		{ "iterations", 'n', .u64 = &o->iterations },
+		{ "seconds", 't', .u32 = &o->seconds, .max = 7 * 86400 },
+		{ "threads", 'T', .u32 = &o->threads, .max = MAX_THREADS,
+		  .nonzero = true },
+		{ "device", 'd', .str = &o->device },
 	};
-	int opt, bad = 0;
 
-	while ((opt = getopt_long(argc, argv, "s:n:t:T:d:h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 's':
-			bad |= kp_parse_u64(optarg, &o->seed);
-			break;
-		case 'n':
-			bad |= kp_parse_u64(optarg, &o->iterations);
-			break;
-		case 't':
-			bad |= kp_parse_u32(optarg, 7 * 86400, &o->seconds);
-			break;
-		case 'T':
-			bad |= kp_parse_u32(optarg, MAX_THREADS, &o->threads) || !o->threads;
-			break;
-		case 'd':
-			o->device = optarg;
-			break;
-		case 'h':
-			print_help(stdout);
-			exit(0);
-		default:
-			bad = 1;
-		}
-	}
-	return kp_options_done("kpool_fuzz", bad, optind, argc, print_help);
+	return kp_parse_options("kpool_fuzz", argc, argv, opts, ARRAY_SIZE(opts),
+				print_help);
 }
 
 /* Until the iterations or the time are used up; false if a call hangs. */
@@ -1196,9 +1170,8 @@ int main(int argc, char **argv)
 	bool ok;
 	int ret = parse_options(argc, argv, &opt);
 
-	if (ret)
+	if (ret >= 0)
 		return ret;
-	setvbuf(stdout, NULL, _IOLBF, 0);
 	ktap_begin(&t, 1);
 	ktap_diag("kpool_fuzz --seed %llu --iterations %llu --seconds %u --threads %u",
 		  opt.seed, opt.iterations, opt.seconds, opt.threads);

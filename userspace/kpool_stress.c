@@ -31,7 +31,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -996,50 +995,19 @@ static void print_help(FILE *f)
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	static const struct option longopts[] = {
-		{ "threads", required_argument, NULL, 't' },
-		{ "seconds", required_argument, NULL, 's' },
-		{ "pools", required_argument, NULL, 'p' },
-		{ "fds", required_argument, NULL, 'f' },
-		{ "fault-ppm", required_argument, NULL, 'F' },
-		{ "seed", required_argument, NULL, 'S' },
-		{ "device", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
+	const struct kp_option opts[] = {
+		{ "threads", 't', .u32 = &o->threads, .max = MAX_THREADS,
+		  .nonzero = true },
+		{ "seconds", 's', .u32 = &o->seconds, .max = 86400 },
+		{ "pools", 'p', .u32 = &o->pools, .max = MAX_POOLS, .nonzero = true },
+		{ "fds", 'f', .u32 = &o->fd_threads, .max = MAX_THREADS },
+		{ "fault-ppm", 'F', .u32 = &o->fault_ppm, .max = FAULT_PPM_MAX },
+		{ "seed", 'S', .u64 = &o->seed },
+		{ "device", 'd', .str = &o->device },
 	};
-	int opt, bad = 0;
 
-	while ((opt = getopt_long(argc, argv, "t:s:p:f:F:S:d:h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 't':
-			bad |= kp_parse_u32(optarg, MAX_THREADS, &o->threads) || !o->threads;
-			break;
-		case 's':
-			bad |= kp_parse_u32(optarg, 86400, &o->seconds);
-			break;
-		case 'p':
-			bad |= kp_parse_u32(optarg, MAX_POOLS, &o->pools) || !o->pools;
-			break;
-		case 'f':
-			bad |= kp_parse_u32(optarg, MAX_THREADS, &o->fd_threads);
-			break;
-		case 'F':
-			bad |= kp_parse_u32(optarg, FAULT_PPM_MAX, &o->fault_ppm);
-			break;
-		case 'S':
-			bad |= kp_parse_u64(optarg, &o->seed);
-			break;
-		case 'd':
-			o->device = optarg;
-			break;
-		case 'h':
-			print_help(stdout);
-			exit(0);
-		default:
-			bad = 1;
-		}
-	}
-	return kp_options_done("kpool_stress", bad, optind, argc, print_help);
+	return kp_parse_options("kpool_stress", argc, argv, opts,
+				ARRAY_SIZE(opts), print_help);
 }
 
 static struct worker *new_workers(struct shared *sh, unsigned int n,
@@ -1074,9 +1042,8 @@ int main(int argc, char **argv)
 	bool ok;
 	int ret = parse_options(argc, argv, &opt);
 
-	if (ret)
+	if (ret >= 0)
 		return ret;
-	setvbuf(stdout, NULL, _IOLBF, 0);
 	ktap_begin(&t, 1);
 	ktap_diag("kpool_stress --threads %u --seconds %u --pools %u --fds %u --fault-ppm %u",
 		  opt.threads, opt.seconds, opt.pools, opt.fd_threads, opt.fault_ppm);
