@@ -205,15 +205,35 @@ static void op_alloc(struct worker *w, bool batch)
 		w->live[w->nr_live++] = (struct live){ handles[i], (u16)pool, false, 0 };
 }
 
-static void op_write(struct worker *w)
+/* A random block this worker holds, and its pool in *@p; NULL if none. */
+static struct live *pick_live(struct worker *w, struct pool **p)
 {
 	struct live *l;
-	struct pool *p;
 
 	if (!w->nr_live)
-		return;
+		return NULL;
 	l = &w->live[kp_rand_below(&w->rng, w->nr_live)];
-	p = &w->sh->pools[l->pool];
+	*p = &w->sh->pools[l->pool];
+	return l;
+}
+
+/* What @l must hold, into w->want: its last pattern, or zeros. */
+static void expect_block(struct worker *w, const struct live *l,
+			 const struct pool *p)
+{
+	if (l->written)
+		fill_pattern(w->want, p->block_size, l->pool, l->handle, l->seq);
+	else
+		memset(w->want, 0, p->block_size);
+}
+
+static void op_write(struct worker *w)
+{
+	struct pool *p;
+	struct live *l = pick_live(w, &p);
+
+	if (!l)
+		return;
 	l->seq = ++w->seq;
 	fill_pattern(w->buf, p->block_size, l->pool, l->handle, l->seq);
 	if (!check_ret(w, "WRITE", l->pool,
@@ -228,13 +248,11 @@ static void op_write(struct worker *w)
 static void op_read(struct worker *w)
 {
 	u32 off = 0, len;
-	struct live *l;
 	struct pool *p;
+	struct live *l = pick_live(w, &p);
 
-	if (!w->nr_live)
+	if (!l)
 		return;
-	l = &w->live[kp_rand_below(&w->rng, w->nr_live)];
-	p = &w->sh->pools[l->pool];
 	len = p->block_size;
 	if (kp_rand_below(&w->rng, 2)) {
 		off = kp_rand_below(&w->rng, p->block_size);
@@ -244,16 +262,11 @@ static void op_read(struct worker *w)
 		       kp_read(w->sh->fd, p->id, l->handle, off, w->buf, len), 0))
 		return;
 	w->c.reads++;
-	if (l->written) {
-		fill_pattern(w->want, p->block_size, l->pool, l->handle, l->seq);
-		if (memcmp(w->buf, w->want + off, len))
-			report_mismatch(w, l, off, len, "data differs");
-	} else {
-		memset(w->want, 0, p->block_size);
-		w->c.zero_reads++;
-		if (memcmp(w->buf, w->want + off, len))
-			report_mismatch(w, l, off, len, "fresh block not zeroed");
-	}
+	expect_block(w, l, p);
+	w->c.zero_reads += !l->written;
+	if (memcmp(w->buf, w->want + off, len))
+		report_mismatch(w, l, off, len,
+				l->written ? "data differs" : "fresh block not zeroed");
 	w->c.verified_bytes += len;
 }
 
@@ -266,10 +279,7 @@ static bool verify_block(struct worker *w, const struct live *l)
 		       kp_read(w->sh->fd, p->id, l->handle, 0, w->buf,
 			       p->block_size), 0))
 		return false;
-	if (l->written)
-		fill_pattern(w->want, p->block_size, l->pool, l->handle, l->seq);
-	else
-		memset(w->want, 0, p->block_size);
+	expect_block(w, l, p);
 	if (memcmp(w->buf, w->want, p->block_size)) {
 		report_mismatch(w, l, 0, p->block_size, "data differs before free");
 		return false;
