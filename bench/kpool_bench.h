@@ -281,6 +281,8 @@ static __always_inline void *sized_null_cand_alloc(struct bench_cand *c)
 	return c->null_block + next_size(c);
 }
 
+#define sized_null_cand_free	null_cand_free
+
 /*
  * A caller of a sized free remembers each block's size: here on a stack,
  * as the loops free in LIFO order. sized_null_stack is that bookkeeping

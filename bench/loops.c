@@ -238,22 +238,30 @@ loop_bulk(struct bench_cand *c, const struct loop_args *a,
 	return 0;
 }
 
+/* loop_bulk() for the candidate whose bulk operations are @name's. */
+#define CAND_LOOP_BULK(name, c, a) \
+	loop_bulk(c, a, name##_cand_alloc_bulk, name##_cand_free_bulk)
+
 static int cand_bulk(struct bench_cand *c, const struct loop_args *a)
 {
 	switch (c->id) {
 	case CAND_KPOOL:
-		return loop_bulk(c, a, kpool_cand_alloc_bulk,
-				 kpool_cand_free_bulk);
+		return CAND_LOOP_BULK(kpool, c, a);
 	case CAND_SLAB:
-		return loop_bulk(c, a, slab_cand_alloc_bulk,
-				 slab_cand_free_bulk);
+		return CAND_LOOP_BULK(slab, c, a);
 	case CAND_NULL:
-		return loop_bulk(c, a, null_cand_alloc_bulk,
-				 null_cand_free_bulk);
+		return CAND_LOOP_BULK(null, c, a);
 	default:
 		return -EOPNOTSUPP;
 	}
 }
+
+/*
+ * run_loop() for the candidate whose operations are @name's:
+ * @name##_cand_alloc() and @name##_cand_free().
+ */
+#define CAND_RUN_LOOP(name, c, kind, a) \
+	run_loop(c, kind, a, name##_cand_alloc, name##_cand_free)
 
 /**
  * cand_loop() - run one loop on a candidate.
@@ -276,43 +284,34 @@ int cand_loop(struct bench_cand *c, enum loop_kind kind,
 	case CAND_KPOOL:
 	case CAND_KPOOL_FIXED:
 	case CAND_KPOOL_MIN0:
-		return run_loop(c, kind, a, kpool_cand_alloc, kpool_cand_free);
+		return CAND_RUN_LOOP(kpool, c, kind, a);
 	case CAND_KPOOL_ZERO:
-		return run_loop(c, kind, a, kpool_zero_cand_alloc,
-				kpool_zero_cand_free);
+		return CAND_RUN_LOOP(kpool_zero, c, kind, a);
 	case CAND_SLAB:
-		return run_loop(c, kind, a, slab_cand_alloc, slab_cand_free);
+		return CAND_RUN_LOOP(slab, c, kind, a);
 	case CAND_MEMPOOL:
-		return run_loop(c, kind, a, mempool_cand_alloc,
-				mempool_cand_free);
+		return CAND_RUN_LOOP(mempool, c, kind, a);
 	case CAND_LOCKED:
-		return run_loop(c, kind, a, locked_cand_alloc,
-				locked_cand_free);
+		return CAND_RUN_LOOP(locked, c, kind, a);
 	case CAND_PERCPU:
-		return run_loop(c, kind, a, percpu_cand_alloc,
-				percpu_cand_free);
+		return CAND_RUN_LOOP(percpu, c, kind, a);
 #if BENCH_HAVE_OBJPOOL
 	case CAND_OBJPOOL:
-		return run_loop(c, kind, a, objpool_cand_alloc,
-				objpool_cand_free);
+		return CAND_RUN_LOOP(objpool, c, kind, a);
 #endif
 	case CAND_NULL:
-		return run_loop(c, kind, a, null_cand_alloc, null_cand_free);
+		return CAND_RUN_LOOP(null, c, kind, a);
 	case CAND_SET:
-		return run_loop(c, kind, a, set_cand_alloc, set_cand_free);
+		return CAND_RUN_LOOP(set, c, kind, a);
 	case CAND_KMALLOC:
-		return run_loop(c, kind, a, kmalloc_cand_alloc,
-				kmalloc_cand_free);
+		return CAND_RUN_LOOP(kmalloc, c, kind, a);
 	case CAND_SIZED_NULL:
-		return run_loop(c, kind, a, sized_null_cand_alloc,
-				null_cand_free);
+		return CAND_RUN_LOOP(sized_null, c, kind, a);
 	case CAND_SIZED_STACK_NULL:
-		return run_loop(c, kind, a, sized_stack_null_cand_alloc,
-				sized_stack_null_cand_free);
+		return CAND_RUN_LOOP(sized_stack_null, c, kind, a);
 #if BENCH_HAVE_SET_FREE_SIZED
 	case CAND_SET_SIZED:
-		return run_loop(c, kind, a, set_sized_cand_alloc,
-				set_sized_cand_free);
+		return CAND_RUN_LOOP(set_sized, c, kind, a);
 #endif
 	default:
 		return -EOPNOTSUPP;

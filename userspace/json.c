@@ -3,6 +3,7 @@
  * json - a minimal streaming JSON writer (see json.h).
  */
 #include <math.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "json.h"
@@ -46,51 +47,31 @@ static size_t utf8_sequence(const unsigned char *s, size_t n)
 
 void json_write_escaped(FILE *f, const char *str, size_t n)
 {
+	/* the characters with a short escape, and the letter of each */
+	static const char special[] = "\"\\\b\f\n\r\t";
+	static const char letter[] = "\"\\bfnrt";
 	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0, len;
+	const char *sp;
+	size_t i, len;
 
 	n = strnlen(str, n);
 	fputc('"', f);
-	while (i < n) {
-		unsigned char c = s[i];
-
-		switch (c) {
-		case '"':
-			fputs("\\\"", f);
-			break;
-		case '\\':
-			fputs("\\\\", f);
-			break;
-		case '\b':
-			fputs("\\b", f);
-			break;
-		case '\f':
-			fputs("\\f", f);
-			break;
-		case '\n':
-			fputs("\\n", f);
-			break;
-		case '\r':
-			fputs("\\r", f);
-			break;
-		case '\t':
-			fputs("\\t", f);
-			break;
-		default:
-			if (c < 0x20 || c == 0x7f) {
-				fprintf(f, "\\u%04x", c);
-				break;
-			}
+	for (i = 0; i < n; i += len) {
+		sp = strchr(special, s[i]);	/* s[i] is no NUL: i < strnlen() */
+		len = 1;
+		if (sp) {
+			fprintf(f, "\\%c", letter[sp - special]);
+		} else if (s[i] < 0x20 || s[i] == 0x7f) {
+			fprintf(f, "\\u%04x", s[i]);
+		} else {
 			len = utf8_sequence(s + i, n - i);
-			if (!len) {
-				fputs("\\ufffd", f);
-				break;
+			if (len) {
+				fwrite(s + i, 1, len, f);
+			} else {
+				fputs("\\ufffd", f);	/* for one byte */
+				len = 1;
 			}
-			fwrite(s + i, 1, len, f);
-			i += len;
-			continue;
 		}
-		i++;
 	}
 	fputc('"', f);
 }
@@ -183,40 +164,53 @@ void json_string(struct json *j, const char *key, const char *s)
 	json_string_n(j, key, s, strlen(s));
 }
 
+/* A value other than a string or a container, as printf() writes it. */
+static __printf(3, 4) void json_printf(struct json *j, const char *key,
+				       const char *fmt, ...)
+{
+	va_list ap;
+
+	json_value_prefix(j, key);
+	va_start(ap, fmt);
+	vfprintf(j->f, fmt, ap);
+	va_end(ap);
+	json_value_suffix(j);
+}
+
 void json_u64(struct json *j, const char *key, u64 v)
 {
-	json_value_prefix(j, key);
-	fprintf(j->f, "%llu", v);
-	json_value_suffix(j);
+	json_printf(j, key, "%llu", v);
 }
 
 void json_i64(struct json *j, const char *key, s64 v)
 {
-	json_value_prefix(j, key);
-	fprintf(j->f, "%lld", v);
-	json_value_suffix(j);
+	json_printf(j, key, "%lld", v);
 }
 
 void json_double(struct json *j, const char *key, double v)
 {
-	json_value_prefix(j, key);
 	if (isfinite(v))
-		fprintf(j->f, "%.6g", v);
+		json_printf(j, key, "%.6g", v);
 	else
-		fputs("null", j->f);
-	json_value_suffix(j);
+		json_null(j, key);
 }
 
 void json_bool(struct json *j, const char *key, bool v)
 {
-	json_value_prefix(j, key);
-	fputs(v ? "true" : "false", j->f);
-	json_value_suffix(j);
+	json_printf(j, key, "%s", v ? "true" : "false");
 }
 
 void json_null(struct json *j, const char *key)
 {
-	json_value_prefix(j, key);
-	fputs("null", j->f);
-	json_value_suffix(j);
+	json_printf(j, key, "null");
+}
+
+void json_u32_array(struct json *j, const char *key, const u32 *v, size_t n)
+{
+	size_t i;
+
+	json_array_begin(j, key);
+	for (i = 0; i < n; i++)
+		json_u64(j, NULL, v[i]);
+	json_array_end(j);
 }

@@ -39,6 +39,8 @@ void json_i64(struct json *j, const char *key, s64 v);
 void json_double(struct json *j, const char *key, double v);
 void json_bool(struct json *j, const char *key, bool v);
 void json_null(struct json *j, const char *key);
+/* An array of the @n numbers at @v. */
+void json_u32_array(struct json *j, const char *key, const u32 *v, size_t n);
 
 /* The quoted, escaped form of @n bytes of @s (stopping at a NUL). */
 void json_write_escaped(FILE *f, const char *s, size_t n);

@@ -3855,7 +3855,6 @@ int main(int argc, char **argv)
 	}
 	if (args.list)
 		return 0;
-	setvbuf(stdout, NULL, _IOLBF, 0);
 	ktap_begin(&t, planned);
 	if (kt_drop_privileges(&args))
 		return 1;

@@ -143,9 +143,18 @@ static bool hold_blocks(struct run *r, u32 n)
 	return true;
 }
 
-static bool pool_with_blocks(struct run *r, u32 n)
+/*
+ * An argument on the run's pool or set, made with @blocks blocks held:
+ * its @size, and the object's id. Every such argument struct starts with
+ * these two, as struct kpool_ioc_pool does.
+ */
+static bool prep_object(struct run *r, u32 size, u32 blocks)
 {
-	return new_object(r) && hold_blocks(r, n);
+	r->arg.pool.size = size;
+	if (!new_object(r) || (blocks && !hold_blocks(r, blocks)))
+		return false;
+	r->arg.pool.pool_id = r->pool;
+	return true;
 }
 
 static bool prep_version(struct run *r)
@@ -176,24 +185,15 @@ static bool prep_set_create(struct run *r)
 	return true;
 }
 
-static bool prep_pool_arg(struct run *r, u32 blocks)
-{
-	r->arg.pool.size = sizeof(r->arg.pool);
-	if (!pool_with_blocks(r, blocks))
-		return false;
-	r->arg.pool.pool_id = r->pool;
-	return true;
-}
-
 static bool prep_destroy(struct run *r)
 {
-	return prep_pool_arg(r, 2);
+	return prep_object(r, sizeof(r->arg.pool), 2);
 }
 
 /* Free chunks to give back. */
 static bool prep_shrink(struct run *r)
 {
-	if (!prep_pool_arg(r, MAX_HANDLES))
+	if (!prep_object(r, sizeof(r->arg.pool), MAX_HANDLES))
 		return false;
 	if (kp_free(r->fd, r->pool, r->nr_handles, r->handles, NULL, NULL))
 		return false;
@@ -206,46 +206,32 @@ static bool prep_alloc(struct run *r)
 {
 	struct kpool_ioc_alloc *a = &r->arg.alloc;
 
-	a->size = sizeof(*a);
 	a->count = MAX_HANDLES;
 	a->handles = (uintptr_t)r->out_handles;
-	if (!new_object(r))
-		return false;
-	a->pool_id = r->pool;
-	return true;
+	return prep_object(r, sizeof(*a), 0);
 }
 
 static bool prep_set_alloc(struct run *r)
 {
 	struct kpool_ioc_set_alloc *a = &r->arg.set_alloc;
 
-	a->size = sizeof(*a);
 	a->bytes = BLOCK_SIZE;
 	a->count = MAX_HANDLES;
 	a->handles = (uintptr_t)r->out_handles;
-	if (!new_object(r))
-		return false;
-	a->set_id = r->pool;
-	return true;
+	return prep_object(r, sizeof(*a), 0);
 }
 
 static bool prep_set_destroy(struct run *r)
 {
-	r->arg.set.size = sizeof(r->arg.set);
-	if (!new_object(r))
-		return false;
-	r->arg.set.set_id = r->pool;
-	return true;
+	return prep_object(r, sizeof(r->arg.set), 0);
 }
 
 static bool prep_free(struct run *r)
 {
 	struct kpool_ioc_free *f = &r->arg.free;
 
-	f->size = sizeof(*f);
-	if (!pool_with_blocks(r, 4))
+	if (!prep_object(r, sizeof(*f), 4))
 		return false;
-	f->pool_id = r->pool;
 	f->count = r->nr_handles;
 	f->handles = (uintptr_t)r->handles;
 	f->status = (uintptr_t)r->status;
@@ -256,12 +242,10 @@ static bool prep_rw(struct run *r)
 {
 	struct kpool_ioc_rw *rw = &r->arg.rw;
 
-	rw->size = sizeof(*rw);
 	rw->len = RW_LEN;
 	rw->buf = (uintptr_t)r->data;
-	if (!pool_with_blocks(r, 1))
+	if (!prep_object(r, sizeof(*rw), 1))
 		return false;
-	rw->pool_id = r->pool;
 	rw->handle = r->handles[0];
 	rw->flags = r->set ? KPOOL_IOC_RW_F_SET : 0;
 	return true;
@@ -269,11 +253,7 @@ static bool prep_rw(struct run *r)
 
 static bool prep_stats(struct run *r)
 {
-	r->arg.stats.size = sizeof(r->arg.stats);
-	if (!pool_with_blocks(r, 1))
-		return false;
-	r->arg.stats.pool_id = r->pool;
-	return true;
+	return prep_object(r, sizeof(r->arg.stats), 1);
 }
 
 /* LIST or SET_LIST into @entries (@count of @entry_size bytes). */
@@ -304,39 +284,27 @@ static bool prep_set_info(struct run *r)
 {
 	struct kpool_ioc_set_info *in = &r->arg.set_info;
 
-	in->size = sizeof(*in);
 	in->nr_classes = ARRAY_SIZE(r->classes);
 	in->class_size = sizeof(r->classes[0]);
 	in->classes = (uintptr_t)r->classes;
-	if (!pool_with_blocks(r, 1))
-		return false;
-	in->set_id = r->pool;
-	return true;
+	return prep_object(r, sizeof(*in), 1);
 }
 
 static bool prep_info(struct run *r)
 {
 	struct kpool_ioc_info *in = &r->arg.info;
 
-	in->size = sizeof(*in);
 	in->nr_chunks = ARRAY_SIZE(r->map);
 	in->map = (uintptr_t)r->map;
-	if (!pool_with_blocks(r, 1))
-		return false;
-	in->pool_id = r->pool;
-	return true;
+	return prep_object(r, sizeof(*in), 1);
 }
 
 static bool prep_fault(struct run *r)
 {
 	struct kpool_ioc_fault *f = &r->arg.fault;
 
-	f->size = sizeof(*f);
 	f->every_nth = 3;
-	if (!new_object(r))
-		return false;
-	f->pool_id = r->pool;
-	return true;
+	return prep_object(r, sizeof(*f), 0);
 }
 
 /* ---- what a successful call did ------------------------------------------ */
@@ -705,7 +673,6 @@ int main(int argc, char **argv)
 	filter = args.filter;
 	for (i = 0; i < ARRAY_SIZE(cmds); i++)
 		planned += !filter || !strcmp(filter, cmds[i].name);
-	setvbuf(stdout, NULL, _IOLBF, 0);
 	ktap_begin(&t, planned);
 	if (kt_drop_privileges(&args))
 		return 1;

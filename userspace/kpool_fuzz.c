@@ -30,7 +30,6 @@
 #define _GNU_SOURCE
 #include <assert.h>
 #include <errno.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -401,8 +400,9 @@ static void build_name(struct thread *t, char name[KPOOL_IOC_NAME_LEN])
 	}
 }
 
-static void build_create(struct thread *t, struct kpool_ioc_create *c)
+static void build_create(struct thread *t, struct file *f, void *arg)
 {
+	struct kpool_ioc_create *c = arg;
 	static const u64 sizes[] = {
 		8, 16, 24, 64, 64, 100, 512, 4096, 9000, 8, 64, 200, 65536,
 		262145, 0, 1, 7, 1ULL << 40, UINT64_MAX,
@@ -421,6 +421,7 @@ static void build_create(struct thread *t, struct kpool_ioc_create *c)
 		(u32)KPOOL_IOC_ORDER_AUTO, 0, 1, 3, 7, 8, 31, (u32)-2,
 	};
 
+	(void)f;	/* builders[] gives every builder the file */
 	c->flags = chance(t, 80) ? 0 : chance(t, 50) ? KPOOL_IOC_F_DEBUG : pick_flags(t);
 	/* the largest blocks are rare: every READ/WRITE of one copies 256 KiB */
 	c->block_size = rnd(t, 100) ? pick_u64(t, sizes, ARRAY_SIZE(sizes)) : 262144;
@@ -432,8 +433,9 @@ static void build_create(struct thread *t, struct kpool_ioc_create *c)
 	build_name(t, c->name);
 }
 
-static void build_alloc(struct thread *t, struct file *f, struct kpool_ioc_alloc *a)
+static void build_alloc(struct thread *t, struct file *f, void *arg)
 {
+	struct kpool_ioc_alloc *a = arg;
 	u32 bs;
 
 	a->pool_id = pick_pool(t, f, &bs);
@@ -443,8 +445,9 @@ static void build_alloc(struct thread *t, struct file *f, struct kpool_ioc_alloc
 	a->handles = chance(t, 50) ? (uintptr_t)data_area(t) : pick_ptr(t, data_area(t));
 }
 
-static void build_free(struct thread *t, struct file *f, struct kpool_ioc_free *fr)
+static void build_free(struct thread *t, struct file *f, void *arg)
 {
+	struct kpool_ioc_free *fr = arg;
 	u32 *h = data_area(t), n, i, pool, ignored;
 
 	h[0] = pick_handle(t, f, &pool);
@@ -460,8 +463,9 @@ static void build_free(struct thread *t, struct file *f, struct kpool_ioc_free *
 	fr->pad = chance(t, 95) ? 0 : (u32)rnd64(t) | 1;
 }
 
-static void build_rw(struct thread *t, struct file *f, struct kpool_ioc_rw *rw)
+static void build_rw(struct thread *t, struct file *f, void *arg)
 {
+	struct kpool_ioc_rw *rw = arg;
 	static const u64 huge[] = { UINT64_MAX, 1ULL << 32, 1ULL << 63 };
 	u32 pool, bs = 64, slot;
 
@@ -513,20 +517,23 @@ static void build_rw(struct thread *t, struct file *f, struct kpool_ioc_rw *rw)
 	rw->buf = pick_ptr(t, data_area(t));
 }
 
-static void build_list(struct thread *t, struct kpool_ioc_list *l)
+static void build_list(struct thread *t, struct file *f, void *arg)
 {
+	struct kpool_ioc_list *l = arg;
 	static const u64 entry_sizes[] = {
 		64, 64, 64, 64, 0, 63, 65, 128, 4096, 4097,
 	};
 
+	(void)f;	/* builders[] gives every builder the file */
 	l->count = chance(t, 60) ? rnd(t, 16) : pick_count(t);
 	l->entry_size = (u32)pick_u64(t, entry_sizes, ARRAY_SIZE(entry_sizes));
 	l->pad = chance(t, 95) ? 0 : (u32)rnd64(t) | 1;
 	l->entries = pick_ptr(t, data_area(t));
 }
 
-static void build_info(struct thread *t, struct file *f, struct kpool_ioc_info *in)
+static void build_info(struct thread *t, struct file *f, void *arg)
 {
+	struct kpool_ioc_info *in = arg;
 	u32 bs;
 
 	in->pool_id = pick_pool(t, f, &bs);
@@ -535,8 +542,9 @@ static void build_info(struct thread *t, struct file *f, struct kpool_ioc_info *
 	in->map = pick_ptr(t, data_area(t));
 }
 
-static void build_fault(struct thread *t, struct file *f, struct kpool_ioc_fault *fa)
+static void build_fault(struct thread *t, struct file *f, void *arg)
 {
+	struct kpool_ioc_fault *fa = arg;
 	static const u64 ppms[] = { 0, 0, 0, 1, 1000, 500000, 1000000, 1000001 };
 	u32 bs;
 
@@ -546,8 +554,9 @@ static void build_fault(struct thread *t, struct file *f, struct kpool_ioc_fault
 	fa->probability_ppm = (u32)pick_u64(t, ppms, ARRAY_SIZE(ppms));
 }
 
-static void build_set_create(struct thread *t, struct kpool_ioc_set_create *c)
+static void build_set_create(struct thread *t, struct file *f, void *arg)
 {
+	struct kpool_ioc_set_create *c = arg;
 	static const u64 mins[] = { 1, 1, 8, 100, 4096, 0, 65536, UINT64_MAX };
 	static const u64 maxs[] = {
 		64, 256, 1024, 4096, 4096, 65536, 65537, 0, 7, UINT64_MAX,
@@ -557,6 +566,7 @@ static void build_set_create(struct thread *t, struct kpool_ioc_set_create *c)
 	/* reserves past every file's limit, small ones, none mostly */
 	static const u64 reserves[] = { 0, 0, 0, 0, 0, 1, 4, 1u << 20, UINT32_MAX };
 
+	(void)f;	/* builders[] gives every builder the file */
 	c->set_id = (u32)rnd64(t);	/* output only */
 	build_name(t, c->name);
 	if (chance(t, 40)) {	/* a valid set, so that sets live */
@@ -573,9 +583,9 @@ static void build_set_create(struct thread *t, struct kpool_ioc_set_create *c)
 	c->max_blocks = (u32)pick_u64(t, reserves, ARRAY_SIZE(reserves));
 }
 
-static void build_set_alloc(struct thread *t, struct file *f,
-			    struct kpool_ioc_set_alloc *a)
+static void build_set_alloc(struct thread *t, struct file *f, void *arg)
 {
+	struct kpool_ioc_set_alloc *a = arg;
 	static const u64 sizes[] = { 1, 8, 9, 64, 100, 1000, 4096, 0, 65537, UINT64_MAX };
 
 	a->set_id = pick_set(t, f);
@@ -587,8 +597,10 @@ static void build_set_alloc(struct thread *t, struct file *f,
 }
 
 /* SET_FREE: FREE's builder, with the set of the first handle if any. */
-static void build_set_free(struct thread *t, struct file *f, struct kpool_ioc_free *fr)
+static void build_set_free(struct thread *t, struct file *f, void *arg)
 {
+	struct kpool_ioc_free *fr = arg;
+
 	build_free(t, f, fr);
 	if (fr->pool_id & SET_HANDLE)
 		fr->pool_id &= ~SET_HANDLE;
@@ -596,9 +608,9 @@ static void build_set_free(struct thread *t, struct file *f, struct kpool_ioc_fr
 		fr->pool_id = pick_set(t, f);
 }
 
-static void build_set_info(struct thread *t, struct file *f,
-			   struct kpool_ioc_set_info *in)
+static void build_set_info(struct thread *t, struct file *f, void *arg)
 {
+	struct kpool_ioc_set_info *in = arg;
 	static const u64 class_sizes[] = { 64, 64, 64, 0, 63, 65, 128, 4096, 4097 };
 
 	in->set_id = pick_set(t, f);
@@ -608,65 +620,66 @@ static void build_set_info(struct thread *t, struct file *f,
 	in->allocs = rnd64(t);		/* output only */
 }
 
+static void build_pool(struct thread *t, struct file *f, void *arg)
+{
+	struct kpool_ioc_pool *p = arg;
+	u32 bs;
+
+	p->pool_id = pick_pool(t, f, &bs);
+	p->result = rnd64(t);
+}
+
+static void build_stats(struct thread *t, struct file *f, void *arg)
+{
+	struct kpool_ioc_stats *st = arg;
+	u32 bs;
+
+	st->pool_id = pick_pool(t, f, &bs);
+}
+
+static void build_set(struct thread *t, struct file *f, void *arg)
+{
+	struct kpool_ioc_set *s = arg;
+
+	s->set_id = pick_set(t, f);
+}
+
+static void build_set_list(struct thread *t, struct file *f, void *arg)
+{
+	struct kpool_ioc_list *l = arg;
+
+	build_list(t, f, l);
+	l->entry_size += 8;	/* 72 */
+}
+
+/* Random fields for each command's struct (VERSION: nothing but the size). */
+static void (*const builders[NR_CMDS])(struct thread *t, struct file *f,
+				       void *arg) = {
+	[CMD_CREATE] = build_create,
+	[CMD_DESTROY] = build_pool,
+	[CMD_ALLOC] = build_alloc,
+	[CMD_FREE] = build_free,
+	[CMD_WRITE] = build_rw,
+	[CMD_READ] = build_rw,
+	[CMD_SHRINK] = build_pool,
+	[CMD_STATS] = build_stats,
+	[CMD_LIST] = build_list,
+	[CMD_INFO] = build_info,
+	[CMD_FAULT] = build_fault,
+	[CMD_SET_CREATE] = build_set_create,
+	[CMD_SET_DESTROY] = build_set,
+	[CMD_SET_ALLOC] = build_set_alloc,
+	[CMD_SET_FREE] = build_set_free,
+	[CMD_SET_INFO] = build_set_info,
+	[CMD_SET_LIST] = build_set_list,
+};
+
 /* The struct of command @cmd with random fields, its size set to exact. */
 static void build_struct(struct thread *t, struct file *f, unsigned int cmd,
 			 void *buf)
 {
-	u32 bs;
-
-	switch (cmd) {
-	case CMD_CREATE:
-		build_create(t, buf);
-		break;
-	case CMD_DESTROY:
-	case CMD_SHRINK:
-		((struct kpool_ioc_pool *)buf)->pool_id = pick_pool(t, f, &bs);
-		((struct kpool_ioc_pool *)buf)->result = rnd64(t);
-		break;
-	case CMD_ALLOC:
-		build_alloc(t, f, buf);
-		break;
-	case CMD_FREE:
-		build_free(t, f, buf);
-		break;
-	case CMD_WRITE:
-	case CMD_READ:
-		build_rw(t, f, buf);
-		break;
-	case CMD_STATS:
-		((struct kpool_ioc_stats *)buf)->pool_id = pick_pool(t, f, &bs);
-		break;
-	case CMD_LIST:
-		build_list(t, buf);
-		break;
-	case CMD_INFO:
-		build_info(t, f, buf);
-		break;
-	case CMD_FAULT:
-		build_fault(t, f, buf);
-		break;
-	case CMD_SET_CREATE:
-		build_set_create(t, buf);
-		break;
-	case CMD_SET_DESTROY:
-		((struct kpool_ioc_set *)buf)->set_id = pick_set(t, f);
-		break;
-	case CMD_SET_ALLOC:
-		build_set_alloc(t, f, buf);
-		break;
-	case CMD_SET_FREE:
-		build_set_free(t, f, buf);
-		break;
-	case CMD_SET_INFO:
-		build_set_info(t, f, buf);
-		break;
-	case CMD_SET_LIST:
-		build_list(t, buf);
-		((struct kpool_ioc_list *)buf)->entry_size += 8;	/* 72 */
-		break;
-	default:	/* VERSION: nothing but the size */
-		break;
-	}
+	if (builders[cmd])
+		builders[cmd](t, f, buf);
 	memcpy(buf, &cmds[cmd].size, sizeof(u32));
 }
 
@@ -1103,42 +1116,17 @@ static void print_help(FILE *f)
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	static const struct option longopts[] = {
-		{ "seed", required_argument, NULL, 's' },
-		{ "iterations", required_argument, NULL, 'n' },
-		{ "seconds", required_argument, NULL, 't' },
-		{ "threads", required_argument, NULL, 'T' },
-		{ "device", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
+	const struct kp_option opts[] = {
+		{ "seed", 's', .u64 = &o->seed },
+		{ "iterations", 'n', .u64 = &o->iterations },
+		{ "seconds", 't', .u32 = &o->seconds, .max = 7 * 86400 },
+		{ "threads", 'T', .u32 = &o->threads, .max = MAX_THREADS,
+		  .nonzero = true },
+		{ "device", 'd', .str = &o->device },
 	};
-	int opt, bad = 0;
 
-	while ((opt = getopt_long(argc, argv, "s:n:t:T:d:h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 's':
-			bad |= kp_parse_u64(optarg, &o->seed);
-			break;
-		case 'n':
-			bad |= kp_parse_u64(optarg, &o->iterations);
-			break;
-		case 't':
-			bad |= kp_parse_u32(optarg, 7 * 86400, &o->seconds);
-			break;
-		case 'T':
-			bad |= kp_parse_u32(optarg, MAX_THREADS, &o->threads) || !o->threads;
-			break;
-		case 'd':
-			o->device = optarg;
-			break;
-		case 'h':
-			print_help(stdout);
-			exit(0);
-		default:
-			bad = 1;
-		}
-	}
-	return kp_options_done("kpool_fuzz", bad, optind, argc, print_help);
+	return kp_parse_options("kpool_fuzz", argc, argv, opts, ARRAY_SIZE(opts),
+				print_help);
 }
 
 /* Until the iterations or the time are used up; false if a call hangs. */
@@ -1196,9 +1184,8 @@ int main(int argc, char **argv)
 	bool ok;
 	int ret = parse_options(argc, argv, &opt);
 
-	if (ret)
+	if (ret >= 0)
 		return ret;
-	setvbuf(stdout, NULL, _IOLBF, 0);
 	ktap_begin(&t, 1);
 	ktap_diag("kpool_fuzz --seed %llu --iterations %llu --seconds %u --threads %u",
 		  opt.seed, opt.iterations, opt.seconds, opt.threads);

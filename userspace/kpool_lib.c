@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -482,11 +483,57 @@ const char *kp_strerror(int err)
 
 /* ---- parsing -------------------------------------------------------- */
 
-int kp_options_done(const char *prog, int bad, int optind, int argc,
-		    void (*help)(FILE *f))
+/* Option @o was given with @arg: into its place. 0, or -EINVAL. */
+static int kp_take_option(const struct kp_option *o, const char *arg)
 {
-	if (!bad && optind == argc)
-		return 0;
+	if (o->u64 && kp_parse_u64(arg, o->u64))
+		return -EINVAL;
+	if (o->u32 && (kp_parse_u32(arg, o->max, o->u32) ||
+		       (o->nonzero && !*o->u32)))
+		return -EINVAL;
+	if (o->str)
+		*o->str = arg;
+	if (o->given)
+		*o->given = true;
+	return 0;
+}
+
+int kp_parse_options(const char *prog, int argc, char **argv,
+		     const struct kp_option *opts, size_t n,
+		     void (*help)(FILE *f))
+{
+	struct option longopts[KP_MAX_OPTIONS + 2] = { { 0 } };
+	char shortopts[2 * KP_MAX_OPTIONS + 2] = "";
+	size_t i, len = 0;
+	int opt, bad = 0;
+
+	for (i = 0; i < n && i < KP_MAX_OPTIONS; i++) {
+		longopts[i] = (struct option){ opts[i].name,
+			opts[i].u64 || opts[i].u32 || opts[i].str ?
+			required_argument : no_argument, NULL, opts[i].val };
+		shortopts[len++] = (char)opts[i].val;
+		if (longopts[i].has_arg)
+			shortopts[len++] = ':';
+	}
+	longopts[i] = (struct option){ "help", no_argument, NULL, 'h' };
+	shortopts[len] = 'h';
+	while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		if (opt == 'h') {
+			help(stdout);
+			return 0;
+		}
+		for (i = 0; i < n && opts[i].val != opt; i++)
+			;
+		if (i < n && !kp_take_option(&opts[i], optarg))
+			continue;
+		if (!prog) {
+			help(stderr);
+			return 2;
+		}
+		bad = 1;
+	}
+	if (!prog || (!bad && optind == argc))
+		return -1;
 	fprintf(stderr, "%s: bad arguments\n", prog);
 	help(stderr);
 	return 2;
@@ -574,8 +621,8 @@ void ktap_begin(struct ktap *t, unsigned int planned)
 	memset(t, 0, sizeof(*t));
 	t->planned = planned;
 	t->next = 1;
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("KTAP version 1\n1..%u\n", planned);
-	fflush(stdout);
 }
 
 static void ktap_line(struct ktap *t, bool ok, const char *directive,

@@ -129,13 +129,40 @@ int kp_parse_u64(const char *s, u64 *v);
 int kp_parse_u32(const char *s, u32 max, u32 *v);
 /* Non-negative seconds, fractions allowed ("0.5"). */
 int kp_parse_seconds(const char *s, double *seconds);
+
+/* Options a tool may have besides --help. */
+#define KP_MAX_OPTIONS		8
+
 /*
- * The end of a tool's option parsing: 0 if no option was @bad and no
- * operand is left after @optind, else a usage message with @help and 2
- * (the usage-error exit code).
+ * An option of a tool, --@name or -@val: with @u64, @u32 or @str it takes
+ * an argument, parsed into *@u64, or into *@u32 (at most @max, and not 0
+ * with @nonzero), or stored in *@str; without, it is a flag. *@given
+ * becomes true when it is given (and its argument good).
  */
-int kp_options_done(const char *prog, int bad, int optind, int argc,
-		    void (*help)(FILE *f));
+struct kp_option {
+	const char *name;
+	int val;
+	u64 *u64;
+	u32 *u32;
+	u32 max;
+	bool nonzero;
+	const char **str;
+	bool *given;
+};
+
+/*
+ * A tool's command line: @opts (@n of them, in the order --help lists
+ * them; --help and -h are added) into their places. --help prints @help
+ * on stdout. With @prog, every bad option or argument is noted and the
+ * parsing goes on; then any, or an operand left, gets "PROG: bad
+ * arguments" and @help on stderr. Without @prog, the first bad option
+ * gets @help on stderr, and operands are the caller's (from optind).
+ * Returns -1 to go on, or the exit status: 0 after --help, 2 for a usage
+ * error.
+ */
+int kp_parse_options(const char *prog, int argc, char **argv,
+		     const struct kp_option *opts, size_t n,
+		     void (*help)(FILE *f));
 
 /* ---- time ----------------------------------------------------------- */
 
@@ -152,7 +179,10 @@ struct ktap {
 	unsigned int skipped;
 };
 
-/* "KTAP version 1" and the plan line "1..@planned". */
+/*
+ * "KTAP version 1" and the plan line "1..@planned", the tool's first
+ * output: stdout is line-buffered from here on.
+ */
 void ktap_begin(struct ktap *t, unsigned int planned);
 /* "ok N - name" or "not ok N - name". Returns @ok. */
 bool ktap_result(struct ktap *t, bool ok, const char *fmt, ...)

@@ -31,7 +31,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -206,15 +205,35 @@ static void op_alloc(struct worker *w, bool batch)
 		w->live[w->nr_live++] = (struct live){ handles[i], (u16)pool, false, 0 };
 }
 
-static void op_write(struct worker *w)
+/* A random block this worker holds, and its pool in *@p; NULL if none. */
+static struct live *pick_live(struct worker *w, struct pool **p)
 {
 	struct live *l;
-	struct pool *p;
 
 	if (!w->nr_live)
-		return;
+		return NULL;
 	l = &w->live[kp_rand_below(&w->rng, w->nr_live)];
-	p = &w->sh->pools[l->pool];
+	*p = &w->sh->pools[l->pool];
+	return l;
+}
+
+/* What @l must hold, into w->want: its last pattern, or zeros. */
+static void expect_block(struct worker *w, const struct live *l,
+			 const struct pool *p)
+{
+	if (l->written)
+		fill_pattern(w->want, p->block_size, l->pool, l->handle, l->seq);
+	else
+		memset(w->want, 0, p->block_size);
+}
+
+static void op_write(struct worker *w)
+{
+	struct pool *p;
+	struct live *l = pick_live(w, &p);
+
+	if (!l)
+		return;
 	l->seq = ++w->seq;
 	fill_pattern(w->buf, p->block_size, l->pool, l->handle, l->seq);
 	if (!check_ret(w, "WRITE", l->pool,
@@ -229,13 +248,11 @@ static void op_write(struct worker *w)
 static void op_read(struct worker *w)
 {
 	u32 off = 0, len;
-	struct live *l;
 	struct pool *p;
+	struct live *l = pick_live(w, &p);
 
-	if (!w->nr_live)
+	if (!l)
 		return;
-	l = &w->live[kp_rand_below(&w->rng, w->nr_live)];
-	p = &w->sh->pools[l->pool];
 	len = p->block_size;
 	if (kp_rand_below(&w->rng, 2)) {
 		off = kp_rand_below(&w->rng, p->block_size);
@@ -245,16 +262,11 @@ static void op_read(struct worker *w)
 		       kp_read(w->sh->fd, p->id, l->handle, off, w->buf, len), 0))
 		return;
 	w->c.reads++;
-	if (l->written) {
-		fill_pattern(w->want, p->block_size, l->pool, l->handle, l->seq);
-		if (memcmp(w->buf, w->want + off, len))
-			report_mismatch(w, l, off, len, "data differs");
-	} else {
-		memset(w->want, 0, p->block_size);
-		w->c.zero_reads++;
-		if (memcmp(w->buf, w->want + off, len))
-			report_mismatch(w, l, off, len, "fresh block not zeroed");
-	}
+	expect_block(w, l, p);
+	w->c.zero_reads += !l->written;
+	if (memcmp(w->buf, w->want + off, len))
+		report_mismatch(w, l, off, len,
+				l->written ? "data differs" : "fresh block not zeroed");
 	w->c.verified_bytes += len;
 }
 
@@ -267,10 +279,7 @@ static bool verify_block(struct worker *w, const struct live *l)
 		       kp_read(w->sh->fd, p->id, l->handle, 0, w->buf,
 			       p->block_size), 0))
 		return false;
-	if (l->written)
-		fill_pattern(w->want, p->block_size, l->pool, l->handle, l->seq);
-	else
-		memset(w->want, 0, p->block_size);
+	expect_block(w, l, p);
 	if (memcmp(w->buf, w->want, p->block_size)) {
 		report_mismatch(w, l, 0, p->block_size, "data differs before free");
 		return false;
@@ -996,50 +1005,19 @@ static void print_help(FILE *f)
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	static const struct option longopts[] = {
-		{ "threads", required_argument, NULL, 't' },
-		{ "seconds", required_argument, NULL, 's' },
-		{ "pools", required_argument, NULL, 'p' },
-		{ "fds", required_argument, NULL, 'f' },
-		{ "fault-ppm", required_argument, NULL, 'F' },
-		{ "seed", required_argument, NULL, 'S' },
-		{ "device", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
+	const struct kp_option opts[] = {
+		{ "threads", 't', .u32 = &o->threads, .max = MAX_THREADS,
+		  .nonzero = true },
+		{ "seconds", 's', .u32 = &o->seconds, .max = 86400 },
+		{ "pools", 'p', .u32 = &o->pools, .max = MAX_POOLS, .nonzero = true },
+		{ "fds", 'f', .u32 = &o->fd_threads, .max = MAX_THREADS },
+		{ "fault-ppm", 'F', .u32 = &o->fault_ppm, .max = FAULT_PPM_MAX },
+		{ "seed", 'S', .u64 = &o->seed },
+		{ "device", 'd', .str = &o->device },
 	};
-	int opt, bad = 0;
 
-	while ((opt = getopt_long(argc, argv, "t:s:p:f:F:S:d:h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 't':
-			bad |= kp_parse_u32(optarg, MAX_THREADS, &o->threads) || !o->threads;
-			break;
-		case 's':
-			bad |= kp_parse_u32(optarg, 86400, &o->seconds);
-			break;
-		case 'p':
-			bad |= kp_parse_u32(optarg, MAX_POOLS, &o->pools) || !o->pools;
-			break;
-		case 'f':
-			bad |= kp_parse_u32(optarg, MAX_THREADS, &o->fd_threads);
-			break;
-		case 'F':
-			bad |= kp_parse_u32(optarg, FAULT_PPM_MAX, &o->fault_ppm);
-			break;
-		case 'S':
-			bad |= kp_parse_u64(optarg, &o->seed);
-			break;
-		case 'd':
-			o->device = optarg;
-			break;
-		case 'h':
-			print_help(stdout);
-			exit(0);
-		default:
-			bad = 1;
-		}
-	}
-	return kp_options_done("kpool_stress", bad, optind, argc, print_help);
+	return kp_parse_options("kpool_stress", argc, argv, opts,
+				ARRAY_SIZE(opts), print_help);
 }
 
 static struct worker *new_workers(struct shared *sh, unsigned int n,
@@ -1074,9 +1052,8 @@ int main(int argc, char **argv)
 	bool ok;
 	int ret = parse_options(argc, argv, &opt);
 
-	if (ret)
+	if (ret >= 0)
 		return ret;
-	setvbuf(stdout, NULL, _IOLBF, 0);
 	ktap_begin(&t, 1);
 	ktap_diag("kpool_stress --threads %u --seconds %u --pools %u --fds %u --fault-ppm %u",
 		  opt.threads, opt.seconds, opt.pools, opt.fd_threads, opt.fault_ppm);

@@ -4,7 +4,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <grp.h>
 #include <unistd.h>
 
@@ -14,44 +13,16 @@ int kt_parse_args(int argc, char **argv, bool with_list,
 		  void (*help)(FILE *f), struct kt_args *a)
 {
 	/* without @with_list, from the second entry on */
-	static const struct option longopts[] = {
-		{ "list", no_argument, NULL, 'l' },
-		{ "device", required_argument, NULL, 'd' },
-		{ "filter", required_argument, NULL, 'f' },
-		{ "uid", required_argument, NULL, 'u' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
+	const struct kp_option opts[] = {
+		{ "list", 'l', .given = &a->list },
+		{ "device", 'd', .str = &a->device },
+		{ "filter", 'f', .str = &a->filter },
+		{ "uid", 'u', .u32 = &a->uid, .max = UINT32_MAX - 1,
+		  .given = &a->drop },
 	};
-	int opt;
 
-	while ((opt = getopt_long(argc, argv, with_list ? "d:lf:u:h" : "d:f:u:h",
-				  with_list ? longopts : longopts + 1, NULL)) != -1) {
-		switch (opt) {
-		case 'd':
-			a->device = optarg;
-			break;
-		case 'l':
-			a->list = true;
-			break;
-		case 'f':
-			a->filter = optarg;
-			break;
-		case 'u':
-			if (kp_parse_u32(optarg, UINT32_MAX - 1, &a->uid)) {
-				help(stderr);
-				return 2;
-			}
-			a->drop = true;
-			break;
-		case 'h':
-			help(stdout);
-			return 0;
-		default:
-			help(stderr);
-			return 2;
-		}
-	}
-	return -1;
+	return kp_parse_options(NULL, argc, argv, opts + !with_list,
+				ARRAY_SIZE(opts) - !with_list, help);
 }
 
 int kt_drop_privileges(const struct kt_args *a)

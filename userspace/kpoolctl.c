@@ -198,7 +198,7 @@ static int fail(struct ctl *c, const char *what, int err)
 
 /* ---- the device ------------------------------------------------------ */
 
-/* Open the device on first use; EXIT_OK or EXIT_NODEV. */
+/* Open the device on first use; -1 once it is open, or EXIT_NODEV. */
 static int need_device(struct ctl *c)
 {
 	struct kpool_ioc_version v;
@@ -207,7 +207,7 @@ static int need_device(struct ctl *c)
 	int fd, ret;
 
 	if (c->fd >= 0)
-		return EXIT_OK;
+		return -1;
 	fd = kp_open(path);
 	/* without write permission: a monitoring client (LIST, STATS, ...) */
 	if (fd == -EACCES || fd == -EPERM) {
@@ -237,7 +237,7 @@ static int need_device(struct ctl *c)
 	c->max_batch = v.max_batch ? v.max_batch : KPOOL_IOC_MAX_BATCH;
 	if (c->max_batch > KPOOL_IOC_MAX_BATCH)
 		c->max_batch = KPOOL_IOC_MAX_BATCH;
-	return EXIT_OK;
+	return -1;
 }
 
 /* ---- option parsing -------------------------------------------------- */
@@ -252,6 +252,25 @@ static const struct option common_options[] = {
 
 #define MAX_VERB_OPTIONS	8
 
+/*
+ * An option of a verb, --NAME or -VAL. With @what it takes a number
+ * (named @what in messages), parsed into *@u64, or into *@u32 up to @max,
+ * or left in optarg for the verb when neither is set; without, it is a
+ * flag, which sets @bit in *@flags where @flags is set. *@given, where
+ * @given is set, becomes true when the option is given.
+ */
+struct verb_opt {
+	const char *name;
+	int val;
+	const char *what;
+	u64 *u64;
+	u32 *u32;
+	u32 max;
+	u32 *flags;
+	u32 bit;
+	bool *given;
+};
+
 static void print_verb_help(const struct verb *v)
 {
 	printf("Usage: kpoolctl [--json] [--device PATH] %s\n\n%s.\n",
@@ -260,23 +279,66 @@ static void print_verb_help(const struct verb *v)
 		printf("\n%s", v->details);
 }
 
+static int parse_u64_arg(struct ctl *c, const char *what, const char *s,
+			 u64 *v)
+{
+	if (kp_parse_u64(s, v))
+		return usage_error(c, "bad %s '%s' (a number, 0x hex, K/M/G suffix)",
+				   what, s);
+	return -1;
+}
+
+static int parse_u32_arg(struct ctl *c, const char *what, const char *s,
+			 u32 max, u32 *v)
+{
+	if (kp_parse_u32(s, max, v))
+		return usage_error(c, "bad %s '%s' (a number up to %u)",
+				   what, s, max);
+	return -1;
+}
+
+/* Option @o was given: its number or flag into place. Its val, or OPT_BAD. */
+static int take_opt(struct ctl *c, const struct verb_opt *o)
+{
+	int ret = -1;
+
+	if (o->u64)
+		ret = parse_u64_arg(c, o->what, optarg, o->u64);
+	else if (o->u32)
+		ret = parse_u32_arg(c, o->what, optarg, o->max, o->u32);
+	if (ret >= 0)
+		return OPT_BAD;
+	if (o->flags)
+		*o->flags |= o->bit;
+	if (o->given)
+		*o->given = true;
+	return o->val;
+}
+
 /*
- * getopt_long() for a verb with its own @options (NULL or ending with an
- * empty entry) and the common ones; @shortopts must start with ":hj".
- * Handles --help (prints it: OPT_HELP), --json and errors (OPT_BAD, after
- * the message). Returns the next verb option or -1.
+ * getopt_long() for a verb with its own options @opts (@n of them) and the
+ * common ones. Handles --help (prints it: OPT_HELP), --json and errors, a
+ * bad number among them (OPT_BAD, after the message), and takes each of
+ * @opts (take_opt()). Returns the val of the option taken, or -1.
  */
 static int next_opt(struct ctl *c, int argc, char **argv,
-		    const char *shortopts, const struct option *options)
+		    const struct verb_opt *opts, size_t n)
 {
 	struct option all[MAX_VERB_OPTIONS + ARRAY_SIZE(common_options) + 1];
-	size_t n = 0;
+	char shortopts[3 + 2 * MAX_VERB_OPTIONS + 1] = ":hj";
+	size_t i, len = strlen(shortopts);
 	int opt;
 
-	for (; options && options[n].name && n < MAX_VERB_OPTIONS; n++)
-		all[n] = options[n];
-	memcpy(all + n, common_options, sizeof(common_options));
-	memset(all + n + ARRAY_SIZE(common_options), 0, sizeof(all[0]));
+	for (i = 0; i < n && i < MAX_VERB_OPTIONS; i++) {
+		all[i] = (struct option){ opts[i].name,
+			opts[i].what ? required_argument : no_argument, NULL,
+			opts[i].val };
+		shortopts[len++] = (char)opts[i].val;
+		if (opts[i].what)
+			shortopts[len++] = ':';
+	}
+	memcpy(all + i, common_options, sizeof(common_options));
+	memset(all + i + ARRAY_SIZE(common_options), 0, sizeof(all[0]));
 	for (;;) {
 		opt = getopt_long(argc, argv, shortopts, all, NULL);
 		switch (opt) {
@@ -297,22 +359,37 @@ static int next_opt(struct ctl *c, int argc, char **argv,
 				usage_error(c, "unknown option '%s'",
 					    argv[optind - 1]);
 			return OPT_BAD;
+		case -1:
+			return -1;
 		default:
-			return opt;
+			for (i = 0; opts[i].val != opt; i++)
+				;
+			return take_opt(c, &opts[i]);
 		}
 	}
 }
 
-/* Only the common options; positional arguments start at optind. */
-static int common_opts(struct ctl *c, int argc, char **argv)
+/* What next_opt() returned: EXIT_OK after --help, EXIT_USAGE, or -1. */
+static int opt_status(int opt)
 {
-	int opt = next_opt(c, argc, argv, ":hj", NULL);
-
 	if (opt == OPT_HELP)
 		return EXIT_OK;
-	if (opt == OPT_BAD)
-		return EXIT_USAGE;
-	return -1;
+	return opt == OPT_BAD ? EXIT_USAGE : -1;
+}
+
+/*
+ * Every option of a verb that needs nothing beyond take_opt() (@opts, @n
+ * of them; none: the common options only); positional arguments start at
+ * optind. Returns -1 to go on, or the exit status.
+ */
+static int verb_opts(struct ctl *c, int argc, char **argv,
+		     const struct verb_opt *opts, size_t n)
+{
+	int opt, ret = -1;
+
+	while (ret < 0 && (opt = next_opt(c, argc, argv, opts, n)) != -1)
+		ret = opt_status(opt);
+	return ret;
 }
 
 /* Check the number of positional arguments left after the options. */
@@ -327,35 +404,20 @@ static int want_args(struct ctl *c, int argc, int min, int max)
 	return -1;
 }
 
+/* For verbs without a POOL: at most @max arguments, then the device. */
+static int device_args(struct ctl *c, int argc, int max)
+{
+	int ret = want_args(c, argc, 0, max);
+
+	return ret < 0 ? need_device(c) : ret;
+}
+
 /* For verbs that take no argument: the common options, then the device. */
 static int device_verb_args(struct ctl *c, int argc, char **argv)
 {
-	int ret = common_opts(c, argc, argv);
+	int ret = verb_opts(c, argc, argv, NULL, 0);
 
-	if (ret < 0)
-		ret = want_args(c, argc, 0, 0);
-	if (ret >= 0)
-		return ret;
-	ret = need_device(c);
-	return ret ? ret : -1;
-}
-
-static int parse_u64_arg(struct ctl *c, const char *what, const char *s,
-			 u64 *v)
-{
-	if (kp_parse_u64(s, v))
-		return usage_error(c, "bad %s '%s' (a number, 0x hex, K/M/G suffix)",
-				   what, s);
-	return -1;
-}
-
-static int parse_u32_arg(struct ctl *c, const char *what, const char *s,
-			 u32 max, u32 *v)
-{
-	if (kp_parse_u32(s, max, v))
-		return usage_error(c, "bad %s '%s' (a number up to %u)",
-				   what, s, max);
-	return -1;
+	return ret < 0 ? device_args(c, argc, 0) : ret;
 }
 
 static bool all_digits(const char *s)
@@ -377,7 +439,7 @@ static int resolve_pool(struct ctl *c, const char *arg, struct pool_ref *p)
 	const char *kind = c->sets ? "set" : "pool";
 	int ret = need_device(c);
 
-	if (ret)
+	if (ret >= 0)
 		return ret;
 	p->set = c->sets;
 	if (all_digits(arg)) {
@@ -401,17 +463,22 @@ static int resolve_pool(struct ctl *c, const char *arg, struct pool_ref *p)
 	return -1;
 }
 
-/* For verbs of the form "VERB POOL": options, one argument, the pool. */
+/* The one positional argument POOL, after the options: the pool. */
+static int pool_arg(struct ctl *c, int argc, char **argv, struct pool_ref *p)
+{
+	int ret = want_args(c, argc, 1, 1);
+
+	return ret < 0 ? resolve_pool(c, argv[optind], p) : ret;
+}
+
+/* For verbs of the form "VERB POOL": options (@opts, @n), the pool. */
 static int pool_verb_args(struct ctl *c, int argc, char **argv,
+			  const struct verb_opt *opts, size_t n,
 			  struct pool_ref *p)
 {
-	int ret = common_opts(c, argc, argv);
+	int ret = verb_opts(c, argc, argv, opts, n);
 
-	if (ret < 0)
-		ret = want_args(c, argc, 1, 1);
-	if (ret < 0)
-		ret = resolve_pool(c, argv[optind], p);
-	return ret;
+	return ret < 0 ? pool_arg(c, argc, argv, p) : ret;
 }
 
 /* ---- session handles -------------------------------------------------- */
@@ -682,22 +749,74 @@ static void list_text(const struct kpool_ioc_pool_entry *e, u32 n)
 	printf("(names are unique per owner: the id tells pools apart)\n");
 }
 
+static void set_list_json(struct ctl *c, const struct kpool_ioc_set_entry *e,
+			  u32 n)
+{
+	u32 i;
+
+	json_object_begin(&c->j, NULL);
+	json_array_begin(&c->j, "sets");
+	for (i = 0; i < n; i++) {
+		json_object_begin(&c->j, NULL);
+		json_u64(&c->j, "id", e[i].set_id);
+		json_string_n(&c->j, "name", e[i].name, KPOOL_IOC_NAME_LEN);
+		json_u64(&c->j, "classes", e[i].nr_classes);
+		json_u64(&c->j, "min_size", e[i].min_size);
+		json_u64(&c->j, "max_size", e[i].max_size);
+		json_u64(&c->j, "blocks_in_use", e[i].blocks_in_use);
+		json_u64(&c->j, "bytes_in_use", e[i].bytes_in_use);
+		json_object_end(&c->j);
+	}
+	json_array_end(&c->j);
+	json_object_end(&c->j);
+}
+
+static void set_list_text(FILE *f, const struct kpool_ioc_set_entry *e,
+			  u32 n)
+{
+	char name[KPOOL_IOC_NAME_LEN + 1];
+	u32 i;
+
+	if (!n) {
+		fprintf(f, "no sets in this open file\n");
+		return;
+	}
+	fprintf(f, "%6s  %-23s  %7s  %8s  %8s  %9s  %12s\n", "ID", "NAME",
+		"CLASSES", "MIN", "MAX", "IN USE", "BYTES");
+	for (i = 0; i < n; i++) {
+		kp_name(name, e[i].name);
+		fprintf(f, "%6u  %-23s  %7u  %8llu  %8llu  %9llu  %12llu\n",
+			e[i].set_id, name, e[i].nr_classes, e[i].min_size,
+			e[i].max_size, e[i].blocks_in_use, e[i].bytes_in_use);
+	}
+}
+
+/* list, and set list: the sets of this open file. */
 static int cmd_list(struct ctl *c, int argc, char **argv)
 {
-	struct kpool_ioc_pool_entry *e;
+	struct kpool_ioc_pool_entry *e = NULL;
+	struct kpool_ioc_set_entry *se = NULL;
 	u32 n;
 	int ret = device_verb_args(c, argc, argv);
 
 	if (ret >= 0)
 		return ret;
-	ret = kp_list(c->fd, &e, &n);
+	if (c->sets)
+		ret = kp_set_list(c->fd, &se, &n);
+	else
+		ret = kp_list(c->fd, &e, &n);
 	if (ret)
-		return fail(c, "LIST", ret);
-	if (c->json)
+		return fail(c, c->sets ? "SET_LIST" : "LIST", ret);
+	if (c->sets && c->json)
+		set_list_json(c, se, n);
+	else if (c->sets)
+		set_list_text(stdout, se, n);
+	else if (c->json)
 		list_json(c, e, n);
 	else
 		list_text(e, n);
 	free(e);
+	free(se);
 	return EXIT_OK;
 }
 
@@ -850,7 +969,7 @@ static int cmd_stats(struct ctl *c, int argc, char **argv)
 {
 	struct kpool_ioc_stats st;
 	struct pool_ref p;
-	int ret = pool_verb_args(c, argc, argv, &p);
+	int ret = pool_verb_args(c, argc, argv, NULL, 0, &p);
 
 	if (ret >= 0)
 		return ret;
@@ -912,8 +1031,6 @@ static bool locale_is_utf8(void)
 static void info_json(struct ctl *c, const struct kpool_ioc_stats *st,
 		      const u32 *map, u32 nr, u32 per_chunk)
 {
-	u32 i;
-
 	json_object_begin(&c->j, NULL);
 	json_u64(&c->j, "id", st->pool_id);
 	json_string_n(&c->j, "name", st->name, KPOOL_IOC_NAME_LEN);
@@ -922,10 +1039,7 @@ static void info_json(struct ctl *c, const struct kpool_ioc_stats *st,
 	json_u64(&c->j, "blocks_in_use", st->blocks_in_use);
 	json_u64(&c->j, "blocks_total", st->blocks_total);
 	json_u64(&c->j, "chunks", nr);
-	json_array_begin(&c->j, "map");
-	for (i = 0; i < nr; i++)
-		json_u64(&c->j, NULL, map[i]);
-	json_array_end(&c->j);
+	json_u32_array(&c->j, "map", map, nr);
 	json_object_end(&c->j);
 }
 
@@ -959,34 +1073,23 @@ static void info_text(const struct kpool_ioc_stats *st, const u32 *map,
 
 static int cmd_info(struct ctl *c, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "ascii", no_argument, NULL, 'a' },
-		{ "utf8", no_argument, NULL, 'u' },
-		{ 0 }
+	static const struct verb_opt opts[] = {
+		{ .name = "ascii", .val = 'a' },
+		{ .name = "utf8", .val = 'u' },
 	};
 	const struct shades *sh = locale_is_utf8() ? &utf8_shades : &ascii_shades;
 	struct kpool_ioc_stats st;
 	u32 *map, nr, per_chunk;
 	struct pool_ref p;
-	int opt, ret;
+	int opt, ret = -1;
 
-	while ((opt = next_opt(c, argc, argv, ":hjau", longopts)) != -1) {
-		switch (opt) {
-		case 'a':
-			sh = &ascii_shades;
-			break;
-		case 'u':
-			sh = &utf8_shades;
-			break;
-		case OPT_HELP:
-			return EXIT_OK;
-		default:
-			return EXIT_USAGE;
-		}
+	while (ret < 0 && (opt = next_opt(c, argc, argv, opts, ARRAY_SIZE(opts))) != -1) {
+		ret = opt_status(opt);
+		if (opt == 'a' || opt == 'u')
+			sh = opt == 'a' ? &ascii_shades : &utf8_shades;
 	}
-	ret = want_args(c, argc, 1, 1);
 	if (ret < 0)
-		ret = resolve_pool(c, argv[optind], &p);
+		ret = pool_arg(c, argc, argv, &p);
 	if (ret >= 0)
 		return ret;
 	ret = kp_stats(c->fd, p.id, &st);
@@ -1061,48 +1164,30 @@ static int cmd_version(struct ctl *c, int argc, char **argv)
 /* ---- create / destroy -------------------------------------------------- */
 
 /*
- * The options create and set create share, --zero and --debug, and the
- * ends of next_opt() (--help, a bad option). Returns -1 to go on, or the
- * exit status.
- */
-static int create_common_opt(int opt, u32 *flags)
-{
-	switch (opt) {
-	case 'z':
-		*flags |= KPOOL_IOC_F_ZERO;
-		return -1;
-	case 'd':
-		*flags |= KPOOL_IOC_F_DEBUG;
-		return -1;
-	case OPT_HELP:
-		return EXIT_OK;
-	default:
-		return EXIT_USAGE;
-	}
-}
-
-/*
- * NAME, the one argument of create and set create: @required names the
- * option the verb cannot do without (given: @have_required), @name_size
- * bounds the name, its terminator included. Opens the device. Returns -1
- * to go on, or the exit status.
+ * The options of create and set create (@opts, @n of them), then NAME,
+ * their one argument: @required names the option the verb cannot do
+ * without (given: @have_required), @name_size bounds the name, its
+ * terminator included. Opens the device. Returns -1 to go on, or the exit
+ * status.
  */
 static int create_args(struct ctl *c, int argc, char **argv,
-		       bool have_required, const char *required,
+		       const struct verb_opt *opts, size_t n,
+		       const bool *have_required, const char *required,
 		       size_t name_size, const char **name)
 {
-	int ret = want_args(c, argc, 1, 1);
+	int ret = verb_opts(c, argc, argv, opts, n);
 
+	if (ret < 0)
+		ret = want_args(c, argc, 1, 1);
 	if (ret >= 0)
 		return ret;
-	if (!have_required)
+	if (!*have_required)
 		return usage_error(c, "%s is required", required);
 	*name = argv[optind];
 	if (strlen(*name) >= name_size)
 		return usage_error(c, "name '%s' is too long (at most %zu bytes)",
 				   *name, name_size - 1);
-	ret = need_device(c);
-	return ret ? ret : -1;
+	return need_device(c);
 }
 
 /* What create and set create print for the new @kind ("pool", "set"). */
@@ -1125,57 +1210,27 @@ static int report_created(struct ctl *c, const char *kind, u32 id,
 
 static int cmd_create(struct ctl *c, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "size", required_argument, NULL, 's' },
-		{ "align", required_argument, NULL, 'a' },
-		{ "min", required_argument, NULL, 'm' },
-		{ "max", required_argument, NULL, 'M' },
-		{ "order", required_argument, NULL, 'o' },
-		{ "zero", no_argument, NULL, 'z' },
-		{ "debug", no_argument, NULL, 'd' },
-		{ 0 }
-	};
-	struct kpool_ioc_create cr = { .order = KPOOL_IOC_ORDER_AUTO };
-	u64 size = 0, align = 0;
+	struct kpool_ioc_create cr = { 0 };
+	u32 order = (u32)KPOOL_IOC_ORDER_AUTO;
 	bool have_size = false;
+	const struct verb_opt opts[] = {
+		{ "size", 's', "size", .u64 = &cr.block_size, .given = &have_size },
+		{ "align", 'a', "alignment", .u64 = &cr.align },
+		{ "min", 'm', "minimum", .u32 = &cr.min_blocks, .max = UINT32_MAX },
+		{ "max", 'M', "maximum", .u32 = &cr.max_blocks, .max = UINT32_MAX },
+		{ "order", 'o', "order", .u32 = &order, .max = INT32_MAX },
+		{ "zero", 'z', .flags = &cr.flags, .bit = KPOOL_IOC_F_ZERO },
+		{ "debug", 'd', .flags = &cr.flags, .bit = KPOOL_IOC_F_DEBUG },
+	};
 	const char *name;
 	char detail[64];
-	u32 order;
-	int opt, ret;
+	int ret = create_args(c, argc, argv, opts, ARRAY_SIZE(opts), &have_size,
+			      "--size", sizeof(cr.name), &name);
 
-	while ((opt = next_opt(c, argc, argv, ":hjs:a:m:M:o:zd", longopts)) != -1) {
-		ret = -1;
-		switch (opt) {
-		case 's':
-			ret = parse_u64_arg(c, "size", optarg, &size);
-			have_size = true;
-			break;
-		case 'a':
-			ret = parse_u64_arg(c, "alignment", optarg, &align);
-			break;
-		case 'm':
-			ret = parse_u32_arg(c, "minimum", optarg, UINT32_MAX, &cr.min_blocks);
-			break;
-		case 'M':
-			ret = parse_u32_arg(c, "maximum", optarg, UINT32_MAX, &cr.max_blocks);
-			break;
-		case 'o':
-			ret = parse_u32_arg(c, "order", optarg, INT32_MAX, &order);
-			cr.order = (s32)order;
-			break;
-		default:
-			ret = create_common_opt(opt, &cr.flags);
-		}
-		if (ret >= 0)
-			return ret;
-	}
-	ret = create_args(c, argc, argv, have_size, "--size", sizeof(cr.name),
-			  &name);
 	if (ret >= 0)
 		return ret;
 	memcpy(cr.name, name, strlen(name));
-	cr.block_size = size;
-	cr.align = align;
+	cr.order = (s32)order;
 	ret = kp_create(c->fd, &cr);
 	if (ret)
 		return fail(c, name, ret);
@@ -1186,7 +1241,7 @@ static int cmd_create(struct ctl *c, int argc, char **argv)
 static int cmd_destroy(struct ctl *c, int argc, char **argv)
 {
 	struct pool_ref p;
-	int ret = pool_verb_args(c, argc, argv, &p);
+	int ret = pool_verb_args(c, argc, argv, NULL, 0, &p);
 
 	if (ret >= 0)
 		return ret;
@@ -1212,7 +1267,7 @@ static int cmd_shrink(struct ctl *c, int argc, char **argv)
 {
 	struct pool_ref p;
 	u64 pages;
-	int ret = pool_verb_args(c, argc, argv, &p);
+	int ret = pool_verb_args(c, argc, argv, NULL, 0, &p);
 
 	if (ret >= 0)
 		return ret;
@@ -1233,44 +1288,29 @@ static int cmd_shrink(struct ctl *c, int argc, char **argv)
 
 static int cmd_fault(struct ctl *c, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "every", required_argument, NULL, 'e' },
-		{ "probability", required_argument, NULL, 'p' },
-		{ "off", no_argument, NULL, 'o' },
-		{ 0 }
-	};
 	u32 every = 0, ppm = 0;
 	bool set = false;
+	const struct verb_opt opts[] = {
+		{ "every", 'e', "--every", .u32 = &every, .max = UINT32_MAX,
+		  .given = &set },
+		{ "probability", 'p', "--probability", .u32 = &ppm, .max = 1000000,
+		  .given = &set },
+		{ "off", 'o', .given = &set },
+	};
 	struct pool_ref p;
-	int opt, ret;
+	int opt, ret = -1;
 
-	while ((opt = next_opt(c, argc, argv, ":hje:p:o", longopts)) != -1) {
-		ret = -1;
-		switch (opt) {
-		case 'e':
-			ret = parse_u32_arg(c, "--every", optarg, UINT32_MAX, &every);
-			break;
-		case 'p':
-			ret = parse_u32_arg(c, "--probability", optarg, 1000000, &ppm);
-			break;
-		case 'o':
+	while (ret < 0 && (opt = next_opt(c, argc, argv, opts, ARRAY_SIZE(opts))) != -1) {
+		ret = opt_status(opt);
+		if (opt == 'o') {
 			every = 0;
 			ppm = 0;
-			break;
-		case OPT_HELP:
-			return EXIT_OK;
-		default:
-			return EXIT_USAGE;
 		}
-		if (ret >= 0)
-			return ret;
-		set = true;
 	}
-	if (!set)
-		return usage_error(c, "give --every N, --probability PPM or --off");
-	ret = want_args(c, argc, 1, 1);
+	if (ret < 0 && !set)
+		ret = usage_error(c, "give --every N, --probability PPM or --off");
 	if (ret < 0)
-		ret = resolve_pool(c, argv[optind], &p);
+		ret = pool_arg(c, argc, argv, &p);
 	if (ret >= 0)
 		return ret;
 	ret = kp_fault(c->fd, p.id, every, ppm);
@@ -1386,10 +1426,7 @@ static int alloc_blocks(struct ctl *c, const struct pool_ref *p, u64 bytes,
 			json_u64(&c->j, "block_size", block_size);
 		if (c->in_session)
 			json_u64(&c->j, "first_ref", first_ref);
-		json_array_begin(&c->j, "handles");
-		for (i = 0; i < count; i++)
-			json_u64(&c->j, NULL, h[i]);
-		json_array_end(&c->j);
+		json_u32_array(&c->j, "handles", h, count);
 		json_object_end(&c->j);
 	} else {
 		printf("%s: allocated %u block%s", p->label, count,
@@ -1423,7 +1460,7 @@ static int cmd_alloc(struct ctl *c, int argc, char **argv)
 	struct pool_ref p;
 	u64 bytes = 0;
 	u32 count;
-	int ret = common_opts(c, argc, argv);
+	int ret = verb_opts(c, argc, argv, NULL, 0);
 
 	if (ret < 0)
 		ret = want_args(c, argc, 1 + nr_size, 2 + nr_size);
@@ -1528,7 +1565,7 @@ static int cmd_free(struct ctl *c, int argc, char **argv)
 {
 	struct pool_ref p;
 	u32 *h, n, freed;
-	int err, ret = common_opts(c, argc, argv);
+	int err, ret = verb_opts(c, argc, argv, NULL, 0);
 
 	if (ret < 0)
 		ret = want_args(c, argc, 2, -1);
@@ -1592,45 +1629,39 @@ static long parse_hex(const char *s, unsigned char *buf)
 }
 
 /*
- * POOL HANDLE OFFSET as the first three positional arguments; usage errors
- * before the device is opened.
+ * The one option @flag of write and read, then four positional arguments:
+ * POOL HANDLE OFFSET as the first three; usage errors before the device
+ * is opened.
  */
-static int block_args(struct ctl *c, char **argv, struct pool_ref *p,
+static int block_args(struct ctl *c, int argc, char **argv,
+		      const struct verb_opt *flag, struct pool_ref *p,
 		      u32 *handle, u64 *offset)
 {
-	int ret = parse_handle(c, argv[1], handle);
+	int ret = verb_opts(c, argc, argv, flag, 1);
 
 	if (ret < 0)
-		ret = parse_u64_arg(c, "offset", argv[2], offset);
+		ret = want_args(c, argc, 4, 4);
 	if (ret < 0)
-		ret = resolve_pool(c, argv[0], p);
+		ret = parse_handle(c, argv[optind + 1], handle);
+	if (ret < 0)
+		ret = parse_u64_arg(c, "offset", argv[optind + 2], offset);
+	if (ret < 0)
+		ret = resolve_pool(c, argv[optind], p);
 	return ret;
 }
 
 static int cmd_write(struct ctl *c, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "hex", no_argument, NULL, 'x' },
-		{ 0 }
-	};
 	unsigned char *buf = NULL;
 	const char *data;
 	bool hex = false;
+	const struct verb_opt flag = { "hex", 'x', .given = &hex };
 	struct pool_ref p;
 	u32 handle;
 	u64 offset;
 	long len;
-	int opt, ret;
+	int ret = block_args(c, argc, argv, &flag, &p, &handle, &offset);
 
-	while ((opt = next_opt(c, argc, argv, ":hjx", longopts)) != -1) {
-		if (opt == 'x')
-			hex = true;
-		else
-			return opt == OPT_HELP ? EXIT_OK : EXIT_USAGE;
-	}
-	ret = want_args(c, argc, 4, 4);
-	if (ret < 0)
-		ret = block_args(c, argv + optind, &p, &handle, &offset);
 	if (ret >= 0)
 		return ret;
 	data = argv[optind + 3];
@@ -1713,26 +1744,14 @@ static void read_json(struct ctl *c, const struct pool_ref *p,
 
 static int cmd_read(struct ctl *c, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "raw", no_argument, NULL, 'r' },
-		{ 0 }
-	};
 	unsigned char *buf;
 	bool raw = false;
+	const struct verb_opt flag = { "raw", 'r', .given = &raw };
 	struct pool_ref p;
 	u64 offset, len = 0;
 	u32 handle;
-	int opt, ret;
+	int ret = block_args(c, argc, argv, &flag, &p, &handle, &offset);
 
-	while ((opt = next_opt(c, argc, argv, ":hjr", longopts)) != -1) {
-		if (opt == 'r')
-			raw = true;
-		else
-			return opt == OPT_HELP ? EXIT_OK : EXIT_USAGE;
-	}
-	ret = want_args(c, argc, 4, 4);
-	if (ret < 0)
-		ret = block_args(c, argv + optind, &p, &handle, &offset);
 	if (ret < 0)
 		ret = parse_u64_arg(c, "length", argv[optind + 3], &len);
 	if (ret < 0 && len > MAX_READ_LEN)
@@ -1785,54 +1804,25 @@ static u64 class_block_bytes(const struct kpool_ioc_set_class *cl)
 
 static int cmd_set_create(struct ctl *c, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "min-size", required_argument, NULL, 's' },
-		{ "max-size", required_argument, NULL, 'S' },
-		{ "align", required_argument, NULL, 'a' },
-		{ "spacing", required_argument, NULL, 'p' },
-		{ "reserve", required_argument, NULL, 'r' },
-		{ "cap", required_argument, NULL, 'C' },
-		{ "zero", no_argument, NULL, 'z' },
-		{ "debug", no_argument, NULL, 'd' },
-		{ 0 }
-	};
 	struct kpool_ioc_set_create cr = { .min_size = 1 };
 	bool have_max = false;
+	const struct verb_opt opts[] = {
+		{ "min-size", 's', "minimum size", .u64 = &cr.min_size },
+		{ "max-size", 'S', "maximum size", .u64 = &cr.max_size,
+		  .given = &have_max },
+		{ "align", 'a', "alignment", .u64 = &cr.align },
+		{ "spacing", 'p', "spacing", .u32 = &cr.classes_per_doubling,
+		  .max = UINT32_MAX },
+		{ "reserve", 'r', "reserve", .u32 = &cr.min_blocks, .max = UINT32_MAX },
+		{ "cap", 'C', "cap", .u32 = &cr.max_blocks, .max = UINT32_MAX },
+		{ "zero", 'z', .flags = &cr.flags, .bit = KPOOL_IOC_F_ZERO },
+		{ "debug", 'd', .flags = &cr.flags, .bit = KPOOL_IOC_F_DEBUG },
+	};
 	const char *name;
 	char detail[80];
-	int opt, ret;
+	int ret = create_args(c, argc, argv, opts, ARRAY_SIZE(opts), &have_max,
+			      "--max-size", KPOOL_IOC_SET_NAME_LEN, &name);
 
-	while ((opt = next_opt(c, argc, argv, ":hjs:S:a:p:r:C:zd", longopts)) != -1) {
-		ret = -1;
-		switch (opt) {
-		case 's':
-			ret = parse_u64_arg(c, "minimum size", optarg, &cr.min_size);
-			break;
-		case 'S':
-			ret = parse_u64_arg(c, "maximum size", optarg, &cr.max_size);
-			have_max = true;
-			break;
-		case 'a':
-			ret = parse_u64_arg(c, "alignment", optarg, &cr.align);
-			break;
-		case 'p':
-			ret = parse_u32_arg(c, "spacing", optarg, UINT32_MAX,
-					    &cr.classes_per_doubling);
-			break;
-		case 'r':
-			ret = parse_u32_arg(c, "reserve", optarg, UINT32_MAX, &cr.min_blocks);
-			break;
-		case 'C':
-			ret = parse_u32_arg(c, "cap", optarg, UINT32_MAX, &cr.max_blocks);
-			break;
-		default:
-			ret = create_common_opt(opt, &cr.flags);
-		}
-		if (ret >= 0)
-			return ret;
-	}
-	ret = create_args(c, argc, argv, have_max, "--max-size",
-			  KPOOL_IOC_SET_NAME_LEN, &name);
 	if (ret >= 0)
 		return ret;
 	memcpy(cr.name, name, strlen(name));
@@ -1842,67 +1832,6 @@ static int cmd_set_create(struct ctl *c, int argc, char **argv)
 	snprintf(detail, sizeof(detail), "requests of %llu to %llu bytes",
 		 cr.min_size, cr.max_size);
 	return report_created(c, "set", cr.set_id, name, detail);
-}
-
-static void set_list_json(struct ctl *c, const struct kpool_ioc_set_entry *e,
-			  u32 n)
-{
-	u32 i;
-
-	json_object_begin(&c->j, NULL);
-	json_array_begin(&c->j, "sets");
-	for (i = 0; i < n; i++) {
-		json_object_begin(&c->j, NULL);
-		json_u64(&c->j, "id", e[i].set_id);
-		json_string_n(&c->j, "name", e[i].name, KPOOL_IOC_NAME_LEN);
-		json_u64(&c->j, "classes", e[i].nr_classes);
-		json_u64(&c->j, "min_size", e[i].min_size);
-		json_u64(&c->j, "max_size", e[i].max_size);
-		json_u64(&c->j, "blocks_in_use", e[i].blocks_in_use);
-		json_u64(&c->j, "bytes_in_use", e[i].bytes_in_use);
-		json_object_end(&c->j);
-	}
-	json_array_end(&c->j);
-	json_object_end(&c->j);
-}
-
-static void set_list_text(FILE *f, const struct kpool_ioc_set_entry *e,
-			  u32 n)
-{
-	char name[KPOOL_IOC_NAME_LEN + 1];
-	u32 i;
-
-	if (!n) {
-		fprintf(f, "no sets in this open file\n");
-		return;
-	}
-	fprintf(f, "%6s  %-23s  %7s  %8s  %8s  %9s  %12s\n", "ID", "NAME",
-		"CLASSES", "MIN", "MAX", "IN USE", "BYTES");
-	for (i = 0; i < n; i++) {
-		kp_name(name, e[i].name);
-		fprintf(f, "%6u  %-23s  %7u  %8llu  %8llu  %9llu  %12llu\n",
-			e[i].set_id, name, e[i].nr_classes, e[i].min_size,
-			e[i].max_size, e[i].blocks_in_use, e[i].bytes_in_use);
-	}
-}
-
-static int cmd_set_list(struct ctl *c, int argc, char **argv)
-{
-	struct kpool_ioc_set_entry *e;
-	u32 n;
-	int ret = device_verb_args(c, argc, argv);
-
-	if (ret >= 0)
-		return ret;
-	ret = kp_set_list(c->fd, &e, &n);
-	if (ret)
-		return fail(c, "SET_LIST", ret);
-	if (c->json)
-		set_list_json(c, e, n);
-	else
-		set_list_text(stdout, e, n);
-	free(e);
-	return EXIT_OK;
 }
 
 static void set_info_json(struct ctl *c, u32 id,
@@ -1996,25 +1925,14 @@ static void set_info_text(FILE *f, u32 id, const struct kpool_ioc_set_info *in,
 
 static int cmd_set_info(struct ctl *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "all", no_argument, NULL, 'a' },
-		{ 0 }
-	};
+	const struct verb_opt all = { "all", 'a', .given = &c->all };
 	struct kpool_ioc_set_class *cl;
 	struct kpool_ioc_set_info in;
 	struct pool_ref p;
-	int ret, opt;
+	int ret;
 
 	c->all = false;
-	while ((opt = next_opt(c, argc, argv, ":hja", opts)) != -1) {
-		if (opt == 'a')
-			c->all = true;
-		else
-			return opt == OPT_HELP ? EXIT_OK : EXIT_USAGE;
-	}
-	ret = want_args(c, argc, 1, 1);
-	if (ret < 0)
-		ret = resolve_pool(c, argv[optind], &p);
+	ret = pool_verb_args(c, argc, argv, &all, 1, &p);
 	if (ret >= 0)
 		return ret;
 	ret = kp_set_info(c->fd, p.id, &in, &cl);
@@ -2069,7 +1987,7 @@ static const struct verb set_verbs[] = {
 	  "fragmentation is the same figure over all classes.\n",
 	  cmd_set_info },
 	{ "set list", "set list", "List the sets of this open file", NULL,
-	  cmd_set_list },
+	  cmd_list },
 };
 
 static int cmd_set(struct ctl *c, int argc, char **argv)
@@ -2251,41 +2169,26 @@ static void sleep_seconds(double s)
 
 static int cmd_watch(struct ctl *c, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "interval", required_argument, NULL, 'i' },
-		{ "count", required_argument, NULL, 'n' },
-		{ 0 }
-	};
 	struct sigaction sa = { .sa_handler = on_interrupt }, old;
 	struct watch_sample prev = { 0 }, cur;
 	bool tty = isatty(STDOUT_FILENO);
 	u32 count = 0, done;
+	const struct verb_opt opts[] = {
+		{ .name = "interval", .val = 'i', .what = "interval" },
+		{ "count", 'n', "count", .u32 = &count, .max = UINT32_MAX },
+	};
 	double interval = 1.0;
-	int opt, ret = -1;
+	int opt, err = 0, ret = -1;
 
-	while ((opt = next_opt(c, argc, argv, ":hji:n:", longopts)) != -1) {
-		switch (opt) {
-		case 'i':
-			if (kp_parse_seconds(optarg, &interval) || interval < 0.05)
-				ret = usage_error(c, "bad interval '%s' (seconds, at least 0.05)",
-						  optarg);
-			break;
-		case 'n':
-			ret = parse_u32_arg(c, "count", optarg, UINT32_MAX, &count);
-			break;
-		case OPT_HELP:
-			return EXIT_OK;
-		default:
-			return EXIT_USAGE;
-		}
-		if (ret >= 0)
-			return ret;
+	while (ret < 0 && (opt = next_opt(c, argc, argv, opts, ARRAY_SIZE(opts))) != -1) {
+		ret = opt_status(opt);
+		if (opt == 'i' && (kp_parse_seconds(optarg, &interval) || interval < 0.05))
+			ret = usage_error(c, "bad interval '%s' (seconds, at least 0.05)",
+					  optarg);
 	}
-	ret = want_args(c, argc, 0, 0);
+	if (ret < 0)
+		ret = device_args(c, argc, 0);
 	if (ret >= 0)
-		return ret;
-	ret = need_device(c);
-	if (ret)
 		return ret;
 	atomic_store(&interrupted, false);
 	sigaction(SIGINT, &sa, &old);
@@ -2295,8 +2198,8 @@ static int cmd_watch(struct ctl *c, int argc, char **argv)
 			sleep_seconds(interval);
 		if (atomic_load(&interrupted))
 			break;
-		ret = watch_take(c, &cur);
-		if (ret)
+		err = watch_take(c, &cur);
+		if (err)
 			break;
 		if (c->json)
 			watch_json(c, done ? &prev : NULL, &cur);
@@ -2308,7 +2211,7 @@ static int cmd_watch(struct ctl *c, int argc, char **argv)
 	free(prev.rows);
 	c->j.pretty = true;
 	sigaction(SIGINT, &old, NULL);
-	return ret ? fail(c, "LIST", ret) : EXIT_OK;
+	return err ? fail(c, "LIST", err) : EXIT_OK;
 }
 
 /* ---- run: a session on one open file ------------------------------------ */
@@ -2389,32 +2292,22 @@ static int run_line(struct ctl *c, char *line, const char *file,
 
 static int cmd_run(struct ctl *c, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "keep-going", no_argument, NULL, 'k' },
-		{ 0 }
-	};
 	const char *file = "-";
 	bool keep_going = false, json;
+	const struct verb_opt flag = { "keep-going", 'k', .given = &keep_going };
 	unsigned long lineno = 0;
 	size_t cap = 0;
 	char *line = NULL, *text;
-	int opt, ret, status = EXIT_OK;
+	int ret, status = EXIT_OK;
 	ssize_t len;
 	FILE *f;
 
 	if (c->in_session)
 		return usage_error(c, "sessions do not nest");
-	while ((opt = next_opt(c, argc, argv, ":hjk", longopts)) != -1) {
-		if (opt == 'k')
-			keep_going = true;
-		else
-			return opt == OPT_HELP ? EXIT_OK : EXIT_USAGE;
-	}
-	ret = want_args(c, argc, 0, 1);
+	ret = verb_opts(c, argc, argv, &flag, 1);
+	if (ret < 0)
+		ret = device_args(c, argc, 1);
 	if (ret >= 0)
-		return ret;
-	ret = need_device(c);
-	if (ret)
 		return ret;
 	json = c->json;
 	if (optind < argc)
@@ -2626,7 +2519,7 @@ static void print_usage(FILE *f)
 static int cmd_help(struct ctl *c, int argc, char **argv)
 {
 	const struct verb *v;
-	int ret = common_opts(c, argc, argv);
+	int ret = verb_opts(c, argc, argv, NULL, 0);
 
 	if (ret < 0)
 		ret = want_args(c, argc, 0, 1);
