@@ -17,9 +17,10 @@ Every ratio kpool/X is computed per round (both measured in the same
 round, one after the other, in the same boot) and reported as the median
 over the rounds with the spread [min-max] of the per-round ratios. Every
 target is a MET/MISSED line at the top of the report (NOT MEASURED when
-its workload did not run); the W1 instruction counts of every kernel also
-stand between the markers of README's headline block (HEADLINE), which
-scripts/readme.py copies into README.md.
+its workload did not run). The targets and the W1 instruction counts of
+every kernel stand between the markers of README's blocks bench-targets
+and bench-headline (block()), which scripts/readme.py copies into
+README.md.
 """
 import collections
 import os
@@ -44,9 +45,16 @@ W9_BULK = 16
 # W1's pair targets (instructions), and the stretch.
 W1_TARGET = 60
 W1_STRETCH = 50
-# README's headline block: README.md holds a copy of what stands between
-# these lines (scripts/readme.py sync bench-headline bench/REPORT.md).
-HEADLINE = ("<!-- figures bench-headline -->", "<!-- /figures -->")
+# README.md holds a copy of what stands between a block's markers
+# (scripts/readme.py sync NAME bench/REPORT.md): the headline and the
+# targets.
+
+
+def block(name):
+    """The opening and closing markers of README's figures block NAME."""
+    return (f"<!-- figures {name} -->", "<!-- /figures -->")
+
+
 # W1's candidates as the headline names them.
 HEADLINE_COLS = [("kpool", "kpool"), ("kmem_cache", "kmem_cache"),
                  ("mempool", "mempool"), ("locked_list", "textbook list"),
@@ -1554,7 +1562,7 @@ class Report(Doc):
         self.out("README.md shows a copy of the block below (scripts/"
                  "readme.py sync bench-headline bench/REPORT.md).")
         self.out()
-        self.out(HEADLINE[0])
+        self.out(block("bench-headline")[0])
         for k in self.kernels:
             self.out(f"**{k.title}** ({k.distro}, {k.release}): alloc+free "
                      "pair on one CPU, guest instructions net of the loop "
@@ -1576,7 +1584,7 @@ class Report(Doc):
         # readme.py's block ends at the marker: no blank line before it
         while self.lines[-1] == "":
             self.lines.pop()
-        self.out(HEADLINE[1])
+        self.out(block("bench-headline")[1])
         self.out()
 
     def setup(self):
@@ -1729,8 +1737,10 @@ class Report(Doc):
                 "are not affected. Rerun on an idle host for wall-time "
                 "conclusions.")
             self.out()
+        self.out(block("bench-targets")[0])
         for name, verdict, detail in self.targets:
             self.out(f"- **{verdict}**: {name} ({detail})")
+        self.out(block("bench-targets")[1])
         self.out()
         if missed:
             self.out("Some targets are MISSED: each kernel's profile shows "

@@ -34,8 +34,8 @@
 # average before and after each boot is recorded: other work on the host
 # distorts wall times (most of all W3, W4 and W9), never instruction
 # counts. --update copies the report and its plots to bench/REPORT.md and
-# bench/plots/ for committing, and README's headline figures from it
-# (scripts/readme.py sync bench-headline) where README has that block.
+# bench/plots/ for committing, and README's figures from it (scripts/
+# readme.py sync bench-headline, bench-targets).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -185,12 +185,10 @@ if [ "$update" -eq 1 ] && [ $status -eq 0 ]; then
 	rm -f "$KPOOL_ROOT"/bench/plots/*.png
 	cp "$out"/plots/*.png "$KPOOL_ROOT/bench/plots/"
 	cp "$out/REPORT.md" "$KPOOL_ROOT/bench/REPORT.md"
-	if [ -x "$KPOOL_ROOT/scripts/readme.py" ] &&
-		grep -q -x '<!-- figures bench-headline -->' "$KPOOL_ROOT/README.md"; then
-		"$KPOOL_ROOT/scripts/readme.py" sync bench-headline \
-			"$KPOOL_ROOT/bench/REPORT.md"
-		log "README.md: headline figures from bench/REPORT.md"
-	fi
+	for block in bench-headline bench-targets; do
+		"$KPOOL_ROOT/scripts/readme.py" sync $block "$KPOOL_ROOT/bench/REPORT.md"
+	done
+	log "README.md: headline and targets from bench/REPORT.md"
 fi
 log "report: ${out#"$KPOOL_ROOT"/}/REPORT.md ($((SECONDS - start))s)"
 sed -n '/^## Targets/,/^## /p' "$out/REPORT.md" | sed '$d'

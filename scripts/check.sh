@@ -116,11 +116,11 @@ for key in "${keys[@]}"; do
 done
 [ -z "$patterns" ] || [ ${#want[@]} -gt 1 ] || die "STAGES='$STAGES' matches no stage (STAGES=list)"
 
-# A cold run starts from an empty cache: every download and build in it.
-cache=warm
-[ -n "$(ls -A "$KPOOL_CACHE" 2>/dev/null)" ] || cache=cold
 rm -rf "$out"
 mkdir -p "$out"
+# A run is cold when it fills the cache (kernels fetched, trees prepared,
+# debug kernels built): the entries stamped after this file.
+touch "$out/.start"
 : >"$ktap"
 summary=()
 rows=()
@@ -402,15 +402,18 @@ stage readme collect readme
 
 : >"$out/failed.txt"
 read -r npass nfail nskip < <(count_cases)
+made=$(find "$KPOOL_CACHE" -maxdepth 3 -name .kpool-done -newer "$out/.start" | wc -l)
+cache=warm
+[ "$made" -eq 0 ] || cache=cold
 echo
 echo "kpool check summary"
 printf '  %s\n' "${summary[@]}"
-echo "  total: $((SECONDS - check_start)) s${STAGES:+ (STAGES=$STAGES)}, $cache cache"
+echo "  total: $((SECONDS - check_start)) s${STAGES:+ (STAGES=$STAGES)}, $cache cache ($made entries made)"
 echo "  cases: $npass passed, $nfail failed, $nskip skipped (KTAP: $ktap)"
 # The run as a table for README.md (scripts/readme.py sync check-CACHE).
 total=$((SECONDS - check_start))
 {
-	echo "$(date -u +%Y-%m-%d), $(nproc) cores, $cache cache${STAGES:+, STAGES=$STAGES}:" \
+	echo "$(date -u +%Y-%m-%d), $(nproc) cores, $cache cache ($made entries made)${STAGES:+, STAGES=$STAGES}:" \
 		"**$((total / 60)) min $((total % 60)) s** ($total s), $npass cases passed," \
 		"$nfail failed, $nskip skipped. Kernels: $(awk '{ printf "%s%s = %s", (NR > 1 ? ", " : ""), $1, $4 }' "$out/kernels.txt" 2>/dev/null)."
 	echo
