@@ -670,15 +670,21 @@ static bool fd_cycle(struct worker *w)
 	}
 	w->c.fd_closes_with_blocks += ending == 1;
 	close(fd);
-	/* release() destroyed the pool (LIST itself may meet a fault) */
+	/*
+	 * release() destroyed the pool. LIST itself may meet a fault, or
+	 * pools created faster than it sizes its buffer (EAGAIN): try again.
+	 */
 	for (i = 0; i < FIND_TRIES; i++) {
 		ret = kp_find_pool(w->sh->fd, c.name, &id);
-		if (!injected(w, ret))
+		if (!injected(w, ret) && ret != -EAGAIN)
 			break;
 	}
-	if (ret != -ENOENT)
+	if (!ret)
 		failure(w->sh, "fd thread %u: pool %s outlived its file", w->index,
 			c.name);
+	else if (ret != -ENOENT)
+		failure(w->sh, "fd thread %u: LIST after closing %s: %s", w->index,
+			c.name, kp_errname(ret));
 	w->c.fd_cycles++;
 	return !atomic_load(&w->sh->failures);
 }
