@@ -75,17 +75,28 @@ boot() {
 		-serial "file:$console" -serial "file:$results"
 }
 
-# A guest that dies before its plan begins (nothing of kpool's is loaded
-# yet) hit an emulator flake, e.g. multi-threaded TCG racing the kernel's
-# own code patching at boot: boot it again, at most twice, keeping the log.
+# Whether the boot reached the plan with a clean kernel log up to it
+# ("kpool: plan" is the first line of kpool's in it).
+booted_clean() {
+	grep -q '^KPOOL-BEGIN' "$results" || return 1
+	sed '/kpool: plan /,$d' "$console" >"$logdir/boot.log"
+	"$KPOOL_ROOT/scripts/splat.sh" "$logdir/boot.log" >/dev/null 2>&1
+}
+
+# A guest that dies before its plan begins, or splats before it (nothing
+# of kpool's is loaded yet), hit an emulator flake: multi-threaded TCG
+# racing the kernel's own code patching at boot, or an initcall starved
+# into a soft lockup while the host's cores are busy. Boot it again, at
+# most twice, keeping the log; a third such boot fails as it is.
 for attempt in 1 2 3; do
 	status=0
 	boot || status=$?
-	grep -q '^KPOOL-BEGIN' "$results" && break
+	booted_clean && break
 	[ $attempt -lt 3 ] || break
-	echo "vm: the guest died before plan $plan began; booting it again" >&2
+	echo "vm: the guest died or splatted before plan $plan began; booting it again" >&2
 	mv "$console" "$logdir/console-boot$attempt.log"
 done
+rm -f "$logdir/boot.log"
 
 if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
 	echo "vm: guest timed out after ${timeout}s (plan $plan)" >&2
