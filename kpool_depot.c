@@ -82,12 +82,12 @@ void kpool_update_tight(struct kpool *pool)
 
 /*
  * The FREE states of @chunk do not add up to its count: a double free raced
- * with itself on two CPUs (see the theory of operation). Count them again.
+ * with itself on two CPUs (see the theory of operation). Count them again;
+ * the caller puts the chunk on the list for its new count.
  */
 static noinline void kpool_chunk_recount(struct kpool *pool,
 					 struct kpool_chunk *chunk)
 {
-	struct list_head *was = kpool_chunk_list(pool, chunk);
 	unsigned int i, n = 0;
 
 	for (i = 0; i < chunk->nr_blocks; i++)
@@ -98,7 +98,6 @@ static noinline void kpool_chunk_recount(struct kpool *pool,
 	kpool_update_tight(pool);
 	chunk->nr_free = n;
 	chunk->cursor = 0;
-	kpool_chunk_relist(pool, chunk, was);
 	kpool_count(pool, KPOOL_EV_err_double_free);
 	pr_warn_ratelimited("pool %s: frees of one block raced on two CPUs; counts repaired\n",
 			    pool->name);
@@ -132,10 +131,10 @@ static unsigned int kpool_chunk_take(struct kpool *pool,
 	chunk->cursor = round_up(i, KPOOL_STATE_GROUP);
 	if (chunk->cursor >= chunk->nr_blocks)
 		chunk->cursor = 0;
-	kpool_chunk_relist(pool, chunk, was);
 	pool->depot_free -= got;
 	if (unlikely(got < n))
 		kpool_chunk_recount(pool, chunk);
+	kpool_chunk_relist(pool, chunk, was);
 	return got;
 }
 
@@ -268,28 +267,6 @@ out:
 	return block;
 }
 
-/*
- * Every block the pool can have without sleeping, in mempool's order: the
- * depot, light growth, the reserve, blocks cached by other CPUs. *@err is
- * the last growth error.
- */
-static void *kpool_take(struct kpool *pool, gfp_t gfp, int *err)
-{
-	gfp_t light = kpool_grow_gfp(pool, gfp, true);
-	void *block;
-
-	for (;;) {
-		block = kpool_refill(pool, false);
-		if (block)
-			return block;
-		*err = kpool_grow(pool, light);
-		if (*err)
-			break;
-	}
-	block = kpool_refill(pool, true);
-	return block ?: kpool_steal(pool);
-}
-
 /* An allocation may wait for a free: make frees take the slow path. */
 static void kpool_hungry(struct kpool *pool, int delta, bool got_block)
 {
@@ -321,56 +298,62 @@ static void *kpool_wait_block(struct kpool *pool)
 }
 
 /*
- * A block for a caller that may sleep: growth with the caller's own mask
- * (reclaim), then every CPU's magazine drained and, if @may_wait, a
- * killable wait for a free, draining again before every sleep.
- */
-static void *kpool_get_sleeping(struct kpool *pool, gfp_t gfp, int err,
-				bool may_wait)
-{
-	void *block = NULL;
-	bool waited = false;
-
-	kpool_hungry(pool, 1, false);
-	for (;;) {
-		if (err == -ENOMEM)
-			err = kpool_grow(pool, kpool_grow_gfp(pool, gfp, false));
-		block = kpool_take(pool, gfp, &err);
-		if (block)
-			break;
-		/* before every sleep; rate-limited for those that never wait */
-		if (may_wait || kpool_drain_due(pool))
-			kpool_drain_all(pool, false);
-		block = kpool_refill(pool, true);
-		if (block || !may_wait || fatal_signal_pending(current))
-			break;
-		if (!waited) {
-			waited = true;
-			kpool_count(pool, KPOOL_EV_waits);
-		}
-		block = kpool_wait_block(pool);
-		if (block)
-			break;
-	}
-	kpool_hungry(pool, -1, !!block);
-	return block;
-}
-
-/*
  * The allocation slow path: a block from anywhere but this CPU's magazine,
- * handed out. For kpool_alloc() (@may_wait) and kpool_alloc_bulk().
+ * handed out; for kpool_alloc() (@may_wait) and kpool_alloc_bulk(). The
+ * allocation order of kpool.h, step by step:
+ *  1. the depot outside the reserve;
+ *  2. growth with a light mask, as long as it succeeds (back to 1);
+ *  3. the reserve;
+ *  4. blocks cached by other CPUs;
+ * and, only for a caller that may sleep, which makes the pool tight while
+ * it tries (kpool_hungry()):
+ *  5. growth with the caller's own mask (reclaim), then 1-4 again;
+ *  6. every magazine drained, and the depot with its reserve again;
+ *  7. if @may_wait, a killable wait for a free, then from 5 again.
  */
 noinline void *kpool_get(struct kpool *pool, gfp_t gfp, bool may_wait,
 			 unsigned long ip)
 {
+	gfp_t light = kpool_grow_gfp(pool, gfp, true);
+	bool hungry = false, waited = false;
 	void *block;
-	int err;
+	int err = 0;
 
 	might_alloc(gfp);
 	kpool_count(pool, KPOOL_EV_cache_misses);
-	block = kpool_take(pool, gfp, &err);
-	if (!block && gfpflags_allow_blocking(gfp))
-		block = kpool_get_sleeping(pool, gfp, err, may_wait);
+repeat:
+	if (hungry && err == -ENOMEM)					/* 5 */
+		err = kpool_grow(pool, kpool_grow_gfp(pool, gfp, false));
+	do {
+		block = kpool_refill(pool, false);			/* 1 */
+		if (block)
+			goto out;
+		err = kpool_grow(pool, light);				/* 2 */
+	} while (!err);
+	block = kpool_refill(pool, true) ?: kpool_steal(pool);		/* 3, 4 */
+	if (block || !gfpflags_allow_blocking(gfp))
+		goto out;
+	if (!hungry) {
+		hungry = true;
+		kpool_hungry(pool, 1, false);
+		goto repeat;
+	}
+	/* before every sleep; rate-limited for those that never wait */
+	if (may_wait || kpool_drain_due(pool))				/* 6 */
+		kpool_drain_all(pool, false);
+	block = kpool_refill(pool, true);
+	if (block || !may_wait || fatal_signal_pending(current))
+		goto out;
+	if (!waited) {							/* 7 */
+		waited = true;
+		kpool_count(pool, KPOOL_EV_waits);
+	}
+	block = kpool_wait_block(pool);
+	if (!block)
+		goto repeat;
+out:
+	if (hungry)
+		kpool_hungry(pool, -1, !!block);
 	if (unlikely(!block)) {
 		kpool_count(pool, KPOOL_EV_alloc_failures);
 		kpool_drain_kick(pool);
