@@ -20,14 +20,6 @@ static unsigned long kpool_capacity(const struct kpool_geometry *g,
 }
 
 /*
- * May a chunk of @order be chosen: it holds a block and wastes at most
- * 1/16 of itself, and CPUs refilling from it get block states on cache
- * lines of their own (it holds at most one batch, or two groups of states
- * at least)? With @preferred, it also holds KPOOL_MIN_PER_CHUNK blocks
- * (so that frees mostly hit the hint chunk) and its out-of-line metadata
- * is at most 1/32 of it.
- */
-/*
  * Would CPUs refilling from a chunk of @n blocks get block states on the
  * same cache line: more than one batch, fewer than two groups of states?
  */
@@ -36,6 +28,14 @@ static bool kpool_lines_shared(unsigned long n)
 	return n > KPOOL_MAG_BATCH && n < 2 * KPOOL_STATE_GROUP;
 }
 
+/*
+ * May a chunk of @order be chosen: it holds a block and wastes at most
+ * 1/16 of itself, and CPUs refilling from it get block states on cache
+ * lines of their own (it holds at most one batch, or two groups of states
+ * at least)? With @preferred, it also holds KPOOL_MIN_PER_CHUNK blocks
+ * (so that frees mostly hit the hint chunk) and its out-of-line metadata
+ * is at most 1/32 of it.
+ */
 static bool kpool_order_fits(const struct kpool_geometry *g, size_t size,
 			     unsigned int order, bool preferred)
 {
@@ -125,11 +125,7 @@ int kpool_check_params(const struct kpool_params *p, struct kpool_geometry *g)
 	return 0;
 }
 
-/*
- * Debug pools have no magazines (every operation is checked), nor do
- * type-safe pools under generic KASAN: the fast free poisons the block in
- * KASAN's shadow, where their RCU readers may still read it.
- */
+/* Write the layout @g of the pool with parameters @p into @pool. */
 void kpool_set_geometry(struct kpool *pool, const struct kpool_params *p,
 			const struct kpool_geometry *g)
 {

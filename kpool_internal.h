@@ -367,7 +367,11 @@ struct kpool_chunk_table {
  * @nr_reserve: blocks of @depot_free set aside as the reserve.
  * @nr_hungry: allocations that may wait for a free.
  * @high_watermark: most blocks out of the depot at once.
- * @wait: allocations waiting for a free.
+ * @wait: allocations waiting for a free. A simple wait queue, not a
+ *	  wait_queue_head: frees wake it in any context (hardirq included),
+ *	  and on PREEMPT_RT a wait_queue_head's lock sleeps where swait's,
+ *	  a raw spinlock, does not. Waiters are exclusive, woken one by one;
+ *	  swake_up_all() only from the drains, in process context.
  * @release_lock: serialises chunks leaving the pool (see the theory of
  *		  operation) with the debugfs leak walk.
  * @min_blocks: the reserve to keep.

@@ -219,6 +219,7 @@ static struct kpool *kpool_alloc_pool(const struct kpool_params *p,
 
 	pool->flags = p->flags;
 	pool->zero_gfp = (p->flags & KPOOL_F_ZERO) ? __GFP_ZERO : 0;
+	/* debug pools have no magazines: every operation is checked */
 	pool->mag_size = (p->flags & KPOOL_F_DEBUG) ? 0 : KPOOL_MAG_SIZE;
 	kpool_set_geometry(pool, p, g);
 	raw_spin_lock_init(&pool->lock);
