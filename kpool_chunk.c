@@ -49,8 +49,7 @@ static void kpool_chunk_carve(struct kpool *pool, struct kpool_chunk *chunk)
 
 		if (pool->ctor)
 			pool->ctor(block, pool->ctor_arg);
-		if (pool->flags & KPOOL_F_DEBUG)
-			kpool_debug_init_block(pool, block);
+		kpool_debug_init_block(pool, block);
 	}
 	chunk->nr_free = chunk->nr_blocks;
 	/* blocks and the tail are a red zone until handed out */
@@ -181,8 +180,7 @@ static void kpool_chunk_free_rcu(struct rcu_head *rcu)
  */
 void kpool_chunk_release(struct kpool *pool, struct kpool_chunk *chunk)
 {
-	if (!(pool->flags & KPOOL_F_DEBUG))
-		kmemleak_free(chunk->base);
+	kpool_debug_chunk_untrack(pool, chunk);
 	kpool_table_set(chunk->id, NULL);
 	kpool_chunk_tag(chunk, 0);
 	call_rcu(&chunk->rcu, kpool_chunk_free_rcu);
@@ -199,12 +197,8 @@ static struct kpool_chunk *kpool_chunk_create(struct kpool *pool,
 	chunk = kvzalloc_node(pool->chunk_meta, meta_gfp, pool->node);
 	if (!chunk)
 		return NULL;
-	if (pool->flags & KPOOL_F_DEBUG) {
-		chunk->owners = kvcalloc(pool->per_chunk,
-					 sizeof(*chunk->owners), meta_gfp);
-		if (!chunk->owners)
-			goto fail;
-	}
+	if (kpool_debug_chunk_init(pool, chunk, meta_gfp))
+		goto fail;
 	/* the ids and the table are the module's: charged to no cgroup */
 	id = kpool_chunk_id_alloc(meta_gfp & ~__GFP_ACCOUNT);
 	if (id < 0)
@@ -220,12 +214,7 @@ static struct kpool_chunk *kpool_chunk_create(struct kpool *pool,
 	chunk->nr_blocks = nr;
 	chunk->span = kpool_block_addr(pool, chunk, nr - 1) - chunk->base + 1;
 	kpool_chunk_carve(pool, chunk);
-	/*
-	 * Blocks may hold the only references to other objects: kmemleak
-	 * scans the chunk, or, in debug pools, each block handed out.
-	 */
-	if (!(pool->flags & KPOOL_F_DEBUG))
-		kmemleak_alloc(chunk->base, pool->chunk_bytes, 0, gfp);
+	kpool_debug_chunk_track(pool, chunk, gfp);
 	kpool_chunk_map(chunk);
 	return chunk;
 

@@ -206,8 +206,7 @@ void *kpool_hand_out_slow(struct kpool *pool, void *block, gfp_t gfp,
 			  unsigned long ip)
 {
 	kpool_kasan_unpoison(block, pool->size, pool->stride);
-	if (pool->flags & KPOOL_F_DEBUG)
-		kpool_debug_alloc(pool, block, gfp, ip);
+	kpool_debug_alloc(pool, block, gfp, ip);
 	if (kpool_zeroes(pool, gfp))
 		memset(block, 0, pool->size);
 	trace_kpool_alloc(pool->id, pool->name, false);

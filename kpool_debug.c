@@ -31,70 +31,58 @@ static void kpool_report_corruption(struct kpool *pool, const char *what,
 }
 
 #ifdef CONFIG_STACKDEPOT
-static void kpool_owner_save_stack(struct kpool_owner *owner)
+/* The caller's caller's stack in the stack depot, or 0. */
+static depot_stack_handle_t kpool_stack_save(void)
 {
 	unsigned long entries[KPOOL_STACK_DEPTH];
 	unsigned int nr;
 
-	owner->stack = 0;
 	if (!kpool_stack_depot_ready || !kpool_may_alloc_pages())
-		return;
+		return 0;
 	nr = stack_trace_save(entries, ARRAY_SIZE(entries), 2);
-	owner->stack = stack_depot_save(entries, nr, GFP_NOWAIT | __GFP_NOWARN);
+	return stack_depot_save(entries, nr, GFP_NOWAIT | __GFP_NOWARN);
 }
 
+/* The stack @handle, into @m or, as SLUB's print_track(), to the log. */
+static void kpool_stack_print(struct seq_file *m, depot_stack_handle_t handle)
+{
+	unsigned long *entries;
+	unsigned int i, nr;
+
+	if (!handle)
+		return;
+	if (!m) {
+		stack_depot_print(handle);
+		return;
+	}
+	nr = stack_depot_fetch(handle, &entries);
+	for (i = 0; i < nr; i++)
+		seq_printf(m, "  %pS\n", (void *)entries[i]);
+}
 #else
-static void kpool_owner_save_stack(struct kpool_owner *owner)
+static depot_stack_handle_t kpool_stack_save(void)
+{
+	return 0;
+}
+
+static void kpool_stack_print(struct seq_file *m, depot_stack_handle_t handle)
 {
 }
 #endif
 
-/* Write a line to @m, or to the kernel log when @m is NULL. */
-static __printf(2, 3) void kpool_emit(struct seq_file *m, const char *fmt, ...)
-{
-	struct va_format vaf;
-	va_list args;
-
-	va_start(args, fmt);
-	if (m) {
-		seq_vprintf(m, fmt, args);
-	} else {
-		vaf.fmt = fmt;
-		vaf.va = &args;
-		pr_warn("%pV", &vaf);
-	}
-	va_end(args);
-}
-
-/*
- * The symbol of @ip, or "?": never the raw address sprint_symbol() falls
- * back to when the text is gone (an unloaded module, freed init code).
- */
-static const char *kpool_symbol(char *buf, unsigned long ip)
-{
-	sprint_symbol(buf, ip);
-	return str_has_prefix(buf, "0x") ? "?" : buf;
-}
+#define KPOOL_OWNER_FMT "pool %s: chunk %lu block %u allocated by %pS\n"
 
 static void kpool_owner_report(struct seq_file *m, const struct kpool *pool,
 			       unsigned long chunk_nr, unsigned int idx,
 			       const struct kpool_owner *owner)
 {
-	char sym[KSYM_SYMBOL_LEN];
-#ifdef CONFIG_STACKDEPOT
-	unsigned long *entries;
-	unsigned int i, nr = 0;
-
-	if (owner->stack)
-		nr = stack_depot_fetch(owner->stack, &entries);
-#endif
-
-	kpool_emit(m, "pool %s: chunk %lu block %u allocated by %s\n",
-		   pool->name, chunk_nr, idx, kpool_symbol(sym, owner->ip));
-#ifdef CONFIG_STACKDEPOT
-	for (i = 0; i < nr; i++)
-		kpool_emit(m, "  %s\n", kpool_symbol(sym, entries[i]));
-#endif
+	if (m)
+		seq_printf(m, KPOOL_OWNER_FMT, pool->name, chunk_nr, idx,
+			   (void *)owner->ip);
+	else
+		pr_warn(KPOOL_OWNER_FMT, pool->name, chunk_nr, idx,
+			(void *)owner->ip);
+	kpool_stack_print(m, owner->stack);
 }
 
 /*
@@ -103,8 +91,9 @@ static void kpool_owner_report(struct seq_file *m, const struct kpool *pool,
  * Sleeps: chunks cannot leave the pool during the walk (release_lock), and
  * the walk yields between chunks.
  */
-unsigned long kpool_report_owners(struct seq_file *m, struct kpool *pool,
-				  unsigned long limit)
+static unsigned long kpool_report_owners(struct seq_file *m,
+					 struct kpool *pool,
+					 unsigned long limit)
 {
 	unsigned long chunk_nr = 0, found = 0;
 	struct kpool_chunk *chunk;
@@ -127,9 +116,14 @@ unsigned long kpool_report_owners(struct seq_file *m, struct kpool *pool,
 	return found;
 }
 
-/* Fill a free block with poison and its red zone with the pattern. */
+/*
+ * Debug pools: fill a free block with poison and its red zone with the
+ * pattern.
+ */
 void kpool_debug_init_block(struct kpool *pool, void *block)
 {
+	if (!(pool->flags & KPOOL_F_DEBUG))
+		return;
 	if (kpool_poisons(pool))
 		memset(block, KPOOL_POISON_FREE, pool->size);
 	memset(block + pool->size, KPOOL_POISON_REDZONE,
@@ -148,6 +142,8 @@ void kpool_debug_alloc(struct kpool *pool, void *block, gfp_t gfp,
 	unsigned int idx;
 	u8 *bad;
 
+	if (!(pool->flags & KPOOL_F_DEBUG))
+		return;
 	rcu_read_lock();
 	chunk = kpool_block_chunk(block);
 	rcu_read_unlock();
@@ -173,7 +169,7 @@ void kpool_debug_alloc(struct kpool *pool, void *block, gfp_t gfp,
 		}
 	}
 	owner->ip = ip;
-	kpool_owner_save_stack(owner);
+	owner->stack = kpool_stack_save();
 }
 
 /*
@@ -188,6 +184,8 @@ void kpool_debug_free(struct kpool *pool, struct kpool_chunk *chunk,
 	u8 *zone = block + pool->size;
 	u8 *bad;
 
+	if (!(pool->flags & KPOOL_F_DEBUG))
+		return;
 	if (chunk->owners[idx].tracked)
 		kmemleak_free(block);
 	kasan_disable_current();
@@ -200,6 +198,72 @@ void kpool_debug_free(struct kpool *pool, struct kpool_chunk *chunk,
 	}
 	kpool_debug_init_block(pool, block);
 	kasan_enable_current();
+}
+
+/* Debug pools: the owner of each block of @chunk. */
+int kpool_debug_chunk_init(struct kpool *pool, struct kpool_chunk *chunk,
+			   gfp_t gfp)
+{
+	if (!(pool->flags & KPOOL_F_DEBUG))
+		return 0;
+	chunk->owners = kvcalloc(pool->per_chunk, sizeof(*chunk->owners), gfp);
+	return chunk->owners ? 0 : -ENOMEM;
+}
+
+/*
+ * Blocks may hold the only references to other objects: kmemleak scans the
+ * chunk, or, in debug pools, each block handed out (kpool_debug_alloc()).
+ */
+void kpool_debug_chunk_track(struct kpool *pool, struct kpool_chunk *chunk,
+			     gfp_t gfp)
+{
+	if (!(pool->flags & KPOOL_F_DEBUG))
+		kmemleak_alloc(chunk->base, pool->chunk_bytes, 0, gfp);
+}
+
+/* @chunk leaves the pool: undo kpool_debug_chunk_track(). */
+void kpool_debug_chunk_untrack(struct kpool *pool, struct kpool_chunk *chunk)
+{
+	if (!(pool->flags & KPOOL_F_DEBUG))
+		kmemleak_free(chunk->base);
+}
+
+/* A deferred free: the caller may drop its last reference, not a leak. */
+void kpool_debug_not_leak(struct kpool *pool, struct kpool_chunk *chunk,
+			  unsigned int idx)
+{
+	if ((pool->flags & KPOOL_F_DEBUG) && chunk->owners[idx].tracked)
+		kmemleak_not_leak(kpool_block_addr(pool, chunk, idx));
+}
+
+/* Bytes of metadata per chunk debugging adds: the owners. */
+u64 kpool_debug_meta_per_chunk(const struct kpool *pool)
+{
+	if (!(pool->flags & KPOOL_F_DEBUG))
+		return 0;
+	return (u64)pool->per_chunk * sizeof(struct kpool_owner);
+}
+
+static int kpool_debugfs_leaks_show(struct seq_file *m, void *unused)
+{
+	unsigned long n = kpool_report_owners(m, m->private,
+					      KPOOL_LEAKS_LISTED);
+
+	if (n > KPOOL_LEAKS_LISTED)
+		seq_printf(m, "%lu more blocks allocated, not listed\n",
+			   n - KPOOL_LEAKS_LISTED);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(kpool_debugfs_leaks);
+
+/* Debug pools: the leaks file in the pool's directory; how many entries. */
+unsigned int kpool_debug_debugfs(struct kpool *pool)
+{
+	if (!(pool->flags & KPOOL_F_DEBUG))
+		return 0;
+	debugfs_create_file("leaks", 0400, pool->debugfs, pool,
+			    &kpool_debugfs_leaks_fops);
+	return 1;
 }
 
 void kpool_report_leaks(struct kpool *pool, unsigned long in_use)

@@ -401,8 +401,7 @@ void kpool_free_finish(struct kpool *pool, struct kpool_chunk *chunk,
 	bool hungry;
 
 	kpool_poison_free(pool, block);
-	if (pool->flags & KPOOL_F_DEBUG)
-		kpool_debug_free(pool, chunk, idx, block);
+	kpool_debug_free(pool, chunk, idx, block);
 	kpool_cpu_pin();
 	pc = pool->mag_size ? kpool_mag_claim(pool) : NULL;
 	raw_spin_lock_irqsave(&pool->lock, flags);

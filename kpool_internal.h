@@ -86,7 +86,6 @@
 #include <linux/fs.h>
 #include <linux/gfp.h>
 #include <linux/idr.h>
-#include <linux/kallsyms.h>
 #include <linux/kmemleak.h>
 #include <linux/list.h>
 #include <linux/local_lock.h>
@@ -263,9 +262,7 @@ struct kpool_cpu {
  */
 struct kpool_owner {
 	unsigned long ip;
-#ifdef CONFIG_STACKDEPOT
 	depot_stack_handle_t stack;
-#endif
 	bool tracked;
 };
 
@@ -555,14 +552,21 @@ void kpool_rcu_barrier(struct kpool *pool);
 int kpool_rcu_init(struct kpool *pool, gfp_t gfp);
 void kpool_rcu_free(struct kpool *pool);
 /* debug */
-unsigned long kpool_report_owners(struct seq_file *m, struct kpool *pool,
-				  unsigned long limit);
 void kpool_debug_init_block(struct kpool *pool, void *block);
 void kpool_debug_alloc(struct kpool *pool, void *block, gfp_t gfp,
 		       unsigned long ip);
 void kpool_debug_free(struct kpool *pool, struct kpool_chunk *chunk,
 		      unsigned int idx, void *block);
 void kpool_report_leaks(struct kpool *pool, unsigned long in_use);
+int kpool_debug_chunk_init(struct kpool *pool, struct kpool_chunk *chunk,
+			   gfp_t gfp);
+void kpool_debug_chunk_track(struct kpool *pool, struct kpool_chunk *chunk,
+			     gfp_t gfp);
+void kpool_debug_chunk_untrack(struct kpool *pool, struct kpool_chunk *chunk);
+void kpool_debug_not_leak(struct kpool *pool, struct kpool_chunk *chunk,
+			  unsigned int idx);
+u64 kpool_debug_meta_per_chunk(const struct kpool *pool);
+unsigned int kpool_debug_debugfs(struct kpool *pool);
 /* geometry */
 int kpool_check_params(const struct kpool_params *p, struct kpool_geometry *g);
 void kpool_set_geometry(struct kpool *pool, const struct kpool_params *p,

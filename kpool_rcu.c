@@ -175,8 +175,7 @@ static void kpool_rcu_mark(struct kpool *pool, struct kpool_chunk *chunk,
 	unsigned long flags;
 
 	/* the caller may drop its last reference: not a leak (debug pools) */
-	if ((pool->flags & KPOOL_F_DEBUG) && chunk->owners[idx].tracked)
-		kmemleak_not_leak(kpool_block_addr(pool, chunk, idx));
+	kpool_debug_not_leak(pool, chunk, idx);
 	raw_spin_lock_irqsave(&d->lock, flags);
 	WRITE_ONCE(chunk->state[idx], KPOOL_B_RCU0 + d->gen);
 	/* a grace period from here on covers this block */

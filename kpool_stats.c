@@ -96,9 +96,7 @@ void kpool_get_stats(struct kpool *pool, struct kpool_stats *stats)
 	stats->max_blocks = pool->max_blocks;
 	stats->wasted_per_chunk = kpool_waste(pool);
 	stats->meta_per_chunk = pool->chunk_meta;
-	if (pool->flags & KPOOL_F_DEBUG)
-		stats->meta_per_chunk += (u64)pool->per_chunk *
-					 sizeof(struct kpool_owner);
+	stats->meta_per_chunk += kpool_debug_meta_per_chunk(pool);
 	stats->percpu_bytes = (u64)(sizeof(struct kpool_cpu) +
 				    sizeof(struct kpool_rcu_cpu)) *
 			      num_possible_cpus();
@@ -197,18 +195,6 @@ static int kpool_debugfs_stats_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(kpool_debugfs_stats);
 
-static int kpool_debugfs_leaks_show(struct seq_file *m, void *unused)
-{
-	unsigned long n = kpool_report_owners(m, m->private,
-					      KPOOL_LEAKS_LISTED);
-
-	if (n > KPOOL_LEAKS_LISTED)
-		seq_printf(m, "%lu more blocks allocated, not listed\n",
-			   n - KPOOL_LEAKS_LISTED);
-	return 0;
-}
-DEFINE_SHOW_ATTRIBUTE(kpool_debugfs_leaks);
-
 void kpool_debugfs_add(struct kpool *pool)
 {
 	char dir[KPOOL_NAME_LEN + 12];
@@ -224,11 +210,7 @@ void kpool_debugfs_add(struct kpool *pool)
 		return;
 	debugfs_create_file("stats", 0400, pool->debugfs, pool,
 			    &kpool_debugfs_stats_fops);
-	if (pool->flags & KPOOL_F_DEBUG) {
-		debugfs_create_file("leaks", 0400, pool->debugfs, pool,
-				    &kpool_debugfs_leaks_fops);
-		entries++;
-	}
+	entries += kpool_debug_debugfs(pool);
 	entries += kpool_fault_debugfs(pool);
 	pool->debugfs_bytes = entries * (sizeof(struct dentry) +
 					 sizeof(struct inode));
