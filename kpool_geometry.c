@@ -77,7 +77,20 @@ static int kpool_auto_order(const struct kpool_geometry *g, size_t size)
 	return best;
 }
 
-int kpool_check_params(const struct kpool_params *p, struct kpool_geometry *g)
+/**
+ * kpool_layout() - the layout of a pool with the given parameters
+ * @p: the parameters, as for kpool_create().
+ * @g: filled in where the parameters are valid.
+ *
+ * The one implementation of kpool.h's layout rules, the automatic chunk
+ * order among them: kpool_create() lays its pool out with it and kpool's
+ * KUnit suites derive their expectations from it.
+ *
+ * Context: Any context; a pure function of @p (and of which NUMA nodes
+ * have memory, for kpool_params.node).
+ * Return: 0, or -EINVAL for parameters kpool_create() refuses.
+ */
+int kpool_layout(const struct kpool_params *p, struct kpool_geometry *g)
 {
 	size_t align = p->align, body;
 	int order;
@@ -122,8 +135,10 @@ int kpool_check_params(const struct kpool_params *p, struct kpool_geometry *g)
 		g->unit_shift = PAGE_SHIFT + order;
 	g->order = order;
 	g->per_unit = (1UL << g->unit_shift) / g->stride;
+	g->per_chunk = kpool_capacity(g, order);
 	return 0;
 }
+EXPORT_SYMBOL_NS_GPL(kpool_layout, KPOOL_INTERNAL_NS);
 
 /* Write the layout @g of the pool with parameters @p into @pool. */
 void kpool_set_geometry(struct kpool *pool, const struct kpool_params *p,
@@ -140,7 +155,7 @@ void kpool_set_geometry(struct kpool *pool, const struct kpool_params *p,
 	pool->unit_mask = (1UL << g->unit_shift) - 1;
 	pool->per_unit = g->per_unit;
 	pool->per_unit_recip = reciprocal_value(g->per_unit);
-	pool->per_chunk = kpool_capacity(g, g->order);
+	pool->per_chunk = g->per_chunk;
 	pool->chunk_meta = offsetof(struct kpool_chunk, state) +
 			  pool->per_chunk;
 }

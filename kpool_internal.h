@@ -116,6 +116,7 @@
 #include <linux/xarray.h>
 
 #include "kpool.h"
+#include "kpool_geometry.h"
 #include "kpool_kasan.h"
 #include "kpool_registry.h"
 #include "kpool_trace.h"
@@ -462,15 +463,6 @@ struct kpool {
 	char name[KPOOL_NAME_LEN];
 };
 
-/* The layout of a pool, computed from its parameters. */
-struct kpool_geometry {
-	unsigned int align;
-	unsigned int stride;
-	unsigned int order;
-	unsigned int unit_shift;
-	unsigned int per_unit;
-};
-
 /* kpool_registry_lock guards kpool_list, kpool_ids and name uniqueness. */
 extern struct mutex kpool_registry_lock;
 extern struct list_head kpool_list;
@@ -568,7 +560,6 @@ void kpool_debug_not_leak(struct kpool *pool, struct kpool_chunk *chunk,
 u64 kpool_debug_meta_per_chunk(const struct kpool *pool);
 unsigned int kpool_debug_debugfs(struct kpool *pool);
 /* geometry */
-int kpool_check_params(const struct kpool_params *p, struct kpool_geometry *g);
 void kpool_set_geometry(struct kpool *pool, const struct kpool_params *p,
 			const struct kpool_geometry *g);
 /* stats */

@@ -323,7 +323,7 @@ struct kpool *kpool_create(const struct kpool_params *params)
 
 	if (!params)
 		return ERR_PTR(-EINVAL);
-	err = kpool_check_params(params, &geometry);
+	err = kpool_layout(params, &geometry);
 	if (err)
 		return ERR_PTR(err);
 
