@@ -2,8 +2,8 @@
 /*
  * kpool - pools of fixed-size blocks carved from alloc_pages() chunks.
  *
- * The contract of kpool's API; how the core keeps it is the theory of
- * operation at the top of kpool.c.
+ * The contract of kpool's API; how the core keeps it is the theory at the
+ * top of each file of kpool.ko (kpool_internal.h for the shared data).
  *
  * What a pool is
  * --------------
@@ -319,7 +319,7 @@ struct kpool_params {
  * The fields of struct kpool_stats, each listed once: X(type, name).
  * KPOOL_STATE: geometry and the pool's current state (see struct
  * kpool_stats); KPOOL_EVENTS: event counters, per-CPU sums that may lag
- * concurrent operations by a few events. kpool.c derives its counter
+ * concurrent operations by a few events. The core derives its counter
  * enum, the stats filling and the debugfs file from these lists.
  */
 #define KPOOL_STATE(X)							\

@@ -3,7 +3,7 @@
  * kpool_alloc_bulk() and kpool_free_bulk(): the hit and slow paths of the
  * single-block calls, for runs of blocks.
  *
- * Bulk calls claim the magazine once for a run of blocks; a bulk free puts
+ * Bulk calls own the magazine once for a run of blocks; a bulk free puts
  * what the magazine cannot take into the depot under one lock hold per
  * KPOOL_MAG_SIZE blocks.
  */
@@ -148,7 +148,7 @@ static unsigned int kpool_free_run_depot(struct kpool *pool, void **blocks,
 }
 
 /*
- * Free a run of @blocks with one pin and one claim of this CPU's magazine:
+ * Free a run of @blocks with one pin, owning this CPU's magazine once:
  * into the magazine while it has room, then into the depot. Stop at the
  * first block that needs kpool_free_slow(): not an ALLOC block of @pool,
  * the pool tight (it has allocations to wake or a reserve to refill), or

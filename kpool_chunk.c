@@ -411,8 +411,8 @@ static bool kpool_fault(struct kpool *pool)
 
 /* Growth */
 
-/* Claim the blocks of a new chunk against the cap; 0 if at the cap. */
-static unsigned int kpool_grow_claim(struct kpool *pool)
+/* Count the blocks of a new chunk against the cap; 0 if at the cap. */
+static unsigned int kpool_grow_begin(struct kpool *pool)
 {
 	unsigned long flags, carved;
 	unsigned int nr = pool->per_chunk;
@@ -428,7 +428,7 @@ static unsigned int kpool_grow_claim(struct kpool *pool)
 	return nr;
 }
 
-/* Drop the claim of @nr blocks and publish @chunk if it was carved. */
+/* End kpool_grow_begin() of @nr blocks: publish @chunk if it was carved. */
 static void kpool_grow_publish(struct kpool *pool, struct kpool_chunk *chunk,
 			       unsigned int nr)
 {
@@ -460,7 +460,7 @@ int kpool_grow(struct kpool *pool, gfp_t gfp)
 
 	if (!kpool_may_alloc_pages())
 		return -EAGAIN;
-	nr = kpool_grow_claim(pool);
+	nr = kpool_grow_begin(pool);
 	if (!nr)
 		return -ENOSPC;
 

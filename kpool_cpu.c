@@ -11,11 +11,11 @@
  * The hit paths are leaves: what a hit may still have to do (zeroing,
  * tracing, might_alloc(), which for a sleeping mask calls into the
  * scheduler) is tail-called after the magazine is released, so they keep
- * nothing across a call and build no stack frame. Bulk frees claim the
+ * nothing across a call and build no stack frame. Bulk frees own the
  * magazine once for a run of blocks and, once it is full, put the rest
  * into the depot under one lock hold per KPOOL_MAG_SIZE blocks.
  * Magazine ownership:
- *  - !PREEMPT_RT: the task is pinned with preempt_disable() and claims the
+ *  - !PREEMPT_RT: the task is pinned with preempt_disable() and owns the
  *    magazine with a per-CPU guard, this_cpu_inc_return() == 1 (one
  *    instruction, atomic against interrupts on this CPU, no lock prefix).
  *    A context that finds the guard raised interrupted the owner on this
@@ -45,8 +45,11 @@
 
 struct kpool_chunk kpool_no_chunk;
 
-/* kpool_mag_own() for the slow paths: this CPU's part, or NULL. */
-struct kpool_cpu *kpool_mag_claim(struct kpool *pool)
+/*
+ * kpool_mag_own() for the slow paths: this CPU's part, owned until
+ * kpool_mag_release(), or NULL.
+ */
+struct kpool_cpu *kpool_mag_get(struct kpool *pool)
 {
 	return kpool_mag_own(pool->cpu) ? this_cpu_ptr(pool->cpu) : NULL;
 }
@@ -143,7 +146,7 @@ void kpool_drain_work(struct work_struct *work)
 
 	kpool_cpu_pin();
 	/* process context: no owner can be interrupted on this CPU */
-	if (!WARN_ON_ONCE(kpool_mag_claim(pool) != pc)) {
+	if (!WARN_ON_ONCE(kpool_mag_get(pool) != pc)) {
 		kpool_mag_drain(pool, pc);
 		kpool_mag_release(pool->cpu);
 	}
@@ -218,9 +221,9 @@ void *kpool_hand_out_slow(struct kpool *pool, void *block, gfp_t gfp,
  * was stolen meanwhile (its pointer was stale): skip it. *@hint is the
  * chunk tried before the block's page, and becomes the block's chunk.
  */
-static __always_inline bool kpool_cached_take(struct kpool *pool,
-					      struct kpool_chunk **hint,
-					      void *block)
+static __always_inline bool kpool_cached_alloc(struct kpool *pool,
+					       struct kpool_chunk **hint,
+					       void *block)
 {
 	struct kpool_chunk *chunk = *hint;
 	u8 old = KPOOL_B_CACHED;
@@ -249,7 +252,7 @@ static __always_inline bool kpool_mag_pop(struct kpool *pool,
 	while (likely(nr)) {
 		block = this_cpu_read(cpu->mag[--nr]);
 		hint = this_cpu_read(cpu->hint);
-		if (likely(kpool_cached_take(pool, &hint, block))) {
+		if (likely(kpool_cached_alloc(pool, &hint, block))) {
 			this_cpu_write(cpu->nr, nr);
 			*blockp = block;
 			return true;
@@ -270,7 +273,7 @@ unsigned int kpool_mag_pop_bulk(struct kpool *pool,
 
 	while (nr && got < n) {
 		block = this_cpu_read(cpu->mag[--nr]);
-		if (likely(kpool_cached_take(pool, &hint, block)))
+		if (likely(kpool_cached_alloc(pool, &hint, block)))
 			out[got++] = block;
 	}
 	this_cpu_write(cpu->nr, nr);

@@ -19,13 +19,9 @@
  * Growth, the reserve and waiting
  * -------------------------------
  * min_blocks free blocks of the depot are the reserve. An allocation that
- * misses its magazine tries, in mempool's order: the depot outside the
- * reserve; growth with a light mask (no direct reclaim or I/O, NORETRY,
- * NOWARN, NOMEMALLOC); the reserve; blocks cached by other CPUs; then, only
- * if it may sleep, growth with the caller's mask (reclaim), a drain of every
- * magazine, and a killable wait for a free, draining again before every
- * sleep. A block that returns to the depot while the reserve is short
- * refills it. The pool is "tight" while allocations wait or while the
+ * misses its magazine follows the allocation order of kpool.h in
+ * kpool_get(). A block that returns to the depot while the reserve is
+ * short refills it. The pool is "tight" while allocations wait or while the
  * reserve is short and the pool could still grow: frees then take the slow
  * path, straight to the depot (the fast free sees it as a magazine limit
  * of 0, pool->mag_limit, so one compare covers both), and refills take
@@ -33,8 +29,8 @@
  * cap is never tight for its reserve: there the reserve protects nothing
  * the other free blocks do not, and min_blocks == max_blocks pools run on
  * the magazines. Growth carves a chunk outside the lock and publishes it
- * under the lock; its blocks are claimed against max_blocks first, so concurrent
- * growth never passes the cap. A chunk is published only after its slot in
+ * under the lock; its blocks are counted against max_blocks first, so
+ * concurrent growth never passes the cap. A chunk is published only after its slot in
  * the chunk table and its pages' tags are written (kpool_chunk_map(); the
  * slot's rcu_assign_pointer() pairs with the rcu_dereference() of the
  * lookups).
@@ -109,7 +105,7 @@ static noinline void kpool_chunk_recount(struct kpool *pool,
  * to the group after the last block taken, so that the next refill, most
  * likely another CPU's, gets states on other cache lines.
  */
-static unsigned int kpool_chunk_take(struct kpool *pool,
+static unsigned int kpool_chunk_scan(struct kpool *pool,
 				     struct kpool_chunk *chunk, void **out,
 				     unsigned int n, u8 to)
 {
@@ -162,7 +158,7 @@ unsigned int kpool_depot_take(struct kpool *pool, void **out, unsigned int n,
 							 list);
 		if (!chunk)
 			break;
-		got += kpool_chunk_take(pool, chunk, out + got, n - got, to);
+		got += kpool_chunk_scan(pool, chunk, out + got, n - got, to);
 	}
 	if (!got)
 		return 0;
@@ -214,7 +210,7 @@ static void *kpool_refill(struct kpool *pool, bool use_reserve)
 	void *block = NULL;
 
 	kpool_cpu_pin();
-	pc = pool->mag_size ? kpool_mag_claim(pool) : NULL;
+	pc = pool->mag_size ? kpool_mag_get(pool) : NULL;
 	raw_spin_lock_irqsave(&pool->lock, flags);
 	if (kpool_depot_take(pool, &block, 1, KPOOL_B_ALLOC, use_reserve) &&
 	    pc && !pool->tight && pc->nr < KPOOL_MAG_BATCH) {
@@ -299,17 +295,12 @@ static void *kpool_wait_block(struct kpool *pool)
 
 /*
  * The allocation slow path: a block from anywhere but this CPU's magazine,
- * handed out; for kpool_alloc() (@may_wait) and kpool_alloc_bulk(). The
- * allocation order of kpool.h, step by step:
- *  1. the depot outside the reserve;
- *  2. growth with a light mask, as long as it succeeds (back to 1);
- *  3. the reserve;
- *  4. blocks cached by other CPUs;
- * and, only for a caller that may sleep, which makes the pool tight while
- * it tries (kpool_hungry()):
- *  5. growth with the caller's own mask (reclaim), then 1-4 again;
- *  6. every magazine drained, and the depot with its reserve again;
- *  7. if @may_wait, a killable wait for a free, then from 5 again.
+ * handed out; for kpool_alloc() (@may_wait) and kpool_alloc_bulk(). Steps
+ * 2 to 6 of kpool.h's allocation order, marked with their numbers there.
+ * Light growth repeats while it succeeds. A caller that may sleep makes
+ * the pool tight (kpool_hungry()) and goes round again from step 6's
+ * growth; after it, every magazine is drained and the reserve tried, and
+ * only then, if @may_wait, it waits for a free.
  */
 noinline void *kpool_get(struct kpool *pool, gfp_t gfp, bool may_wait,
 			 unsigned long ip)
@@ -322,15 +313,15 @@ noinline void *kpool_get(struct kpool *pool, gfp_t gfp, bool may_wait,
 	might_alloc(gfp);
 	kpool_count(pool, KPOOL_EV_cache_misses);
 repeat:
-	if (hungry && err == -ENOMEM)					/* 5 */
+	if (hungry && err == -ENOMEM)					/* 6 */
 		err = kpool_grow(pool, kpool_grow_gfp(pool, gfp, false));
 	do {
-		block = kpool_refill(pool, false);			/* 1 */
+		block = kpool_refill(pool, false);			/* 2 */
 		if (block)
 			goto out;
-		err = kpool_grow(pool, light);				/* 2 */
+		err = kpool_grow(pool, light);				/* 3 */
 	} while (!err);
-	block = kpool_refill(pool, true) ?: kpool_steal(pool);		/* 3, 4 */
+	block = kpool_refill(pool, true) ?: kpool_steal(pool);		/* 4, 5 */
 	if (block || !gfpflags_allow_blocking(gfp))
 		goto out;
 	if (!hungry) {
@@ -344,7 +335,7 @@ repeat:
 	block = kpool_refill(pool, true);
 	if (block || !may_wait || fatal_signal_pending(current))
 		goto out;
-	if (!waited) {							/* 7 */
+	if (!waited) {							/* 6 */
 		waited = true;
 		kpool_count(pool, KPOOL_EV_waits);
 	}
@@ -403,7 +394,7 @@ void kpool_free_finish(struct kpool *pool, struct kpool_chunk *chunk,
 	kpool_poison_free(pool, block);
 	kpool_debug_free(pool, chunk, idx, block);
 	kpool_cpu_pin();
-	pc = pool->mag_size ? kpool_mag_claim(pool) : NULL;
+	pc = pool->mag_size ? kpool_mag_get(pool) : NULL;
 	raw_spin_lock_irqsave(&pool->lock, flags);
 	hungry = pool->nr_hungry;
 	if (pc && !pool->tight) {

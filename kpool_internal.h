@@ -52,7 +52,7 @@
  * refused in O(1). Two frees of one block racing on two CPUs may both pass
  * that check; the block is then in two magazines and still handed out once,
  * and if one of the frees took the slow path the depot's counts are
- * repaired when a scan finds them wrong (kpool_chunk_take()).
+ * repaired when a scan finds them wrong (kpool_chunk_scan()).
  *
  * Calling context and locking
  * ---------------------------
@@ -360,7 +360,7 @@ struct kpool_chunk_table {
  * @nr_chunks: chunks on @chunks.
  * @nr_empty: chunks on @empty.
  * @blocks_total: blocks carved.
- * @blocks_growing: blocks of chunks being carved, claimed against the cap.
+ * @blocks_growing: blocks of chunks being carved, counted against the cap.
  * @depot_free: FREE blocks, the reserve included.
  * @nr_reserve: blocks of @depot_free set aside as the reserve.
  * @nr_hungry: allocations that may wait for a free.
@@ -496,7 +496,7 @@ extern struct shrinker *kpool_shrinker;
 extern struct kpool_chunk kpool_no_chunk;
 
 /* cpu */
-struct kpool_cpu *kpool_mag_claim(struct kpool *pool);
+struct kpool_cpu *kpool_mag_get(struct kpool *pool);
 struct kpool_chunk *kpool_ptr_chunk(unsigned long addr);
 void kpool_mag_flush(struct kpool *pool, struct kpool_cpu *pc, unsigned int n);
 void kpool_drain_work(struct work_struct *work);
