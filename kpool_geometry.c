@@ -49,7 +49,20 @@ static bool kpool_order_fits(const struct kpool_geometry *g, size_t size,
 			      bytes);
 }
 
-/* The order KPOOL_ORDER_AUTO stands for (see Limits in kpool.h). */
+/*
+ * The order KPOOL_ORDER_AUTO stands for: the smallest order up to
+ * KPOOL_AUTO_MAX_ORDER whose chunk holds at least KPOOL_MIN_PER_CHUNK
+ * blocks, wastes at most 1/16 of itself (waste: bytes of the chunk outside
+ * every block - the tail, alignment padding, red zones) and needs
+ * out-of-line metadata of at most 1/32 of itself; else the smallest order
+ * up to KPOOL_MAX_ORDER that wastes at most 1/16; else the order up to
+ * KPOOL_MAX_ORDER with the least waste per byte (the smaller on a tie).
+ * Left out everywhere: chunks of more than one refill batch but fewer
+ * than two groups of states (kpool_lines_shared()). The first rule finds
+ * an order for every power-of-two stride from 64 bytes to 4 KiB; smaller
+ * blocks (whose state bytes alone are 1/32 of a chunk or more) and larger
+ * ones fall to the second.
+ */
 static int kpool_auto_order(const struct kpool_geometry *g, size_t size)
 {
 	u64 waste, best_waste = U64_MAX;
