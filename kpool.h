@@ -2,8 +2,8 @@
 /*
  * kpool - pools of fixed-size blocks carved from alloc_pages() chunks.
  *
- * The contract of kpool's API; how the core keeps it is the theory of
- * operation at the top of kpool.c.
+ * The contract of kpool's API; how the core keeps it is the theory at the
+ * top of each file of kpool.ko (kpool_internal.h for the shared data).
  *
  * What a pool is
  * --------------
@@ -128,19 +128,10 @@
  * zone in debug pools) rounded up to align.
  * boundary: 0, or a power of two at least the stride.
  * Chunk order: KPOOL_ORDER_AUTO picks, in the spirit of SLUB's
- * calc_slab_order(), the smallest order up to KPOOL_AUTO_MAX_ORDER whose
- * chunk holds at least 8 blocks, wastes at most 1/16 of itself (waste:
- * bytes of the chunk outside every block - the tail, alignment padding,
- * red zones) and needs out-of-line metadata of at most 1/32 of itself;
- * else the smallest order up to KPOOL_MAX_ORDER that wastes at most 1/16;
- * else the order up to KPOOL_MAX_ORDER with the least waste per byte (the
- * smaller on a tie). Left out everywhere: chunks of more than
- * KPOOL_MAG_SIZE / 2 but fewer than 128 blocks (CPUs refilling from one
- * chunk then get blocks whose states share no cache line). The first
- * rule finds an order for every power-of-two stride from 64 bytes to
- * 4 KiB; smaller blocks (whose state bytes alone are 1/32 of a chunk or
- * more) and larger ones fall to the second.
- * An explicit order must hold at least one block.
+ * calc_slab_order(), a small order (at most KPOOL_MAX_ORDER) that wastes
+ * little of the chunk; the rule is kpool_auto_order()'s, in
+ * kpool_geometry.c, and kpool_get_stats() reports the order chosen. An
+ * explicit order must hold at least one block.
  * Metadata out of the chunk: a header of about 128 bytes and one state
  * byte per block, i.e. 1/block_size of the chunk plus the header (at most
  * 1/32 of the chunk plus the header for blocks of 32 bytes and more; 1/8
@@ -319,7 +310,7 @@ struct kpool_params {
  * The fields of struct kpool_stats, each listed once: X(type, name).
  * KPOOL_STATE: geometry and the pool's current state (see struct
  * kpool_stats); KPOOL_EVENTS: event counters, per-CPU sums that may lag
- * concurrent operations by a few events. kpool.c derives its counter
+ * concurrent operations by a few events. The core derives its counter
  * enum, the stats filling and the debugfs file from these lists.
  */
 #define KPOOL_STATE(X)							\

@@ -11,7 +11,8 @@
  * Every callback runs under the registry mutex: it may sleep and use the
  * pool it is given, but must not create or destroy pools or walk the
  * registry. kpool_chunk_tag_past_end() is the one hook of kpool's tests
- * into the ownership lookup. The kernel-doc is in kpool.c.
+ * into the ownership lookup. The kernel-doc is in kpool_pool.c (the walks)
+ * and kpool_chunk.c (the hook).
  */
 #ifndef _KPOOL_REGISTRY_H
 #define _KPOOL_REGISTRY_H

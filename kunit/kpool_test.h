@@ -79,9 +79,8 @@ void kt_corrupt_byte(void *addr);
 void kt_fail_growth(struct kunit *test, struct kt_pool *kp, bool fail);
 
 /**
- * struct kt_geom - the layout of a pool, computed by the tests themselves
- *		    from the rule of kpool.h and the theory of operation of
- *		    kpool.c
+ * struct kt_geom - the layout of a pool, kpool_layout()'s in the tests'
+ *		    units
  * @size: block size.
  * @align: block alignment (the natural one for align 0).
  * @stride: distance between blocks: size (plus the red zone of a debug

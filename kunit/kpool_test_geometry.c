@@ -3,13 +3,14 @@
  * kpool_geometry: how blocks are carved from chunks.
  *
  * For every block size and alignment of the issue: the reported geometry
- * (stride, order, blocks per chunk, waste) is the one the tests compute
- * from the documented rule (kt_geom_init(): the smallest order wasting at
- * most 1/16 of the chunk, blocks laid out at multiples of the stride from
- * the chunk's start, straddling pages), and the blocks handed out are
- * aligned, where that layout puts blocks, apart from each other, inside a
- * naturally aligned chunk, and keep what is written into them across page
- * boundaries; pages and occupancy match what was handed out. Also: the
+ * (stride, order, blocks per chunk, waste) is the layout of kpool_layout(),
+ * the one implementation of the documented rule (kt_geom_init(): the
+ * smallest order wasting at most 1/16 of the chunk, blocks laid out at
+ * multiples of the stride from the chunk's start, straddling pages), and
+ * the blocks handed out are aligned, where that layout puts blocks, apart
+ * from each other, inside a naturally aligned chunk, and keep what is
+ * written into them across page boundaries; pages and occupancy match what
+ * was handed out. Also: the
  * constructor runs once per carved block, and KPOOL_F_ZERO pools (or
  * __GFP_ZERO) hand out zeroed blocks.
  */

@@ -22,6 +22,7 @@
 #include <linux/sort.h>
 #include <linux/string.h>
 
+#include "kpool_geometry.h"
 #include "kpool_registry.h"
 #include "kpool_test.h"
 
@@ -335,27 +336,6 @@ size_t kt_natural_align(size_t block_size)
 	return clamp_t(size_t, align, sizeof(void *), PAGE_SIZE);
 }
 
-/* Blocks a chunk of @order holds: whole units, each cut at the stride. */
-static unsigned long kt_geom_capacity(const struct kt_geom *g,
-				      unsigned int order)
-{
-	size_t bytes = PAGE_SIZE << order;
-	size_t unit = g->boundary && g->boundary <= bytes ? g->boundary : bytes;
-
-	return (bytes / unit) * (unit / g->stride);
-}
-
-/* Bytes of a full chunk of @order outside every block. */
-static u64 kt_geom_waste(const struct kt_geom *g, unsigned int order)
-{
-	return (PAGE_SIZE << order) - (u64)kt_geom_capacity(g, order) * g->size;
-}
-
-/* Chunks of more blocks than a refill batch but fewer than this: avoided */
-#define KT_GEOM_SHARED_STATES	128
-/* The first rule of the order wants chunks of at least this many blocks */
-#define KT_GEOM_MIN_PER_CHUNK	8
-
 /*
  * The bytes of a chunk's out-of-line metadata besides its state bytes, as
  * a pool reports it (meta_per_chunk - blocks_per_chunk of a plain pool):
@@ -381,97 +361,48 @@ static size_t kt_geom_header(void)
 	return header;
 }
 
-/* Chunks of @order: left out everywhere, or possible. */
-static bool kt_geom_allowed(const struct kt_geom *g, unsigned int order)
-{
-	unsigned long n = kt_geom_capacity(g, order);
-
-	return n && !(n > KPOOL_MAG_SIZE / 2 && n < KT_GEOM_SHARED_STATES);
-}
-
-/*
- * KPOOL_ORDER_AUTO as kpool.h documents it, leaving out everywhere the
- * chunks that hold no block or more than KPOOL_MAG_SIZE / 2 but fewer than
- * 128 blocks: the smallest order up to KPOOL_AUTO_MAX_ORDER whose chunk
- * holds at least 8 blocks, wastes at most 1/16 of itself and needs
- * out-of-line metadata (@header and a state byte per block) of at most
- * 1/32 of itself; else the smallest order up to KPOOL_MAX_ORDER wasting at
- * most 1/16; else the order with the least waste per byte of chunk, the
- * smaller on a tie.
- */
-static int kt_geom_auto_order(const struct kt_geom *g, size_t header)
-{
-	u64 waste, bytes, best_waste = 0, best_bytes = 1;
-	unsigned long n;
-	int order, best = -EINVAL;
-
-	for (order = 0; order <= KPOOL_AUTO_MAX_ORDER; order++) {
-		n = kt_geom_capacity(g, order);
-		bytes = PAGE_SIZE << order;
-		if (kt_geom_allowed(g, order) && n >= KT_GEOM_MIN_PER_CHUNK &&
-		    kt_geom_waste(g, order) * 16 <= bytes &&
-		    (header + n) * 32 <= bytes)
-			return order;
-	}
-	for (order = 0; order <= KPOOL_MAX_ORDER; order++)
-		if (kt_geom_allowed(g, order) &&
-		    kt_geom_waste(g, order) * 16 <= PAGE_SIZE << order)
-			return order;
-	for (order = 0; order <= KPOOL_MAX_ORDER; order++) {
-		if (!kt_geom_allowed(g, order))
-			continue;
-		waste = kt_geom_waste(g, order);
-		bytes = PAGE_SIZE << order;
-		/* waste / bytes < best_waste / best_bytes */
-		if (best < 0 || waste * best_bytes < best_waste * bytes) {
-			best = order;
-			best_waste = waste;
-			best_bytes = bytes;
-		}
-	}
-	return best;
-}
-
 /**
  * kt_geom_init - the layout of a pool, from its parameters
- * @g: filled in.
+ * @g: filled in: kpool_layout()'s layout (the core's one implementation of
+ *     the rules, the automatic order among them), in the tests' units.
  * @block_size: kpool_params.block_size.
  * @align: kpool_params.align (0: natural).
  * @boundary: kpool_params.boundary (0: none).
  * @flags: kpool_params.flags (KPOOL_F_DEBUG adds a red zone).
  * @order: kpool_params.order.
  *
- * Return: 0, -EINVAL where no chunk of @order holds a block, -ENOMEM if
- * the metadata header could not be measured.
+ * Return: 0, -EINVAL where kpool_layout() refuses the parameters, -ENOMEM
+ * if the metadata header could not be measured.
  */
 int kt_geom_init(struct kt_geom *g, size_t block_size, size_t align,
 		 size_t boundary, unsigned int flags, int order)
 {
-	size_t body = block_size;
+	struct kpool_geometry layout;
+	struct kpool_params p;
+	int err;
 
-	if (flags & KPOOL_F_DEBUG)
-		body += KPOOL_REDZONE_MIN;
 	memset(g, 0, sizeof(*g));
-	g->size = block_size;
-	g->align = align ?: kt_natural_align(block_size);
-	g->stride = round_up(body, g->align);
-	g->boundary = boundary;
 	g->header = kt_geom_header();
 	if (!g->header)
 		return -ENOMEM;
-	if (order == KPOOL_ORDER_AUTO)
-		order = kt_geom_auto_order(g, g->header);
-	else if (order < 0 || order > KPOOL_MAX_ORDER ||
-		 !kt_geom_capacity(g, order))
-		order = -EINVAL;
-	if (order < 0)
-		return order;
-	g->order = order;
-	g->chunk = PAGE_SIZE << order;
-	g->unit = boundary && boundary <= g->chunk ? boundary : g->chunk;
-	g->per_unit = g->unit / g->stride;
-	g->per_chunk = kt_geom_capacity(g, order);
-	g->waste = kt_geom_waste(g, order);
+	kt_params_init(&p, "kt_geom", block_size);
+	p.align = align;
+	p.boundary = boundary;
+	p.flags = flags;
+	p.order = order;
+	err = kpool_layout(&p, &layout);
+	if (err)
+		return err;
+	g->size = block_size;
+	g->align = layout.align;
+	g->stride = layout.stride;
+	g->boundary = boundary;
+	g->order = layout.order;
+	g->chunk = PAGE_SIZE << layout.order;
+	g->unit = 1UL << layout.unit_shift;
+	g->per_unit = layout.per_unit;
+	g->per_chunk = layout.per_chunk;
+	g->waste = g->chunk - (size_t)g->per_chunk * block_size;
 	return 0;
 }
 

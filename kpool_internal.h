@@ -1,0 +1,818 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the files of kpool.ko share: the pool, chunk and per-CPU
+ * structures, and the O(1) helpers from a pointer to its chunk and block
+ * index.
+ *
+ * (The contract is in kpool.h; this is how the core keeps it.)
+ *
+ * Chunks, blocks and block states
+ * -------------------------------
+ * A chunk is 2^order pages from alloc_pages_node() (not compound, so
+ * naturally aligned). Blocks are laid out from the chunk's first byte at
+ * multiples of the stride and may straddle pages; with a boundary, the
+ * chunk is cut into units of boundary bytes, each holding
+ * boundary / stride blocks, so that no block crosses a unit. A block's
+ * index is flat: unit * per_unit + slot, slot = offset in the unit / stride,
+ * the division done with a 32-bit reciprocal of the stride (kpool_slot()).
+ *
+ * A chunk's metadata lives out of line, in a struct kpool_chunk allocated
+ * with the chunk: list links, counts and one state byte per block
+ * (enum kpool_block_state).
+ *
+ * Page ownership: every live chunk has a small id (an IDA) naming its slot
+ * in the chunk table, the module's flat array of chunk pointers
+ * (kpool_chunks: RCU-published, doubled when an id does not fit, the old
+ * table freed after a grace period). Every page of a chunk carries the
+ * chunk's tag in page->private: the id xor kpool_page_key, a random key of
+ * the module with the top bit set. Any pointer is mapped to its chunk in
+ * O(1) (kpool_ptr_chunk()): the tag of its struct page decodes to an id,
+ * which must be inside the table, whose slot must hold a chunk, whose
+ * pages must hold the pointer. Nothing is read on the way but the
+ * pointer's struct page and memory kpool owns: a page that is not a
+ * chunk's, whatever its private field holds (0, a random value, a tag
+ * copied from a chunk's page), leads at most to a live chunk whose range
+ * does not hold the pointer. A released chunk's slot and tags are cleared
+ * before its grace period, and its id is reused only after it.
+ *
+ * The state byte is the single source of truth for a block:
+ *   FREE     in the depot (under pool->lock);
+ *   CACHED   in some CPU's magazine;
+ *   ALLOC    handed out;
+ *   FREEING  being freed by a slow path, which owns it until it is FREE or
+ *            CACHED; or waiting in a batch of kpool_free_rcu();
+ *   RCU0/1   waiting for a grace period outside any batch (below).
+ * (Indices from nr_blocks on, where the cap cut the last chunk short, are
+ * no blocks at all.)
+ * Transitions out of FREE are made under pool->lock only. The magazine
+ * pop is the one compare-and-exchange of a pair (CACHED -> ALLOC): it
+ * arbitrates between the owner of the magazine and a thief (below), so a
+ * block is handed out once even if its pointer sits in two magazines. The
+ * fast free is a plain ALLOC -> CACHED, checked first: a double free is
+ * refused in O(1). Two frees of one block racing on two CPUs may both pass
+ * that check; the block is then in two magazines and still handed out once,
+ * and if one of the frees took the slow path the depot's counts are
+ * repaired when a scan finds them wrong (kpool_chunk_scan()).
+ *
+ * Calling context and locking
+ * ---------------------------
+ * See kpool.h for who may call what. kpool_registry_lock (mutex): the pool
+ * list, the id xarray, name uniqueness; the shrinker only trylocks it.
+ * pool->lock (raw spinlock, irqsave): see struct kpool. pool->release_lock
+ * (mutex): chunks leaving the pool, so that walks of pool->chunks that
+ * sleep (the debugfs leak report) see no chunk freed under them.
+ * Order: kpool_registry_lock -> pool->release_lock -> magazine ownership
+ * -> pool->lock -> the swait queue's lock. A CPU's kpool_rcu_cpu.lock and
+ * pool->deferred.lock (raw, irqsave) are taken with nothing else of kpool's
+ * held, and hold nothing else; so is kpool_table_lock (irqsave: growth
+ * runs in softirq context too), which only pool->release_lock and
+ * kpool_registry_lock may be held across.
+ */
+#ifndef _KPOOL_INTERNAL_H
+#define _KPOOL_INTERNAL_H
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitops.h>
+#include <linux/cpu.h>
+#include <linux/cpuhotplug.h>
+#include <linux/ctype.h>
+#include <linux/dcache.h>
+#include <linux/debugfs.h>
+#include <linux/device.h>
+#include <linux/err.h>
+#include <linux/export.h>
+#include <linux/fault-inject.h>
+#include <linux/fs.h>
+#include <linux/gfp.h>
+#include <linux/idr.h>
+#include <linux/kmemleak.h>
+#include <linux/list.h>
+#include <linux/local_lock.h>
+#include <linux/log2.h>
+#include <linux/math64.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/nodemask.h>
+#include <linux/nospec.h>
+#include <linux/overflow.h>
+#include <linux/percpu.h>
+#include <linux/random.h>
+#include <linux/ratelimit.h>
+#include <linux/rculist.h>
+#include <linux/reciprocal_div.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/seq_file.h>
+#include <linux/shrinker.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/stackdepot.h>
+#include <linux/stacktrace.h>
+#include <linux/string.h>
+#include <linux/swait.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+
+#include "kpool.h"
+#include "kpool_geometry.h"
+#include "kpool_kasan.h"
+#include "kpool_registry.h"
+#include "kpool_trace.h"
+
+#define KPOOL_MAG_BATCH		(KPOOL_MAG_SIZE / 2)
+#define KPOOL_STATE_GROUP	SMP_CACHE_BYTES	/* states on one line */
+#define KPOOL_MIN_PER_CHUNK	8	/* blocks an automatic order prefers */
+#define KPOOL_STACK_DEPTH	16	/* frames kept per allocation */
+#define KPOOL_LEAKS_SHOWN	16	/* leaked blocks kpool_destroy() lists */
+#define KPOOL_LEAKS_LISTED	4096	/* ...and the debugfs file at most */
+#define KPOOL_DUMP_BYTES	64	/* hexdump around a corruption */
+#define KPOOL_WAIT_RETRY	HZ	/* a waiting allocation retries growth */
+#define KPOOL_DRAIN_INTERVAL	(HZ / 10) /* between asynchronous drains */
+
+/* Flags of the allocation context that kpool passes on to growth. */
+#define KPOOL_GFP_CONTEXT	(__GFP_HIGH | __GFP_IO | __GFP_FS | \
+				 __GFP_DIRECT_RECLAIM | __GFP_KSWAPD_RECLAIM | \
+				 __GFP_NORETRY | __GFP_RETRY_MAYFAIL | \
+				 __GFP_NOMEMALLOC | __GFP_ACCOUNT | \
+				 __GFP_HARDWALL | __GFP_NOWARN)
+
+/* What a light growth attempt adds: fail fast, quietly, no emergency pool. */
+#define KPOOL_GFP_LIGHT		(__GFP_NORETRY | __GFP_NOWARN | \
+				 __GFP_NOMEMALLOC)
+
+/*
+ * Event counters, from KPOOL_EVENTS(). The fast paths bump one counter
+ * each: a magazine hit counts only cache_hits, so the allocs counter holds
+ * the blocks handed out by the slow paths and kpool_get_stats() adds the
+ * hits.
+ */
+#define KPOOL_EV_ENUM(type, name) KPOOL_EV_##name,
+enum kpool_event {
+	KPOOL_EVENTS(KPOOL_EV_ENUM)
+	KPOOL_NR_EVENTS
+};
+
+/* A block's state byte; see the theory of operation. FREE must be 0. */
+enum kpool_block_state {
+	KPOOL_B_FREE,
+	KPOOL_B_CACHED,
+	KPOOL_B_ALLOC,
+	KPOOL_B_FREEING,
+	KPOOL_B_RCU0,
+	KPOOL_B_RCU1,
+};
+
+/**
+ * struct kpool_rcu_batch - blocks waiting for one grace period
+ * @rcu: queued with call_rcu() once the batch is closed.
+ * @pool: the pool of the blocks.
+ * @nr: pointers in @blocks.
+ * @blocks: blocks in state FREEING, claimed by kpool_free_rcu().
+ */
+struct kpool_rcu_batch {
+	struct rcu_head rcu;
+	struct kpool *pool;
+	unsigned int nr;
+	void *blocks[];
+};
+
+/* A batch is one small slab object; the pointers it holds: */
+#define KPOOL_RCU_BATCH_BYTES	512
+#define KPOOL_RCU_BATCH		((KPOOL_RCU_BATCH_BYTES - \
+				  sizeof(struct kpool_rcu_batch)) / sizeof(void *))
+/* An open batch is closed at the latest this long after it was opened. */
+#define KPOOL_RCU_DELAY		(HZ / 50)
+
+/**
+ * struct kpool_rcu_cpu - one CPU's deferred frees of a pool
+ * @lock: guards @open and @spare; raw (any context), taken irqsave by this
+ *	  CPU and by the work closing every CPU's batch.
+ * @open: the batch being filled, or NULL.
+ * @spare: an empty batch for the next one to open, or NULL.
+ * @pending: blocks claimed on this CPU minus blocks finished on it (the sum
+ *	     over CPUs is blocks_rcu_pending).
+ */
+struct kpool_rcu_cpu {
+	raw_spinlock_t lock;
+	struct kpool_rcu_batch *open;
+	struct kpool_rcu_batch *spare;
+	long pending;
+};
+
+/**
+ * struct kpool_deferred - a pool's deferred frees
+ * @cpu: the per-CPU batches.
+ * @lock: guards @gen, @cookie and @marked, and orders every RCU0/RCU1 mark
+ *	  against the flip of @gen; raw, irqsave (any context).
+ * @gen: the generation (0 or 1) blocks are marked with now.
+ * @cookie: get_state_synchronize_rcu() taken after each generation's
+ *	    latest mark.
+ * @marked: blocks marked with each generation and not yet finished.
+ * @used: kpool_free_rcu() was called on the pool: kpool_destroy() must
+ *	  wait for its grace periods (others need no rcu_barrier()).
+ * @batches: batches allocated and not freed (open, spare, waiting, about
+ *	     to be opened), for meta_bytes.
+ * @close: closes every CPU's open batch.
+ * @scan: finishes the marked blocks of a generation after its grace period.
+ */
+struct kpool_deferred {
+	struct kpool_rcu_cpu __percpu *cpu;
+	raw_spinlock_t lock;
+	unsigned int gen;
+	unsigned long cookie[2];
+	unsigned long marked[2];
+	bool used;
+	atomic_long_t batches;
+	struct delayed_work close;
+	struct work_struct scan;
+};
+
+/**
+ * struct kpool_cpu - one CPU's part of a pool
+ * @guard: !PREEMPT_RT: the context that raised it from 0 to 1 owns @nr and
+ *	   @mag until it lowers it again. Only this CPU changes it.
+ * @nr: pointers in @mag.
+ * @hint: the chunk of the block this CPU last put in @mag, or
+ *	  &kpool_no_chunk: a block in its range needs no struct page lookup.
+ *	  Written by the owner of @mag; kpool_forget_chunk() replaces it
+ *	  before the chunk is given back.
+ * @lock: PREEMPT_RT: owns @nr and @mag (local_lock semantics).
+ * @mag: free blocks (CACHED, or stale: see the theory of operation), LIFO.
+ * @ev: event counters (enum kpool_event), summed by kpool_get_stats().
+ * @drain_work: drains this CPU's magazine, on this CPU.
+ * @pool: the pool, for @drain_work.
+ */
+struct kpool_cpu {
+	unsigned int guard;
+	unsigned int nr;
+	struct kpool_chunk *hint;
+	local_lock_t lock;
+	void *mag[KPOOL_MAG_SIZE];
+	unsigned long ev[KPOOL_NR_EVENTS];
+	struct work_struct drain_work;
+	struct kpool *pool;
+};
+
+/**
+ * struct kpool_owner - who allocated a block of a debug pool
+ * @ip: the caller of kpool_alloc() or kpool_alloc_bulk().
+ * @stack: the allocation stack in the stack depot, or 0.
+ * @tracked: kmemleak tracks the block (not where it could not allocate).
+ */
+struct kpool_owner {
+	unsigned long ip;
+	depot_stack_handle_t stack;
+	bool tracked;
+};
+
+/**
+ * struct kpool_chunk - 2^order pages cut into blocks, and their metadata
+ * @list: on pool->partial, pool->full or pool->empty; under pool->lock.
+ * @node: on pool->chunks; changed under pool->lock, walked under RCU or
+ *	  pool->release_lock.
+ * @rcu: frees the chunk after the readers of @node, of the hint, of its
+ *	 slot in the chunk table and of its pages' tags are gone.
+ * @pool: the pool the chunk belongs to.
+ * @page: the first page.
+ * @base: its address.
+ * @span: the offset of the last block plus one (0 for kpool_no_chunk).
+ * @order: the pool's chunk order (for the RCU callback).
+ * @id: the chunk's slot in the chunk table.
+ * @nr_blocks: blocks carved (fewer than per_chunk when the cap cut the
+ *	       last chunk short).
+ * @nr_free: FREE states; under pool->lock.
+ * @cursor: where the next depot scan starts; under pool->lock.
+ * @owners: debug pools: the owner of each block.
+ * @state: one enum kpool_block_state per block, cache-line aligned so that
+ *	   groups of KPOOL_STATE_GROUP states share no line.
+ */
+struct kpool_chunk {
+	struct list_head list;
+	struct list_head node;
+	struct rcu_head rcu;
+	struct kpool *pool;
+	struct page *page;
+	void *base;
+	unsigned long span;
+	unsigned int order;
+	unsigned int id;
+	unsigned int nr_blocks;
+	unsigned int nr_free;
+	unsigned int cursor;
+	struct kpool_owner *owners;
+	u8 state[] ____cacheline_aligned;
+};
+
+/**
+ * struct kpool_chunk_table - every live chunk, in the slot of its id
+ * @rcu: frees the table once a bigger one replaced it and its readers are
+ *	 gone.
+ * @size: slots in @slot; a table never changes size.
+ * @slot: the chunk with each id, or NULL.
+ */
+struct kpool_chunk_table {
+	struct rcu_head rcu;
+	unsigned int size;
+	struct kpool_chunk __rcu *slot[];
+};
+
+/* Slots of the first chunk table; each growth doubles them. */
+#define KPOOL_TABLE_MIN		256
+
+/**
+ * struct kpool - a pool
+ * @cpu: per-CPU magazines and counters.
+ * @chunk_bytes: bytes per chunk.
+ * @unit_mask: the unit size minus one (the chunk size without boundary).
+ * @stride_recip: ceil(2^32 / @stride), see kpool_slot().
+ * @unit_shift: log2 of the unit size.
+ * @stride: distance between blocks.
+ * @per_unit: blocks per unit.
+ * @mag_size: pointers a magazine may hold; 0 for debug pools.
+ * @mag_limit: pointers the fast free may leave in a magazine: @mag_size,
+ *	       or 0 while the pool is @tight. Written under @lock, read by
+ *	       the fast free (one compare for both conditions).
+ * @size: block size.
+ * @zero_gfp: __GFP_ZERO for KPOOL_F_ZERO pools, else 0.
+ * @ctor: block constructor.
+ * @flags: KPOOL_F_*.
+ * @align: block alignment.
+ * @boundary: 0, or the unit size (kpool_params.boundary).
+ * @order: chunk order.
+ * @per_chunk: blocks per full chunk.
+ * @per_unit_recip: for block addresses from indices.
+ * @chunk_meta: bytes of struct kpool_chunk with its state array.
+ * @tight: frees take the slow path, which wakes waiting allocations and
+ *	   refills the reserve: allocations wait (@nr_hungry), or the reserve
+ *	   is short while the pool can still grow (at the cap, the reserve
+ *	   protects nothing the other free blocks do not: a pool with
+ *	   min_blocks == max_blocks is never tight for its reserve).
+ * @lock: guards the depot (the chunk lists, every chunk's @nr_free and
+ *	  @cursor, the FREE states), @depot_free, @blocks_total,
+ *	  @blocks_growing, @nr_chunks, @nr_empty, @nr_reserve, @nr_hungry,
+ *	  @tight, @mag_limit and @high_watermark.
+ * @partial: chunks with some of their blocks in the depot.
+ * @full: chunks with none of their blocks in the depot.
+ * @empty: chunks with all of their blocks in the depot.
+ * @chunks: every chunk, in creation order.
+ * @nr_chunks: chunks on @chunks.
+ * @nr_empty: chunks on @empty.
+ * @blocks_total: blocks carved.
+ * @blocks_growing: blocks of chunks being carved, counted against the cap.
+ * @depot_free: FREE blocks, the reserve included.
+ * @nr_reserve: blocks of @depot_free set aside as the reserve.
+ * @nr_hungry: allocations that may wait for a free.
+ * @high_watermark: most blocks out of the depot at once.
+ * @wait: allocations waiting for a free. A simple wait queue, not a
+ *	  wait_queue_head: frees wake it in any context (hardirq included),
+ *	  and on PREEMPT_RT a wait_queue_head's lock sleeps where swait's,
+ *	  a raw spinlock, does not. Waiters are exclusive, woken one by one;
+ *	  swake_up_all() only from the drains, in process context.
+ * @release_lock: serialises chunks leaving the pool (see the theory of
+ *		  operation) with the debugfs leak walk.
+ * @min_blocks: the reserve to keep.
+ * @max_blocks: cap on @blocks_total, 0 for none.
+ * @node: NUMA node of the chunks.
+ * @gfp: extra GFP flags for growth and the pool's metadata.
+ * @ctor_arg: the constructor's argument.
+ * @owner: the creator's cookie.
+ * @fault_every: fail every Nth growth attempt (kpool_set_fault()).
+ * @fault_ppm: fail growth with this probability in parts per million.
+ * @fault_count: growth attempts since the fault settings changed.
+ * @fail_grow: fault_attr consulted on every growth attempt (debugfs knobs
+ *	       in the pool's directory, fail-nth); CONFIG_FAULT_INJECTION.
+ * @drain_next: jiffies before which no asynchronous drain is requested.
+ * @drain_work: the asynchronous drain of every magazine.
+ * @id: registry id.
+ * @list: on kpool_list; changed under kpool_registry_lock, walked under it
+ *	  or under RCU (kpool_cpu_dead()).
+ * @rcu: frees the pool after the readers of chunk->pool and of kpool_list
+ *	 are gone.
+ * @debugfs: the pool's debugfs directory.
+ * @debugfs_bytes: what its entries cost, at least: a dentry and an inode
+ *		   each (for meta_bytes).
+ * @deferred: kpool_free_rcu()'s batches and marks.
+ * @name: the pool's name.
+ */
+struct kpool {
+	/* what the fast paths read, together in the first 64 bytes */
+	struct kpool_cpu __percpu *cpu;
+	unsigned long chunk_bytes;
+	unsigned long unit_mask;
+	u32 stride_recip;
+	unsigned int unit_shift;
+	unsigned int stride;
+	unsigned int per_unit;
+	unsigned int mag_size;
+	unsigned int mag_limit;
+	unsigned int size;
+	gfp_t zero_gfp;
+	void (*ctor)(void *block, void *arg);
+
+	unsigned int flags;
+	unsigned int align;
+	unsigned int boundary;
+	unsigned int order;
+	unsigned int per_chunk;
+	struct reciprocal_value per_unit_recip;
+	size_t chunk_meta;
+	bool tight;
+
+	/* pool->lock: see the kernel-doc above for what it guards */
+	raw_spinlock_t lock;
+	struct list_head partial;
+	struct list_head full;
+	struct list_head empty;
+	struct list_head chunks;
+	unsigned long nr_chunks;
+	unsigned long nr_empty;
+	unsigned long blocks_total;
+	unsigned long blocks_growing;
+	unsigned long depot_free;
+	unsigned int nr_reserve;
+	unsigned int nr_hungry;
+	unsigned long high_watermark;
+	struct swait_queue_head wait;
+	/* chunks leaving the pool: see the kernel-doc above */
+	struct mutex release_lock;
+
+	unsigned int min_blocks;
+	unsigned int max_blocks;
+	int node;
+	gfp_t gfp;
+	void *ctor_arg;
+	const void *owner;
+
+	unsigned int fault_every;
+	unsigned int fault_ppm;
+	atomic_t fault_count;
+#ifdef CONFIG_FAULT_INJECTION
+	struct fault_attr fail_grow;
+#endif
+	unsigned long drain_next;
+	struct work_struct drain_work;
+
+	u32 id;
+	struct list_head list;
+	struct rcu_head rcu;
+	struct dentry *debugfs;
+	unsigned int debugfs_bytes;
+	struct kpool_deferred deferred;
+	char name[KPOOL_NAME_LEN];
+};
+
+/* kpool_registry_lock guards kpool_list, kpool_ids and name uniqueness. */
+extern struct mutex kpool_registry_lock;
+extern struct list_head kpool_list;
+extern struct xarray kpool_ids;
+
+extern struct workqueue_struct *kpool_wq;
+/*
+ * kpool_free_rcu()'s work items: apart from kpool_wq, whose drains are
+ * flushed under pool->release_lock, which the scan takes.
+ */
+extern struct workqueue_struct *kpool_rcu_wq;
+extern struct dentry *kpool_debugfs_root;
+/*
+ * The tag of a chunk's pages (page->private) is the chunk's id xor this
+ * key. Its top bit is set, so that page->private == 0 (most pages) never
+ * decodes to an id inside the table.
+ */
+extern unsigned long kpool_page_key;
+/* The chunk table; see the theory of operation. */
+extern struct kpool_chunk_table __rcu *kpool_chunks;
+/* kpool_table_lock guards which table kpool_chunks is, and its slots. */
+extern spinlock_t kpool_table_lock;
+/* The ids of chunks in the table and of chunks waiting for a grace period */
+extern struct ida kpool_chunk_ids;
+/* pages of all chunks not yet given back: must be 0 when kpool unloads */
+extern atomic_long_t kpool_pages_held;
+extern bool kpool_stack_depot_ready;
+extern struct shrinker *kpool_shrinker;
+
+/* The hint of a CPU that has none: it holds no block, so none matches. */
+extern struct kpool_chunk kpool_no_chunk;
+
+/* cpu */
+struct kpool_cpu *kpool_mag_get(struct kpool *pool);
+struct kpool_chunk *kpool_ptr_chunk(unsigned long addr);
+void kpool_mag_flush(struct kpool *pool, struct kpool_cpu *pc, unsigned int n);
+void kpool_drain_work(struct work_struct *work);
+bool kpool_drain_all(struct kpool *pool, bool try);
+void kpool_drain_all_work(struct work_struct *work);
+bool kpool_drain_due(struct kpool *pool);
+void kpool_drain_kick(struct kpool *pool);
+void *kpool_hand_out_slow(struct kpool *pool, void *block, gfp_t gfp,
+			  unsigned long ip);
+unsigned int kpool_mag_pop_bulk(struct kpool *pool,
+				struct kpool_cpu __percpu *cpu, void **out,
+				unsigned int n);
+void kpool_bad_free(struct kpool *pool, const void *block, int err);
+int kpool_free_slow(struct kpool *pool, void *block, unsigned long addr);
+int kpool_cpu_dead(unsigned int cpu);
+/* depot */
+void kpool_update_tight(struct kpool *pool);
+unsigned int kpool_depot_take(struct kpool *pool, void **out, unsigned int n,
+			      u8 to, bool use_reserve);
+void kpool_depot_put(struct kpool *pool, struct kpool_chunk *chunk,
+		     unsigned int n, unsigned int idx);
+void *kpool_get(struct kpool *pool, gfp_t gfp, bool may_wait, unsigned long ip);
+long kpool_free_claim(struct kpool *pool, void *block, unsigned long addr,
+		      struct kpool_chunk **chunkp);
+void kpool_free_finish(struct kpool *pool, struct kpool_chunk *chunk,
+		       unsigned int idx, void *block);
+/* chunk */
+bool kpool_may_alloc_pages(void);
+void *kpool_block_addr(const struct kpool *pool,
+		       const struct kpool_chunk *chunk, unsigned int idx);
+struct kpool_chunk_table *kpool_table_alloc(unsigned int size, gfp_t gfp);
+int kpool_table_double(unsigned int size, gfp_t gfp);
+void kpool_table_set(unsigned int id, struct kpool_chunk *chunk);
+void kpool_chunk_release(struct kpool *pool, struct kpool_chunk *chunk);
+void kpool_fault_attr_init(struct kpool *pool);
+unsigned int kpool_fault_debugfs(struct kpool *pool);
+int kpool_grow(struct kpool *pool, gfp_t gfp);
+gfp_t kpool_grow_gfp(const struct kpool *pool, gfp_t gfp, bool light);
+unsigned long kpool_shrink_count(struct shrinker *shrinker,
+				 struct shrink_control *sc);
+unsigned long kpool_shrink_scan(struct shrinker *shrinker,
+				struct shrink_control *sc);
+/* rcu */
+void kpool_rcu_barrier(struct kpool *pool);
+int kpool_rcu_init(struct kpool *pool, gfp_t gfp);
+void kpool_rcu_free(struct kpool *pool);
+/* debug */
+void kpool_debug_init_block(struct kpool *pool, void *block);
+void kpool_debug_alloc(struct kpool *pool, void *block, gfp_t gfp,
+		       unsigned long ip);
+void kpool_debug_free(struct kpool *pool, struct kpool_chunk *chunk,
+		      unsigned int idx, void *block);
+void kpool_report_leaks(struct kpool *pool, unsigned long in_use);
+int kpool_debug_chunk_init(struct kpool *pool, struct kpool_chunk *chunk,
+			   gfp_t gfp);
+void kpool_debug_chunk_track(struct kpool *pool, struct kpool_chunk *chunk,
+			     gfp_t gfp);
+void kpool_debug_chunk_untrack(struct kpool *pool, struct kpool_chunk *chunk);
+void kpool_debug_not_leak(struct kpool *pool, struct kpool_chunk *chunk,
+			  unsigned int idx);
+u64 kpool_debug_meta_per_chunk(const struct kpool *pool);
+unsigned int kpool_debug_debugfs(struct kpool *pool);
+/* geometry */
+void kpool_set_geometry(struct kpool *pool, const struct kpool_params *p,
+			const struct kpool_geometry *g);
+/* stats */
+void kpool_count_n(struct kpool *pool, enum kpool_event item, unsigned long n);
+unsigned long kpool_in_use(struct kpool *pool);
+void kpool_debugfs_add(struct kpool *pool);
+/* pool */
+bool kpool_name_valid(const char *name);
+void kpool_free_memory(struct kpool *pool);
+
+static __always_inline void kpool_cpu_count(struct kpool_cpu __percpu *cpu,
+					    enum kpool_event item)
+{
+	this_cpu_inc(cpu->ev[item]);
+}
+
+static __always_inline void kpool_count(struct kpool *pool,
+					enum kpool_event item)
+{
+	kpool_cpu_count(pool->cpu, item);
+}
+
+/* Pinning and magazine ownership */
+
+/*
+ * Pin the task to this CPU. The section is also an RCU read-side critical
+ * section, which keeps a chunk found from a pointer (or the hint) and its
+ * pool alive until kpool_cpu_unpin().
+ */
+static __always_inline void kpool_cpu_pin(void)
+{
+	if (IS_ENABLED(CONFIG_PREEMPT_RT)) {
+		migrate_disable();
+		rcu_read_lock();
+	} else {
+		preempt_disable();
+	}
+}
+
+static __always_inline void kpool_cpu_unpin(void)
+{
+	if (IS_ENABLED(CONFIG_PREEMPT_RT)) {
+		rcu_read_unlock();
+		migrate_enable();
+	} else {
+		preempt_enable();
+	}
+}
+
+/*
+ * Claim this CPU's magazine; the task is pinned. False when this context
+ * interrupted the owner (!PREEMPT_RT) or cannot sleep (PREEMPT_RT).
+ */
+static __always_inline bool kpool_mag_own(struct kpool_cpu __percpu *cpu)
+{
+	if (IS_ENABLED(CONFIG_PREEMPT_RT)) {
+		if (!preemptible())
+			return false;
+		local_lock(&cpu->lock);
+		/* held until kpool_mag_release(): a conditional lock to sparse */
+		__release(&cpu->lock);
+		return true;
+	}
+	if (likely(this_cpu_inc_return(cpu->guard) == 1)) {
+		/* the magazine is touched only after the guard is raised... */
+		barrier();
+		return true;
+	}
+	this_cpu_dec(cpu->guard);
+	return false;
+}
+
+static __always_inline void kpool_mag_release(struct kpool_cpu __percpu *cpu)
+{
+	if (IS_ENABLED(CONFIG_PREEMPT_RT)) {
+		/* taken in kpool_mag_own() */
+		__acquire(&cpu->lock);
+		local_unlock(&cpu->lock);
+	} else {
+		/* ...and no longer once it is lowered */
+		barrier();
+		this_cpu_dec(cpu->guard);
+	}
+}
+
+/* Block indices */
+
+/*
+ * The slot of the block starting at byte @in of a unit. With
+ * m = stride_recip = ceil(2^32 / s) = (2^32 + e) / s, 0 <= e < s: for
+ * in = q * s, in * m / 2^32 = q + q * e / 2^32 and q * e < q * s = in
+ * < 2^32, so the result is exactly q. For any other @in no slot satisfies
+ * slot * s == in: kpool_index() checks that.
+ */
+static __always_inline unsigned int kpool_slot(const struct kpool *pool,
+					       unsigned int in)
+{
+	return ((u64)in * pool->stride_recip) >> 32;
+}
+
+/* The index of a block known to be one of @chunk's. */
+static __always_inline unsigned int kpool_block_index(const struct kpool *pool,
+						      const struct kpool_chunk *chunk,
+						      const void *block)
+{
+	unsigned long off = block - chunk->base;
+	unsigned int idx = kpool_slot(pool, off & pool->unit_mask);
+
+	if (unlikely(pool->boundary))
+		idx += (off >> pool->unit_shift) * pool->per_unit;
+	return idx;
+}
+
+/*
+ * The index of the block at @addr if @addr is the start of a block of
+ * @chunk, else -1. Reads only @chunk's base and span: block offsets grow
+ * with their indices, so the span check refuses what lies past the last
+ * block carved.
+ */
+static __always_inline long kpool_index(const struct kpool *pool,
+					const struct kpool_chunk *chunk,
+					unsigned long addr)
+{
+	unsigned long off = addr - (unsigned long)chunk->base;
+	unsigned int in, idx;
+
+	if (unlikely(off >= chunk->span))
+		return -1;
+	in = off & pool->unit_mask;
+	idx = kpool_slot(pool, in);
+	if (unlikely(idx * pool->stride != in))
+		return -1;
+	if (unlikely(pool->boundary)) {
+		/* past the last block of a unit, before the next unit */
+		if (idx >= pool->per_unit)
+			return -1;
+		idx += (off >> pool->unit_shift) * pool->per_unit;
+	}
+	return idx;
+}
+
+/*
+ * The chunk table and the chunk in one of its slots, for an RCU read-side
+ * section (a pinned section is one), which keeps both alive.
+ */
+static __always_inline struct kpool_chunk_table *kpool_table(void)
+{
+	/* pairs with the rcu_assign_pointer() of kpool_table_double() */
+	return rcu_dereference_check(kpool_chunks, rcu_read_lock_any_held());
+}
+
+static __always_inline struct kpool_chunk *
+kpool_table_slot(struct kpool_chunk_table *table, unsigned long id)
+{
+	/* pairs with the rcu_assign_pointer() of kpool_table_set() */
+	return rcu_dereference_check(table->slot[id], rcu_read_lock_any_held());
+}
+
+/*
+ * The chunk of a block known to belong to a live chunk, in an RCU
+ * read-side section (for the table; the chunk outlives it, its block
+ * being allocated).
+ */
+static __always_inline struct kpool_chunk *kpool_block_chunk(const void *block)
+{
+	unsigned long id = page_private(virt_to_page(block)) ^ kpool_page_key;
+
+	return kpool_table_slot(kpool_table(), id);
+}
+
+/*
+ * Find the block @addr of @pool: its chunk (*@chunkp, a CPU's hint or the
+ * chunk of the block before, is tried first, then the chunk of its struct
+ * page) and index. The task is pinned. Return the index, *@chunkp then
+ * being the block's chunk; -EINVAL for memory that is not the pool's,
+ * -EFAULT for a pointer into the pool that is not the start of a block.
+ */
+static __always_inline long kpool_find(struct kpool *pool, unsigned long addr,
+				       struct kpool_chunk **chunkp)
+{
+	struct kpool_chunk *chunk = *chunkp;
+	long idx = kpool_index(pool, chunk, addr);
+
+	if (idx >= 0)
+		return idx;
+	chunk = kpool_ptr_chunk(addr);
+	if (!chunk || READ_ONCE(chunk->pool) != pool)
+		return -EINVAL;
+	idx = kpool_index(pool, chunk, addr);
+	if (idx < 0)
+		return -EFAULT;
+	*chunkp = chunk;
+	return idx;
+}
+
+/*
+ * Are free blocks of a debug pool poisoned: not if that would destroy a
+ * constructed state, nor where RCU readers may still read them.
+ */
+static inline bool kpool_poisons(const struct kpool *pool)
+{
+	return !pool->ctor && !(pool->flags & KPOOL_F_TYPESAFE_RCU);
+}
+
+/*
+ * A block becomes free: poisoned in KASAN's shadow, unless RCU readers of a
+ * type-safe pool may still read it.
+ */
+static __always_inline void kpool_poison_free(const struct kpool *pool,
+					      void *block)
+{
+	if (!(pool->flags & KPOOL_F_TYPESAFE_RCU))
+		kpool_kasan_poison(block, pool->size, KPOOL_KASAN_FREE,
+				   pool->stride);
+}
+
+/* Zero a block handed out when asked or when init_on_alloc is on. */
+static __always_inline bool kpool_zeroes(const struct kpool *pool, gfp_t gfp)
+{
+	gfp |= pool->zero_gfp;
+	if (gfp & __GFP_ZERO)
+		return true;
+	/* ...but never a constructed block */
+	return want_init_on_alloc(gfp) && !pool->ctor;
+}
+
+/* Hand a block out: what every allocation does last. */
+static __always_inline void *kpool_hand_out(struct kpool *pool, void *block,
+					    gfp_t gfp, bool cached)
+{
+	kpool_kasan_unpoison(block, pool->size, pool->stride);
+	if (unlikely(kpool_zeroes(pool, gfp)))
+		memset(block, 0, pool->size);
+	trace_kpool_alloc(pool->id, pool->name, cached);
+	return block;
+}
+
+/*
+ * Put the ALLOC block @idx of @chunk into this CPU's magazine, which this
+ * context owns and which has room at @nr; @chunk becomes the hint.
+ */
+static __always_inline void kpool_mag_push(struct kpool *pool,
+					   struct kpool_cpu __percpu *cpu,
+					   struct kpool_chunk *chunk,
+					   void *block, unsigned int idx,
+					   unsigned int nr)
+{
+	/* before any other user can get it */
+	kpool_poison_free(pool, block);
+	WRITE_ONCE(chunk->state[idx], KPOOL_B_CACHED);
+	this_cpu_write(cpu->mag[nr], block);
+	this_cpu_write(cpu->nr, nr + 1);
+	this_cpu_write(cpu->hint, chunk);
+}
+
+#endif /* _KPOOL_INTERNAL_H */
