@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kpool_model - exhaustive check of the per-CPU magazine protocol of
- * kpool.c (!PREEMPT_RT) against interrupts arriving between any two
+ * kpool_cpu.c (!PREEMPT_RT) against interrupts arriving between any two
  * steps.
  *
- * One CPU's magazine is modelled step by step, as kpool.c runs it:
+ * One CPU's magazine is modelled step by step, as kpool_cpu.c runs it:
  *
  *  kpool_alloc()      pin; this_cpu_inc_return(guard) == 1, or lower the
  *                     guard again and take the slow path; n = nr; pop
