@@ -70,7 +70,7 @@ RULES = [
 
 
 # README figure blocks whose source is a committed file: NAME -> file.
-FIGURES = {"bench-headline": "bench/REPORT.md", "bench-targets": "bench/REPORT.md"}
+FIGURES = dict.fromkeys(("bench-headline", "bench-targets"), "bench/REPORT.md")
 BLOCK = re.compile(r"<!-- figures (\S+) -->\n(.*?)<!-- /figures -->\n", re.S)
 
 
