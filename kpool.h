@@ -136,7 +136,7 @@
  * byte per block, i.e. 1/block_size of the chunk plus the header (at most
  * 1/32 of the chunk plus the header for blocks of 32 bytes and more; 1/8
  * and 1/16 for 8- and 16-byte blocks); debug pools add an owner record
- * per block. Per CPU: struct kpool_cpu, about 470 bytes on 64-bit, and
+ * per block. Per CPU: struct kpool_cpu, about 760 bytes on 64-bit, and
  * struct kpool_rcu_cpu (32 bytes); kpool_free_rcu() adds batches of 512
  * bytes: an open and a spare one per CPU that used it, and those waiting
  * for a grace period (all counted in meta_bytes).
@@ -181,10 +181,16 @@
 #ifndef _KPOOL_H
 #define _KPOOL_H
 
+#include <linux/bitops.h>
 #include <linux/build_bug.h>
-#include <linux/types.h>
 #include <linux/gfp.h>
+#include <linux/jump_label.h>
+#include <linux/kasan.h>
+#include <linux/local_lock.h>
 #include <linux/numa.h>
+#include <linux/percpu.h>
+#include <linux/preempt.h>
+#include <linux/types.h>
 
 /* KPOOL_NS, the API's symbol namespace: MODULE_IMPORT_NS(KPOOL_NS) */
 #include "kpool_compat.h"
@@ -423,8 +429,216 @@ int kpool_destroy(struct kpool *pool);
 struct kpool *devm_kpool_create(struct device *dev,
 				const struct kpool_params *params);
 
-void *kpool_alloc(struct kpool *pool, gfp_t gfp);
-int kpool_free(struct kpool *pool, void *block);
+/*
+ * The hit paths, inline as objpool_pop() is: kpool_alloc() pops a block
+ * from this CPU's magazine and kpool_free() validates a block and pushes
+ * it, with no call and no stack frame in the caller. Everything else is
+ * out of line. The structures below are what the inline code reads; only
+ * kpool.ko writes them. The theory is at the top of kpool_cpu.c.
+ */
+
+/* A block's state byte (FREE must be 0); see kpool_internal.h. */
+enum kpool_block_state {
+	KPOOL_B_FREE,
+	KPOOL_B_CACHED,
+	KPOOL_B_ALLOC,
+	KPOOL_B_FREEING,
+	KPOOL_B_RCU0,
+	KPOOL_B_RCU1,
+};
+
+/* A chunk, as a free validates a block of it (the head of its metadata). */
+struct kpool_range {
+	unsigned long base;		/* address of block 0 */
+	unsigned long nr;		/* blocks found here; 0: none */
+	u8 *state;			/* enum kpool_block_state, per block */
+};
+
+/* One magazine slot: a free block and its state byte. */
+struct kpool_slot {
+	void *block;
+	u8 *state;			/* CACHED, else the block was stolen */
+};
+
+/* @count's unit of owners: one xadd takes the magazine and reads @nr */
+#define KPOOL_MAG_BUSY		BIT_ULL(32)
+
+/* One CPU's magazine of a pool. */
+struct kpool_mag {
+	union {
+		u64 count;		/* @nr + @busy * KPOOL_MAG_BUSY */
+		struct {		/* little-endian (kpool_init()) */
+			u32 nr;		/* slots in use, LIFO */
+			u32 busy;	/* !RT: the context raising it from
+					 * 0 owns @nr and @slot */
+		};
+	};
+	local_lock_t lock;		/* PREEMPT_RT: owns @nr and @slot */
+	const struct kpool_range *hint;	/* chunk of a block freed here */
+	unsigned long hits;		/* allocations served by @slot */
+	unsigned long frees;		/* frees into @slot */
+	struct kpool_slot slot[KPOOL_MAG_SIZE];
+};
+
+/* The head of struct kpool: what the hit paths read of a pool. */
+struct kpool_hot {
+	struct kpool_mag __percpu *mag;
+	u64 inv;			/* of the stride's odd part, mod 2^64 */
+	unsigned int shift;		/* log2 of the stride's even part */
+	unsigned int mag_limit;		/* blocks a free may leave in @mag */
+	gfp_t finish;			/* masks a hit passes to the finish */
+};
+
+/* Any allocation mask, for struct kpool_hot.finish: all of them */
+#define KPOOL_GFP_ANY		((__force gfp_t)BIT(31))
+
+DECLARE_STATIC_KEY_FALSE(kpool_traced);
+
+void *kpool_alloc_miss(struct kpool *pool, gfp_t gfp);
+void *kpool_alloc_finish(struct kpool *pool, void *block, gfp_t gfp);
+int kpool_free_miss(struct kpool *pool, void *block);
+void kpool_free_poison(struct kpool *pool, void *block);
+void kpool_free_traced(struct kpool *pool);
+
+/*
+ * The index of the block at @addr in @r if there is one, else a number
+ * >= r->nr: an exact division by the stride (odd part d, even part 2^k)
+ * is one multiply by d's inverse and a rotate, and the quotient of an
+ * address that is no multiple of the stride has one of its top k bits set
+ * or exceeds (2^64 - 1) / d (Granlund and Montgomery), either way too big.
+ */
+static __always_inline unsigned long kpool_range_index(const struct kpool_hot *hot,
+						       const struct kpool_range *r,
+						       unsigned long addr)
+{
+	return ror64((addr - r->base) * hot->inv, hot->shift);
+}
+
+/*
+ * The hit path of kpool_alloc() and kpool_mempool_alloc(): @miss is their
+ * slow path.
+ */
+static __always_inline void *kpool_alloc_hit(struct kpool *pool, gfp_t gfp,
+					     void *(*miss)(struct kpool *, gfp_t))
+{
+	const struct kpool_hot *hot = (const struct kpool_hot *)pool;
+	struct kpool_mag __percpu *mag = hot->mag;
+	struct kpool_slot __percpu *slot;
+	u8 cached = KPOOL_B_CACHED;
+	void *block;
+	u64 nr;
+
+	if (IS_ENABLED(CONFIG_PREEMPT_RT))
+		return miss(pool, gfp);
+	preempt_disable();
+	/* take the magazine; only this_cpu ops touch it, in program order */
+	nr = this_cpu_add_return(mag->count, KPOOL_MAG_BUSY) -
+	     KPOOL_MAG_BUSY;
+	/* empty, or owned by a context this one interrupted */
+	if (unlikely(nr - 1 >= KPOOL_MAG_SIZE)) {
+		this_cpu_sub(mag->count, KPOOL_MAG_BUSY);
+		preempt_enable();
+		return miss(pool, gfp);
+	}
+	slot = mag->slot + nr - 1;
+	block = this_cpu_read(slot->block);
+	/* the one locked instruction; a thief may have taken the block */
+	if (unlikely(!try_cmpxchg(this_cpu_read(slot->state), &cached,
+				  KPOOL_B_ALLOC))) {
+		this_cpu_write(mag->count, nr - 1);
+		preempt_enable();
+		return miss(pool, gfp);
+	}
+	/* pop and give the magazine back */
+	this_cpu_write(mag->count, nr - 1);
+	this_cpu_inc(mag->hits);
+	preempt_enable();
+	if (unlikely((gfp | KPOOL_GFP_ANY) & hot->finish) ||
+	    static_branch_unlikely(&kpool_traced))
+		return kpool_alloc_finish(pool, block, gfp);
+	return block;
+}
+
+/**
+ * kpool_alloc() - allocate a block
+ * @pool: the pool.
+ * @gfp: the allocation context: GFP_KERNEL and the like may sleep, reclaim
+ *	 when the pool grows and wait for a free; GFP_ATOMIC and GFP_NOWAIT
+ *	 never sleep. __GFP_ZERO zeroes the block.
+ *
+ * Tries this CPU's magazine, then the depot, light growth, the reserve,
+ * the other CPUs' magazines and, if @gfp allows sleeping, growth with
+ * reclaim and a wait for a free (the order above). A hit is not a
+ * preemption point (as a kmem_cache hit is not on PREEMPT_NONE kernels).
+ *
+ * Context: Any context but NMI with an atomic @gfp; process context with a
+ * sleeping @gfp.
+ * Return: the block, or NULL if none could be had (atomic @gfp) or a fatal
+ * signal ended the wait.
+ */
+static __always_inline void *kpool_alloc(struct kpool *pool, gfp_t gfp)
+{
+	return kpool_alloc_hit(pool, gfp, kpool_alloc_miss);
+}
+
+/**
+ * kpool_free() - free a block
+ * @pool: the pool the block came from.
+ * @block: the block, or NULL (then nothing happens).
+ *
+ * The block is validated first: memory that is not a block of @pool, a
+ * pointer that is not the start of a block and a block that is not
+ * allocated are refused, counted (err_foreign, err_misaligned,
+ * err_double_free), reported rate-limited and leave the pool untouched.
+ * In a debug pool a damaged red zone is counted (err_redzone), reported
+ * and restored, and the block is freed anyway.
+ *
+ * Context: Any context but NMI.
+ * Return: 0; -EINVAL for foreign memory or a misaligned pointer; -EALREADY
+ * for a block that is not allocated.
+ */
+static __always_inline int kpool_free(struct kpool *pool, void *block)
+{
+	const struct kpool_hot *hot = (const struct kpool_hot *)pool;
+	struct kpool_mag __percpu *mag = hot->mag;
+	struct kpool_slot __percpu *slot;
+	const struct kpool_range *r;
+	unsigned long idx;
+	u8 *state;
+	u64 nr;
+
+	if (IS_ENABLED(CONFIG_PREEMPT_RT))
+		return kpool_free_miss(pool, block);
+	preempt_disable();
+	/* as in kpool_alloc_hit() */
+	nr = this_cpu_add_return(mag->count, KPOOL_MAG_BUSY) -
+	     KPOOL_MAG_BUSY;
+	r = this_cpu_read(mag->hint);
+	idx = kpool_range_index(hot, r, (unsigned long)kasan_reset_tag(block));
+	state = r->state + idx;
+	/* full, owned, tight; not a block of the hint chunk; not ALLOC */
+	if (unlikely(nr >= READ_ONCE(hot->mag_limit) || idx >= r->nr ||
+		     READ_ONCE(*state) != KPOOL_B_ALLOC)) {
+		this_cpu_sub(mag->count, KPOOL_MAG_BUSY);
+		preempt_enable();
+		return kpool_free_miss(pool, block);
+	}
+	/* before any other user can get it */
+	if (IS_ENABLED(CONFIG_KASAN_GENERIC))
+		kpool_free_poison(pool, block);
+	slot = mag->slot + nr;
+	this_cpu_write(slot->block, block);
+	this_cpu_write(slot->state, state);
+	WRITE_ONCE(*state, KPOOL_B_CACHED);
+	/* push and give the magazine back */
+	this_cpu_write(mag->count, nr + 1);
+	this_cpu_inc(mag->frees);
+	preempt_enable();
+	if (static_branch_unlikely(&kpool_traced))
+		kpool_free_traced(pool);
+	return 0;
+}
+
 int kpool_free_owned(void *block, const void *owner_lo,
 		     const void *owner_hi, const void **owner);
 int kpool_alloc_bulk(struct kpool *pool, gfp_t gfp, unsigned int n,

@@ -39,7 +39,7 @@ int kpool_alloc_bulk(struct kpool *pool, gfp_t gfp, unsigned int n,
 		goto fail;
 	kpool_cpu_pin();
 	if (pool->mag_size && kpool_mag_own(pool->cpu)) {
-		i = kpool_mag_pop_bulk(pool, pool->cpu, blocks, n);
+		i = kpool_mag_pop(this_cpu_ptr(pool->cpu), blocks, n);
 		kpool_mag_release(pool->cpu);
 	}
 	kpool_cpu_unpin();
@@ -157,34 +157,34 @@ static unsigned int kpool_free_run_depot(struct kpool *pool, void **blocks,
 static unsigned int kpool_free_run(struct kpool *pool, void **blocks,
 				   unsigned int n)
 {
-	struct kpool_cpu __percpu *cpu = pool->cpu;
-	unsigned int i, nr, cached = 0;
+	unsigned int i, cached = 0;
 	struct kpool_chunk *chunk;
+	struct kpool_cpu *pc;
 	long idx;
 
 	if (!pool->mag_size)
 		return 0;
 	kpool_cpu_pin();
-	if (!kpool_mag_own(cpu)) {
+	pc = kpool_mag_get(pool);
+	if (!pc) {
 		kpool_cpu_unpin();
 		return 0;
 	}
-	chunk = this_cpu_read(cpu->hint);
+	chunk = kpool_hint(&pc->mag);
 	for (i = 0; i < n; i++) {
 		if (!blocks[i])
 			continue;
 		idx = kpool_run_find(pool, &chunk, blocks[i]);
 		if (idx < 0)
 			break;
-		nr = this_cpu_read(cpu->nr);
-		if (nr >= READ_ONCE(pool->mag_limit)) {
+		if (pc->mag.nr >= READ_ONCE(pool->hot.mag_limit)) {
 			i += kpool_free_run_depot(pool, blocks + i, n - i, chunk);
 			break;
 		}
-		kpool_mag_push(pool, cpu, chunk, blocks[i], idx, nr);
+		kpool_mag_push(pool, pc, chunk, blocks[i], idx);
 		cached++;
 	}
-	kpool_mag_release(cpu);
+	kpool_mag_release(pool->cpu);
 	kpool_cpu_unpin();
 	kpool_count_n(pool, KPOOL_EV_frees, cached);
 	return i;

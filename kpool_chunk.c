@@ -213,6 +213,11 @@ static struct kpool_chunk *kpool_chunk_create(struct kpool *pool,
 	chunk->order = pool->order;
 	chunk->nr_blocks = nr;
 	chunk->span = kpool_block_addr(pool, chunk, nr - 1) - chunk->base + 1;
+	chunk->range.base = (unsigned long)chunk->base;
+	/* blocks at multiples of the stride, unless a boundary leaves gaps */
+	chunk->range.nr = pool->per_unit * pool->stride == pool->unit_mask + 1 ||
+			  !pool->boundary ? nr : 0;
+	chunk->range.state = chunk->state;
 	kpool_chunk_carve(pool, chunk);
 	kpool_debug_chunk_track(pool, chunk, gfp);
 	kpool_chunk_map(chunk);
@@ -255,8 +260,8 @@ static void kpool_forget_chunk(struct kpool *pool, struct kpool_chunk *chunk)
 	int cpu;
 
 	for_each_possible_cpu(cpu)
-		cmpxchg(&per_cpu_ptr(pool->cpu, cpu)->hint, chunk,
-			&kpool_no_chunk);
+		cmpxchg(&per_cpu_ptr(pool->cpu, cpu)->mag.hint, &chunk->range,
+			&kpool_no_chunk.range);
 }
 
 /*

@@ -1,42 +1,63 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The hit paths: kpool_alloc(), kpool_free() and kpool_free_owned() on
- * this CPU's magazine, and the magazine drains.
+ * The hit paths' slow halves and the magazines: kpool_alloc() and
+ * kpool_free() are inline in kpool.h; here are what they call when they
+ * miss, kpool_free_owned(), and the magazine drains.
  *
  * Per-CPU magazines
  * -----------------
- * struct kpool_cpu holds a LIFO magazine of block pointers, the hint (the
- * chunk of the last block this CPU put in its magazine, whose range check
- * validates a free without reading any struct page) and the event counters.
- * The hit paths are leaves: what a hit may still have to do (zeroing,
- * tracing, might_alloc(), which for a sleeping mask calls into the
- * scheduler) is tail-called after the magazine is released, so they keep
- * nothing across a call and build no stack frame. Bulk frees own the
- * magazine once for a run of blocks and, once it is full, put the rest
- * into the depot under one lock hold per KPOOL_MAG_SIZE blocks.
+ * struct kpool_mag (kpool.h) holds a LIFO magazine of slots, each a free
+ * block and the address of its state byte (so that a pop finds the state
+ * without finding the chunk), the hint (the chunk of a block this CPU
+ * freed: a free of a block in its range needs no struct page lookup) and
+ * the hit counters. A hit is a leaf: what it may still have to do
+ * (zeroing, KASAN, tracing, might_alloc() where it checks something) is
+ * called after the magazine is given back, so the inline code keeps
+ * nothing across a call and builds no frame in its caller (make check's
+ * build stage checks kpool_mempool_alloc() and kpool_mempool_free(), its
+ * instances in kpool.ko).
+ *
  * Magazine ownership:
- *  - !PREEMPT_RT: the task is pinned with preempt_disable() and owns the
- *    magazine with a per-CPU guard, this_cpu_inc_return() == 1 (one
- *    instruction, atomic against interrupts on this CPU, no lock prefix).
- *    A context that finds the guard raised interrupted the owner on this
- *    CPU: it lowers the guard again and takes the slow path, which never
- *    waits for the guard. Process-context drains cannot find it raised:
- *    the owner runs with preemption disabled.
- *  - PREEMPT_RT: a local_lock_t (a per-CPU sleeping lock with priority
- *    inheritance) in preemptible contexts; contexts that cannot sleep
- *    (hardirq, raw spinlock held) skip the magazine and use the depot, so
- *    no one ever polls a preempted owner.
+ *  - !PREEMPT_RT: with preemption disabled, one this_cpu_add_return() of
+ *    KPOOL_MAG_BUSY to the magazine's count (nr in its low half, owners
+ *    in its high half: an xadd, atomic against interrupts on this CPU, no
+ *    lock prefix) takes the magazine and reads nr at once: the context
+ *    that raised the owners from 0 owns it. A context that finds an owner
+ *    interrupted it: it takes its KPOOL_MAG_BUSY back and takes the slow
+ *    path, which never waits for the magazine. An interrupt has given its
+ *    KPOOL_MAG_BUSY back before the owner runs again, so a hit gives the
+ *    magazine back and stores its new nr with one store of the count; the
+ *    slow paths (kpool_mag_own()) take their KPOOL_MAG_BUSY back instead.
+ *    Only this_cpu operations touch the magazine on the hit paths, so the
+ *    compiler keeps them in program order; the slow paths' plain accesses
+ *    sit between barrier()s. Process-context drains cannot find an owner:
+ *    an owner runs with preemption disabled. local_trylock() would cost
+ *    a pair 20 more instructions (89 against 69 in kpool.ko's instances
+ *    on 7.2): it computes the per-CPU pointer at the lock and again at
+ *    the unlock, tests its result twice, and the count still needs its
+ *    own store.
+ *  - PREEMPT_RT: the inline hit paths call the slow halves at once, which
+ *    take the magazine with local_lock() (a per-CPU sleeping lock with
+ *    priority inheritance) in preemptible contexts; contexts that cannot
+ *    sleep (hardirq, raw spinlock held) skip the magazine and use the
+ *    depot, so no one ever polls a preempted owner.
  * Only the owning CPU changes a magazine: drains run on the target CPU as
  * work items (kpool_drain_all(), under cpus_read_lock()), a dead CPU's
  * magazine is drained by the hotplug callback once nothing runs there.
- * userspace/kpool_model.c checks the guard protocol with an interrupt
- * arriving between any two steps.
+ * userspace/kpool_model.c checks the protocol with an interrupt arriving
+ * between any two steps.
+ *
+ * Validation: a free in the hint chunk divides the block's offset by the
+ * stride exactly (kpool_range_index(): a multiply and a rotate), which
+ * refuses an address in the chunk that is no block start, and reads the
+ * block's state byte, which must be ALLOC; anything else is checked again
+ * by the slow half, which finds the chunk from the block's page.
  *
  * Stealing: an allocation that finds the depot, growth and the reserve
  * exhausted takes a CACHED block from any chunk (compare-and-exchange to
- * ALLOC), i.e. a block sitting in another CPU's magazine; the pointer left
+ * ALLOC), i.e. a block sitting in another CPU's magazine; the slot left
  * in that magazine is stale and is skipped when popped or flushed. Stale
- * pointers are why a chunk is unlinked from the depot first, then every
+ * slots are why a chunk is unlinked from the depot first, then every
  * magazine is drained, and only then is the chunk given back (after an RCU
  * grace period, for the hint readers).
  */
@@ -109,19 +130,20 @@ struct kpool_chunk *kpool_ptr_chunk(unsigned long addr)
  */
 void kpool_mag_flush(struct kpool *pool, struct kpool_cpu *pc, unsigned int n)
 {
+	struct kpool_slot *slot = pc->mag.slot;
 	struct kpool_chunk *chunk;
-	unsigned int i, idx;
+	unsigned int i;
 
 	lockdep_assert_held(&pool->lock);
 	for (i = 0; i < n; i++) {
-		chunk = kpool_block_chunk(pc->mag[i]);
-		idx = kpool_block_index(pool, chunk, pc->mag[i]);
-		if (cmpxchg(&chunk->state[idx], KPOOL_B_CACHED,
-			    KPOOL_B_FREE) == KPOOL_B_CACHED)
-			kpool_depot_put(pool, chunk, 1, idx);
+		if (cmpxchg(slot[i].state, KPOOL_B_CACHED,
+			    KPOOL_B_FREE) != KPOOL_B_CACHED)
+			continue;
+		chunk = kpool_block_chunk(slot[i].block);
+		kpool_depot_put(pool, chunk, 1, slot[i].state - chunk->state);
 	}
-	pc->nr -= n;
-	memmove(pc->mag, pc->mag + n, pc->nr * sizeof(pc->mag[0]));
+	pc->mag.nr -= n;
+	memmove(slot, slot + n, pc->mag.nr * sizeof(*slot));
 }
 
 /* Empty a magazine into the depot; wake allocations waiting for a free. */
@@ -131,7 +153,7 @@ static void kpool_mag_drain(struct kpool *pool, struct kpool_cpu *pc)
 	bool hungry;
 
 	raw_spin_lock_irqsave(&pool->lock, flags);
-	kpool_mag_flush(pool, pc, pc->nr);
+	kpool_mag_flush(pool, pc, pc->mag.nr);
 	hungry = pool->nr_hungry;
 	raw_spin_unlock_irqrestore(&pool->lock, flags);
 	if (hungry)
@@ -217,136 +239,118 @@ void *kpool_hand_out_slow(struct kpool *pool, void *block, gfp_t gfp,
 }
 
 /*
- * Hand out a block popped from a magazine: CACHED -> ALLOC. False if it
- * was stolen meanwhile (its pointer was stale): skip it. *@hint is the
- * chunk tried before the block's page, and becomes the block's chunk.
+ * Put @n CACHED blocks from the depot into @pc's magazine, which this
+ * context owns and which has room for them.
  */
-static __always_inline bool kpool_cached_alloc(struct kpool *pool,
-					       struct kpool_chunk **hint,
-					       void *block)
+void kpool_mag_fill(struct kpool *pool, struct kpool_cpu *pc, void **blocks,
+		    unsigned int n)
 {
-	struct kpool_chunk *chunk = *hint;
-	u8 old = KPOOL_B_CACHED;
+	struct kpool_slot *slot = pc->mag.slot + pc->mag.nr;
+	struct kpool_chunk *chunk;
+	unsigned int i;
 
-	if (unlikely((unsigned long)block - (unsigned long)chunk->base >=
-		     pool->chunk_bytes)) {
-		chunk = kpool_block_chunk(block);
-		*hint = chunk;
+	for (i = 0; i < n; i++, slot++) {
+		chunk = kpool_block_chunk(blocks[i]);
+		slot->block = blocks[i];
+		slot->state = chunk->state +
+			      kpool_block_index(pool, chunk, blocks[i]);
 	}
-	return try_cmpxchg(&chunk->state[kpool_block_index(pool, chunk, block)],
-			   &old, KPOOL_B_ALLOC);
+	pc->mag.nr += n;
 }
 
 /*
- * Pop a block from this CPU's magazine, which this context owns, into
- * *@blockp. False if the magazine held none.
+ * Pop up to @n blocks of @pc's magazine, which this context owns, into
+ * @out: CACHED -> ALLOC, skipping the stale slots of stolen blocks. Return
+ * how many.
  */
-static __always_inline bool kpool_mag_pop(struct kpool *pool,
-					  struct kpool_cpu __percpu *cpu,
-					  void **blockp)
+unsigned int kpool_mag_pop(struct kpool_cpu *pc, void **out, unsigned int n)
 {
-	unsigned int nr = this_cpu_read(cpu->nr);
-	struct kpool_chunk *hint;
-	void *block;
+	struct kpool_mag *mag = &pc->mag;
+	unsigned int got = 0;
+	u8 cached;
 
-	while (likely(nr)) {
-		block = this_cpu_read(cpu->mag[--nr]);
-		hint = this_cpu_read(cpu->hint);
-		if (likely(kpool_cached_alloc(pool, &hint, block))) {
-			this_cpu_write(cpu->nr, nr);
-			*blockp = block;
-			return true;
-		}
+	while (mag->nr && got < n) {
+		struct kpool_slot *slot = mag->slot + --mag->nr;
+
+		cached = KPOOL_B_CACHED;
+		if (likely(try_cmpxchg(slot->state, &cached, KPOOL_B_ALLOC)))
+			out[got++] = slot->block;
 	}
-	this_cpu_write(cpu->nr, 0);
-	return false;
-}
-
-/* Pop up to @n blocks into @out, as kpool_mag_pop(). Return how many. */
-unsigned int kpool_mag_pop_bulk(struct kpool *pool,
-				struct kpool_cpu __percpu *cpu, void **out,
-				unsigned int n)
-{
-	struct kpool_chunk *hint = this_cpu_read(cpu->hint);
-	unsigned int nr = this_cpu_read(cpu->nr), got = 0;
-	void *block;
-
-	while (nr && got < n) {
-		block = this_cpu_read(cpu->mag[--nr]);
-		if (likely(kpool_cached_alloc(pool, &hint, block)))
-			out[got++] = block;
-	}
-	this_cpu_write(cpu->nr, nr);
 	return got;
 }
 
 /*
- * The ends of a kpool_alloc() that the magazine served, when it has more
- * to do than return the block: might_alloc() (which does something only for
- * sleeping masks and lockdep's reclaim annotations), and zeroing or tracing
- * too. Out of line and after the pop, so that the hit path keeps nothing
- * across a call and needs no stack frame.
+ * Turns kpool_alloc()'s and kpool_free()'s tracepoints on and off with
+ * the hit paths' static key, so that a hit tests one branch for both.
  */
-static noinline void *kpool_hit_may_sleep(void *block, gfp_t gfp)
+DEFINE_STATIC_KEY_FALSE(kpool_traced);
+EXPORT_SYMBOL_NS_GPL(kpool_traced, KPOOL_NS);
+
+int kpool_trace_reg(void)
 {
-	might_alloc(gfp);
-	return block;
+	static_branch_inc(&kpool_traced);
+	return 0;
 }
 
-static noinline void *kpool_hit_slow(struct kpool *pool, void *block,
-				     gfp_t gfp)
+void kpool_trace_unreg(void)
 {
-	if (kpool_zeroes(pool, gfp))
-		memset(block, 0, pool->size);
-	trace_kpool_alloc(pool->id, pool->name, true);
-	return kpool_hit_may_sleep(block, gfp);
+	static_branch_dec(&kpool_traced);
 }
 
 /**
- * kpool_alloc() - allocate a block
+ * kpool_alloc_finish() - the end of a kpool_alloc() hit with more to do
  * @pool: the pool.
- * @gfp: the allocation context: GFP_KERNEL and the like may sleep, reclaim
- *	 when the pool grows and wait for a free; GFP_ATOMIC and GFP_NOWAIT
- *	 never sleep. __GFP_ZERO zeroes the block.
+ * @block: the block the magazine gave.
+ * @gfp: the caller's mask, which struct kpool_hot.finish selected.
  *
- * Tries the CPU's magazine, then (see kpool.h for the order and how it
- * compares with mempool_alloc()) the depot, light growth, the reserve, the
- * other CPUs' magazines and, if @gfp allows sleeping, growth with reclaim
- * and a wait for a free.
+ * Makes the block accessible to KASAN, zeroes it (__GFP_ZERO, KPOOL_F_ZERO,
+ * init_on_alloc), traces it and runs might_alloc(): out of line and after
+ * the magazine is released, so that the inline hit keeps nothing across a
+ * call.
  *
- * Context: Any context but NMI with an atomic @gfp; process context with a
- * sleeping @gfp.
- * Return: the block, or NULL if none could be had (atomic @gfp) or a fatal
- * signal ended the wait.
+ * Context: As kpool_alloc().
+ * Return: @block.
  */
-void *kpool_alloc(struct kpool *pool, gfp_t gfp)
+void *kpool_alloc_finish(struct kpool *pool, void *block, gfp_t gfp)
+{
+	kpool_kasan_unpoison(block, pool->size, pool->stride);
+	if (kpool_zeroes(pool, gfp))
+		memset(block, 0, pool->size);
+	trace_kpool_alloc(pool->id, pool->name, true);
+	might_alloc(gfp);
+	return block;
+}
+EXPORT_SYMBOL_NS_GPL(kpool_alloc_finish, KPOOL_NS);
+
+/**
+ * kpool_alloc_miss() - kpool_alloc() past this CPU's magazine
+ * @pool: the pool.
+ * @gfp: as kpool_alloc().
+ *
+ * The inline kpool_alloc() calls it when the magazine is empty or held by
+ * a context it interrupted, and on PREEMPT_RT, whose magazines are taken
+ * here with local_lock() by preemptible callers only.
+ *
+ * Context: As kpool_alloc().
+ * Return: as kpool_alloc().
+ */
+void *kpool_alloc_miss(struct kpool *pool, gfp_t gfp)
 {
 	struct kpool_cpu __percpu *cpu = pool->cpu;
 	void *block;
 
-	kpool_cpu_pin();
-	if (unlikely(!kpool_mag_own(cpu)))
-		goto miss;
-	if (unlikely(!kpool_mag_pop(pool, cpu, &block))) {
+	if (IS_ENABLED(CONFIG_PREEMPT_RT) && kpool_mag_own(cpu)) {
+		unsigned int got = kpool_mag_pop(this_cpu_ptr(cpu), &block, 1);
+
 		kpool_mag_release(cpu);
-		goto miss;
+		if (got) {
+			this_cpu_inc(pool->hot.mag->hits);
+			return kpool_alloc_finish(pool, block, gfp);
+		}
 	}
-	kpool_mag_release(cpu);
-	kpool_cpu_unpin();
-
-	kpool_cpu_count(cpu, KPOOL_EV_cache_hits);
-	kpool_kasan_unpoison(block, pool->size, pool->stride);
-	if (unlikely(kpool_zeroes(pool, gfp) || trace_kpool_alloc_enabled()))
-		return kpool_hit_slow(pool, block, gfp);
-	if (IS_ENABLED(CONFIG_LOCKDEP) || gfpflags_allow_blocking(gfp))
-		return kpool_hit_may_sleep(block, gfp);
-	return block;
-
-miss:
-	kpool_cpu_unpin();
 	return kpool_get(pool, gfp, true, _RET_IP_);
 }
-EXPORT_SYMBOL_NS_GPL(kpool_alloc, KPOOL_NS);
+EXPORT_SYMBOL_NS_GPL(kpool_alloc_miss, KPOOL_NS);
 
 noinline void kpool_bad_free(struct kpool *pool, const void *block, int err)
 {
@@ -374,38 +378,37 @@ noinline void kpool_bad_free(struct kpool *pool, const void *block, int err)
 }
 
 /*
- * The fast free: put a block of @chunk into this CPU's magazine, @chunk
- * becoming this CPU's hint. The task is pinned. Return false, having
- * changed nothing, if that cannot be done here: not a block of @chunk,
- * not ALLOC, the pool tight, the magazine busy or full.
+ * The fast free out of line: put a block of @chunk into this CPU's
+ * magazine. The task is pinned. Return false, having changed nothing, if
+ * that cannot be done here: not a block of @chunk, not ALLOC, the pool
+ * tight, the magazine busy or full.
  */
 static __always_inline bool kpool_free_fast(struct kpool *pool,
-					    struct kpool_cpu __percpu *cpu,
 					    struct kpool_chunk *chunk,
 					    unsigned long addr, void *block)
 {
 	long idx = kpool_index(pool, chunk, addr);
-	unsigned int nr;
+	struct kpool_cpu *pc;
 
-	if (unlikely(idx < 0))
+	if (idx < 0 || READ_ONCE(chunk->state[idx]) != KPOOL_B_ALLOC)
 		return false;
-	if (unlikely(READ_ONCE(chunk->state[idx]) != KPOOL_B_ALLOC))
+	pc = kpool_mag_get(pool);
+	if (!pc)
 		return false;
-	if (unlikely(!kpool_mag_own(cpu)))
-		return false;
-	nr = this_cpu_read(cpu->nr);
-	if (unlikely(nr >= READ_ONCE(pool->mag_limit))) {
-		kpool_mag_release(cpu);
+	if (pc->mag.nr >= READ_ONCE(pool->hot.mag_limit)) {
+		kpool_mag_release(pool->cpu);
 		return false;
 	}
-	kpool_mag_push(pool, cpu, chunk, block, idx, nr);
-	kpool_mag_release(cpu);
+	kpool_mag_push(pool, pc, chunk, block, idx);
+	this_cpu_inc(pool->hot.mag->frees);
+	kpool_mag_release(pool->cpu);
+	if (trace_kpool_free_enabled())
+		kpool_free_traced(pool);
 	return true;
 }
 
 /* Everything the fast free does not do: claim the block, then finish. */
-noinline int kpool_free_slow(struct kpool *pool, void *block,
-			     unsigned long addr)
+int kpool_free_slow(struct kpool *pool, void *block, unsigned long addr)
 {
 	struct kpool_chunk *chunk;
 	long idx;
@@ -419,72 +422,48 @@ noinline int kpool_free_slow(struct kpool *pool, void *block,
 	return 0;
 }
 
-static noinline void kpool_trace_free(struct kpool *pool)
+/* KASAN: a block a hit frees becomes inaccessible (kpool_free()). */
+void kpool_free_poison(struct kpool *pool, void *block)
+{
+	kpool_poison_free(pool, block);
+}
+EXPORT_SYMBOL_NS_GPL(kpool_free_poison, KPOOL_NS);
+
+/* The tracepoint of a kpool_free() hit, out of line. */
+void kpool_free_traced(struct kpool *pool)
 {
 	trace_kpool_free(pool->id, pool->name, true);
 }
+EXPORT_SYMBOL_NS_GPL(kpool_free_traced, KPOOL_NS);
 
-/* What every fast free does last: count and trace it. */
-static __always_inline int kpool_free_done(struct kpool *pool,
-					   struct kpool_cpu __percpu *cpu)
-{
-	kpool_cpu_count(cpu, KPOOL_EV_frees);
-	if (trace_kpool_free_enabled())
-		kpool_trace_free(pool);
-	return 0;
-}
-
-/*
- * A free outside this CPU's hint chunk: find the block's chunk from its
- * page and try the fast free there, else the slow path.
+/**
+ * kpool_free_miss() - kpool_free() past the hint
+ * @pool: the pool.
+ * @block: as kpool_free().
+ *
+ * The inline kpool_free() calls it for a block outside this CPU's hint
+ * chunk, a block it could not validate there, a full or busy magazine, a
+ * tight pool, and on PREEMPT_RT. The block's chunk is found from its page
+ * and the fast free tried there, else the slow path validates, claims and
+ * frees it.
+ *
+ * Context: As kpool_free().
+ * Return: as kpool_free().
  */
-static noinline int kpool_free_lookup(struct kpool *pool, void *block,
-				      unsigned long addr)
+int kpool_free_miss(struct kpool *pool, void *block)
 {
+	unsigned long addr = (unsigned long)kasan_reset_tag(block);
 	struct kpool_chunk *chunk;
 	bool cached = false;
 
 	kpool_cpu_pin();
 	chunk = kpool_ptr_chunk(addr);
 	if (chunk && READ_ONCE(chunk->pool) == pool)
-		cached = kpool_free_fast(pool, pool->cpu, chunk, addr, block);
+		cached = kpool_free_fast(pool, chunk, addr, block);
 	kpool_cpu_unpin();
-	if (!cached)
-		return kpool_free_slow(pool, block, addr);
-	return kpool_free_done(pool, pool->cpu);
+	return cached ? 0 : kpool_free_slow(pool, block, addr);
 }
-
-/**
- * kpool_free() - free a block
- * @pool: the pool the block came from.
- * @block: the block, or NULL (then nothing happens).
- *
- * The block is validated first: memory that is not a block of @pool, a
- * pointer that is not the start of a block and a block that is not
- * allocated are refused, counted (err_foreign, err_misaligned,
- * err_double_free), reported rate-limited and leave the pool untouched.
- * In a debug pool a damaged red zone is counted (err_redzone), reported
- * and restored, and the block is freed anyway.
- *
- * Context: Any context but NMI.
- * Return: 0; -EINVAL for foreign memory or a misaligned pointer; -EALREADY
- * for a block that is not allocated.
- */
-int kpool_free(struct kpool *pool, void *block)
-{
-	unsigned long addr = (unsigned long)kasan_reset_tag(block);
-	struct kpool_cpu __percpu *cpu = pool->cpu;
-	bool cached;
-
-	kpool_cpu_pin();
-	cached = kpool_free_fast(pool, cpu, this_cpu_read(cpu->hint), addr,
-				 block);
-	kpool_cpu_unpin();
-	if (unlikely(!cached))
-		return kpool_free_lookup(pool, block, addr);
-	return kpool_free_done(pool, cpu);
-}
-EXPORT_SYMBOL_NS_GPL(kpool_free, KPOOL_NS);
+EXPORT_SYMBOL_NS_GPL(kpool_free_miss, KPOOL_NS);
 
 /**
  * kpool_free_owned() - free a block of whichever pool holds it
@@ -522,12 +501,10 @@ int kpool_free_owned(void *block, const void *owner_lo,
 		return -EINVAL;
 	}
 	*owner = pool->owner;
-	cached = kpool_free_fast(pool, pool->cpu, chunk, addr, block);
+	cached = kpool_free_fast(pool, chunk, addr, block);
 	kpool_cpu_unpin();
 	/* the caller owns the pool: it outlives the pinned section */
-	if (unlikely(!cached))
-		return kpool_free_slow(pool, block, addr);
-	return kpool_free_done(pool, pool->cpu);
+	return cached ? 0 : kpool_free_slow(pool, block, addr);
 }
 EXPORT_SYMBOL_NS_GPL(kpool_free_owned, KPOOL_NS);
 

@@ -73,7 +73,7 @@ void kpool_update_tight(struct kpool *pool)
 	lockdep_assert_held(&pool->lock);
 	pool->tight = pool->nr_hungry ||
 		      (may_grow && pool->nr_reserve < pool->min_blocks);
-	WRITE_ONCE(pool->mag_limit, pool->tight ? 0 : pool->mag_size);
+	WRITE_ONCE(pool->hot.mag_limit, pool->tight ? 0 : pool->mag_size);
 }
 
 /*
@@ -205,7 +205,9 @@ void kpool_depot_put(struct kpool *pool, struct kpool_chunk *chunk,
  */
 static void *kpool_refill(struct kpool *pool, bool use_reserve)
 {
+	void *batch[KPOOL_MAG_BATCH];
 	struct kpool_cpu *pc;
+	unsigned int n;
 	unsigned long flags;
 	void *block = NULL;
 
@@ -213,12 +215,12 @@ static void *kpool_refill(struct kpool *pool, bool use_reserve)
 	pc = pool->mag_size ? kpool_mag_get(pool) : NULL;
 	raw_spin_lock_irqsave(&pool->lock, flags);
 	if (kpool_depot_take(pool, &block, 1, KPOOL_B_ALLOC, use_reserve) &&
-	    pc && !pool->tight && pc->nr < KPOOL_MAG_BATCH) {
-		pc->nr += kpool_depot_take(pool, pc->mag + pc->nr,
-					   KPOOL_MAG_BATCH - pc->nr,
-					   KPOOL_B_CACHED, use_reserve);
+	    pc && !pool->tight && pc->mag.nr < KPOOL_MAG_BATCH) {
+		n = kpool_depot_take(pool, batch, KPOOL_MAG_BATCH - pc->mag.nr,
+				     KPOOL_B_CACHED, use_reserve);
+		kpool_mag_fill(pool, pc, batch, n);
 		/* the blocks just taken are the likeliest to come back */
-		WRITE_ONCE(pc->hint, kpool_block_chunk(block));
+		WRITE_ONCE(pc->mag.hint, &kpool_block_chunk(block)->range);
 	}
 	raw_spin_unlock_irqrestore(&pool->lock, flags);
 	if (pc)
@@ -227,9 +229,22 @@ static void *kpool_refill(struct kpool *pool, bool use_reserve)
 	return block;
 }
 
+/* Does any online CPU's magazine hold a slot (a racy look)? */
+static bool kpool_mags_hold_any(struct kpool *pool)
+{
+	int cpu;
+
+	for_each_online_cpu(cpu)
+		if (data_race(per_cpu_ptr(pool->cpu, cpu)->mag.nr))
+			return true;
+	return false;
+}
+
 /*
  * Take a block cached in any CPU's magazine (most likely another's: this
- * one's was empty). The pointer left in that magazine goes stale.
+ * one's was empty). The slot left in that magazine goes stale. Every
+ * CACHED block has a slot: with all magazines empty (an exhausted pool)
+ * there is nothing to search for, but blocks whose free has not ended.
  */
 static void *kpool_steal(struct kpool *pool)
 {
@@ -238,7 +253,7 @@ static void *kpool_steal(struct kpool *pool)
 	unsigned int i;
 	u8 *s;
 
-	if (!pool->mag_size)
+	if (!pool->mag_size || !kpool_mags_hold_any(pool))
 		return NULL;
 	kpool_cpu_pin();
 	list_for_each_entry_rcu(chunk, &pool->chunks, node) {
@@ -366,7 +381,7 @@ long kpool_free_claim(struct kpool *pool, void *block, unsigned long addr,
 	long idx;
 
 	kpool_cpu_pin();
-	*chunkp = this_cpu_read(pool->cpu->hint);
+	*chunkp = kpool_hint(this_cpu_ptr(&pool->cpu->mag));
 	idx = kpool_find(pool, addr, chunkp);
 	if (idx >= 0 && cmpxchg(&(*chunkp)->state[idx], KPOOL_B_ALLOC,
 				KPOOL_B_FREEING) != KPOOL_B_ALLOC)
@@ -398,11 +413,9 @@ void kpool_free_finish(struct kpool *pool, struct kpool_chunk *chunk,
 	raw_spin_lock_irqsave(&pool->lock, flags);
 	hungry = pool->nr_hungry;
 	if (pc && !pool->tight) {
-		if (pc->nr == pool->mag_size)
+		if (pc->mag.nr == pool->mag_size)
 			kpool_mag_flush(pool, pc, KPOOL_MAG_BATCH);
-		WRITE_ONCE(chunk->state[idx], KPOOL_B_CACHED);
-		pc->mag[pc->nr++] = block;
-		WRITE_ONCE(pc->hint, chunk);
+		kpool_mag_push(pool, pc, chunk, block, idx);
 	} else {
 		WRITE_ONCE(chunk->state[idx], KPOOL_B_FREE);
 		kpool_depot_put(pool, chunk, 1, idx);

@@ -153,6 +153,17 @@ int kpool_layout(const struct kpool_params *p, struct kpool_geometry *g)
 }
 EXPORT_SYMBOL_NS_GPL(kpool_layout, KPOOL_INTERNAL_NS);
 
+/* The inverse of odd @d modulo 2^64: each step doubles the bits right. */
+static u64 kpool_inverse(u64 d)
+{
+	u64 x = d;	/* right to 3 bits: d * d = 1 mod 8 for odd d */
+	int i;
+
+	for (i = 0; i < 5; i++)
+		x *= 2 - d * x;
+	return x;
+}
+
 /* Write the layout @g of the pool with parameters @p into @pool. */
 void kpool_set_geometry(struct kpool *pool, const struct kpool_params *p,
 			const struct kpool_geometry *g)
@@ -162,6 +173,8 @@ void kpool_set_geometry(struct kpool *pool, const struct kpool_params *p,
 	pool->boundary = p->boundary;
 	pool->stride = g->stride;
 	pool->stride_recip = div_u64((1ULL << 32) + g->stride - 1, g->stride);
+	pool->hot.shift = __ffs(g->stride);
+	pool->hot.inv = kpool_inverse(g->stride >> pool->hot.shift);
 	pool->order = g->order;
 	pool->chunk_bytes = PAGE_SIZE << g->order;
 	pool->unit_shift = g->unit_shift;

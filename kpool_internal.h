@@ -154,16 +154,6 @@ enum kpool_event {
 	KPOOL_NR_EVENTS
 };
 
-/* A block's state byte; see the theory of operation. FREE must be 0. */
-enum kpool_block_state {
-	KPOOL_B_FREE,
-	KPOOL_B_CACHED,
-	KPOOL_B_ALLOC,
-	KPOOL_B_FREEING,
-	KPOOL_B_RCU0,
-	KPOOL_B_RCU1,
-};
-
 /**
  * struct kpool_rcu_batch - blocks waiting for one grace period
  * @rcu: queued with call_rcu() once the batch is closed.
@@ -231,25 +221,16 @@ struct kpool_deferred {
 
 /**
  * struct kpool_cpu - one CPU's part of a pool
- * @guard: !PREEMPT_RT: the context that raised it from 0 to 1 owns @nr and
- *	   @mag until it lowers it again. Only this CPU changes it.
- * @nr: pointers in @mag.
- * @hint: the chunk of the block this CPU last put in @mag, or
- *	  &kpool_no_chunk: a block in its range needs no struct page lookup.
- *	  Written by the owner of @mag; kpool_forget_chunk() replaces it
- *	  before the chunk is given back.
- * @lock: PREEMPT_RT: owns @nr and @mag (local_lock semantics).
- * @mag: free blocks (CACHED, or stale: see the theory of operation), LIFO.
+ * @mag: the magazine (kpool.h), first: pool->hot.mag points to it. Its
+ *	 hint is the range of a chunk (&kpool_no_chunk's for none), set by
+ *	 the owner of the magazine, replaced by kpool_forget_chunk() before
+ *	 the chunk is given back.
  * @ev: event counters (enum kpool_event), summed by kpool_get_stats().
  * @drain_work: drains this CPU's magazine, on this CPU.
  * @pool: the pool, for @drain_work.
  */
 struct kpool_cpu {
-	unsigned int guard;
-	unsigned int nr;
-	struct kpool_chunk *hint;
-	local_lock_t lock;
-	void *mag[KPOOL_MAG_SIZE];
+	struct kpool_mag mag;
 	unsigned long ev[KPOOL_NR_EVENTS];
 	struct work_struct drain_work;
 	struct kpool *pool;
@@ -269,6 +250,9 @@ struct kpool_owner {
 
 /**
  * struct kpool_chunk - 2^order pages cut into blocks, and their metadata
+ * @range: the chunk as kpool_free() finds blocks in it: @base, the blocks
+ *	   at multiples of the stride from it (all of @nr_blocks, or none
+ *	   where a boundary leaves gaps), @state.
  * @list: on pool->partial, pool->full or pool->empty; under pool->lock.
  * @node: on pool->chunks; changed under pool->lock, walked under RCU or
  *	  pool->release_lock.
@@ -289,6 +273,7 @@ struct kpool_owner {
  *	   groups of KPOOL_STATE_GROUP states share no line.
  */
 struct kpool_chunk {
+	struct kpool_range range;
 	struct list_head list;
 	struct list_head node;
 	struct rcu_head rcu;
@@ -323,6 +308,7 @@ struct kpool_chunk_table {
 
 /**
  * struct kpool - a pool
+ * @hot: what the inline hit paths read (kpool.h), first.
  * @cpu: per-CPU magazines and counters.
  * @chunk_bytes: bytes per chunk.
  * @unit_mask: the unit size minus one (the chunk size without boundary).
@@ -331,9 +317,12 @@ struct kpool_chunk_table {
  * @stride: distance between blocks.
  * @per_unit: blocks per unit.
  * @mag_size: pointers a magazine may hold; 0 for debug pools.
- * @mag_limit: pointers the fast free may leave in a magazine: @mag_size,
- *	       or 0 while the pool is @tight. Written under @lock, read by
- *	       the fast free (one compare for both conditions).
+ * The hit paths' @hot.mag_limit is @mag_size, or 0 while the pool is
+ * @tight: written under @lock, read by the fast free (one compare for
+ * both conditions). @hot.finish: the allocation masks a hit hands to
+ * kpool_alloc_finish() (__GFP_ZERO, or all of them where every hit has
+ * more to do: zeroing, KASAN, lockdep); @hot.inv and @hot.shift: the
+ * stride for kpool_range_index().
  * @size: block size.
  * @zero_gfp: __GFP_ZERO for KPOOL_F_ZERO pools, else 0.
  * @ctor: block constructor.
@@ -352,7 +341,7 @@ struct kpool_chunk_table {
  * @lock: guards the depot (the chunk lists, every chunk's @nr_free and
  *	  @cursor, the FREE states), @depot_free, @blocks_total,
  *	  @blocks_growing, @nr_chunks, @nr_empty, @nr_reserve, @nr_hungry,
- *	  @tight, @mag_limit and @high_watermark.
+ *	  @tight, @hot.mag_limit and @high_watermark.
  * @partial: chunks with some of their blocks in the depot.
  * @full: chunks with none of their blocks in the depot.
  * @empty: chunks with all of their blocks in the depot.
@@ -398,6 +387,7 @@ struct kpool_chunk_table {
  */
 struct kpool {
 	/* what the fast paths read, together in the first 64 bytes */
+	struct kpool_hot hot;
 	struct kpool_cpu __percpu *cpu;
 	unsigned long chunk_bytes;
 	unsigned long unit_mask;
@@ -406,7 +396,6 @@ struct kpool {
 	unsigned int stride;
 	unsigned int per_unit;
 	unsigned int mag_size;
-	unsigned int mag_limit;
 	unsigned int size;
 	gfp_t zero_gfp;
 	void (*ctor)(void *block, void *arg);
@@ -506,9 +495,9 @@ bool kpool_drain_due(struct kpool *pool);
 void kpool_drain_kick(struct kpool *pool);
 void *kpool_hand_out_slow(struct kpool *pool, void *block, gfp_t gfp,
 			  unsigned long ip);
-unsigned int kpool_mag_pop_bulk(struct kpool *pool,
-				struct kpool_cpu __percpu *cpu, void **out,
-				unsigned int n);
+void kpool_mag_fill(struct kpool *pool, struct kpool_cpu *pc, void **blocks,
+		    unsigned int n);
+unsigned int kpool_mag_pop(struct kpool_cpu *pc, void **out, unsigned int n);
 void kpool_bad_free(struct kpool *pool, const void *block, int err);
 int kpool_free_slow(struct kpool *pool, void *block, unsigned long addr);
 int kpool_cpu_dead(unsigned int cpu);
@@ -618,17 +607,18 @@ static __always_inline bool kpool_mag_own(struct kpool_cpu __percpu *cpu)
 	if (IS_ENABLED(CONFIG_PREEMPT_RT)) {
 		if (!preemptible())
 			return false;
-		local_lock(&cpu->lock);
+		local_lock(&cpu->mag.lock);
 		/* held until kpool_mag_release(): a conditional lock to sparse */
-		__release(&cpu->lock);
+		__release(&cpu->mag.lock);
 		return true;
 	}
-	if (likely(this_cpu_inc_return(cpu->guard) == 1)) {
-		/* the magazine is touched only after the guard is raised... */
+	if (likely(this_cpu_add_return(cpu->mag.count, KPOOL_MAG_BUSY) <
+		   2 * KPOOL_MAG_BUSY)) {
+		/* the magazine is touched only after it is taken... */
 		barrier();
 		return true;
 	}
-	this_cpu_dec(cpu->guard);
+	this_cpu_sub(cpu->mag.count, KPOOL_MAG_BUSY);
 	return false;
 }
 
@@ -636,13 +626,19 @@ static __always_inline void kpool_mag_release(struct kpool_cpu __percpu *cpu)
 {
 	if (IS_ENABLED(CONFIG_PREEMPT_RT)) {
 		/* taken in kpool_mag_own() */
-		__acquire(&cpu->lock);
-		local_unlock(&cpu->lock);
+		__acquire(&cpu->mag.lock);
+		local_unlock(&cpu->mag.lock);
 	} else {
-		/* ...and no longer once it is lowered */
+		/* ...and no longer once it is given back */
 		barrier();
-		this_cpu_dec(cpu->guard);
+		this_cpu_sub(cpu->mag.count, KPOOL_MAG_BUSY);
 	}
+}
+
+/* The chunk of a magazine's hint. */
+static __always_inline struct kpool_chunk *kpool_hint(struct kpool_mag *mag)
+{
+	return container_of(READ_ONCE(mag->hint), struct kpool_chunk, range);
 }
 
 /* Block indices */
@@ -798,21 +794,22 @@ static __always_inline void *kpool_hand_out(struct kpool *pool, void *block,
 }
 
 /*
- * Put the ALLOC block @idx of @chunk into this CPU's magazine, which this
- * context owns and which has room at @nr; @chunk becomes the hint.
+ * Put the ALLOC block @idx of @chunk into @pc's magazine, which this
+ * context owns and which has room; @chunk becomes the hint.
  */
 static __always_inline void kpool_mag_push(struct kpool *pool,
-					   struct kpool_cpu __percpu *cpu,
+					   struct kpool_cpu *pc,
 					   struct kpool_chunk *chunk,
-					   void *block, unsigned int idx,
-					   unsigned int nr)
+					   void *block, unsigned int idx)
 {
+	struct kpool_slot *slot = pc->mag.slot + pc->mag.nr++;
+
 	/* before any other user can get it */
 	kpool_poison_free(pool, block);
+	slot->block = block;
+	slot->state = chunk->state + idx;
 	WRITE_ONCE(chunk->state[idx], KPOOL_B_CACHED);
-	this_cpu_write(cpu->mag[nr], block);
-	this_cpu_write(cpu->nr, nr + 1);
-	this_cpu_write(cpu->hint, chunk);
+	WRITE_ONCE(pc->mag.hint, &chunk->range);
 }
 
 #endif /* _KPOOL_INTERNAL_H */

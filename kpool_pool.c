@@ -188,6 +188,23 @@ void kpool_free_memory(struct kpool *pool)
 	call_rcu(&pool->rcu, kpool_pool_free_rcu);
 }
 
+/*
+ * The allocation masks for which a kpool_alloc() hit has more to do than
+ * return the block (struct kpool_hot.finish): __GFP_ZERO; every mask where
+ * each block is zeroed (KPOOL_F_ZERO, init_on_alloc without a
+ * constructor), KASAN unpoisons it or lockdep checks the context; sleeping
+ * masks where might_sleep() checks them.
+ */
+static gfp_t kpool_finish_mask(const struct kpool_params *p)
+{
+	if ((p->flags & KPOOL_F_ZERO) || (want_init_on_alloc(0) && !p->ctor) ||
+	    IS_ENABLED(CONFIG_KASAN_GENERIC) || IS_ENABLED(CONFIG_LOCKDEP))
+		return KPOOL_GFP_ANY;
+	if (IS_ENABLED(CONFIG_DEBUG_ATOMIC_SLEEP))
+		return __GFP_ZERO | __GFP_DIRECT_RECLAIM;
+	return __GFP_ZERO;
+}
+
 static struct kpool *kpool_alloc_pool(const struct kpool_params *p,
 				      const struct kpool_geometry *g)
 {
@@ -211,8 +228,8 @@ static struct kpool *kpool_alloc_pool(const struct kpool_params *p,
 	for_each_possible_cpu(cpu) {
 		struct kpool_cpu *pc = per_cpu_ptr(pool->cpu, cpu);
 
-		pc->hint = &kpool_no_chunk;
-		local_lock_init(&pc->lock);
+		pc->mag.hint = &kpool_no_chunk.range;
+		local_lock_init(&pc->mag.lock);
 		INIT_WORK(&pc->drain_work, kpool_drain_work);
 		pc->pool = pool;
 	}
@@ -221,6 +238,9 @@ static struct kpool *kpool_alloc_pool(const struct kpool_params *p,
 	pool->zero_gfp = (p->flags & KPOOL_F_ZERO) ? __GFP_ZERO : 0;
 	/* debug pools have no magazines: every operation is checked */
 	pool->mag_size = (p->flags & KPOOL_F_DEBUG) ? 0 : KPOOL_MAG_SIZE;
+	pool->hot.mag = &pool->cpu->mag;
+	pool->hot.mag_limit = pool->mag_size;
+	pool->hot.finish = kpool_finish_mask(p);
 	kpool_set_geometry(pool, p, g);
 	raw_spin_lock_init(&pool->lock);
 	INIT_LIST_HEAD(&pool->partial);
@@ -526,6 +546,18 @@ fail:
 }
 EXPORT_SYMBOL_NS_GPL(devm_kpool_create, KPOOL_NS);
 
+/* kpool_mempool_alloc()'s miss: a sleeping mask never waits for a free. */
+static noinline void *kpool_mempool_miss(struct kpool *pool, gfp_t gfp)
+{
+	void *element;
+
+	if (!gfpflags_allow_blocking(gfp))
+		return kpool_alloc_miss(pool, gfp);
+	if (kpool_alloc_bulk(pool, gfp, 1, &element))
+		return NULL;
+	return element;
+}
+
 /**
  * kpool_mempool_alloc() - mempool_alloc_t over a kpool pool
  * @gfp_mask: the allocation context mempool_alloc() passes on.
@@ -534,9 +566,10 @@ EXPORT_SYMBOL_NS_GPL(devm_kpool_create, KPOOL_NS);
  * As mempool_alloc_slab() is for a kmem_cache: mempool_create(min_nr,
  * kpool_mempool_alloc, kpool_mempool_free, pool) puts a mempool's reserve
  * of min_nr elements on top of @pool_data. An atomic @gfp_mask is served
- * by kpool_alloc(); a sleeping one (mempool_create()'s preallocation,
- * mempool_alloc()'s retry once its reserve is empty) by
- * kpool_alloc_bulk(), which may reclaim to grow the pool but never waits
+ * as by kpool_alloc(); a sleeping one (mempool_create()'s preallocation,
+ * mempool_alloc()'s retry once its reserve is empty) by this CPU's
+ * magazine as kpool_alloc()'s hit, else by kpool_alloc_bulk(), which may
+ * reclaim to grow the pool but never waits
  * for a kpool_free(): mempool_alloc() waits for mempool_free() itself, and
  * mempool_free() refills the mempool's reserve before it frees to the
  * pool, so a wait inside the pool could miss the very frees it needs.
@@ -546,13 +579,7 @@ EXPORT_SYMBOL_NS_GPL(devm_kpool_create, KPOOL_NS);
  */
 void *kpool_mempool_alloc(gfp_t gfp_mask, void *pool_data)
 {
-	void *element;
-
-	if (!gfpflags_allow_blocking(gfp_mask))
-		return kpool_alloc(pool_data, gfp_mask);
-	if (kpool_alloc_bulk(pool_data, gfp_mask, 1, &element))
-		return NULL;
-	return element;
+	return kpool_alloc_hit(pool_data, gfp_mask, kpool_mempool_miss);
 }
 EXPORT_SYMBOL_NS_GPL(kpool_mempool_alloc, KPOOL_NS);
 
@@ -578,6 +605,8 @@ static int __init kpool_init(void)
 	struct kpool_chunk_table *table;
 	int err = -ENOMEM;
 
+	/* struct kpool_mag: @nr is the low half of @count */
+	BUILD_BUG_ON(__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__);
 	kpool_page_key = get_random_long() | BIT(BITS_PER_LONG - 1);
 	table = kpool_table_alloc(KPOOL_TABLE_MIN, GFP_KERNEL);
 	if (!table)

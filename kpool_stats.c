@@ -22,8 +22,16 @@ static u64 kpool_counter(struct kpool *pool, enum kpool_event item)
 	u64 sum = 0;
 	int cpu;
 
-	for_each_possible_cpu(cpu)
-		sum += READ_ONCE(per_cpu_ptr(pool->cpu, cpu)->ev[item]);
+	for_each_possible_cpu(cpu) {
+		struct kpool_cpu *pc = per_cpu_ptr(pool->cpu, cpu);
+
+		sum += READ_ONCE(pc->ev[item]);
+		/* the inline hit paths count in the magazine */
+		if (item == KPOOL_EV_cache_hits)
+			sum += READ_ONCE(pc->mag.hits);
+		else if (item == KPOOL_EV_frees)
+			sum += READ_ONCE(pc->mag.frees);
+	}
 	return sum;
 }
 

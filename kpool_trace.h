@@ -42,16 +42,22 @@ DECLARE_EVENT_CLASS(kpool_block,
 			      __entry->id, __entry->name, __entry->cached)
 );
 
+/* kpool_alloc and kpool_free switch the inline hit paths' kpool_traced */
+int kpool_trace_reg(void);
+void kpool_trace_unreg(void);
+
 /* A block was handed out; cached: straight from the CPU's magazine. */
-DEFINE_EVENT(kpool_block, kpool_alloc,
-	     TP_PROTO(u32 id, const char *name, bool cached),
-	     TP_ARGS(id, name, cached)
+DEFINE_EVENT_FN(kpool_block, kpool_alloc,
+		TP_PROTO(u32 id, const char *name, bool cached),
+		TP_ARGS(id, name, cached),
+		kpool_trace_reg, kpool_trace_unreg
 );
 
 /* A block was given back; cached: into the CPU's magazine. */
-DEFINE_EVENT(kpool_block, kpool_free,
-	     TP_PROTO(u32 id, const char *name, bool cached),
-	     TP_ARGS(id, name, cached)
+DEFINE_EVENT_FN(kpool_block, kpool_free,
+		TP_PROTO(u32 id, const char *name, bool cached),
+		TP_ARGS(id, name, cached),
+		kpool_trace_reg, kpool_trace_unreg
 );
 
 /* A growth attempt: err is 0 or the negative errno it failed with. */

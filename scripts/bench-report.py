@@ -30,7 +30,8 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hitpath import hit_path_facts, parse_dis, straight, walk  # noqa: E402
+from hitpath import (HIT_PATHS, hit_path, hit_path_facts,  # noqa: E402
+                     parse_dis, straight, walk)
 
 SIZES = [16, 64, 256, 1024, 4096]
 CANDS = ["kpool", "kmem_cache", "mempool", "locked_list", "percpu_lifo",
@@ -1091,8 +1092,10 @@ class Kernel(Doc):
 
     # ------------------------------------------------------------- profile
 
-    PROFILED = (("kpool.dis", ("kpool_alloc", "kpool_free",
-                               "kpool_alloc_bulk", "kpool_free_bulk")),
+    # kpool_alloc() and kpool_free() are inline: HIT_PATHS are their
+    # out-of-line instances in kpool.ko
+    PROFILED = (("kpool.dis", HIT_PATHS + ("kpool_alloc_bulk",
+                                           "kpool_free_bulk")),
                 ("kpool_set.dis", ("kpool_set_alloc", "kpool_set_free",
                                    "kpool_set_free_sized")),
                 # W5: every ioctl's dispatch, and what ALLOC and FREE add
@@ -1120,8 +1123,14 @@ class Kernel(Doc):
             "ioctl takes, VERSION's included, and the lock and pool lookup "
             "ALLOC and FREE add; their own instructions, the callees "
             "listed). "
-            "For each entry point, the **hit path** is walked branch by "
-            "branch from the entry: conditional branches fall through "
+            "kpool_alloc() and kpool_free() are inline in kpool.h: their "
+            "hit paths are profiled in their out-of-line instances "
+            "kpool_mempool_alloc() and kpool_mempool_free(), as the "
+            "shortest path from the entry to a return that makes no call "
+            "(a miss tail-calls its slow path; make check's build stage "
+            "fails if that path gets a stack frame or a call). "
+            "For every other entry point, the **hit path** is walked branch "
+            "by branch from the entry: conditional branches fall through "
             "(GCC lays the likely() path out first), unconditional jumps "
             "inside the function are followed, and the walk ends at the "
             "first return or tail call (a `jmp` to another function: the "
@@ -1146,7 +1155,7 @@ class Kernel(Doc):
             "icount figure.")
         rows, listings = [], []
         for name, insns in funcs.items():
-            path, end = walk(name, insns)
+            path, end = (hit_path if name in HIT_PATHS else walk)(name, insns)
             h = hit_path_facts(path, insns)
             self.hitpath[name] = h
             rows.append([name, len(insns), len(straight(insns)), len(path),
@@ -1162,12 +1171,11 @@ class Kernel(Doc):
                     "endbr64", "pushes/pops", "canary insns",
                     "UBSAN checks", "hit path ends in"], rows)
         pair = self.w1_instr_median("kpool")
-        if "kpool_alloc" in self.hitpath and "kpool_free" in self.hitpath \
-                and pair:
-            a = self.hitpath["kpool_alloc"]["length"]
-            f = self.hitpath["kpool_free"]["length"]
+        if all(f in self.hitpath for f in HIT_PATHS) and pair:
+            a, f = (self.hitpath[f]["length"] for f in HIT_PATHS)
             self.out(f"Predicted pair: {a} + {f} = {a + f} instructions, "
-                     "plus the two calls and argument moves of the caller; "
+                     "less what inlining saves (each instance's entry, "
+                     "ftrace hook, argument moves and return); "
                      "measured (W1, net of the loop): " +
                      ", ".join(f"{s}: {fmt(v)}" for s, v in pair.items()) +
                      ".")
@@ -1471,13 +1479,13 @@ class Report(Doc):
 
     @staticmethod
     def hit_path_target(k):
-        h = [k.hitpath.get(f) for f in ("kpool_alloc", "kpool_free")]
+        h = [k.hitpath.get(f) for f in HIT_PATHS]
         if None in h:
             return None, "no disassembly"
         irq = h[0]["irq"] + h[1]["irq"]
         locked = h[0]["locked"] + h[1]["locked"]
         return not irq and len(locked) <= 1, (
-            "kpool_alloc + kpool_free as profiled: "
+            "kpool_alloc + kpool_free (their instances) as profiled: "
             f"{len(irq)} interrupt toggles, {len(locked)} locked" +
             (" (" + "; ".join(locked) + ")" if locked else ""))
 

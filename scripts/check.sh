@@ -171,7 +171,34 @@ kernel_field() {
 # kpool's modules for one kernel; kbuild runs JOBS compilers (and sparse).
 build() {
 	needs "kernel $1" &&
-		MAKEFLAGS="-j$JOBS" "$KPOOL_ROOT/scripts/build.sh" "$(kernel_field "$1" 3)" "$out/build-$1"
+		MAKEFLAGS="-j$JOBS" "$KPOOL_ROOT/scripts/build.sh" "$(kernel_field "$1" 3)" "$out/build-$1" &&
+		hitpath "$1"
+}
+
+# The inline hit paths of kpool.h, as kpool.ko instantiates them, have no
+# stack frame and make no call (scripts/hitpath.py), on every kernel whose
+# hit path is the inline one: not on PREEMPT_RT (out of line by design),
+# nor under KASAN or KCSAN (instrumented). On the first kernel, the same
+# check must reject a build with frame pointers (every function gets a
+# frame), or it could not fail.
+hitpath() {
+	local kdir cfg ko=$out/build-$1/src/kpool.ko
+	kdir=$(kernel_field "$1" 3)
+	cfg=$(grep -oE '^CONFIG_(PREEMPT_RT|KASAN|KCSAN)=y' "$kdir/.config" | tr '\n' ' ')
+	if [ -n "$cfg" ]; then
+		echo "hit path: not checked on this kernel ($cfg)"
+		return 0
+	fi
+	python3 "$KPOOL_ROOT/scripts/hitpath.py" check "$ko" || return 1
+	[ "$1" = "${stock_kernels[0]}" ] || return 0
+	KCFLAGS=-fno-omit-frame-pointer MAKEFLAGS="-j$JOBS" \
+		"$KPOOL_ROOT/scripts/build.sh" "$kdir" "$out/build-$1-frame" >/dev/null || return 1
+	if python3 "$KPOOL_ROOT/scripts/hitpath.py" check \
+		"$out/build-$1-frame/src/kpool.ko" >/dev/null 2>&1; then
+		echo "hit path: the check passed a build with frame pointers"
+		return 1
+	fi
+	echo "hit path: a build with frame pointers is rejected, as it must be"
 }
 
 # Kconfig takes every line of a debug flavour's fragments (no build).
