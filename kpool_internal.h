@@ -143,14 +143,14 @@
 				 __GFP_NOMEMALLOC)
 
 /*
- * Event counters, from KPOOL_EVENTS(). The fast paths bump one counter
- * each: a magazine hit counts only cache_hits, so the allocs counter holds
- * the blocks handed out by the slow paths and kpool_get_stats() adds the
- * hits.
+ * Event counters, from KPOOL_IOC_STATS_EVENTS(). The fast paths bump one
+ * counter each: a magazine hit counts only cache_hits, so the allocs
+ * counter holds the blocks handed out by the slow paths and
+ * kpool_get_stats() adds the hits.
  */
-#define KPOOL_EV_ENUM(type, name) KPOOL_EV_##name,
+#define KPOOL_EV_ENUM(name, ...) KPOOL_EV_##name,
 enum kpool_event {
-	KPOOL_EVENTS(KPOOL_EV_ENUM)
+	KPOOL_IOC_STATS_EVENTS(KPOOL_EV_ENUM)
 	KPOOL_NR_EVENTS
 };
 

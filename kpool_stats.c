@@ -7,9 +7,9 @@
 #include "kpool_internal.h"
 
 /* Where each counter goes in struct kpool_stats. */
-#define KPOOL_EV_OFFSET(type, name) offsetof(struct kpool_stats, name),
+#define KPOOL_EV_OFFSET(name, ...) offsetof(struct kpool_stats, name),
 static const unsigned short kpool_event_offset[KPOOL_NR_EVENTS] = {
-	KPOOL_EVENTS(KPOOL_EV_OFFSET)
+	KPOOL_IOC_STATS_EVENTS(KPOOL_EV_OFFSET)
 };
 
 void kpool_count_n(struct kpool *pool, enum kpool_event item, unsigned long n)
@@ -164,10 +164,11 @@ struct kpool_stat_field {
 
 #define KPOOL_STAT_FIELD(type, name) \
 	{ #name, offsetof(struct kpool_stats, name), sizeof(type) },
+#define KPOOL_STAT_EVENT(name, ...) KPOOL_STAT_FIELD(u64, name)
 
 static const struct kpool_stat_field kpool_stat_fields[] = {
 	KPOOL_STATE(KPOOL_STAT_FIELD)
-	KPOOL_EVENTS(KPOOL_STAT_FIELD)
+	KPOOL_IOC_STATS_EVENTS(KPOOL_STAT_EVENT)
 };
 
 static int kpool_debugfs_stats_show(struct seq_file *m, void *unused)
