@@ -204,8 +204,8 @@ struct kpool_ioc_rw {
 /*
  * The event counters, each listed once with what it counts: X(name,
  * offset) is a __u64 at byte @offset of struct kpool_ioc_stats. The kpool
- * core derives its counters from this list (struct kpool_stats, debugfs),
- * kpoolctl its names.
+ * core derives its counters from this list (struct kpool_stats, debugfs,
+ * the kpool_error tracepoint's names of errors), kpoolctl its names.
  *
  * Counters count since the pool was created; each is a sum over CPUs that
  * may lag concurrent operations by a few events. cache_hits + cache_misses
