@@ -194,6 +194,8 @@
 
 /* KPOOL_NS, the API's symbol namespace: MODULE_IMPORT_NS(KPOOL_NS) */
 #include "kpool_compat.h"
+/* KPOOL_IOC_STATS_EVENTS(), the event counters */
+#include "include/uapi/linux/kpool.h"
 
 #define KPOOL_NAME_LEN		32
 #define KPOOL_MIN_BLOCK_SIZE	8
@@ -313,11 +315,12 @@ struct kpool_params {
 	})
 
 /*
- * The fields of struct kpool_stats, each listed once: X(type, name).
- * KPOOL_STATE: geometry and the pool's current state (see struct
- * kpool_stats); KPOOL_EVENTS: event counters, per-CPU sums that may lag
- * concurrent operations by a few events. The core derives its counter
- * enum, the stats filling and the debugfs file from these lists.
+ * The fields of struct kpool_stats, each listed once. KPOOL_STATE:
+ * X(type, name), geometry and the pool's current state (see struct
+ * kpool_stats); the event counters are the uapi header's
+ * KPOOL_IOC_STATS_EVENTS(), X(name, offset), which says what each counts.
+ * The core derives its counter enum, the stats filling and the debugfs file
+ * from these lists.
  */
 #define KPOOL_STATE(X)							\
 	X(u32, id)							\
@@ -344,38 +347,15 @@ struct kpool_params {
 	X(u64, percpu_bytes)						\
 	X(u64, meta_bytes)
 
-#define KPOOL_EVENTS(X)							\
-	X(u64, allocs)							\
-	X(u64, frees)							\
-	X(u64, bulk_allocs)						\
-	X(u64, bulk_frees)						\
-	X(u64, rcu_frees)						\
-	X(u64, alloc_failures)						\
-	X(u64, waits)							\
-	X(u64, grows)							\
-	X(u64, grow_failures)						\
-	X(u64, grow_reclaims)						\
-	X(u64, shrinks)							\
-	X(u64, reserve_allocs)						\
-	X(u64, steals)							\
-	X(u64, drains)							\
-	X(u64, cache_hits)						\
-	X(u64, cache_misses)						\
-	X(u64, faults_injected)						\
-	X(u64, err_double_free)						\
-	X(u64, err_foreign)						\
-	X(u64, err_misaligned)						\
-	X(u64, err_poison)						\
-	X(u64, err_redzone)
-
 #define KPOOL_STATS_FIELD(type, name) type name;
+#define KPOOL_STATS_EVENT(name, ...) u64 name;
 
 /**
  * struct kpool_stats - a consistent-enough snapshot of one pool
  * @name: the pool's name.
  *
- * The other fields come from KPOOL_STATE() and KPOOL_EVENTS(). State:
- * id (kpool_id()); flags (KPOOL_F_*); node (the NUMA node chunks come
+ * The other fields come from KPOOL_STATE() and KPOOL_IOC_STATS_EVENTS().
+ * State: id (kpool_id()); flags (KPOOL_F_*); node (the NUMA node chunks come
  * from, or NUMA_NO_NODE); block_size; block_stride (distance between
  * blocks: block_size plus the red zone of debug pools, rounded up to
  * align); align; boundary (0, or the power of two no block crosses);
@@ -397,31 +377,14 @@ struct kpool_params {
  * metadata of every chunk, kpool_free_rcu()'s batches and, at least, the
  * dentries and inodes of its debugfs entries).
  *
- * Events: allocs and frees (blocks, bulk included; the blocks a failed
- * bulk allocation gives back count as frees); bulk_allocs (successful
- * kpool_alloc_bulk() calls); bulk_frees (kpool_free_bulk() calls);
- * rcu_frees (blocks kpool_free_rcu() accepted; each counts in frees once
- * its grace period is over); alloc_failures; waits (allocations that
- * slept for a free); grows (chunks carved, the reserve's included);
- * grow_failures (injected faults included); grow_reclaims (growth attempts allowed to enter direct
- * reclaim); shrinks (chunks given back); reserve_allocs (blocks taken from
- * the reserve); steals (blocks an allocation took from another CPU's
- * magazine); drains (magazine drains of every CPU requested); cache_hits
- * (allocations served by the CPU's magazine); cache_misses (allocations
- * that took the slow path; hits + misses = every allocation tried);
- * faults_injected (growth failed on purpose: kpool_set_fault(), the
- * fail_grow_every module parameter, the pool's fail_grow fault_attr);
- * err_double_free (frees of blocks not allocated); err_foreign (frees of
- * memory that is not the pool's); err_misaligned (pointers into the pool
- * that are not the start of a block); err_poison (debug pools: free blocks
- * found modified when allocated); err_redzone (debug pools: red zones
- * found damaged when freed).
+ * Events: the counters of KPOOL_IOC_STATS_EVENTS(), in its order (what
+ * each counts is beside it there).
  */
 struct kpool_stats {
 	char name[KPOOL_NAME_LEN];
 
 	KPOOL_STATE(KPOOL_STATS_FIELD)
-	KPOOL_EVENTS(KPOOL_STATS_FIELD)
+	KPOOL_IOC_STATS_EVENTS(KPOOL_STATS_EVENT)
 };
 
 struct kpool *kpool_create(const struct kpool_params *params);

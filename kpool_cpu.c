@@ -356,23 +356,19 @@ noinline void kpool_bad_free(struct kpool *pool, const void *block, int err)
 {
 	enum kpool_event item;
 	const char *what;
-	int kind;
 
 	if (err == -EALREADY) {
 		item = KPOOL_EV_err_double_free;
-		kind = KPOOL_ERR_DOUBLE_FREE;
 		what = "double free";
 	} else if (err == -EFAULT) {
 		item = KPOOL_EV_err_misaligned;
-		kind = KPOOL_ERR_MISALIGNED;
 		what = "free of a pointer inside a block or past the blocks";
 	} else {
 		item = KPOOL_EV_err_foreign;
-		kind = KPOOL_ERR_FOREIGN;
 		what = "free of memory that is not the pool's";
 	}
 	kpool_count(pool, item);
-	trace_kpool_error(pool->id, pool->name, kind);
+	trace_kpool_error(pool->id, pool->name, item);
 	pr_warn_ratelimited("pool %s: %s (%p) refused\n", pool->name, what,
 			    block);
 }

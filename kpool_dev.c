@@ -2579,17 +2579,12 @@ static_assert(KPOOL_IOC_MAX_HANDLES % KPOOL_DEV_CHUNK_SLOTS == 0);
 /* a u8 names every class of a set */
 static_assert(KPOOL_SET_MAX_CLASSES <= 256);
 /*
- * STATS: the uapi's counters are the core's (a name the core lacks fails
- * kpool_dev_events[], one it has more fails the count), each a u64 at the
- * offset the ABI has given it since it was published, in a struct of the
- * size it has had since KPOOL_FEAT_RCU_STATS.
+ * STATS: each counter at the offset the ABI has given it since it was
+ * published, in a struct of the size it has had since
+ * KPOOL_FEAT_RCU_STATS.
  */
-#define KPOOL_DEV_COUNT(type, ...) -1
-static_assert(ARRAY_SIZE(kpool_dev_events) == -(0 KPOOL_EVENTS(KPOOL_DEV_COUNT)));
 #define KPOOL_DEV_MOVED(name, offset) -(offsetof(struct kpool_ioc_stats, name) != (offset))
 static_assert((0 KPOOL_IOC_STATS_EVENTS(KPOOL_DEV_MOVED)) == 0);
-#define KPOOL_DEV_NOT_U64(type, ...) -(sizeof(type) != sizeof(u64))
-static_assert((0 KPOOL_EVENTS(KPOOL_DEV_NOT_U64)) == 0);
 static_assert(sizeof(struct kpool_ioc_stats) == 392);
 
 static struct miscdevice kpool_dev_misc = {

@@ -143,14 +143,15 @@
 				 __GFP_NOMEMALLOC)
 
 /*
- * Event counters, from KPOOL_EVENTS(). The fast paths bump one counter
- * each: a magazine hit counts only cache_hits, so the allocs counter holds
- * the blocks handed out by the slow paths and kpool_get_stats() adds the
- * hits.
+ * Event counters, from KPOOL_IOC_STATS_EVENTS(); the kpool_error
+ * tracepoint names an error by its err_* counter. The fast paths bump one
+ * counter each: a magazine hit counts only cache_hits, so the allocs
+ * counter holds the blocks handed out by the slow paths and
+ * kpool_get_stats() adds the hits.
  */
-#define KPOOL_EV_ENUM(type, name) KPOOL_EV_##name,
+#define KPOOL_EV_ENUM(name, ...) KPOOL_EV_##name,
 enum kpool_event {
-	KPOOL_EVENTS(KPOOL_EV_ENUM)
+	KPOOL_IOC_STATS_EVENTS(KPOOL_EV_ENUM)
 	KPOOL_NR_EVENTS
 };
 
@@ -553,6 +554,7 @@ void kpool_set_geometry(struct kpool *pool, const struct kpool_params *p,
 			const struct kpool_geometry *g);
 /* stats */
 void kpool_count_n(struct kpool *pool, enum kpool_event item, unsigned long n);
+const char *kpool_event_name(enum kpool_event item);
 unsigned long kpool_in_use(struct kpool *pool);
 void kpool_debugfs_add(struct kpool *pool);
 /* pool */

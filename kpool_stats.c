@@ -6,15 +6,27 @@
 
 #include "kpool_internal.h"
 
-/* Where each counter goes in struct kpool_stats. */
-#define KPOOL_EV_OFFSET(type, name) offsetof(struct kpool_stats, name),
-static const unsigned short kpool_event_offset[KPOOL_NR_EVENTS] = {
-	KPOOL_EVENTS(KPOOL_EV_OFFSET)
+/* Each counter's name, and where it goes in struct kpool_stats. */
+#define KPOOL_EV_DESC(name, ...) { #name, offsetof(struct kpool_stats, name) },
+static const struct {
+	const char *name;
+	unsigned short offset;
+} kpool_events[KPOOL_NR_EVENTS] = {
+	KPOOL_IOC_STATS_EVENTS(KPOOL_EV_DESC)
 };
+
+/* every name fits a kpool_error event */
+#define KPOOL_EV_LONG(name, ...) -(sizeof(#name) > KPOOL_TRACE_ERROR_LEN)
+static_assert((0 KPOOL_IOC_STATS_EVENTS(KPOOL_EV_LONG)) == 0);
 
 void kpool_count_n(struct kpool *pool, enum kpool_event item, unsigned long n)
 {
 	this_cpu_add(pool->cpu->ev[item], n);
+}
+
+const char *kpool_event_name(enum kpool_event item)
+{
+	return kpool_events[item].name;
 }
 
 static u64 kpool_counter(struct kpool *pool, enum kpool_event item)
@@ -128,7 +140,7 @@ void kpool_get_stats(struct kpool *pool, struct kpool_stats *stats)
 		stats->blocks_free = stats->blocks_total - stats->blocks_in_use;
 
 	for (i = 0; i < KPOOL_NR_EVENTS; i++)
-		*(u64 *)((void *)stats + kpool_event_offset[i]) =
+		*(u64 *)((void *)stats + kpool_events[i].offset) =
 			kpool_counter(pool, i);
 	/* the counter of allocs holds the slow paths' only */
 	stats->allocs += stats->cache_hits;
@@ -172,10 +184,11 @@ struct kpool_stat_field {
 
 #define KPOOL_STAT_FIELD(type, name) \
 	{ #name, offsetof(struct kpool_stats, name), sizeof(type) },
+#define KPOOL_STAT_EVENT(name, ...) KPOOL_STAT_FIELD(u64, name)
 
 static const struct kpool_stat_field kpool_stat_fields[] = {
 	KPOOL_STATE(KPOOL_STAT_FIELD)
-	KPOOL_EVENTS(KPOOL_STAT_FIELD)
+	KPOOL_IOC_STATS_EVENTS(KPOOL_STAT_EVENT)
 };
 
 static int kpool_debugfs_stats_show(struct seq_file *m, void *unused)

@@ -14,20 +14,12 @@
 
 #include "kpool.h"
 
-/* What a kpool_error event reports. */
-#define KPOOL_ERR_FOREIGN	0
-#define KPOOL_ERR_MISALIGNED	1
-#define KPOOL_ERR_DOUBLE_FREE	2
-#define KPOOL_ERR_POISON	3
-#define KPOOL_ERR_REDZONE	4
+/* Room for the name of an error counter in a kpool_error event. */
+#define KPOOL_TRACE_ERROR_LEN	16
 
-#define kpool_show_error(kind)					\
-	__print_symbolic(kind,					\
-			 { KPOOL_ERR_FOREIGN, "foreign" },	\
-			 { KPOOL_ERR_MISALIGNED, "misaligned" },	\
-			 { KPOOL_ERR_DOUBLE_FREE, "double-free" },	\
-			 { KPOOL_ERR_POISON, "poison" },		\
-			 { KPOOL_ERR_REDZONE, "redzone" })
+/* kpool_debug.c's kinds of error */
+#define KPOOL_ERR_POISON	KPOOL_EV_err_poison
+#define KPOOL_ERR_REDZONE	KPOOL_EV_err_redzone
 
 DECLARE_EVENT_CLASS(kpool_block,
 		    TP_PROTO(u32 id, const char *name, bool cached),
@@ -98,18 +90,22 @@ TRACE_EVENT(kpool_shrink,
 		      __entry->pages)
 );
 
-/* A refused free or a corruption found by a debug pool. */
+/*
+ * A refused free or a corruption found by a debug pool: kind is the
+ * enum kpool_event of the err_* counter it counts in, and error its name.
+ */
 TRACE_EVENT(kpool_error,
 	    TP_PROTO(u32 id, const char *name, int kind),
 	    TP_ARGS(id, name, kind),
 	    TP_STRUCT__entry(__field(u32, id)
 			     __array(char, name, KPOOL_NAME_LEN)
-			     __field(int, kind)),
+			     __array(char, error, KPOOL_TRACE_ERROR_LEN)),
 	    TP_fast_assign(__entry->id = id;
 			   strscpy(__entry->name, name, KPOOL_NAME_LEN);
-			   __entry->kind = kind;),
+			   strscpy(__entry->error, kpool_event_name(kind),
+				   KPOOL_TRACE_ERROR_LEN);),
 	    TP_printk("pool=%u name=%s error=%s", __entry->id,
-		      __entry->name, kpool_show_error(__entry->kind))
+		      __entry->name, __entry->error)
 );
 
 #endif /* _KPOOL_TRACE_H */

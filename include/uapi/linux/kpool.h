@@ -202,31 +202,39 @@ struct kpool_ioc_rw {
 };
 
 /*
- * The event counters of struct kpool_ioc_stats, each listed once:
- * X(name, offset) is a __u64 at byte @offset of the struct. Counters count
- * since the pool was created; each is a sum over CPUs that may lag
- * concurrent operations by a few events. The struct grew twice, so they
- * come in three runs; the offsets are the ABI (kpool_dev and the tools
- * check them when they are built): the list is never reordered, a new
- * counter is a new run at the end of a grown struct.
+ * The event counters, each listed once with what it counts: X(name,
+ * offset) is a __u64 at byte @offset of struct kpool_ioc_stats. The kpool
+ * core derives its counters from this list (struct kpool_stats, debugfs,
+ * the kpool_error tracepoint's names of errors), kpoolctl its names.
+ *
+ * Counters count since the pool was created; each is a sum over CPUs that
+ * may lag concurrent operations by a few events. cache_hits + cache_misses
+ * is every allocation tried. frees also counts the blocks a failed bulk
+ * allocation gives back, and a block of rcu_frees once its grace period is
+ * over. faults_injected counts every growth made to fail: FAULT,
+ * kpool_set_fault(), kpool's fail_grow_every parameter and a pool's
+ * fail_grow fault_attr. The struct grew twice, so the counters come
+ * in three runs; the offsets are the ABI (kpool_dev and the tools check
+ * them when they are built): the list is never reordered, a new counter is
+ * a new run at the end of a grown struct.
  */
 #define KPOOL_IOC_STATS_EVENTS_V1(X)					\
 	X(allocs, 160)		/* blocks handed out, bulk included */	\
 	X(frees, 168)		/* blocks given back, bulk included */	\
 	X(bulk_allocs, 176)	/* bulk allocation calls that succeeded */ \
 	X(bulk_frees, 184)	/* bulk free calls */			\
-	X(alloc_failures, 192)						\
+	X(alloc_failures, 192)	/* allocation calls that failed */	\
 	X(waits, 200)		/* allocations that slept for a free */	\
 	X(grows, 208)		/* chunks carved, the reserve's included */ \
-	X(grow_failures, 216)	/* injected faults included */		\
+	X(grow_failures, 216)	/* growths failed, injected faults included */ \
 	X(shrinks, 224)		/* chunks given back */			\
 	X(reserve_allocs, 232)	/* blocks taken from the reserve */	\
 	X(cache_hits, 240)	/* allocations served by the CPU's cache */ \
 	X(cache_misses, 248)	/* allocations that took the slow path */ \
-	X(faults_injected, 256)	/* growths failed on purpose (FAULT) */	\
+	X(faults_injected, 256)	/* growths failed on purpose (above) */	\
 	X(err_double_free, 264)	/* frees of blocks not allocated */	\
 	X(err_foreign, 272)	/* frees of memory not the pool's */	\
-	X(err_misaligned, 280)	/* frees inside a block */		\
+	X(err_misaligned, 280)	/* frees of a pointer not a block's start */ \
 	X(err_poison, 288)	/* debug pools: free blocks found written */ \
 	X(err_redzone, 296)	/* debug pools: red zones found damaged */
 /* since KPOOL_FEAT_CHARGE_PAGES: */
