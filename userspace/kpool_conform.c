@@ -356,6 +356,14 @@ static bool prep_block(struct fx *fx, struct prep *p, bool set, u32 *id)
 	return WANT(kp_alloc(fx->fd, p->pool, 1, p->handles), 0);
 }
 
+/* CREATE and SET_CREATE: a name no pool or set has, in p->name and @name. */
+static bool prep_name(struct fx *fx, struct prep *p, char *name)
+{
+	unique_name(fx, p->name);
+	memcpy(name, p->name, sizeof(p->name));
+	return true;
+}
+
 static bool prep_version(struct fx *fx, struct prep *p)
 {
 	(void)fx;
@@ -370,9 +378,7 @@ static bool prep_create(struct fx *fx, struct prep *p)
 		.block_size = 64,
 		.order = KPOOL_IOC_ORDER_AUTO,
 	};
-	unique_name(fx, p->name);
-	memcpy(p->arg.create.name, p->name, sizeof(p->name));
-	return true;
+	return prep_name(fx, p, p->arg.create.name);
 }
 
 /* DESTROY and SHRINK */
@@ -478,9 +484,7 @@ static bool prep_set_create(struct fx *fx, struct prep *p)
 		.min_size = 1,
 		.max_size = 256,
 	};
-	unique_name(fx, p->name);
-	memcpy(p->arg.set_create.name, p->name, sizeof(p->name));
-	return true;
+	return prep_name(fx, p, p->arg.set_create.name);
 }
 
 static bool prep_set_destroy(struct fx *fx, struct prep *p)
@@ -1786,23 +1790,30 @@ static enum result t_list_bad_entries(struct fx *fx)
 static enum result t_list_owners(struct fx *fx)
 {
 	struct kpool_ioc_pool_entry e;
-	u32 mine, theirs;
+	u32 ids[2];	/* fx->fd's pool, fx->fd2's */
+	int fds[2] = { fx->fd, fx->fd2 };
 	bool ok = false;
+	int by, of;
 
-	if (!pool_new(fx, fx->fd, 40, &mine))
+	if (!pool_new(fx, fx->fd, 40, &ids[0]))
 		return FAIL;
-	if (!pool_new(fx, fx->fd2, 40, &theirs))
+	if (!pool_new(fx, fx->fd2, 40, &ids[1]))
 		goto out;
-	ok = CHECK(list_entry(fx->fd, mine, &e)) && CHECK_EQ(e.owner, KPOOL_OWNER_SELF);
-	ok &= CHECK(list_entry(fx->fd, theirs, &e)) &&
-	      CHECK_EQ(e.owner, KPOOL_OWNER_OTHER_FILE);
-	ok &= CHECK(list_entry(fx->fd2, mine, &e)) &&
-	      CHECK_EQ(e.owner, KPOOL_OWNER_OTHER_FILE);
-	ok &= CHECK(list_entry(fx->fd2, theirs, &e)) &&
-	      CHECK_EQ(e.owner, KPOOL_OWNER_SELF);
-	kp_destroy(fx->fd2, theirs);
+	ok = true;
+	/* each file's pool as each file lists it */
+	for (by = 0; by < 2; by++) {
+		for (of = 0; of < 2; of++) {
+			if (CHECK(list_entry(fds[by], ids[of], &e)) &&
+			    CHECK_EQ(e.owner, by == of ? KPOOL_OWNER_SELF :
+				     KPOOL_OWNER_OTHER_FILE))
+				continue;
+			ktap_diag("file %d's pool listed by file %d", of + 1, by + 1);
+			ok = false;
+		}
+	}
+	kp_destroy(fx->fd2, ids[1]);
 out:
-	kp_destroy(fx->fd, mine);
+	kp_destroy(fx->fd, ids[0]);
 	return verdict(ok);
 }
 
