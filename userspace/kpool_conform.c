@@ -22,13 +22,16 @@
  * reason), a module parameter set for it and restored after, and up to two
  * pools of its own with blocks allocated, destroyed after it.
  *
- * The suite does not use the kernel's kselftest_harness.h: its cases are
- * registered one by one at compile time (TEST_F, FIXTURE_VARIANT_ADD),
- * where most of these are generated from the tables above at run time;
- * it forks for every case, where these share two open files and the pages
- * the pointer cases need; and its command line (-f/-v/-t, exact names)
- * would replace --filter TEXT, --device and --uid that the guest plans
- * use, the unprivileged and 32-bit runs included.
+ * The suite does not use the kernel's kselftest_harness.h. It would fit
+ * the runs (it builds static and -m32, its fork per case keeps the open
+ * files and pages, a main of our own can drop to --uid before
+ * test_harness_run()), but it reads worse here: it registers each case
+ * at compile time, so a one-line row of field_cases[], size_cases[] or
+ * cases_table[] becomes a FIXTURE_VARIANT_ADD block or a TEST_F; its
+ * names are C identifiers (fixture.variant.test) where ours state the
+ * rule checked; its EXPECT_EQ() prints numbers where WANT() names the
+ * errno; and the header ships in no Debian package, so make userspace
+ * would need a kernel source tree or a copy of it and kselftest.h.
  */
 #define _GNU_SOURCE
 #include <errno.h>
