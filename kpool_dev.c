@@ -1311,6 +1311,29 @@ static int kpool_dev_build_pool(const struct kpool_dev_call *call,
 	return ret;
 }
 
+/*
+ * CREATE and SET_CREATE: report the new pool or set (@arg, with its id
+ * @id), then publish @home under @id in @xa and count it in *@nr: no
+ * command sees it before. Context: kf->admin held.
+ */
+static int kpool_dev_publish(const struct kpool_dev_call *call, void *arg,
+			     struct xarray *xa, u32 id, void *home,
+			     unsigned int *nr)
+{
+	struct kpool_file *kf = call->kf;
+	int ret;
+
+	ret = kpool_dev_copy_out(call, arg);
+	if (ret)
+		return ret;
+	mutex_lock(&kf->lock);
+	ret = xa_insert(xa, id, home, GFP_KERNEL_ACCOUNT);
+	if (!ret)
+		(*nr)++;
+	mutex_unlock(&kf->lock);
+	return ret;
+}
+
 static long kpool_dev_create(const struct kpool_dev_call *call, void *data)
 {
 	struct kpool_ioc_create *c = data;
@@ -1333,19 +1356,13 @@ static long kpool_dev_create(const struct kpool_dev_call *call, void *data)
 	if (ret)
 		goto unlock_admin;
 	c->pool_id = kpool_id(dp->acct.pool);
-	/* report, then publish: no command sees the pool before */
-	ret = kpool_dev_copy_out(call, c);
-	if (!ret) {
-		mutex_lock(&kf->lock);
-		ret = xa_insert(&kf->pools, c->pool_id, dp, GFP_KERNEL_ACCOUNT);
-		mutex_unlock(&kf->lock);
-	}
+	ret = kpool_dev_publish(call, c, &kf->pools, c->pool_id, dp,
+				&kf->nr_pools);
 	if (ret) {
 		kpool_destroy(dp->acct.pool);
 		kpool_dev_acct_release(kf, &dp->acct);
 		goto unlock_admin;
 	}
-	kf->nr_pools++;
 	mutex_unlock(&kf->admin);
 	return 0;
 
@@ -2144,15 +2161,7 @@ static long kpool_dev_set_create(const struct kpool_dev_call *call,
 	}
 	ds->id = id;
 	c->set_id = id;
-	/* report, then publish: no command sees the set before */
-	ret = kpool_dev_copy_out(call, c);
-	if (!ret) {
-		mutex_lock(&kf->lock);
-		ret = xa_insert(&kf->sets, id, ds, GFP_KERNEL_ACCOUNT);
-		if (!ret)
-			kf->nr_sets++;
-		mutex_unlock(&kf->lock);
-	}
+	ret = kpool_dev_publish(call, c, &kf->sets, id, ds, &kf->nr_sets);
 	if (ret) {
 		kpool_dev_destroy_set(kf, ds);
 		kfree(ds);
