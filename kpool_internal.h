@@ -570,17 +570,9 @@ void kpool_debugfs_add(struct kpool *pool);
 bool kpool_name_valid(const char *name);
 void kpool_free_memory(struct kpool *pool);
 
-static __always_inline void kpool_cpu_count(struct kpool_cpu __percpu *cpu,
-					    enum kpool_event item)
-{
-	this_cpu_inc(cpu->ev[item]);
-}
-
-static __always_inline void kpool_count(struct kpool *pool,
-					enum kpool_event item)
-{
-	kpool_cpu_count(pool->cpu, item);
-}
+/* Bump an event counter (enum kpool_event) of this CPU; no call level. */
+#define kpool_cpu_count(cpu, item)	this_cpu_inc((cpu)->ev[item])
+#define kpool_count(pool, item)		kpool_cpu_count((pool)->cpu, item)
 
 /* Pinning and magazine ownership */
 
