@@ -52,7 +52,7 @@
  * refused in O(1). Two frees of one block racing on two CPUs may both pass
  * that check; the block is then in two magazines and still handed out once,
  * and if one of the frees took the slow path the depot's counts are
- * repaired when a scan finds them wrong (kpool_chunk_scan()).
+ * repaired when a scan finds them wrong (kpool_depot_take()).
  *
  * Calling context and locking
  * ---------------------------
