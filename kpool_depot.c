@@ -267,20 +267,6 @@ static void kpool_hungry(struct kpool *pool, int delta, bool got_block)
 		swake_up_one(&pool->wait);
 }
 
-/* Sleep until a free wakes us or the retry period passes; then try. */
-static void *kpool_wait_block(struct kpool *pool)
-{
-	DECLARE_SWAITQUEUE(wait);
-	void *block;
-
-	prepare_to_swait_exclusive(&pool->wait, &wait, TASK_KILLABLE);
-	block = kpool_refill(pool, true);
-	if (!block)
-		schedule_timeout(KPOOL_WAIT_RETRY);
-	finish_swait(&pool->wait, &wait);
-	return block;
-}
-
 /*
  * The allocation slow path: a block from anywhere but this CPU's magazine,
  * handed out; for kpool_alloc() (@may_wait) and kpool_alloc_bulk(). Steps
@@ -288,13 +274,15 @@ static void *kpool_wait_block(struct kpool *pool)
  * Light growth repeats while it succeeds. A caller that may sleep makes
  * the pool tight (kpool_hungry()) and goes round again from step 6's
  * growth; after it, every magazine is drained and the reserve tried, and
- * only then, if @may_wait, it waits for a free.
+ * only then, if @may_wait, it waits for a free: woken by one, or after
+ * KPOOL_WAIT_RETRY to retry growth, it goes round again.
  */
 noinline void *kpool_get(struct kpool *pool, gfp_t gfp, bool may_wait,
 			 unsigned long ip)
 {
 	gfp_t light = kpool_grow_gfp(pool, gfp, true);
 	bool hungry = false, waited = false;
+	DECLARE_SWAITQUEUE(wait);
 	void *block;
 	int err = 0;
 
@@ -327,7 +315,12 @@ repeat:
 		waited = true;
 		kpool_count(pool, KPOOL_EV_waits);
 	}
-	block = kpool_wait_block(pool);
+	/* a free between the refill and the sleep wakes it */
+	prepare_to_swait_exclusive(&pool->wait, &wait, TASK_KILLABLE);
+	block = kpool_refill(pool, true);
+	if (!block)
+		schedule_timeout(KPOOL_WAIT_RETRY);
+	finish_swait(&pool->wait, &wait);
 	if (!block)
 		goto repeat;
 out:
