@@ -117,14 +117,14 @@ static unsigned long kpool_report_owners(struct seq_file *m,
 }
 
 /*
- * Debug pools: fill a free block with poison and its red zone with the
- * pattern.
+ * Debug pools: fill a free block with poison if @poison (kpool_poisons())
+ * and its red zone with the pattern.
  */
-void kpool_debug_init_block(struct kpool *pool, void *block)
+void kpool_debug_init_block(struct kpool *pool, void *block, bool poison)
 {
 	if (!(pool->flags & KPOOL_F_DEBUG))
 		return;
-	if (kpool_poisons(pool))
+	if (poison)
 		memset(block, KPOOL_POISON_FREE, pool->size);
 	memset(block + pool->size, KPOOL_POISON_REDZONE,
 	       pool->stride - pool->size);
@@ -196,7 +196,7 @@ void kpool_debug_free(struct kpool *pool, struct kpool_chunk *chunk,
 		kpool_report_corruption(pool, "red zone", chunk, idx, zone,
 					len, bad);
 	}
-	kpool_debug_init_block(pool, block);
+	kpool_debug_init_block(pool, block, kpool_poisons(pool));
 	kasan_enable_current();
 }
 

@@ -528,7 +528,6 @@ bool kpool_may_alloc_pages(void);
 void *kpool_block_addr(const struct kpool *pool,
 		       const struct kpool_chunk *chunk, unsigned int idx);
 struct kpool_chunk_table *kpool_table_alloc(unsigned int size, gfp_t gfp);
-int kpool_table_double(unsigned int size, gfp_t gfp);
 void kpool_table_set(unsigned int id, struct kpool_chunk *chunk);
 void kpool_chunk_release(struct kpool *pool, struct kpool_chunk *chunk);
 void kpool_fault_attr_init(struct kpool *pool);
@@ -544,7 +543,7 @@ void kpool_rcu_barrier(struct kpool *pool);
 int kpool_rcu_init(struct kpool *pool, gfp_t gfp);
 void kpool_rcu_free(struct kpool *pool);
 /* debug */
-void kpool_debug_init_block(struct kpool *pool, void *block);
+void kpool_debug_init_block(struct kpool *pool, void *block, bool poison);
 void kpool_debug_alloc(struct kpool *pool, void *block, gfp_t gfp,
 		       unsigned long ip);
 void kpool_debug_free(struct kpool *pool, struct kpool_chunk *chunk,
