@@ -31,13 +31,16 @@ static void kpool_report_corruption(struct kpool *pool, const char *what,
 }
 
 #ifdef CONFIG_STACKDEPOT
-/* The caller's caller's stack in the stack depot, or 0. */
+/*
+ * The caller's caller's stack in the stack depot, or 0; only where the
+ * page allocator may be called (kpool_may_alloc_pages()).
+ */
 static depot_stack_handle_t kpool_stack_save(void)
 {
 	unsigned long entries[KPOOL_STACK_DEPTH];
 	unsigned int nr;
 
-	if (!kpool_stack_depot_ready || !kpool_may_alloc_pages())
+	if (!kpool_stack_depot_ready)
 		return 0;
 	nr = stack_trace_save(entries, ARRAY_SIZE(entries), 2);
 	return stack_depot_save(entries, nr, GFP_NOWAIT | __GFP_NOWARN);
@@ -169,7 +172,7 @@ void kpool_debug_alloc(struct kpool *pool, void *block, gfp_t gfp,
 		}
 	}
 	owner->ip = ip;
-	owner->stack = kpool_stack_save();
+	owner->stack = owner->tracked ? kpool_stack_save() : 0;
 }
 
 /*
