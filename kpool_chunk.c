@@ -555,8 +555,11 @@ static unsigned long kpool_releasable_pages(struct kpool *pool)
 	return pages;
 }
 
-unsigned long kpool_shrink_count(struct shrinker *shrinker,
-				 struct shrink_control *sc)
+/*
+ * Over the pools that may be shrunk: the pages that can be given back, or
+ * with @scan, give back up to sc->nr_to_scan. Return the pages.
+ */
+static unsigned long kpool_shrink_pools(struct shrink_control *sc, bool scan)
 {
 	unsigned long pages = 0;
 	struct kpool *pool;
@@ -564,8 +567,16 @@ unsigned long kpool_shrink_count(struct shrinker *shrinker,
 	if (!mutex_trylock(&kpool_registry_lock))
 		return 0;
 	list_for_each_entry(pool, &kpool_list, list) {
+		if (scan && pages >= sc->nr_to_scan)
+			break;
 		if (pool->flags & KPOOL_F_NO_SHRINK)
 			continue;
+		if (scan) {
+			pages += kpool_release_free_chunks(pool,
+							   sc->nr_to_scan - pages,
+							   true);
+			continue;
+		}
 		if (READ_ONCE(pool->nr_chunks) > READ_ONCE(pool->nr_empty))
 			kpool_drain_all(pool, true);
 		pages += kpool_releasable_pages(pool);
@@ -574,24 +585,16 @@ unsigned long kpool_shrink_count(struct shrinker *shrinker,
 	return pages;
 }
 
+unsigned long kpool_shrink_count(struct shrinker *shrinker,
+				 struct shrink_control *sc)
+{
+	return kpool_shrink_pools(sc, false);
+}
+
 unsigned long kpool_shrink_scan(struct shrinker *shrinker,
 				struct shrink_control *sc)
 {
-	unsigned long freed = 0;
-	struct kpool *pool;
-
-	if (!mutex_trylock(&kpool_registry_lock))
-		return SHRINK_STOP;
-	list_for_each_entry(pool, &kpool_list, list) {
-		if (freed >= sc->nr_to_scan)
-			break;
-		if (!(pool->flags & KPOOL_F_NO_SHRINK))
-			freed += kpool_release_free_chunks(pool,
-							   sc->nr_to_scan - freed,
-							   true);
-	}
-	mutex_unlock(&kpool_registry_lock);
-	return freed ? freed : SHRINK_STOP;
+	return kpool_shrink_pools(sc, true) ?: SHRINK_STOP;
 }
 
 struct shrinker *kpool_shrinker;
