@@ -42,6 +42,7 @@ void *kpool_block_addr(const struct kpool *pool,
 
 static void kpool_chunk_carve(struct kpool *pool, struct kpool_chunk *chunk)
 {
+	bool poison = kpool_poisons(pool);
 	unsigned int idx;
 
 	for (idx = 0; idx < chunk->nr_blocks; idx++) {
@@ -49,19 +50,12 @@ static void kpool_chunk_carve(struct kpool *pool, struct kpool_chunk *chunk)
 
 		if (pool->ctor)
 			pool->ctor(block, pool->ctor_arg);
-		kpool_debug_init_block(pool, block);
+		kpool_debug_init_block(pool, block, poison);
 	}
 	chunk->nr_free = chunk->nr_blocks;
 	/* blocks and the tail are a red zone until handed out */
 	kpool_kasan_poison(chunk->base, pool->chunk_bytes, KPOOL_KASAN_REDZONE,
 			   pool->stride);
-}
-
-/* The chunk table (kpool_table_lock held). */
-static struct kpool_chunk_table *kpool_table_locked(void)
-{
-	return rcu_dereference_protected(kpool_chunks,
-					 lockdep_is_held(&kpool_table_lock));
 }
 
 struct kpool_chunk_table *kpool_table_alloc(unsigned int size, gfp_t gfp)
@@ -75,19 +69,19 @@ struct kpool_chunk_table *kpool_table_alloc(unsigned int size, gfp_t gfp)
 }
 
 /*
- * Replace the table of @size slots by a copy twice its size, unless
- * another growth did already. The old table is freed after its readers.
+ * Replace the table by @grown, allocated at twice its size, with a copy of
+ * its slots, unless another growth did already (@grown is then freed). The
+ * old table is freed after its readers.
  */
-int kpool_table_double(unsigned int size, gfp_t gfp)
+static void kpool_table_double(struct kpool_chunk_table *grown)
 {
-	struct kpool_chunk_table *grown, *old;
+	struct kpool_chunk_table *old;
+	unsigned int size = grown->size / 2;
 	unsigned long flags;
 
-	grown = kpool_table_alloc(2 * size, gfp);
-	if (!grown)
-		return -ENOMEM;
 	spin_lock_irqsave(&kpool_table_lock, flags);
-	old = kpool_table_locked();
+	old = rcu_dereference_protected(kpool_chunks,
+					lockdep_is_held(&kpool_table_lock));
 	if (old->size == size) {
 		memcpy(grown->slot, old->slot, size * sizeof(old->slot[0]));
 		/* the copy before the table: pairs with kpool_table() */
@@ -99,7 +93,6 @@ int kpool_table_double(unsigned int size, gfp_t gfp)
 		kvfree(grown);
 	else
 		kvfree_rcu(old, rcu);
-	return 0;
 }
 
 /*
@@ -108,8 +101,9 @@ int kpool_table_double(unsigned int size, gfp_t gfp)
  */
 static int kpool_chunk_id_alloc(gfp_t gfp)
 {
+	struct kpool_chunk_table *grown;
 	unsigned int size;
-	int id, err;
+	int id;
 
 	id = ida_alloc(&kpool_chunk_ids, gfp);
 	if (id < 0)
@@ -120,25 +114,29 @@ static int kpool_chunk_id_alloc(gfp_t gfp)
 		rcu_read_unlock();
 		if (id < size)
 			return id;
-		err = kpool_table_double(size, gfp);
-		if (err)
+		grown = kpool_table_alloc(2 * size, gfp);
+		if (!grown)
 			break;
+		kpool_table_double(grown);
 	}
 	ida_free(&kpool_chunk_ids, id);
-	return err;
+	return -ENOMEM;
 }
 
 /* Put @chunk (or NULL) into slot @id of the table. */
 void kpool_table_set(unsigned int id, struct kpool_chunk *chunk)
 {
+	struct kpool_chunk_table *table;
 	unsigned long flags;
 
 	spin_lock_irqsave(&kpool_table_lock, flags);
+	table = rcu_dereference_protected(kpool_chunks,
+					  lockdep_is_held(&kpool_table_lock));
 	/*
 	 * The chunk is built before its slot names it: pairs with the
 	 * rcu_dereference() of kpool_table_slot().
 	 */
-	rcu_assign_pointer(kpool_table_locked()->slot[id], chunk);
+	rcu_assign_pointer(table->slot[id], chunk);
 	spin_unlock_irqrestore(&kpool_table_lock, flags);
 }
 
@@ -186,28 +184,26 @@ void kpool_chunk_release(struct kpool *pool, struct kpool_chunk *chunk)
 	call_rcu(&chunk->rcu, kpool_chunk_free_rcu);
 }
 
-/* Allocate and carve a chunk of @nr blocks; not yet published. */
-static struct kpool_chunk *kpool_chunk_create(struct kpool *pool,
+/*
+ * Allocate the chunk with id @id, of @nr blocks: its metadata and pages,
+ * not yet carved. On failure the id is freed.
+ */
+static struct kpool_chunk *kpool_chunk_create(struct kpool *pool, int id,
 					      unsigned int nr, gfp_t gfp)
 {
 	gfp_t meta_gfp = gfp & ~__GFP_ZERO;
 	struct kpool_chunk *chunk;
-	int id;
 
 	chunk = kvzalloc_node(pool->chunk_meta, meta_gfp, pool->node);
 	if (!chunk)
-		return NULL;
+		goto fail;
 	if (kpool_debug_chunk_init(pool, chunk, meta_gfp))
-		goto fail;
-	/* the ids and the table are the module's: charged to no cgroup */
-	id = kpool_chunk_id_alloc(meta_gfp & ~__GFP_ACCOUNT);
-	if (id < 0)
-		goto fail;
-	chunk->id = id;
+		goto fail_meta;
 	chunk->page = alloc_pages_node(pool->node, gfp, pool->order);
 	if (!chunk->page)
-		goto fail_id;
+		goto fail_meta;
 	atomic_long_add(1L << pool->order, &kpool_pages_held);
+	chunk->id = id;
 	chunk->pool = pool;
 	chunk->base = page_address(chunk->page);
 	chunk->order = pool->order;
@@ -218,16 +214,13 @@ static struct kpool_chunk *kpool_chunk_create(struct kpool *pool,
 	chunk->range.nr = pool->per_unit * pool->stride == pool->unit_mask + 1 ||
 			  !pool->boundary ? nr : 0;
 	chunk->range.state = chunk->state;
-	kpool_chunk_carve(pool, chunk);
-	kpool_debug_chunk_track(pool, chunk, gfp);
-	kpool_chunk_map(chunk);
 	return chunk;
 
-fail_id:
-	ida_free(&kpool_chunk_ids, chunk->id);
-fail:
+fail_meta:
 	kvfree(chunk->owners);
 	kvfree(chunk);
+fail:
+	ida_free(&kpool_chunk_ids, id);
 	return NULL;
 }
 
@@ -462,6 +455,7 @@ int kpool_grow(struct kpool *pool, gfp_t gfp)
 {
 	struct kpool_chunk *chunk = NULL;
 	unsigned int nr;
+	int id = -ENOMEM;
 
 	if (!kpool_may_alloc_pages())
 		return -EAGAIN;
@@ -471,8 +465,16 @@ int kpool_grow(struct kpool *pool, gfp_t gfp)
 
 	if (gfp & __GFP_DIRECT_RECLAIM)
 		kpool_count(pool, KPOOL_EV_grow_reclaims);
+	/* the ids and the table are the module's: charged to no cgroup */
 	if (!kpool_fault(pool))
-		chunk = kpool_chunk_create(pool, nr, gfp);
+		id = kpool_chunk_id_alloc(gfp & ~(__GFP_ZERO | __GFP_ACCOUNT));
+	if (id >= 0)
+		chunk = kpool_chunk_create(pool, id, nr, gfp);
+	if (chunk) {
+		kpool_chunk_carve(pool, chunk);
+		kpool_debug_chunk_track(pool, chunk, gfp);
+		kpool_chunk_map(chunk);
+	}
 	kpool_grow_publish(pool, chunk, nr);
 
 	trace_kpool_grow(pool->id, pool->name, pool->order, nr,
@@ -558,8 +560,11 @@ static unsigned long kpool_releasable_pages(struct kpool *pool)
 	return pages;
 }
 
-unsigned long kpool_shrink_count(struct shrinker *shrinker,
-				 struct shrink_control *sc)
+/*
+ * Over the pools that may be shrunk: the pages that can be given back, or
+ * with @scan, give back up to sc->nr_to_scan. Return the pages.
+ */
+static unsigned long kpool_shrink_pools(struct shrink_control *sc, bool scan)
 {
 	unsigned long pages = 0;
 	struct kpool *pool;
@@ -567,8 +572,16 @@ unsigned long kpool_shrink_count(struct shrinker *shrinker,
 	if (!mutex_trylock(&kpool_registry_lock))
 		return 0;
 	list_for_each_entry(pool, &kpool_list, list) {
+		if (scan && pages >= sc->nr_to_scan)
+			break;
 		if (pool->flags & KPOOL_F_NO_SHRINK)
 			continue;
+		if (scan) {
+			pages += kpool_release_free_chunks(pool,
+							   sc->nr_to_scan - pages,
+							   true);
+			continue;
+		}
 		if (READ_ONCE(pool->nr_chunks) > READ_ONCE(pool->nr_empty))
 			kpool_drain_all(pool, true);
 		pages += kpool_releasable_pages(pool);
@@ -577,24 +590,16 @@ unsigned long kpool_shrink_count(struct shrinker *shrinker,
 	return pages;
 }
 
+unsigned long kpool_shrink_count(struct shrinker *shrinker,
+				 struct shrink_control *sc)
+{
+	return kpool_shrink_pools(sc, false);
+}
+
 unsigned long kpool_shrink_scan(struct shrinker *shrinker,
 				struct shrink_control *sc)
 {
-	unsigned long freed = 0;
-	struct kpool *pool;
-
-	if (!mutex_trylock(&kpool_registry_lock))
-		return SHRINK_STOP;
-	list_for_each_entry(pool, &kpool_list, list) {
-		if (freed >= sc->nr_to_scan)
-			break;
-		if (!(pool->flags & KPOOL_F_NO_SHRINK))
-			freed += kpool_release_free_chunks(pool,
-							   sc->nr_to_scan - freed,
-							   true);
-	}
-	mutex_unlock(&kpool_registry_lock);
-	return freed ? freed : SHRINK_STOP;
+	return kpool_shrink_pools(sc, true) ?: SHRINK_STOP;
 }
 
 struct shrinker *kpool_shrinker;

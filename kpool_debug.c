@@ -31,13 +31,16 @@ static void kpool_report_corruption(struct kpool *pool, const char *what,
 }
 
 #ifdef CONFIG_STACKDEPOT
-/* The caller's caller's stack in the stack depot, or 0. */
+/*
+ * The caller's caller's stack in the stack depot, or 0; only where the
+ * page allocator may be called (kpool_may_alloc_pages()).
+ */
 static depot_stack_handle_t kpool_stack_save(void)
 {
 	unsigned long entries[KPOOL_STACK_DEPTH];
 	unsigned int nr;
 
-	if (!kpool_stack_depot_ready || !kpool_may_alloc_pages())
+	if (!kpool_stack_depot_ready)
 		return 0;
 	nr = stack_trace_save(entries, ARRAY_SIZE(entries), 2);
 	return stack_depot_save(entries, nr, GFP_NOWAIT | __GFP_NOWARN);
@@ -117,14 +120,14 @@ static unsigned long kpool_report_owners(struct seq_file *m,
 }
 
 /*
- * Debug pools: fill a free block with poison and its red zone with the
- * pattern.
+ * Debug pools: fill a free block with poison if @poison (kpool_poisons())
+ * and its red zone with the pattern.
  */
-void kpool_debug_init_block(struct kpool *pool, void *block)
+void kpool_debug_init_block(struct kpool *pool, void *block, bool poison)
 {
 	if (!(pool->flags & KPOOL_F_DEBUG))
 		return;
-	if (kpool_poisons(pool))
+	if (poison)
 		memset(block, KPOOL_POISON_FREE, pool->size);
 	memset(block + pool->size, KPOOL_POISON_REDZONE,
 	       pool->stride - pool->size);
@@ -169,7 +172,7 @@ void kpool_debug_alloc(struct kpool *pool, void *block, gfp_t gfp,
 		}
 	}
 	owner->ip = ip;
-	owner->stack = kpool_stack_save();
+	owner->stack = owner->tracked ? kpool_stack_save() : 0;
 }
 
 /*
@@ -196,7 +199,7 @@ void kpool_debug_free(struct kpool *pool, struct kpool_chunk *chunk,
 		kpool_report_corruption(pool, "red zone", chunk, idx, zone,
 					len, bad);
 	}
-	kpool_debug_init_block(pool, block);
+	kpool_debug_init_block(pool, block, kpool_poisons(pool));
 	kasan_enable_current();
 }
 

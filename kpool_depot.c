@@ -40,28 +40,27 @@
 
 /* The depot (pool->lock held) */
 
-static struct list_head *kpool_chunk_list(struct kpool *pool,
-					  const struct kpool_chunk *chunk)
-{
-	if (!chunk->nr_free)
-		return &pool->full;
-	if (chunk->nr_free == chunk->nr_blocks)
-		return &pool->empty;
-	return &pool->partial;
-}
-
-/* Put @chunk on the list for its state, which was @was. */
+/*
+ * Put @chunk on the list for its count of free blocks, which was @was:
+ * full (none), empty (all) or partial.
+ */
 static void kpool_chunk_relist(struct kpool *pool, struct kpool_chunk *chunk,
-			       struct list_head *was)
+			       unsigned int was)
 {
-	struct list_head *now = kpool_chunk_list(pool, chunk);
+	bool was_empty = was == chunk->nr_blocks;
+	bool empty = chunk->nr_free == chunk->nr_blocks;
 
-	if (now == was)
+	if (!chunk->nr_free == !was && empty == was_empty)
 		return;
-	list_move(&chunk->list, now);
-	if (was == &pool->empty)
+	if (!chunk->nr_free)
+		list_move(&chunk->list, &pool->full);
+	else if (empty)
+		list_move(&chunk->list, &pool->empty);
+	else
+		list_move(&chunk->list, &pool->partial);
+	if (was_empty)
 		WRITE_ONCE(pool->nr_empty, pool->nr_empty - 1);
-	if (now == &pool->empty)
+	if (empty)
 		WRITE_ONCE(pool->nr_empty, pool->nr_empty + 1);
 }
 
@@ -79,7 +78,7 @@ void kpool_update_tight(struct kpool *pool)
 /*
  * The FREE states of @chunk do not add up to its count: a double free raced
  * with itself on two CPUs (see the theory of operation). Count them again;
- * the caller puts the chunk on the list for its new count.
+ * the caller relists the chunk and updates the pool's tightness.
  */
 static noinline void kpool_chunk_recount(struct kpool *pool,
 					 struct kpool_chunk *chunk)
@@ -91,7 +90,6 @@ static noinline void kpool_chunk_recount(struct kpool *pool,
 	pool->depot_free -= chunk->nr_free - n;
 	pool->nr_reserve = min_t(unsigned long, pool->nr_reserve,
 				 pool->depot_free);
-	kpool_update_tight(pool);
 	chunk->nr_free = n;
 	chunk->cursor = 0;
 	kpool_count(pool, KPOOL_EV_err_double_free);
@@ -100,50 +98,19 @@ static noinline void kpool_chunk_recount(struct kpool *pool,
 }
 
 /*
- * Take up to @n FREE blocks of @chunk into @out, setting their state to
- * @to. The scan starts at the cursor and wraps once; the cursor then moves
- * to the group after the last block taken, so that the next refill, most
- * likely another CPU's, gets states on other cache lines.
- */
-static unsigned int kpool_chunk_scan(struct kpool *pool,
-				     struct kpool_chunk *chunk, void **out,
-				     unsigned int n, u8 to)
-{
-	struct list_head *was = kpool_chunk_list(pool, chunk);
-	unsigned int i = chunk->cursor, scanned, got = 0;
-
-	n = min(n, chunk->nr_free);
-	for (scanned = 0; got < n && scanned < chunk->nr_blocks; scanned++) {
-		if (i >= chunk->nr_blocks)
-			i = 0;
-		/* only FREE states are stable here: the others may change */
-		if (data_race(chunk->state[i]) == KPOOL_B_FREE) {
-			WRITE_ONCE(chunk->state[i], to);
-			out[got++] = kpool_block_addr(pool, chunk, i);
-		}
-		i++;
-	}
-	chunk->nr_free -= got;
-	chunk->cursor = round_up(i, KPOOL_STATE_GROUP);
-	if (chunk->cursor >= chunk->nr_blocks)
-		chunk->cursor = 0;
-	pool->depot_free -= got;
-	if (unlikely(got < n))
-		kpool_chunk_recount(pool, chunk);
-	kpool_chunk_relist(pool, chunk, was);
-	return got;
-}
-
-/*
  * Take up to @n free blocks from the depot into @out, setting their state
- * to @to; from the reserve only if @use_reserve. Return how many.
+ * to @to; from the reserve only if @use_reserve. Return how many. Partial
+ * chunks go first. A chunk is scanned from its cursor, wrapping once; the
+ * cursor then moves to the group after the last block taken, so that the
+ * next refill, most likely another CPU's, gets states on other cache lines.
  */
 unsigned int kpool_depot_take(struct kpool *pool, void **out, unsigned int n,
 			      u8 to, bool use_reserve)
 {
 	unsigned long avail = pool->depot_free - pool->nr_reserve, out_now;
+	unsigned int got = 0, start, want, was, i, scanned;
 	struct kpool_chunk *chunk;
-	unsigned int got = 0, from_reserve;
+	bool retight = false;
 
 	lockdep_assert_held(&pool->lock);
 	if (use_reserve)
@@ -151,26 +118,47 @@ unsigned int kpool_depot_take(struct kpool *pool, void **out, unsigned int n,
 	n = min_t(unsigned long, n, avail);
 	while (got < n) {
 		chunk = list_first_entry_or_null(&pool->partial,
+						 struct kpool_chunk, list) ?:
+			list_first_entry_or_null(&pool->empty,
 						 struct kpool_chunk, list);
 		if (!chunk)
-			chunk = list_first_entry_or_null(&pool->empty,
-							 struct kpool_chunk,
-							 list);
-		if (!chunk)
 			break;
-		got += kpool_chunk_scan(pool, chunk, out + got, n - got, to);
+		start = got;
+		was = chunk->nr_free;
+		want = min(n - got, was);
+		for (i = chunk->cursor, scanned = 0;
+		     got - start < want && scanned < chunk->nr_blocks;
+		     i++, scanned++) {
+			if (i >= chunk->nr_blocks)
+				i = 0;
+			/* only FREE states are stable here: the others may change */
+			if (data_race(chunk->state[i]) == KPOOL_B_FREE) {
+				WRITE_ONCE(chunk->state[i], to);
+				out[got++] = kpool_block_addr(pool, chunk, i);
+			}
+		}
+		chunk->nr_free -= got - start;
+		chunk->cursor = round_up(i, KPOOL_STATE_GROUP);
+		if (chunk->cursor >= chunk->nr_blocks)
+			chunk->cursor = 0;
+		pool->depot_free -= got - start;
+		if (unlikely(got - start < want)) {
+			kpool_chunk_recount(pool, chunk);
+			retight = true;
+		}
+		kpool_chunk_relist(pool, chunk, was);
 	}
-	if (!got)
-		return 0;
 	/* what the depot could not give without the reserve came from it */
-	if (pool->depot_free < pool->nr_reserve) {
-		from_reserve = pool->nr_reserve - pool->depot_free;
+	if (got && pool->depot_free < pool->nr_reserve) {
+		kpool_count_n(pool, KPOOL_EV_reserve_allocs,
+			      pool->nr_reserve - pool->depot_free);
 		pool->nr_reserve = pool->depot_free;
-		kpool_update_tight(pool);
-		kpool_count_n(pool, KPOOL_EV_reserve_allocs, from_reserve);
+		retight = true;
 	}
+	if (retight)
+		kpool_update_tight(pool);
 	out_now = pool->blocks_total - pool->depot_free;
-	if (out_now > pool->high_watermark)
+	if (got && out_now > pool->high_watermark)
 		pool->high_watermark = out_now;
 	return got;
 }
@@ -182,7 +170,7 @@ unsigned int kpool_depot_take(struct kpool *pool, void **out, unsigned int n,
 void kpool_depot_put(struct kpool *pool, struct kpool_chunk *chunk,
 		     unsigned int n, unsigned int idx)
 {
-	struct list_head *was = kpool_chunk_list(pool, chunk);
+	unsigned int was = chunk->nr_free;
 
 	lockdep_assert_held(&pool->lock);
 	chunk->nr_free += n;
@@ -294,20 +282,6 @@ static void kpool_hungry(struct kpool *pool, int delta, bool got_block)
 		swake_up_one(&pool->wait);
 }
 
-/* Sleep until a free wakes us or the retry period passes; then try. */
-static void *kpool_wait_block(struct kpool *pool)
-{
-	DECLARE_SWAITQUEUE(wait);
-	void *block;
-
-	prepare_to_swait_exclusive(&pool->wait, &wait, TASK_KILLABLE);
-	block = kpool_refill(pool, true);
-	if (!block)
-		schedule_timeout(KPOOL_WAIT_RETRY);
-	finish_swait(&pool->wait, &wait);
-	return block;
-}
-
 /*
  * The allocation slow path: a block from anywhere but this CPU's magazine,
  * handed out; for kpool_alloc() (@may_wait) and kpool_alloc_bulk(). Steps
@@ -315,13 +289,15 @@ static void *kpool_wait_block(struct kpool *pool)
  * Light growth repeats while it succeeds. A caller that may sleep makes
  * the pool tight (kpool_hungry()) and goes round again from step 6's
  * growth; after it, every magazine is drained and the reserve tried, and
- * only then, if @may_wait, it waits for a free.
+ * only then, if @may_wait, it waits for a free: woken by one, or after
+ * KPOOL_WAIT_RETRY to retry growth, it goes round again.
  */
 noinline void *kpool_get(struct kpool *pool, gfp_t gfp, bool may_wait,
 			 unsigned long ip)
 {
 	gfp_t light = kpool_grow_gfp(pool, gfp, true);
 	bool hungry = false, waited = false;
+	DECLARE_SWAITQUEUE(wait);
 	void *block;
 	int err = 0;
 
@@ -354,7 +330,12 @@ repeat:
 		waited = true;
 		kpool_count(pool, KPOOL_EV_waits);
 	}
-	block = kpool_wait_block(pool);
+	/* a free between the refill and the sleep wakes it */
+	prepare_to_swait_exclusive(&pool->wait, &wait, TASK_KILLABLE);
+	block = kpool_refill(pool, true);
+	if (!block)
+		schedule_timeout(KPOOL_WAIT_RETRY);
+	finish_swait(&pool->wait, &wait);
 	if (!block)
 		goto repeat;
 out:

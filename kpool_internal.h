@@ -52,7 +52,7 @@
  * refused in O(1). Two frees of one block racing on two CPUs may both pass
  * that check; the block is then in two magazines and still handed out once,
  * and if one of the frees took the slow path the depot's counts are
- * repaired when a scan finds them wrong (kpool_chunk_scan()).
+ * repaired when a scan finds them wrong (kpool_depot_take()).
  *
  * Calling context and locking
  * ---------------------------
@@ -518,7 +518,6 @@ bool kpool_may_alloc_pages(void);
 void *kpool_block_addr(const struct kpool *pool,
 		       const struct kpool_chunk *chunk, unsigned int idx);
 struct kpool_chunk_table *kpool_table_alloc(unsigned int size, gfp_t gfp);
-int kpool_table_double(unsigned int size, gfp_t gfp);
 void kpool_table_set(unsigned int id, struct kpool_chunk *chunk);
 void kpool_chunk_release(struct kpool *pool, struct kpool_chunk *chunk);
 void kpool_fault_attr_init(struct kpool *pool);
@@ -534,7 +533,7 @@ void kpool_rcu_barrier(struct kpool *pool);
 int kpool_rcu_init(struct kpool *pool, gfp_t gfp);
 void kpool_rcu_free(struct kpool *pool);
 /* debug */
-void kpool_debug_init_block(struct kpool *pool, void *block);
+void kpool_debug_init_block(struct kpool *pool, void *block, bool poison);
 void kpool_debug_alloc(struct kpool *pool, void *block, gfp_t gfp,
 		       unsigned long ip);
 void kpool_debug_free(struct kpool *pool, struct kpool_chunk *chunk,
@@ -561,17 +560,9 @@ void kpool_debugfs_add(struct kpool *pool);
 bool kpool_name_valid(const char *name);
 void kpool_free_memory(struct kpool *pool);
 
-static __always_inline void kpool_cpu_count(struct kpool_cpu __percpu *cpu,
-					    enum kpool_event item)
-{
-	this_cpu_inc(cpu->ev[item]);
-}
-
-static __always_inline void kpool_count(struct kpool *pool,
-					enum kpool_event item)
-{
-	kpool_cpu_count(pool->cpu, item);
-}
+/* Bump an event counter (enum kpool_event) of this CPU; no call level. */
+#define kpool_cpu_count(cpu, item)	this_cpu_inc((cpu)->ev[item])
+#define kpool_count(pool, item)		kpool_cpu_count((pool)->cpu, item)
 
 /* Pinning and magazine ownership */
 

@@ -422,17 +422,10 @@ EXPORT_SYMBOL_NS_GPL(kpool_destroy, KPOOL_NS);
  */
 int kpool_for_each(int (*fn)(struct kpool *pool, void *arg), void *arg)
 {
-	struct kpool *pool;
-	int ret = 0;
+	u32 pos = 1;
 
-	mutex_lock(&kpool_registry_lock);
-	list_for_each_entry(pool, &kpool_list, list) {
-		ret = fn(pool, arg);
-		if (ret)
-			break;
-	}
-	mutex_unlock(&kpool_registry_lock);
-	return ret;
+	/* every pool in one step: one hold of the mutex */
+	return kpool_registry_walk(fn, arg, &pos, UINT_MAX);
 }
 EXPORT_SYMBOL_NS_GPL(kpool_for_each, KPOOL_INTERNAL_NS);
 

@@ -231,6 +231,31 @@ static void kpool_rcu_scan_work(struct work_struct *work)
 	WARN_ON_ONCE(left);
 }
 
+/*
+ * Defer the free of the block @idx of @chunk, which kpool_free_rcu()
+ * claimed: into this CPU's open batch, else a new one, else mark it.
+ */
+static void kpool_rcu_defer(struct kpool *pool, struct kpool_chunk *chunk,
+			    unsigned int idx, void *block)
+{
+	struct kpool_rcu_batch *fresh = NULL;
+
+	if (!READ_ONCE(pool->deferred.used))
+		WRITE_ONCE(pool->deferred.used, true);
+	this_cpu_inc(pool->deferred.cpu->pending);
+	kpool_count(pool, KPOOL_EV_rcu_frees);
+
+	if (kpool_rcu_add(pool, block, &fresh))
+		return;
+	/* no batch open nor spare: a new one, outside every lock */
+	if (kpool_may_alloc_pages())
+		fresh = kpool_rcu_batch_new(pool);
+	if (!fresh || !kpool_rcu_add(pool, block, &fresh))
+		kpool_rcu_mark(pool, chunk, idx);
+	/* another context opened a batch meanwhile */
+	kpool_rcu_batch_free(pool, fresh);
+}
+
 /**
  * kpool_free_rcu() - free a block after an RCU grace period
  * @pool: the pool the block came from.
@@ -253,31 +278,16 @@ static void kpool_rcu_scan_work(struct work_struct *work)
  */
 int kpool_free_rcu(struct kpool *pool, void *block)
 {
-	unsigned long addr = (unsigned long)kasan_reset_tag(block);
-	struct kpool_rcu_batch *fresh = NULL;
 	struct kpool_chunk *chunk;
 	long idx;
 
 	if (unlikely(!block))
 		return 0;
-	idx = kpool_free_claim(pool, block, addr, &chunk);
-	if (unlikely(idx < 0))
-		return idx;
-	if (!READ_ONCE(pool->deferred.used))
-		WRITE_ONCE(pool->deferred.used, true);
-	this_cpu_inc(pool->deferred.cpu->pending);
-	kpool_count(pool, KPOOL_EV_rcu_frees);
-
-	if (kpool_rcu_add(pool, block, &fresh))
-		return 0;
-	/* no batch open nor spare: a new one, outside every lock */
-	if (kpool_may_alloc_pages())
-		fresh = kpool_rcu_batch_new(pool);
-	if (!fresh || !kpool_rcu_add(pool, block, &fresh))
-		kpool_rcu_mark(pool, chunk, idx);
-	/* another context opened a batch meanwhile */
-	kpool_rcu_batch_free(pool, fresh);
-	return 0;
+	idx = kpool_free_claim(pool, block, (unsigned long)kasan_reset_tag(block),
+			       &chunk);
+	if (likely(idx >= 0))
+		kpool_rcu_defer(pool, chunk, idx, block);
+	return idx < 0 ? idx : 0;
 }
 EXPORT_SYMBOL_NS_GPL(kpool_free_rcu, KPOOL_NS);
 
