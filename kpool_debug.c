@@ -166,7 +166,7 @@ void kpool_debug_alloc(struct kpool *pool, void *block, gfp_t gfp,
 		if (unlikely(bad)) {
 			kpool_count(pool, KPOOL_EV_err_poison);
 			trace_kpool_error(pool->id, pool->name,
-					  KPOOL_ERR_POISON);
+					  KPOOL_EV_err_poison);
 			kpool_report_corruption(pool, "free poison", chunk,
 						idx, block, pool->size, bad);
 		}
@@ -195,7 +195,7 @@ void kpool_debug_free(struct kpool *pool, struct kpool_chunk *chunk,
 	bad = memchr_inv(zone, KPOOL_POISON_REDZONE, len);
 	if (unlikely(bad)) {
 		kpool_count(pool, KPOOL_EV_err_redzone);
-		trace_kpool_error(pool->id, pool->name, KPOOL_ERR_REDZONE);
+		trace_kpool_error(pool->id, pool->name, KPOOL_EV_err_redzone);
 		kpool_report_corruption(pool, "red zone", chunk, idx, zone,
 					len, bad);
 	}

@@ -17,10 +17,6 @@
 /* Room for the name of an error counter in a kpool_error event. */
 #define KPOOL_TRACE_ERROR_LEN	16
 
-/* kpool_debug.c's kinds of error */
-#define KPOOL_ERR_POISON	KPOOL_EV_err_poison
-#define KPOOL_ERR_REDZONE	KPOOL_EV_err_redzone
-
 DECLARE_EVENT_CLASS(kpool_block,
 		    TP_PROTO(u32 id, const char *name, bool cached),
 		    TP_ARGS(id, name, cached),
