@@ -1,43 +1,58 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kpool_model - exhaustive check of the per-CPU magazine protocol of
- * kpool_cpu.c (!PREEMPT_RT) against interrupts arriving between any two
- * steps.
+ * kpool.h and kpool_cpu.c (!PREEMPT_RT) against interrupts arriving
+ * between any two steps.
  *
- * One CPU's magazine is modelled step by step, as kpool_cpu.c runs it:
+ * One CPU's magazine is modelled step by step, as the kernel runs it. Its
+ * count is nr + busy * 2^32 (nr: slots in use; busy: owners); a slot
+ * holds a block and the address of its state byte. Blocks 0-2 are one
+ * chunk, 3-4 another; the hint is one of them. preempt_disable() and
+ * preempt_enable() are not steps: nothing else runs on this CPU between
+ * them but interrupts, which may arrive anywhere.
  *
- *  kpool_alloc()      pin; this_cpu_inc_return(guard) == 1, or lower the
- *                     guard again and take the slow path; n = nr; pop
- *                     loop: block = mag[--n], compare-and-exchange of its
- *                     state CACHED -> ALLOC (a failure skips a stale
- *                     pointer); nr = n (or 0); lower the guard; unpin.
- *  kpool_free()       pin; the state must be ALLOC and the pool not tight;
- *                     raise the guard (or lower it and go slow); room
- *                     check, n = nr (or release and go slow); state =
- *                     CACHED; mag[n] = block; nr = n + 1; hint = chunk;
- *                     lower the guard. If it could not, the same again
- *                     once (kpool_free_lookup(), with the chunk found
- *                     from the page), then the slow free;
- *                     kpool_free_owned() goes slow at once.
- *  kpool_alloc_bulk() the pop loop of kpool_alloc() for each block under
- *                     one claim, then the depot under the lock, then the
- *                     slow allocation for each block still missing.
- *  kpool_free_bulk()  kpool_free()'s fast path (or its slow one) for each
- *                     block in turn.
- *  slow allocation    claim the magazine with the guard (or go without
- *                     it); under the pool lock, a FREE block for the
- *                     caller and, with the magazine claimed, a batch of
- *                     FREE blocks into it as CACHED; release; then the
- *                     steal: racy search for a CACHED block, compare-
- *                     and-exchange to ALLOC, next candidate on failure.
- *  slow free          compare-and-exchange ALLOC -> FREEING; claim (or
- *                     not); under the lock: a full magazine flushes its
- *                     oldest batch (CACHED -> FREE by compare-and-
- *                     exchange, stale pointers dropped), the block goes
- *                     in as CACHED, or to the depot as FREE; release.
- *  drain              (process context, a work item on this CPU) claim,
- *                     which must succeed; under the lock flush every
- *                     entry; release.
+ *  kpool_alloc()      old = xadd(count, 2^32); if busy was raised or nr is
+ *                     0: count -= 2^32, the slow allocation; block =
+ *                     slot[nr - 1]; compare-and-exchange of its state
+ *                     CACHED -> ALLOC; count = nr - 1 (pops and gives
+ *                     the magazine back, on a failure too: the stale slot
+ *                     is dropped, then the slow allocation).
+ *  kpool_free()       old = xadd(count, 2^32); busy was 0, nr < mag_limit
+ *                     (0 when tight), the block in the hint chunk and
+ *                     ALLOC, or count -= 2^32 and kpool_free_miss();
+ *                     slot[nr] = {block, state}; state = CACHED; count =
+ *                     nr + 1 (pushes and gives the magazine back).
+ *  kpool_free_miss()  the fast free out of line, with the chunk found from
+ *                     the page: the state must be ALLOC; own (or the slow
+ *                     free); n = nr, room below mag_limit (or release and
+ *                     the slow free); nr = n + 1; slot[n] = {block,
+ *                     state}; state = CACHED; hint = chunk; release.
+ *                     kpool_free_owned() starts here.
+ *  kpool_alloc_bulk() own (or go to the depot); pop loop: block =
+ *                     slot[--nr], compare-and-exchange CACHED -> ALLOC (a
+ *                     failure skips a stale slot); release; then the
+ *                     depot under the lock; then the slow allocation for
+ *                     each block still missing.
+ *  kpool_free_bulk()  kpool_free_miss()'s fast free (or the slow free) for
+ *                     each block in turn.
+ *  slow allocation    own (or go without the magazine); under the pool
+ *                     lock, a FREE block for the caller and, with the
+ *                     magazine owned, a batch of FREE blocks into it as
+ *                     CACHED; release; then the steal: racy search for a
+ *                     CACHED block, compare-and-exchange to ALLOC, next
+ *                     candidate on failure.
+ *  slow free          compare-and-exchange ALLOC -> FREEING; own (or not);
+ *                     under the lock: a full magazine flushes its oldest
+ *                     batch (state CACHED -> FREE by compare-and-exchange,
+ *                     stale slots dropped), the block goes in as CACHED,
+ *                     or to the depot as FREE; release.
+ *  drain              (process context, a work item on this CPU) own,
+ *                     which must succeed; under the lock flush every slot;
+ *                     release.
+ *
+ * To own is kpool_mag_own(): new = xadd(count, 2^32), owning iff new <
+ * 2 * 2^32 (busy was 0), else count -= 2^32; to release is count -= 2^32;
+ * an owner reads and writes nr as plain steps.
  *
  * Each line above that ends in ';' is one step; an interrupt may arrive
  * between any two of them and run a whole allocation or free (itself
@@ -51,10 +66,11 @@
  *
  *  - no block is handed out while someone holds it;
  *  - no legitimate free is refused;
- *  - at the end, the guard is 0 and no block is lost: every block is held
- *    by exactly one user (ALLOC), or CACHED with a pointer to it in a
- *    magazine (stale pointers may remain: their blocks are not CACHED),
- *    or FREE in the depot; none is left FREEING.
+ *  - busy never drops below 0;
+ *  - at the end, busy is 0 and no block is lost: every block is held by
+ *    exactly one user (ALLOC), or CACHED in a slot of a magazine (stale
+ *    slots may remain: their blocks are not CACHED), or FREE in the
+ *    depot; none is left FREEING.
  *
  * Broken variants of the protocol (steps swapped or missing) must be
  * caught: they run as negative self-tests. Results are KTAP; the exit
@@ -97,36 +113,59 @@ static const char *const holder_name[] = { "-", "task", "irq", "thief" };
 enum op { OP_NONE, OP_ALLOC, OP_FREE, OP_DRAIN, OP_ALLOC_BULK, OP_FREE_BULK,
 	  OP_FREE_OWNED };
 
+/* The chunk of block @b: the inline free checks it against the hint. */
+#define CHUNK(b)	((b) >= 3)
+
 /* Steps; see the header comment. */
 enum pc {
-	A_PIN, A_CLAIM, A_CLAIM_UNDO, A_LOAD_NR, A_POP, A_CAS, A_CAS_WRITE,
-	A_STORE_NR, A_EMPTY, A_RELEASE, A_UNPIN,
+	/* kpool_alloc()'s hit */
+	A_XADD, A_UNDO, A_LOAD, A_CAS, A_CAS_WRITE, A_STORE,
+	A_LOAD_NR, A_RELEASE, A_STORE_NR,
+	/* the slow allocation */
 	SA_CLAIM, SA_CLAIM_UNDO, SA_LOCKED, SA_RELEASE, SA_STEAL,
-	F_CHECK, F_CLAIM, F_CLAIM_UNDO, F_ROOM, F_ROOM_UNDO, F_STATE, F_PUSH,
-	F_INC_NR, F_RELEASE, F_LATE_STATE,
+	/* kpool_free()'s hit */
+	F_XADD, F_CHECK, F_UNDO, F_LOAD_NR, F_SLOT, F_STATE, F_STORE, F_LATE_STATE,
+	/* kpool_free_miss()'s fast free */
+	M_CHECK, M_CLAIM, M_CLAIM_UNDO, M_ROOM, M_ROOM_UNDO, M_INC_NR,
+	M_SLOT, M_STATE, M_HINT, M_RELEASE,
+	/* the slow free */
 	SF_CAS, SF_CLAIM, SF_CLAIM_UNDO, SF_LOCKED, SF_RELEASE,
+	/* the drain */
 	D_CLAIM, D_LOCKED, D_RELEASE,
-	BA_DEPOT, FB_NEXT, F_HINT,
+	/* kpool_alloc_bulk() and kpool_free_bulk() */
+	BA_CLAIM, BA_CLAIM_UNDO, BA_POP, BA_CAS, BA_RELEASE, BA_DEPOT,
+	FB_NEXT,
 	DONE,
 };
 
 /* Broken variants, for the negative self-tests. */
 enum broken {
 	BROKEN_NONE,
-	BROKEN_POP_RELEASE_EARLY,	/* guard lowered before nr is stored */
+	BROKEN_HIT_NR_EARLY,		/* alloc hit: nr loaded before the xadd */
+	BROKEN_HIT_RELEASE_EARLY,	/* alloc hit: busy lowered, then nr stored */
 	BROKEN_FREE_STATE_LATE,		/* CACHED written after the release */
 	BROKEN_POP_NO_CAS,		/* test, then set: no compare-and-exchange */
-	BROKEN_FREE_NO_GUARD,		/* the fast free does not claim */
-	BROKEN_FLUSH_BLIND,		/* the flush frees stale pointers too */
+	BROKEN_FREE_NR_EARLY,		/* free hit: nr loaded before the xadd */
+	BROKEN_FREE_NO_BUSY,		/* free hit: count loaded, busy not raised */
+	BROKEN_OWN_SHARED,		/* kpool_mag_own() with an owner there */
+	BROKEN_FLUSH_BLIND,		/* the flush frees stale slots too */
 	NR_BROKEN
 };
 
 static const char *const broken_name[] = {
-	[BROKEN_POP_RELEASE_EARLY] = "pop lowers the guard before storing nr",
-	[BROKEN_FREE_STATE_LATE] = "free writes CACHED after releasing the magazine",
-	[BROKEN_POP_NO_CAS] = "pop tests CACHED and then writes ALLOC",
-	[BROKEN_FREE_NO_GUARD] = "fast free does not raise the guard",
-	[BROKEN_FLUSH_BLIND] = "flush moves stale pointers to the depot",
+	[BROKEN_HIT_NR_EARLY] =
+		"alloc hit loads nr, then raises busy: count = nr - 1 from a stale nr",
+	[BROKEN_HIT_RELEASE_EARLY] =
+		"alloc hit lowers busy (count -= 2^32), then stores nr",
+	[BROKEN_FREE_STATE_LATE] =
+		"free hit writes CACHED after the store that releases",
+	[BROKEN_POP_NO_CAS] = "alloc hit tests CACHED and then writes ALLOC",
+	[BROKEN_FREE_NR_EARLY] =
+		"free hit loads nr, then raises busy: count = nr + 1 from a stale nr",
+	[BROKEN_FREE_NO_BUSY] =
+		"free hit loads count and checks busy without raising it",
+	[BROKEN_OWN_SHARED] = "kpool_mag_own() owns with busy already 1",
+	[BROKEN_FLUSH_BLIND] = "flush moves stale slots to the depot",
 };
 
 struct ctx {
@@ -134,11 +173,11 @@ struct ctx {
 	u8 pc;
 	u8 who;		/* H_TASK or H_IRQ */
 	s8 block;		/* freed, or popped/taken */
-	s8 n;		/* the pop's copy of nr */
+	s8 n;		/* the hit's nr, from the xadd (or a load) */
+	s8 busy;		/* the hit's busy, from the xadd (or a load) */
 	s8 claimed;		/* a slow path owns the magazine */
 	s8 from;		/* where the steal's search goes on */
 	s8 got;		/* bulk allocation: blocks taken */
-	s8 retried;	/* the fast free was tried again after the lookup */
 	s8 i;		/* bulk free: the block being freed */
 	s8 blocks[BULK];	/* bulk free: the blocks */
 };
@@ -146,10 +185,11 @@ struct ctx {
 struct state {
 	u8 st[NB];
 	u8 holder[NB];
-	s8 mag[MAG];
-	u8 nr;
-	u8 guard;
-	u8 remote[NB];	/* pointers in the remote CPU's magazine */
+	s8 mag[MAG];	/* slot: the block, and its state byte: st[block] */
+	u8 nr;		/* count, low half */
+	u8 busy;	/* count, high half */
+	u8 hint;	/* the chunk of the hint */
+	u8 remote[NB];	/* slots in the remote CPU's magazine */
 	u8 depth;		/* contexts on the stack: task, irq, irq */
 	struct ctx c[1 + MAX_DEPTH];
 	u8 next_op;	/* of the task's program */
@@ -160,11 +200,12 @@ struct state {
 struct scenario {
 	const char *name;
 	bool tight;
-	/* initial: states, holders, magazine */
+	/* initial: states, holders, magazine, nr, hint (a chunk) */
 	u8 st[NB];
 	u8 holder[NB];
 	s8 mag[MAG];
 	u8 nr;
+	u8 hint;
 	u8 remote[NB];
 	u8 prog[MAX_PROG];	/* OP_* of the task, OP_NONE ends */
 };
@@ -237,13 +278,14 @@ static bool in_mag(const struct state *s, int b)
 
 /* The pool lock's critical sections: one step each. */
 
-/* kpool_mag_flush(): the @n oldest pointers to the depot. */
+/* kpool_mag_flush(): the @n oldest slots to the depot. */
 static void locked_flush(struct state *s, int n)
 {
 	int i, b;
 
 	for (i = 0; i < n; i++) {
 		b = s->mag[i];
+		/* cmpxchg(slot.state, CACHED, FREE) */
 		if (m.broken == BROKEN_FLUSH_BLIND)
 			s->st[b] = FREE;
 		else if (s->st[b] == CACHED)
@@ -273,6 +315,7 @@ static int locked_refill(struct state *s, const struct ctx *c)
 		}
 		if (s->nr >= BATCH)
 			break;
+		/* kpool_mag_fill(): slot = {block, state} */
 		s->st[b] = CACHED;
 		s->mag[s->nr++] = b;
 	}
@@ -283,7 +326,7 @@ static int locked_refill(struct state *s, const struct ctx *c)
 static void locked_free(struct state *s, const struct ctx *c)
 {
 	if (c->claimed && !m.sc->tight) {
-		if (s->nr == MAG)
+		if (s->nr >= MAG)
 			locked_flush(s, BATCH);
 		s->st[c->block] = CACHED;
 		s->mag[s->nr++] = c->block;
@@ -292,10 +335,41 @@ static void locked_free(struct state *s, const struct ctx *c)
 	}
 }
 
-/* this_cpu_inc_return(guard) == 1 */
-static bool claim(struct state *s)
+/* count += 2^32, as this_cpu_add_return(): the old nr and busy */
+static void busy_xadd(struct state *s, struct ctx *c)
 {
-	return ++s->guard == 1;
+	c->n = s->nr;
+	c->busy = s->busy++;
+}
+
+/* count -= 2^32 */
+static void busy_sub(struct state *s)
+{
+	if (!s->busy)
+		fail("busy lowered below 0");
+	else
+		s->busy--;
+}
+
+/* count = @nr: busy 0 in the same store */
+static void count_store(struct state *s, int nr)
+{
+	if (nr < 0 || nr > MAG)
+		fail("nr stored out of range: %d", nr);
+	s->nr = nr;
+	s->busy = 0;
+}
+
+/* kpool_mag_own(): new = xadd(count, 2^32) < 2 * 2^32 */
+static bool mag_own(struct state *s)
+{
+	return ++s->busy < (m.broken == BROKEN_OWN_SHARED ? 3 : 2);
+}
+
+/* mag_limit: blocks a free may leave in the magazine, 0 when tight */
+static int mag_limit(void)
+{
+	return m.sc->tight ? 0 : MAG;
 }
 
 /* A slow allocation got @c->block (or nothing): what comes next. */
@@ -311,24 +385,11 @@ static int alloc_slow_next(struct ctx *c)
 	return ++c->got < BULK ? SA_CLAIM : DONE;
 }
 
-/*
- * The fast free could not be done: kpool_free_lookup() finds the chunk
- * from the page and tries the fast free once more, then the slow path.
- */
-static int free_fast_failed(struct ctx *c)
-{
-	if (c->retried)
-		return SF_CAS;
-	c->retried = 1;
-	return F_CHECK;
-}
-
 /* A free is over: the next block of a bulk free, or the end. */
 static int free_next(struct ctx *c)
 {
 	if (c->op != OP_FREE_BULK || ++c->i >= BULK)
 		return DONE;
-	c->retried = 0;
 	return FB_NEXT;
 }
 
@@ -338,87 +399,73 @@ static const char *step(struct state *s, struct ctx *c)
 	int b;
 
 	switch (c->pc) {
-	/* kpool_alloc() */
-	case A_PIN:
-		c->pc = A_CLAIM;
-		return "alloc: pin";
-	case A_CLAIM:
-		c->pc = claim(s) ? A_LOAD_NR : A_CLAIM_UNDO;
-		return "alloc: guard++";
-	case A_CLAIM_UNDO:
-		s->guard--;
-		c->pc = c->op == OP_ALLOC_BULK ? BA_DEPOT : SA_CLAIM;
-		return "alloc: guard busy, guard--";
+	/* kpool_alloc()'s hit */
 	case A_LOAD_NR:
+		/* BROKEN_HIT_NR_EARLY */
 		c->n = s->nr;
-		c->pc = A_POP;
-		return "alloc: n = nr";
-	case A_POP:
-		if (!c->n) {
-			c->pc = A_EMPTY;
-			return "alloc: magazine empty";
-		}
-		c->block = s->mag[--c->n];
+		c->pc = A_XADD;
+		return "alloc: nr = count (a load of its own)";
+	case A_XADD:
+		if (m.broken == BROKEN_HIT_NR_EARLY)
+			c->busy = s->busy++;
+		else
+			busy_xadd(s, c);
+		c->pc = c->busy || !c->n ? A_UNDO : A_LOAD;
+		return "alloc: old = xadd(count, 2^32)";
+	case A_UNDO:
+		busy_sub(s);
+		c->pc = SA_CLAIM;
+		return "alloc: busy or empty, count -= 2^32; miss";
+	case A_LOAD:
+		c->block = s->mag[c->n - 1];
 		c->pc = A_CAS;
-		return "alloc: block = mag[--n]";
+		return "alloc: block = slot[nr - 1]";
 	case A_CAS:
 		b = c->block;
 		if (m.broken == BROKEN_POP_NO_CAS) {
-			c->pc = s->st[b] == CACHED ? A_CAS_WRITE : A_POP;
+			c->pc = s->st[b] == CACHED ? A_CAS_WRITE : A_STORE;
+			if (c->pc == A_STORE)
+				c->block = -1;
 			return "alloc: state == CACHED?";
 		}
+		c->pc = m.broken == BROKEN_HIT_RELEASE_EARLY ? A_RELEASE :
+							       A_STORE;
 		if (s->st[b] == CACHED) {
 			s->st[b] = ALLOC;
 			acquire(s, b, c->who);
-			c->pc = m.broken == BROKEN_POP_RELEASE_EARLY ?
-				A_RELEASE : A_STORE_NR;
 			return "alloc: cmpxchg CACHED->ALLOC ok";
 		}
-		c->pc = A_POP;
-		return "alloc: cmpxchg failed, stale pointer";
+		c->block = -1;
+		return "alloc: cmpxchg failed, stale slot";
 	case A_CAS_WRITE:
 		s->st[c->block] = ALLOC;
 		acquire(s, c->block, c->who);
-		c->pc = A_STORE_NR;
+		c->pc = A_STORE;
 		return "alloc: state = ALLOC";
-	case A_STORE_NR:
-		s->nr = c->n;
-		c->pc = m.broken == BROKEN_POP_RELEASE_EARLY ? A_UNPIN :
-							       A_RELEASE;
-		if (c->op == OP_ALLOC_BULK && ++c->got < BULK)
-			c->pc = A_LOAD_NR;
-		return "alloc: nr = n";
-	case A_EMPTY:
-		s->nr = 0;
-		c->block = -1;
-		c->pc = A_RELEASE;
-		return "alloc: nr = 0";
+	case A_STORE:
+		count_store(s, c->n - 1);
+		c->pc = c->block >= 0 ? DONE : SA_CLAIM;
+		return c->block >= 0 ? "alloc: count = nr - 1; hit" :
+				       "alloc: count = nr - 1; miss";
 	case A_RELEASE:
-		s->guard--;
-		c->pc = m.broken == BROKEN_POP_RELEASE_EARLY && c->block >= 0 ?
-			A_STORE_NR : A_UNPIN;
-		return "alloc: guard--";
-	case A_UNPIN:
-		if (c->op == OP_ALLOC_BULK) {
-			c->pc = c->got < BULK ? BA_DEPOT : DONE;
-			return "alloc bulk: unpin";
-		}
-		if (c->block >= 0) {
-			c->pc = DONE;
-			return "alloc: unpin, hit";
-		}
-		c->pc = SA_CLAIM;
-		return "alloc: unpin, miss";
+		/* BROKEN_HIT_RELEASE_EARLY */
+		busy_sub(s);
+		c->pc = A_STORE_NR;
+		return "alloc: count -= 2^32";
+	case A_STORE_NR:
+		s->nr = c->n - 1;
+		c->pc = c->block >= 0 ? DONE : SA_CLAIM;
+		return "alloc: nr = nr - 1 (the low half)";
 
 	/* the slow allocation */
 	case SA_CLAIM:
-		c->claimed = claim(s);
+		c->claimed = mag_own(s);
 		c->pc = c->claimed ? SA_LOCKED : SA_CLAIM_UNDO;
-		return "alloc slow: guard++";
+		return "alloc slow: own: xadd(count, 2^32)";
 	case SA_CLAIM_UNDO:
-		s->guard--;
+		busy_sub(s);
 		c->pc = SA_LOCKED;
-		return "alloc slow: guard busy, guard--";
+		return "alloc slow: busy, count -= 2^32";
 	case SA_LOCKED:
 		c->block = locked_refill(s, c);
 		c->pc = c->claimed ? SA_RELEASE : SA_STEAL;
@@ -426,9 +473,10 @@ static const char *step(struct state *s, struct ctx *c)
 			c->pc = alloc_slow_next(c);
 		return "alloc slow: [lock] depot -> caller, batch -> magazine";
 	case SA_RELEASE:
-		s->guard--;
+		busy_sub(s);
+		c->claimed = 0;
 		c->pc = c->block >= 0 ? alloc_slow_next(c) : SA_STEAL;
-		return "alloc slow: guard--";
+		return "alloc slow: release: count -= 2^32";
 	case SA_STEAL:
 		for (b = c->from; b < NB && s->st[b] != CACHED; b++)
 			;
@@ -448,59 +496,100 @@ static const char *step(struct state *s, struct ctx *c)
 		c->from = b + 1;
 		return "alloc slow: steal cmpxchg failed";
 
-	/* kpool_free() */
+	/* kpool_free()'s hit */
+	case F_LOAD_NR:
+		/* BROKEN_FREE_NR_EARLY */
+		c->n = s->nr;
+		c->pc = F_XADD;
+		return "free: nr = count (a load of its own)";
+	case F_XADD:
+		if (m.broken == BROKEN_FREE_NO_BUSY) {
+			c->n = s->nr;
+			c->busy = s->busy;
+			c->pc = F_CHECK;
+			return "free: old = count (no xadd)";
+		}
+		if (m.broken == BROKEN_FREE_NR_EARLY)
+			c->busy = s->busy++;
+		else
+			busy_xadd(s, c);
+		c->pc = F_CHECK;
+		return "free: old = xadd(count, 2^32)";
 	case F_CHECK:
 		b = c->block;
-		if (s->st[b] != ALLOC || m.sc->tight) {
-			c->pc = free_fast_failed(c);
-			return "free: not ALLOC or tight";
+		if (c->busy || c->n >= mag_limit() || CHUNK(b) != s->hint ||
+		    s->st[b] != ALLOC) {
+			c->pc = m.broken == BROKEN_FREE_NO_BUSY ? M_CHECK :
+								  F_UNDO;
+			return "free: busy, full, tight, not the hint chunk or not ALLOC";
 		}
-		c->pc = m.broken == BROKEN_FREE_NO_GUARD ? F_ROOM : F_CLAIM;
-		return "free: state ALLOC";
-	case F_CLAIM:
-		c->pc = claim(s) ? F_ROOM : F_CLAIM_UNDO;
-		return "free: guard++";
-	case F_CLAIM_UNDO:
-		s->guard--;
-		c->pc = free_fast_failed(c);
-		return "free: guard busy, guard--";
-	case F_ROOM:
-		c->n = s->nr;
-		c->pc = c->n >= MAG ? F_ROOM_UNDO : F_STATE;
-		if (m.broken == BROKEN_FREE_NO_GUARD && c->pc == F_ROOM_UNDO)
-			c->pc = free_fast_failed(c);
-		if (m.broken == BROKEN_FREE_STATE_LATE && c->pc == F_STATE)
-			c->pc = F_PUSH;
-		return "free: n = nr, room?";
-	case F_ROOM_UNDO:
-		s->guard--;
-		c->pc = free_fast_failed(c);
-		return "free: full, guard--";
+		c->pc = F_SLOT;
+		return "free: room, hint chunk, ALLOC";
+	case F_UNDO:
+		busy_sub(s);
+		c->pc = M_CHECK;
+		return "free: count -= 2^32; kpool_free_miss()";
+	case F_SLOT:
+		s->mag[c->n] = c->block;
+		c->pc = m.broken == BROKEN_FREE_STATE_LATE ? F_STORE : F_STATE;
+		return "free: slot[nr] = {block, state}";
 	case F_STATE:
 		s->st[c->block] = CACHED;
-		c->pc = F_PUSH;
+		c->pc = F_STORE;
 		return "free: state = CACHED";
-	case F_PUSH:
-		s->mag[c->n] = c->block;
-		c->pc = F_INC_NR;
-		return "free: mag[n] = block";
-	case F_INC_NR:
-		s->nr = c->n + 1;
-		c->pc = F_HINT;
-		return "free: nr = nr + 1";
-	case F_HINT:
-		c->pc = m.broken == BROKEN_FREE_NO_GUARD ? free_next(c) :
-							   F_RELEASE;
-		return "free: hint = chunk";
-	case F_RELEASE:
-		s->guard--;
+	case F_STORE:
+		count_store(s, c->n + 1);
 		c->pc = m.broken == BROKEN_FREE_STATE_LATE ? F_LATE_STATE :
 							     free_next(c);
-		return "free: guard--";
+		return "free: count = nr + 1";
 	case F_LATE_STATE:
 		s->st[c->block] = CACHED;
 		c->pc = free_next(c);
 		return "free: state = CACHED (late)";
+
+	/* kpool_free_miss(): the fast free out of line, owning */
+	case M_CHECK:
+		if (s->st[c->block] != ALLOC) {
+			c->pc = SF_CAS;
+			return "free miss: not ALLOC";
+		}
+		c->pc = M_CLAIM;
+		return "free miss: state ALLOC";
+	case M_CLAIM:
+		c->pc = mag_own(s) ? M_ROOM : M_CLAIM_UNDO;
+		return "free miss: own: xadd(count, 2^32)";
+	case M_CLAIM_UNDO:
+		busy_sub(s);
+		c->pc = SF_CAS;
+		return "free miss: busy, count -= 2^32";
+	case M_ROOM:
+		c->n = s->nr;
+		c->pc = c->n >= mag_limit() ? M_ROOM_UNDO : M_INC_NR;
+		return "free miss: n = nr, room?";
+	case M_ROOM_UNDO:
+		busy_sub(s);
+		c->pc = SF_CAS;
+		return "free miss: full or tight, release: count -= 2^32";
+	case M_INC_NR:
+		s->nr = c->n + 1;
+		c->pc = M_SLOT;
+		return "free miss: nr = n + 1";
+	case M_SLOT:
+		s->mag[c->n] = c->block;
+		c->pc = M_STATE;
+		return "free miss: slot[n] = {block, state}";
+	case M_STATE:
+		s->st[c->block] = CACHED;
+		c->pc = M_HINT;
+		return "free miss: state = CACHED";
+	case M_HINT:
+		s->hint = CHUNK(c->block);
+		c->pc = M_RELEASE;
+		return "free miss: hint = chunk";
+	case M_RELEASE:
+		busy_sub(s);
+		c->pc = free_next(c);
+		return "free miss: release: count -= 2^32";
 
 	/* kpool_free_slow() */
 	case SF_CAS:
@@ -515,36 +604,72 @@ static const char *step(struct state *s, struct ctx *c)
 		c->pc = SF_CLAIM;
 		return "free slow: cmpxchg ALLOC->FREEING";
 	case SF_CLAIM:
-		c->claimed = claim(s);
+		c->claimed = mag_own(s);
 		c->pc = c->claimed ? SF_LOCKED : SF_CLAIM_UNDO;
-		return "free slow: guard++";
+		return "free slow: own: xadd(count, 2^32)";
 	case SF_CLAIM_UNDO:
-		s->guard--;
+		busy_sub(s);
 		c->pc = SF_LOCKED;
-		return "free slow: guard busy, guard--";
+		return "free slow: busy, count -= 2^32";
 	case SF_LOCKED:
 		locked_free(s, c);
 		c->pc = c->claimed ? SF_RELEASE : free_next(c);
 		return "free slow: [lock] flush if full, to magazine or depot";
 	case SF_RELEASE:
-		s->guard--;
+		busy_sub(s);
+		c->claimed = 0;
 		c->pc = free_next(c);
-		return "free slow: guard--";
+		return "free slow: release: count -= 2^32";
 
 	/* kpool_drain_work() */
 	case D_CLAIM:
-		if (!claim(s))
-			fail("drain found the guard raised");
+		if (!mag_own(s))
+			fail("drain found the magazine owned");
 		c->pc = D_LOCKED;
-		return "drain: guard++";
+		return "drain: own: xadd(count, 2^32)";
 	case D_LOCKED:
 		locked_flush(s, s->nr);
 		c->pc = D_RELEASE;
 		return "drain: [lock] flush the magazine";
 	case D_RELEASE:
-		s->guard--;
+		busy_sub(s);
 		c->pc = DONE;
-		return "drain: guard--";
+		return "drain: release: count -= 2^32";
+
+	/* kpool_alloc_bulk(): the magazine owned, kpool_mag_pop() */
+	case BA_CLAIM:
+		c->claimed = mag_own(s);
+		c->pc = c->claimed ? BA_POP : BA_CLAIM_UNDO;
+		return "alloc bulk: own: xadd(count, 2^32)";
+	case BA_CLAIM_UNDO:
+		busy_sub(s);
+		c->claimed = 0;
+		c->pc = BA_DEPOT;
+		return "alloc bulk: busy, count -= 2^32";
+	case BA_POP:
+		if (!s->nr || c->got >= BULK) {
+			c->pc = BA_RELEASE;
+			return "alloc bulk: magazine empty or done";
+		}
+		c->block = s->mag[--s->nr];
+		c->pc = BA_CAS;
+		return "alloc bulk: block = slot[--nr]";
+	case BA_CAS:
+		b = c->block;
+		c->block = -1;
+		c->pc = BA_POP;
+		if (s->st[b] == CACHED) {
+			s->st[b] = ALLOC;
+			acquire(s, b, c->who);
+			c->got++;
+			return "alloc bulk: cmpxchg CACHED->ALLOC ok";
+		}
+		return "alloc bulk: cmpxchg failed, stale slot";
+	case BA_RELEASE:
+		busy_sub(s);
+		c->claimed = 0;
+		c->pc = c->got < BULK ? BA_DEPOT : DONE;
+		return "alloc bulk: release: count -= 2^32";
 
 	/* kpool_alloc_bulk() past the magazine: the depot under the lock */
 	case BA_DEPOT:
@@ -559,10 +684,10 @@ static const char *step(struct state *s, struct ctx *c)
 		c->pc = c->got < BULK ? SA_CLAIM : DONE;
 		return "alloc bulk: [lock] depot -> caller";
 
-	/* kpool_free_bulk(): kpool_free()'s fast and slow paths, per block */
+	/* kpool_free_bulk(): kpool_free_miss()'s paths, per block */
 	case FB_NEXT:
 		c->block = c->blocks[c->i];
-		c->pc = F_CHECK;
+		c->pc = M_CHECK;
 		return "free bulk: next block";
 	}
 	fail("unknown pc %d", c->pc);
@@ -576,23 +701,20 @@ static void start_op(struct ctx *c, int op, int who, int block)
 	c->op = op;
 	c->who = who;
 	c->block = block;
-	c->n = 0;
-	c->from = 0;
 	switch (op) {
 	case OP_ALLOC:
-		c->pc = A_PIN;
+		c->pc = m.broken == BROKEN_HIT_NR_EARLY ? A_LOAD_NR : A_XADD;
 		c->block = -1;
 		break;
 	case OP_FREE:
-		c->pc = F_CHECK;
+		c->pc = m.broken == BROKEN_FREE_NR_EARLY ? F_LOAD_NR : F_XADD;
 		break;
 	case OP_FREE_OWNED:
-		/* kpool_free_owned(): one fast attempt, then the slow free */
-		c->pc = F_CHECK;
-		c->retried = 1;
+		/* kpool_free_owned(): the fast free with the page's chunk */
+		c->pc = M_CHECK;
 		break;
 	case OP_ALLOC_BULK:
-		c->pc = A_PIN;
+		c->pc = BA_CLAIM;
 		c->block = -1;
 		break;
 	case OP_FREE_BULK:
@@ -680,8 +802,8 @@ static void final_checks(const struct state *s)
 {
 	int b;
 
-	if (s->guard)
-		fail("guard is %d at the end", s->guard);
+	if (s->busy)
+		fail("busy is %d at the end", s->busy);
 	if (s->nr > MAG)
 		fail("nr %d past the magazine", s->nr);
 	for (b = 0; b < NB; b++) {
@@ -894,6 +1016,7 @@ static void init_state(struct state *s, const struct scenario *sc)
 	for (i = 0; i < MAG; i++)
 		s->mag[i] = i < sc->nr ? sc->mag[i] : -1;
 	s->nr = sc->nr;
+	s->hint = sc->hint;
 	s->irqs_left = MAX_IRQS;
 	s->thief_left = MAX_THIEF;
 }
@@ -925,51 +1048,57 @@ static bool run(const struct scenario *sc, enum broken broken)
 #define _ H_NONE
 
 static const struct scenario scenarios[] = {
-	{ "alloc: magazine hit, stale pointer below",
-	  false, { C, A, F, A, A }, { _, X, _, T, I }, { 1, 0 }, 2,
+	{ "alloc: magazine hit, stale slot below",
+	  false, { C, A, F, A, A }, { _, X, _, T, I }, { 1, 0 }, 2, 1,
 	  { 0 }, { OP_ALLOC } },
 	{ "free into the magazine",
-	  false, { C, C, F, A, A }, { _, _, _, T, I }, { 0, 1 }, 2,
+	  false, { C, C, F, A, A }, { _, _, _, T, I }, { 0, 1 }, 2, 1,
 	  { 0 }, { OP_FREE } },
 	{ "alloc, then free",
-	  false, { C, F, F, A, A }, { _, _, _, T, I }, { 0 }, 1,
+	  false, { C, F, F, A, A }, { _, _, _, T, I }, { 0 }, 1, 1,
 	  { 0 }, { OP_ALLOC, OP_FREE } },
-	{ "free into a full magazine: flush, stale pointer in it",
-	  false, { C, A, C, A, A }, { _, I, _, T, I }, { 0, 1, 2 }, 3,
+	{ "free into a full magazine: flush, stale slot in it",
+	  false, { C, A, C, A, A }, { _, I, _, T, I }, { 0, 1, 2 }, 3, 1,
 	  { 0 }, { OP_FREE } },
 	{ "alloc from an empty magazine: refill with a batch",
-	  false, { F, F, F, A, A }, { _, _, _, T, I }, { 0 }, 0,
+	  false, { F, F, F, A, A }, { _, _, _, T, I }, { 0 }, 0, 1,
 	  { 0 }, { OP_ALLOC } },
 	{ "alloc with the depot empty: steal",
-	  false, { C, A, A, A, C }, { _, T, T, I, _ }, { 0 }, 0,
+	  false, { C, A, A, A, C }, { _, T, T, I, _ }, { 0 }, 0, 1,
 	  { 1, 0, 0, 0, 1 }, { OP_ALLOC } },
 	{ "drain",
-	  false, { C, A, C, A, A }, { _, X, _, T, I }, { 0, 1, 2 }, 3,
+	  false, { C, A, C, A, A }, { _, X, _, T, I }, { 0, 1, 2 }, 3, 1,
 	  { 0 }, { OP_DRAIN } },
 	{ "tight pool: frees go to the depot",
-	  true, { C, F, F, A, A }, { _, _, _, T, I }, { 0 }, 1,
+	  true, { C, F, F, A, A }, { _, _, _, T, I }, { 0 }, 1, 1,
 	  { 0 }, { OP_FREE, OP_ALLOC } },
 	{ "free, then drain",
-	  false, { C, F, A, A, A }, { _, _, I, T, I }, { 0 }, 1,
+	  false, { C, F, A, A, A }, { _, _, I, T, I }, { 0 }, 1, 1,
 	  { 0 }, { OP_FREE, OP_DRAIN } },
 	{ "bulk alloc: magazine, then depot",
-	  false, { C, F, A, A, A }, { _, _, X, T, I }, { 0 }, 1,
+	  false, { C, F, A, A, A }, { _, _, X, T, I }, { 0 }, 1, 1,
 	  { 0 }, { OP_ALLOC_BULK } },
 	{ "bulk alloc from an empty magazine: depot, steal",
-	  false, { A, C, F, A, A }, { T, _, _, T, I }, { 0 }, 0,
+	  false, { A, C, F, A, A }, { T, _, _, T, I }, { 0 }, 0, 1,
 	  { 0, 1, 0, 0, 0 }, { OP_ALLOC_BULK } },
 	{ "bulk free into a magazine that fills up",
-	  false, { C, C, A, A, A }, { _, _, T, T, I }, { 0, 1 }, 2,
+	  false, { C, C, A, A, A }, { _, _, T, T, I }, { 0, 1 }, 2, 1,
 	  { 0 }, { OP_FREE_BULK } },
 	{ "bulk free, tight pool",
-	  true, { C, F, A, A, A }, { _, _, T, T, I }, { 0 }, 1,
+	  true, { C, F, A, A, A }, { _, _, T, T, I }, { 0 }, 1, 1,
 	  { 0 }, { OP_FREE_BULK } },
 	{ "kpool_free_owned() into a full magazine, then alloc",
-	  false, { C, A, C, A, A }, { _, I, _, T, I }, { 0, 1, 2 }, 3,
+	  false, { C, A, C, A, A }, { _, I, _, T, I }, { 0, 1, 2 }, 3, 1,
 	  { 0 }, { OP_FREE_OWNED, OP_ALLOC } },
 	{ "bulk alloc, then bulk free",
-	  false, { C, F, F, A, A }, { _, _, _, T, I }, { 0 }, 1,
+	  false, { C, F, F, A, A }, { _, _, _, T, I }, { 0 }, 1, 1,
 	  { 0 }, { OP_ALLOC_BULK, OP_FREE_BULK } },
+	{ "free outside the hint chunk: kpool_free_miss(), then alloc",
+	  false, { C, F, F, A, A }, { _, _, _, T, I }, { 0 }, 1, 0,
+	  { 0 }, { OP_FREE, OP_ALLOC } },
+	{ "free, then alloc: hits",
+	  false, { C, F, C, A, A }, { _, _, _, T, I }, { 0, 2 }, 2, 1,
+	  { 0 }, { OP_FREE, OP_ALLOC } },
 };
 
 /* The scenarios that expose each broken variant: all of them. */
