@@ -229,6 +229,17 @@ static bool kpool_mags_hold_any(struct kpool *pool)
 }
 
 /*
+ * A racy look: no block in the depot (the reserve included), the pool at
+ * its cap and every magazine empty.
+ */
+static bool kpool_used_up(struct kpool *pool)
+{
+	return !data_race(pool->depot_free) && pool->max_blocks &&
+	       data_race(pool->blocks_total + pool->blocks_growing) >=
+	       pool->max_blocks && !kpool_mags_hold_any(pool);
+}
+
+/*
  * Take a block cached in any CPU's magazine (most likely another's: this
  * one's was empty). The slot left in that magazine goes stale. Every
  * CACHED block has a slot: with all magazines empty (an exhausted pool)
@@ -303,6 +314,11 @@ noinline void *kpool_get(struct kpool *pool, gfp_t gfp, bool may_wait,
 
 	might_alloc(gfp);
 	kpool_count(pool, KPOOL_EV_cache_misses);
+	/* an atomic caller of a pool used up: steps 2 to 5 cannot succeed */
+	if (!gfpflags_allow_blocking(gfp) && kpool_used_up(pool)) {
+		block = NULL;
+		goto out;
+	}
 repeat:
 	if (hungry && err == -ENOMEM)					/* 6 */
 		err = kpool_grow(pool, kpool_grow_gfp(pool, gfp, false));
