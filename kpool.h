@@ -50,17 +50,10 @@
  *
  * Driver glue
  * -----------
- * KPOOL_PARAMS() builds the parameters of a pool of one struct type, as
- * KMEM_CACHE() does a cache's. devm_kpool_create() ties a pool to a
- * device, as dmam_pool_create() does: kpool_destroy() runs when the driver
- * is unbound, and a pool with blocks still out is reported and left
- * alive. kpool_mempool_alloc() and kpool_mempool_free() are a
- * mempool_alloc_t and a mempool_free_t over a pool (pool_data is the
- * struct kpool *), as mempool_alloc_slab() and mempool_free_slab() are
- * over a kmem_cache; an atomic mask is served as by kpool_alloc(), a
- * sleeping one never waits for a free inside the pool (mempool_alloc()
- * waits for mempool_free() itself). devm_kpool_create() may sleep; the
- * adapters run in the contexts kpool_alloc() and kpool_free() allow.
+ * KPOOL_PARAMS() (as KMEM_CACHE()), devm_kpool_create() (as
+ * dmam_pool_create()) and the mempool adapters kpool_mempool_alloc() and
+ * kpool_mempool_free() (as mempool_alloc_slab() and mempool_free_slab());
+ * their contracts are their kernel-doc.
  *
  * Safety
  * ------
@@ -97,19 +90,15 @@
  *
  * Context
  * -------
- * kpool_alloc() and kpool_alloc_bulk() with an atomic @gfp (GFP_ATOMIC,
- * GFP_NOWAIT), kpool_free(), kpool_free_bulk(), kpool_free_owned(),
- * kpool_free_rcu(),
- * kpool_get_stats(), kpool_occupancy(), kpool_set_fault() and the
- * accessors may be called from any context but NMI: process, softirq and
- * hardirq. In hardirq context the pool never grows: it is served from its
- * free blocks, its reserve and other CPUs' magazines (the page allocator
- * takes locks PREEMPT_RT turns into sleeping ones, and lockdep's raw-lock
- * nesting checks hold every kernel to that). On PREEMPT_RT the same holds
- * for every caller that is not preemptible (raw spinlock held, interrupts
- * off), which also bypasses the magazines: their lock may sleep. kpool_create(),
- * kpool_destroy(), kpool_shrink() and the registry walks may sleep. A
- * pool must not be used while, or after, it is destroyed.
+ * Each function's kernel-doc says where it may be called. What holds for
+ * all of them: no NMI context; in hardirq context the pool never grows,
+ * it is served from its free blocks, its reserve and other CPUs'
+ * magazines (the page allocator takes locks PREEMPT_RT turns into
+ * sleeping ones, and lockdep's raw-lock nesting checks hold every kernel
+ * to that); on PREEMPT_RT the same holds for every caller that is not
+ * preemptible (raw spinlock held, interrupts off), which also bypasses
+ * the magazines, whose lock may sleep. A pool must not be used while, or
+ * after, it is destroyed.
  *
  * NUMA: chunks come from kpool_params.node (a node with memory), or, for
  * NUMA_NO_NODE, from the node of the CPU that grows the pool. Blocks are
@@ -118,15 +107,8 @@
  *
  * Limits
  * ------
- * name: 1 to KPOOL_NAME_LEN - 1 characters from [A-Za-z0-9_.:-], not
- * starting with '.'; unique among the live pools of one owner
- * (kpool_params.owner; modules pass NULL and share one name space).
- * block_size: KPOOL_MIN_BLOCK_SIZE .. KPOOL_MAX_BLOCK_SIZE bytes.
- * align: a power of two, at most PAGE_SIZE; 0 means the natural alignment
- * (the largest power of two dividing block_size, capped at PAGE_SIZE,
- * at least sizeof(void *)). The block stride is block_size (plus the red
- * zone in debug pools) rounded up to align.
- * boundary: 0, or a power of two at least the stride.
+ * The parameters' ranges are struct kpool_params' kernel-doc; block_size
+ * is KPOOL_MIN_BLOCK_SIZE .. KPOOL_MAX_BLOCK_SIZE bytes.
  * Chunk order: KPOOL_ORDER_AUTO picks, in the spirit of SLUB's
  * calc_slab_order(), a small order (at most KPOOL_MAX_ORDER) that wastes
  * little of the chunk; the rule is kpool_auto_order()'s, in
@@ -237,9 +219,14 @@ struct kpool;
 /**
  * struct kpool_params - how to build a pool
  * @name: shown in stats, debugfs and reports; unique among the live pools
- *	  of @owner (copied, see Limits for the characters allowed).
+ *	  of @owner (copied): 1 to KPOOL_NAME_LEN - 1 characters from
+ *	  [A-Za-z0-9_.:-], not starting with '.'.
  * @block_size: bytes per block.
- * @align: block alignment; 0 for the natural alignment (see Limits).
+ * @align: block alignment, a power of two at most PAGE_SIZE; 0 for the
+ *	   natural alignment (the largest power of two dividing @block_size,
+ *	   capped at PAGE_SIZE, at least sizeof(void *)). The stride between
+ *	   blocks is @block_size (plus a debug pool's red zone) rounded up
+ *	   to it.
  * @min_blocks: reserve preallocated at create and guaranteed afterwards.
  * @max_blocks: cap on blocks carved in total; 0 for no cap.
  * @node: NUMA node for chunks, or NUMA_NO_NODE.

@@ -280,8 +280,9 @@ unsigned int kpool_mag_pop(struct kpool_cpu *pc, void **out, unsigned int n)
 }
 
 /*
- * Turns kpool_alloc()'s and kpool_free()'s tracepoints on and off with
- * the hit paths' static key, so that a hit tests one branch for both.
+ * On while a probe is attached to the kpool_alloc or kpool_free
+ * tracepoint (their reg/unreg functions below): the inline hit paths test
+ * this one static key and call out only then.
  */
 DEFINE_STATIC_KEY_FALSE(kpool_traced);
 EXPORT_SYMBOL_NS_GPL(kpool_traced, KPOOL_NS);
@@ -418,14 +419,31 @@ int kpool_free_slow(struct kpool *pool, void *block, unsigned long addr)
 	return 0;
 }
 
-/* KASAN: a block a hit frees becomes inaccessible (kpool_free()). */
+/**
+ * kpool_free_poison() - KASAN's part of a kpool_free() hit
+ * @pool: the pool.
+ * @block: the block being pushed into this CPU's magazine.
+ *
+ * Makes the block inaccessible to KASAN (unless RCU readers of a type-safe
+ * pool may still read it) before any other user can get it. Called by the
+ * inline kpool_free() on kernels with generic KASAN only.
+ *
+ * Context: As kpool_free(), with this CPU's magazine taken.
+ */
 void kpool_free_poison(struct kpool *pool, void *block)
 {
 	kpool_poison_free(pool, block);
 }
 EXPORT_SYMBOL_NS_GPL(kpool_free_poison, KPOOL_NS);
 
-/* The tracepoint of a kpool_free() hit, out of line. */
+/**
+ * kpool_free_traced() - the kpool_free tracepoint of a kpool_free() hit
+ * @pool: the pool.
+ *
+ * Out of line, so that the inline kpool_free() tests one static key.
+ *
+ * Context: As kpool_free().
+ */
 void kpool_free_traced(struct kpool *pool)
 {
 	trace_kpool_free(pool->id, pool->name, true);
