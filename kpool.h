@@ -419,8 +419,7 @@ struct kpool_mag {
 		u64 count;		/* @nr + @busy * KPOOL_MAG_BUSY */
 		struct {		/* little-endian (kpool_init()) */
 			u32 nr;		/* slots in use, LIFO */
-			u32 busy;	/* !RT: the context raising it from
-					 * 0 owns @nr and @slot */
+			u32 busy;	/* !RT: owners; the first owns */
 		};
 	};
 	local_lock_t lock;		/* PREEMPT_RT: owns @nr and @slot */

@@ -67,6 +67,14 @@
 struct kpool_chunk kpool_no_chunk;
 
 /*
+ * On while a probe is attached to the kpool_alloc or kpool_free
+ * tracepoint (kpool_trace_reg()): the inline hit paths test this one
+ * static key and call out only then.
+ */
+DEFINE_STATIC_KEY_FALSE(kpool_traced);
+EXPORT_SYMBOL_NS_GPL(kpool_traced, KPOOL_NS);
+
+/*
  * kpool_mag_own() for the slow paths: this CPU's part, owned until
  * kpool_mag_release(), or NULL.
  */
@@ -279,14 +287,7 @@ unsigned int kpool_mag_pop(struct kpool_cpu *pc, void **out, unsigned int n)
 	return got;
 }
 
-/*
- * On while a probe is attached to the kpool_alloc or kpool_free
- * tracepoint (their reg/unreg functions below): the inline hit paths test
- * this one static key and call out only then.
- */
-DEFINE_STATIC_KEY_FALSE(kpool_traced);
-EXPORT_SYMBOL_NS_GPL(kpool_traced, KPOOL_NS);
-
+/* kpool_alloc's and kpool_free's reg and unreg functions: kpool_traced */
 int kpool_trace_reg(void)
 {
 	static_branch_inc(&kpool_traced);

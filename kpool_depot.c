@@ -223,6 +223,7 @@ static bool kpool_mags_hold_any(struct kpool *pool)
 	int cpu;
 
 	for_each_online_cpu(cpu)
+		/* racy: a slot may come or go at any time */
 		if (data_race(per_cpu_ptr(pool->cpu, cpu)->mag.nr))
 			return true;
 	return false;
@@ -234,9 +235,13 @@ static bool kpool_mags_hold_any(struct kpool *pool)
  */
 static bool kpool_used_up(struct kpool *pool)
 {
+	/* racy: read without pool->lock, as the steal searches */
+	unsigned long carved = data_race(pool->blocks_total +
+					 pool->blocks_growing);
+
+	/* and the depot's count, racy as well */
 	return !data_race(pool->depot_free) && pool->max_blocks &&
-	       data_race(pool->blocks_total + pool->blocks_growing) >=
-	       pool->max_blocks && !kpool_mags_hold_any(pool);
+	       carved >= pool->max_blocks && !kpool_mags_hold_any(pool);
 }
 
 /*

@@ -348,11 +348,13 @@ static void kt_mempool_reserve(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, mp);
 
 	/*
-	 * the preallocation hit the magazine or took the sleeping path,
-	 * kpool_alloc_bulk() (whose growth filled the magazine)
+	 * each preallocation hit the magazine or took the sleeping path,
+	 * kpool_alloc_bulk() (whose growth filled the magazine, and which
+	 * pops it itself where the hit path is out of line: PREEMPT_RT)
 	 */
 	kt_stats(kp, &st);
-	KUNIT_EXPECT_EQ(test, st.cache_hits + st.bulk_allocs, mres);
+	KUNIT_EXPECT_LE(test, st.bulk_allocs, mres);
+	KUNIT_EXPECT_GE(test, st.cache_hits + st.bulk_allocs, mres);
 	KUNIT_EXPECT_EQ(test, st.blocks_reserved, r->pool_reserve);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(mp->curr_nr), mres);
 	kt_expect_in_use(test, kp, mres);
