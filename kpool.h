@@ -417,7 +417,7 @@ struct kpool_slot {
 struct kpool_mag {
 	union {
 		u64 count;		/* @nr + @busy * KPOOL_MAG_BUSY */
-		struct {		/* little-endian (kpool_init()) */
+		struct {		/* little-endian: see below */
 			u32 nr;		/* slots in use, LIFO */
 			u32 busy;	/* !RT: owners; the first owns */
 		};
@@ -428,6 +428,9 @@ struct kpool_mag {
 	unsigned long frees;		/* frees into @slot */
 	struct kpool_slot slot[KPOOL_MAG_SIZE];
 };
+
+/* @nr is the low half of struct kpool_mag's @count */
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__);
 
 /* The head of struct kpool: what the hit paths read of a pool. */
 struct kpool_hot {

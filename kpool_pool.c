@@ -598,8 +598,6 @@ static int __init kpool_init(void)
 	struct kpool_chunk_table *table;
 	int err = -ENOMEM;
 
-	/* struct kpool_mag: @nr is the low half of @count */
-	BUILD_BUG_ON(__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__);
 	kpool_page_key = get_random_long() | BIT(BITS_PER_LONG - 1);
 	table = kpool_table_alloc(KPOOL_TABLE_MIN, GFP_KERNEL);
 	if (!table)
