@@ -315,12 +315,8 @@ void kpool_trace_unreg(void)
  */
 void *kpool_alloc_finish(struct kpool *pool, void *block, gfp_t gfp)
 {
-	kpool_kasan_unpoison(block, pool->size, pool->stride);
-	if (kpool_zeroes(pool, gfp))
-		memset(block, 0, pool->size);
-	trace_kpool_alloc(pool->id, pool->name, true);
 	might_alloc(gfp);
-	return block;
+	return kpool_hand_out(pool, block, gfp, true);
 }
 EXPORT_SYMBOL_NS_GPL(kpool_alloc_finish, KPOOL_NS);
 
