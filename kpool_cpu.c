@@ -346,6 +346,12 @@ void *kpool_alloc_miss(struct kpool *pool, gfp_t gfp)
 			return kpool_alloc_finish(pool, block, gfp);
 		}
 	}
+	/* fails at once, with no stack frame: W9's overrun */
+	if (unlikely(kpool_used_up(pool, gfp))) {
+		kpool_count(pool, KPOOL_EV_cache_misses);
+		kpool_count(pool, KPOOL_EV_alloc_failures);
+		return NULL;
+	}
 	return kpool_get(pool, gfp, true, _RET_IP_);
 }
 EXPORT_SYMBOL_NS_GPL(kpool_alloc_miss, KPOOL_NS);

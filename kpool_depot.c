@@ -217,8 +217,11 @@ static void *kpool_refill(struct kpool *pool, bool use_reserve)
 	return block;
 }
 
-/* Does any online CPU's magazine hold a slot (a racy look)? */
-static bool kpool_mags_hold_any(struct kpool *pool)
+/*
+ * Does any online CPU's magazine hold a slot (a racy look)? Out of line:
+ * its loop would give kpool_alloc_miss() a stack frame.
+ */
+bool kpool_mags_hold_any(struct kpool *pool)
 {
 	int cpu;
 
@@ -227,21 +230,6 @@ static bool kpool_mags_hold_any(struct kpool *pool)
 		if (data_race(per_cpu_ptr(pool->cpu, cpu)->mag.nr))
 			return true;
 	return false;
-}
-
-/*
- * A racy look: no block in the depot (the reserve included), the pool at
- * its cap and every magazine empty.
- */
-static bool kpool_used_up(struct kpool *pool)
-{
-	/* racy: read without pool->lock, as the steal searches */
-	unsigned long carved = data_race(pool->blocks_total +
-					 pool->blocks_growing);
-
-	/* and the depot's count, racy as well */
-	return !data_race(pool->depot_free) && pool->max_blocks &&
-	       carved >= pool->max_blocks && !kpool_mags_hold_any(pool);
 }
 
 /*
@@ -320,7 +308,7 @@ noinline void *kpool_get(struct kpool *pool, gfp_t gfp, bool may_wait,
 	might_alloc(gfp);
 	kpool_count(pool, KPOOL_EV_cache_misses);
 	/* an atomic caller of a pool used up: steps 2 to 5 cannot succeed */
-	if (!gfpflags_allow_blocking(gfp) && kpool_used_up(pool)) {
+	if (kpool_used_up(pool, gfp)) {
 		block = NULL;
 		goto out;
 	}

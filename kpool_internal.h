@@ -176,19 +176,15 @@ struct kpool_rcu_batch {
 /* An open batch is closed at the latest this long after it was opened. */
 #define KPOOL_RCU_DELAY		(HZ / 50)
 
-/**
- * struct kpool_rcu_cpu - one CPU's deferred frees of a pool
- * @lock: guards @open and @spare; raw (any context), taken irqsave by this
- *	  CPU and by the work closing every CPU's batch.
- * @open: the batch being filled, or NULL.
- * @spare: an empty batch for the next one to open, or NULL.
- * @pending: blocks claimed on this CPU minus blocks finished on it (the sum
- *	     over CPUs is blocks_rcu_pending).
- */
+/* One CPU's deferred frees of a pool. */
 struct kpool_rcu_cpu {
-	raw_spinlock_t lock;
-	struct kpool_rcu_batch *open;
-	struct kpool_rcu_batch *spare;
+	/* raw, irqsave: this CPU and the work closing every CPU's batch */
+	raw_spinlock_t lock;		/* guards the next three */
+	struct kpool_rcu_batch *open;	/* being filled, or NULL */
+	struct kpool_rcu_batch *spare;	/* empty, for the next open, or NULL */
+	/* chunk of the last block added to @open, valid while @open is set */
+	const struct kpool_range *hint;
+	/* claimed minus finished here; summed: blocks_rcu_pending */
 	long pending;
 };
 
@@ -504,6 +500,7 @@ int kpool_free_slow(struct kpool *pool, void *block, unsigned long addr);
 int kpool_cpu_dead(unsigned int cpu);
 /* depot */
 void kpool_update_tight(struct kpool *pool);
+bool kpool_mags_hold_any(struct kpool *pool);
 unsigned int kpool_depot_take(struct kpool *pool, void **out, unsigned int n,
 			      u8 to, bool use_reserve);
 void kpool_depot_put(struct kpool *pool, struct kpool_chunk *chunk,
@@ -742,6 +739,24 @@ static __always_inline long kpool_find(struct kpool *pool, unsigned long addr,
 		return -EFAULT;
 	*chunkp = chunk;
 	return idx;
+}
+
+/*
+ * Is @gfp atomic and @pool used up, so that no step of the allocation order
+ * after this CPU's magazine can succeed: no block in the depot (the reserve
+ * included), the pool at its cap and every magazine empty? A racy look,
+ * without pool->lock, as the steal's search.
+ */
+static inline bool kpool_used_up(struct kpool *pool, gfp_t gfp)
+{
+	/* racy: read without pool->lock, as the steal searches */
+	unsigned long carved = data_race(pool->blocks_total +
+					 pool->blocks_growing);
+
+	/* and the depot's count, racy as well */
+	return !gfpflags_allow_blocking(gfp) && !data_race(pool->depot_free) &&
+	       pool->max_blocks && carved >= pool->max_blocks &&
+	       !kpool_mags_hold_any(pool);
 }
 
 /*

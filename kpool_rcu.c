@@ -4,12 +4,20 @@
  *
  * Deferred frees (kpool_free_rcu())
  * --------------------------------
- * The call validates and claims the block at once (ALLOC -> FREEING, as a
- * slow free), then records its pointer in this CPU's open batch (struct
- * kpool_rcu_batch: an rcu_head and up to KPOOL_RCU_BATCH pointers, like
- * kvfree_rcu()'s pages of pointers). A full batch goes to call_rcu() at
- * once; open ones are closed by a delayed work item of the pool, which
- * walks every possible CPU (a dead CPU's batch is closed like any other).
+ * The call validates and claims the block at once (ALLOC -> FREEING), then
+ * records its pointer in this CPU's open batch (struct kpool_rcu_batch: an
+ * rcu_head and up to KPOOL_RCU_BATCH pointers, like kvfree_rcu()'s pages of
+ * pointers). Most calls do all of it under this CPU's batch lock, as
+ * kvfree_call_rcu() does under its krc lock: the block is validated by
+ * exact division in the chunk of the last block deferred on this CPU (the
+ * hint, as a kpool_free() hit does), else in the chunk its page names, and
+ * claimed with one cmpxchg. A bad pointer, no open batch or its last free
+ * slot take the slow path: a claim as a slow free makes (which reports bad
+ * pointers), then the batch is opened, filled or closed. The hint is the chunk of a
+ * block in the open batch, so it stays in the pool while the fast path may
+ * read it. A full batch goes to call_rcu() at once; open ones are closed by
+ * a delayed work item of the pool, which walks every possible CPU (a dead
+ * CPU's batch is closed like any other).
  * The callback finishes each block as a slow free does after its claim and
  * keeps the batch as its CPU's spare. A batch is allocated (GFP_NOWAIT)
  * only where kpool_may_alloc_pages() allows, outside every lock. Where no
@@ -118,11 +126,11 @@ static void kpool_rcu_close_work(struct work_struct *work)
 }
 
 /*
- * Add @block to this CPU's open batch, opening one from the spare or from
- * *@fresh (taken then). False if there was none to open.
+ * Add @block of @chunk to this CPU's open batch, opening one from the spare
+ * or from *@fresh (taken then). False if there was none to open.
  */
-static bool kpool_rcu_add(struct kpool *pool, void *block,
-			  struct kpool_rcu_batch **fresh)
+static bool kpool_rcu_add(struct kpool *pool, struct kpool_chunk *chunk,
+			  void *block, struct kpool_rcu_batch **fresh)
 {
 	struct kpool_rcu_batch *batch, *full = NULL;
 	struct kpool_rcu_cpu *rc;
@@ -150,6 +158,8 @@ static bool kpool_rcu_add(struct kpool *pool, void *block,
 	}
 	added = batch;
 	if (added) {
+		/* @block keeps @chunk in the pool while @batch is open */
+		rc->hint = &chunk->range;
 		batch->blocks[batch->nr++] = block;
 		if (batch->nr == KPOOL_RCU_BATCH) {
 			rc->open = NULL;
@@ -245,15 +255,28 @@ static void kpool_rcu_defer(struct kpool *pool, struct kpool_chunk *chunk,
 	this_cpu_inc(pool->deferred.cpu->pending);
 	kpool_count(pool, KPOOL_EV_rcu_frees);
 
-	if (kpool_rcu_add(pool, block, &fresh))
+	if (kpool_rcu_add(pool, chunk, block, &fresh))
 		return;
 	/* no batch open nor spare: a new one, outside every lock */
 	if (kpool_may_alloc_pages())
 		fresh = kpool_rcu_batch_new(pool);
-	if (!fresh || !kpool_rcu_add(pool, block, &fresh))
+	if (!fresh || !kpool_rcu_add(pool, chunk, block, &fresh))
 		kpool_rcu_mark(pool, chunk, idx);
 	/* another context opened a batch meanwhile */
 	kpool_rcu_batch_free(pool, fresh);
+}
+
+/* kpool_free_rcu() past its fast path: claim as a slow free, then defer. */
+static noinline int kpool_free_rcu_slow(struct kpool *pool, void *block)
+{
+	struct kpool_chunk *chunk;
+	long idx;
+
+	idx = kpool_free_claim(pool, block, (unsigned long)kasan_reset_tag(block),
+			       &chunk);
+	if (likely(idx >= 0))
+		kpool_rcu_defer(pool, chunk, idx, block);
+	return idx < 0 ? idx : 0;
 }
 
 /**
@@ -278,16 +301,50 @@ static void kpool_rcu_defer(struct kpool *pool, struct kpool_chunk *chunk,
  */
 int kpool_free_rcu(struct kpool *pool, void *block)
 {
+	unsigned long addr = (unsigned long)kasan_reset_tag(block);
+	const struct kpool_range *r;
+	struct kpool_rcu_batch *batch;
 	struct kpool_chunk *chunk;
-	long idx;
+	struct kpool_rcu_cpu *rc;
+	u8 alloc = KPOOL_B_ALLOC;
+	unsigned long flags, idx;
 
 	if (unlikely(!block))
 		return 0;
-	idx = kpool_free_claim(pool, block, (unsigned long)kasan_reset_tag(block),
-			       &chunk);
-	if (likely(idx >= 0))
-		kpool_rcu_defer(pool, chunk, idx, block);
-	return idx < 0 ? idx : 0;
+	local_irq_save(flags);
+	rc = this_cpu_ptr(pool->deferred.cpu);
+	raw_spin_lock(&rc->lock);
+	batch = rc->open;
+	/* room after this block: the slow path fills and closes a batch */
+	if (likely(batch && batch->nr < KPOOL_RCU_BATCH - 1)) {
+		r = rc->hint;
+		idx = kpool_range_index(&pool->hot, r, addr);
+		if (unlikely(idx >= r->nr)) {
+			/* not the hint's: its chunk from its page, O(1) */
+			chunk = kpool_ptr_chunk(addr);
+			if (!chunk || READ_ONCE(chunk->pool) != pool)
+				goto slow;
+			r = &chunk->range;
+			idx = kpool_range_index(&pool->hot, r, addr);
+		}
+		/* a block of @r, ALLOC: claimed */
+		if (unlikely(idx >= r->nr ||
+			     !try_cmpxchg(&r->state[idx], &alloc,
+					  KPOOL_B_FREEING)))
+			goto slow;
+		rc->hint = r;
+		batch->blocks[batch->nr++] = block;
+		/* before a grace period can end: the callback decrements it */
+		this_cpu_inc(pool->deferred.cpu->pending);
+		raw_spin_unlock(&rc->lock);
+		local_irq_restore(flags);
+		kpool_count(pool, KPOOL_EV_rcu_frees);
+		return 0;
+	}
+slow:
+	raw_spin_unlock(&rc->lock);
+	local_irq_restore(flags);
+	return kpool_free_rcu_slow(pool, block);
 }
 EXPORT_SYMBOL_NS_GPL(kpool_free_rcu, KPOOL_NS);
 

@@ -17,8 +17,9 @@
  *   batch is closed and their grace period ends (CPU hotplug, where a
  *   second CPU can go offline).
  * - Bad pointers are refused at the call with kpool_free()'s errnos and
- *   counters, and a block waiting for its grace period cannot be freed
- *   again by either call.
+ *   counters, with a batch open on the CPU (kpool_free_rcu()'s fast path
+ *   meets them first), and a block waiting for its grace period cannot be
+ *   freed again by either call.
  * - KPOOL_F_TYPESAFE_RCU: readers under rcu_read_lock() dereference blocks
  *   that a writer frees (kpool_free() and kpool_free_rcu()) and allocates
  *   again, while kpool_shrink() and the shrinker (drop_caches) give empty
@@ -408,9 +409,16 @@ static void kt_rcu_refused(struct kunit *test)
 	int err;
 
 	kt_params_init(&p, kt_unique_name(test, "rcu_bad"), KT_RCU_BLOCK);
-	kp = kt_create(test, &p, 2);
-	KUNIT_ASSERT_EQ(test, kt_alloc_slots(kp, 0, 2, GFP_KERNEL), 2);
+	kp = kt_create(test, &p, 3);
+	KUNIT_ASSERT_EQ(test, kt_alloc_slots(kp, 0, 3, GFP_KERNEL), 3);
 	block = kp->blocks[0];
+	/*
+	 * An open batch on this CPU whose hint is the blocks' chunk: the
+	 * refused call meets kpool_free_rcu()'s fast path first.
+	 */
+	migrate_disable();
+	KUNIT_ASSERT_EQ(test, kpool_free_rcu(kp->pool, kp->blocks[2]), 0);
+	kp->blocks[2] = NULL;
 	if (b->before == KT_RCU_FREE)
 		KUNIT_ASSERT_EQ(test, kpool_free(kp->pool, block), 0);
 	else if (b->before == KT_RCU_FREE_RCU)
@@ -428,6 +436,7 @@ static void kt_rcu_refused(struct kunit *test)
 	kt_stats(kp, &before);
 	err = b->rcu ? kpool_free_rcu(kp->pool, ptr) :
 		       kpool_free(kp->pool, ptr);
+	migrate_enable();
 	kt_stats(kp, &after);
 	KUNIT_EXPECT_EQ(test, err, b->err);
 	KUNIT_EXPECT_EQ(test, kt_rcu_counter(&after, b->counter),
