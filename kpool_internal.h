@@ -494,6 +494,7 @@ void kpool_rcu_barrier(struct kpool *pool);
 int kpool_rcu_init(struct kpool *pool, gfp_t gfp);
 void kpool_rcu_free(struct kpool *pool);
 /* debug */
+bool kpool_debug_checks(const struct kpool *pool);
 void kpool_debug_init_block(struct kpool *pool, void *block, bool poison);
 void kpool_debug_alloc(struct kpool *pool, void *block, gfp_t gfp,
 		       unsigned long ip);
