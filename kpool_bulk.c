@@ -59,7 +59,7 @@ int kpool_alloc_bulk(struct kpool *pool, gfp_t gfp, unsigned int n,
 
 	/* in the common case the blocks have nothing more to do */
 	if (IS_ENABLED(CONFIG_KASAN_GENERIC) || kpool_zeroes(pool, gfp) ||
-	    trace_kpool_alloc_enabled() || (pool->flags & KPOOL_F_DEBUG)) {
+	    trace_kpool_alloc_enabled() || kpool_debug_checks(pool)) {
 		for (i = 0; i < hits; i++)
 			kpool_hand_out(pool, blocks[i], gfp, true);
 		for (; i < taken; i++)

@@ -119,6 +119,12 @@ static unsigned long kpool_report_owners(struct seq_file *m,
 	return found;
 }
 
+/* Is every operation of @pool checked (KPOOL_F_DEBUG)? */
+bool kpool_debug_checks(const struct kpool *pool)
+{
+	return pool->flags & KPOOL_F_DEBUG;
+}
+
 /*
  * Debug pools: fill a free block with poison if @poison (kpool_poisons())
  * and its red zone with the pattern.

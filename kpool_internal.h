@@ -216,237 +216,198 @@ struct kpool_deferred {
 	struct work_struct scan;
 };
 
-/**
- * struct kpool_cpu - one CPU's part of a pool
- * @mag: the magazine (kpool.h), first: pool->hot.mag points to it. Its
- *	 hint is the range of a chunk (&kpool_no_chunk's for none), set by
- *	 the owner of the magazine, replaced by kpool_forget_chunk() before
- *	 the chunk is given back.
- * @ev: event counters (enum kpool_event), summed by kpool_get_stats().
- * @drain_work: drains this CPU's magazine, on this CPU.
- * @pool: the pool, for @drain_work.
- */
+/* One CPU's part of a pool. */
 struct kpool_cpu {
-	struct kpool_mag mag;
+	/*
+	 * The magazine (kpool.h). Its hint is the range of a chunk
+	 * (&kpool_no_chunk's for none), set by the owner of the magazine,
+	 * replaced by kpool_forget_chunk() before the chunk is given back.
+	 */
+	struct kpool_mag mag;		/* first: pool->hot.mag points here */
+	/* event counters (enum kpool_event), summed by kpool_get_stats() */
 	unsigned long ev[KPOOL_NR_EVENTS];
-	struct work_struct drain_work;
-	struct kpool *pool;
+	struct work_struct drain_work;	/* drains @mag, on this CPU */
+	struct kpool *pool;		/* the pool, for @drain_work */
 };
 
-/**
- * struct kpool_owner - who allocated a block of a debug pool
- * @ip: the caller of kpool_alloc() or kpool_alloc_bulk().
- * @stack: the allocation stack in the stack depot, or 0.
- * @tracked: kmemleak tracks the block (not where it could not allocate).
- */
+/* Who allocated a block of a debug pool. */
 struct kpool_owner {
+	/* the caller of kpool_alloc() or kpool_alloc_bulk() */
 	unsigned long ip;
-	depot_stack_handle_t stack;
+	depot_stack_handle_t stack;	/* allocation stack (depot), or 0 */
+	/* kmemleak tracks the block (not where it could not allocate) */
 	bool tracked;
 };
 
-/**
- * struct kpool_chunk - 2^order pages cut into blocks, and their metadata
- * @range: the chunk as kpool_free() finds blocks in it: @base, the blocks
- *	   at multiples of the stride from it (all of @nr_blocks, or none
- *	   where a boundary leaves gaps), @state.
- * @list: on pool->partial, pool->full or pool->empty; under pool->lock.
- * @node: on pool->chunks; changed under pool->lock, walked under RCU or
- *	  pool->release_lock.
- * @rcu: frees the chunk after the readers of @node, of the hint, of its
- *	 slot in the chunk table and of its pages' tags are gone.
- * @pool: the pool the chunk belongs to.
- * @page: the first page.
- * @base: its address.
- * @span: the offset of the last block plus one (0 for kpool_no_chunk).
- * @order: the pool's chunk order (for the RCU callback).
- * @id: the chunk's slot in the chunk table.
- * @nr_blocks: blocks carved (fewer than per_chunk when the cap cut the
- *	       last chunk short).
- * @nr_free: FREE states; under pool->lock.
- * @cursor: where the next depot scan starts; under pool->lock.
- * @owners: debug pools: the owner of each block.
- * @state: one enum kpool_block_state per block, cache-line aligned so that
- *	   groups of KPOOL_STATE_GROUP states share no line.
- */
+/* 2^order pages cut into blocks, and their metadata. */
 struct kpool_chunk {
+	/*
+	 * The chunk as kpool_free() finds blocks in it: @base, the blocks at
+	 * multiples of the stride from it (all of @nr_blocks, or none where
+	 * a boundary leaves gaps), @state.
+	 */
 	struct kpool_range range;
+	/* on pool->partial, pool->full or pool->empty; under pool->lock */
 	struct list_head list;
+	/*
+	 * On pool->chunks; changed under pool->lock, walked under RCU or
+	 * pool->release_lock.
+	 */
 	struct list_head node;
+	/*
+	 * Frees the chunk after the readers of @node, of the hint, of its
+	 * slot in the chunk table and of its pages' tags are gone.
+	 */
 	struct rcu_head rcu;
-	struct kpool *pool;
-	struct page *page;
-	void *base;
+	struct kpool *pool;		/* the pool it belongs to */
+	struct page *page;		/* the first page */
+	void *base;			/* its address */
+	/* the offset of the last block plus one (0 for kpool_no_chunk) */
 	unsigned long span;
-	unsigned int order;
-	unsigned int id;
-	unsigned int nr_blocks;
-	unsigned int nr_free;
-	unsigned int cursor;
-	struct kpool_owner *owners;
+	unsigned int order;		/* the pool's chunk order, for @rcu */
+	unsigned int id;		/* its slot in the chunk table */
+	/* fewer than per_chunk when the cap cut the last chunk short */
+	unsigned int nr_blocks;		/* blocks carved */
+	/* under pool->lock: */
+	unsigned int nr_free;		/* FREE states */
+	unsigned int cursor;		/* where the next depot scan starts */
+	struct kpool_owner *owners;	/* debug pools: each block's owner */
+	/*
+	 * One enum kpool_block_state per block, cache-line aligned so that
+	 * groups of KPOOL_STATE_GROUP states share no line.
+	 */
 	u8 state[] ____cacheline_aligned;
 };
 
-/**
- * struct kpool_chunk_table - every live chunk, in the slot of its id
- * @rcu: frees the table once a bigger one replaced it and its readers are
- *	 gone.
- * @size: slots in @slot; a table never changes size.
- * @slot: the chunk with each id, or NULL.
- */
+/* Every live chunk, in the slot of its id. */
 struct kpool_chunk_table {
+	/* frees the table once a bigger one replaced it and its readers left */
 	struct rcu_head rcu;
-	unsigned int size;
-	struct kpool_chunk __rcu *slot[];
+	unsigned int size;		/* slots; a table never changes size */
+	struct kpool_chunk __rcu *slot[];	/* each id's chunk, or NULL */
 };
 
 /* Slots of the first chunk table; each growth doubles them. */
 #define KPOOL_TABLE_MIN		256
 
-/**
- * struct kpool - a pool
- * @hot: what the inline hit paths read (kpool.h), first.
- * @cpu: per-CPU magazines and counters.
- * @chunk_bytes: bytes per chunk.
- * @unit_mask: the unit size minus one (the chunk size without boundary).
- * @stride_recip: ceil(2^32 / @stride), see kpool_slot().
- * @unit_shift: log2 of the unit size.
- * @stride: distance between blocks.
- * @per_unit: blocks per unit.
- * @mag_size: pointers a magazine may hold; 0 for debug pools.
- * The hit paths' @hot.mag_limit is @mag_size, or 0 while the pool is
- * @tight: written under @lock, read by the fast free (one compare for
- * both conditions). @hot.finish: the allocation masks a hit hands to
- * kpool_alloc_finish() (__GFP_ZERO, or all of them where every hit has
- * more to do: zeroing, KASAN, lockdep); @hot.inv and @hot.shift: the
- * stride for kpool_range_index().
- * @size: block size.
- * @zero_gfp: __GFP_ZERO for KPOOL_F_ZERO pools, else 0.
- * @ctor: block constructor.
- * @flags: KPOOL_F_*.
- * @align: block alignment.
- * @boundary: 0, or the unit size (kpool_params.boundary).
- * @order: chunk order.
- * @per_chunk: blocks per full chunk.
- * @per_unit_recip: for block addresses from indices.
- * @chunk_meta: bytes of struct kpool_chunk with its state array.
- * @tight: frees take the slow path, which wakes waiting allocations and
- *	   refills the reserve: allocations wait (@nr_hungry), or the reserve
- *	   is short while the pool can still grow (at the cap, the reserve
- *	   protects nothing the other free blocks do not: a pool with
- *	   min_blocks == max_blocks is never tight for its reserve).
- * @lock: guards the depot (the chunk lists, every chunk's @nr_free and
- *	  @cursor, the FREE states), @depot_free, @blocks_total,
- *	  @blocks_growing, @nr_chunks, @nr_empty, @nr_reserve, @nr_hungry,
- *	  @tight, @hot.mag_limit and @high_watermark.
- * @partial: chunks with some of their blocks in the depot.
- * @full: chunks with none of their blocks in the depot.
- * @empty: chunks with all of their blocks in the depot.
- * @chunks: every chunk, in creation order.
- * @nr_chunks: chunks on @chunks.
- * @nr_empty: chunks on @empty.
- * @blocks_total: blocks carved.
- * @blocks_growing: blocks of chunks being carved, counted against the cap.
- * @depot_free: FREE blocks, the reserve included.
- * @nr_reserve: blocks of @depot_free set aside as the reserve.
- * @nr_hungry: allocations that may wait for a free.
- * @high_watermark: most blocks out of the depot at once.
- * @wait: allocations waiting for a free. A simple wait queue, not a
- *	  wait_queue_head: frees wake it in any context (hardirq included),
- *	  and on PREEMPT_RT a wait_queue_head's lock sleeps where swait's,
- *	  a raw spinlock, does not. Waiters are exclusive, woken one by one;
- *	  swake_up_all() only from the drains, in process context.
- * @release_lock: serialises chunks leaving the pool (see the theory of
- *		  operation) with the debugfs leak walk.
- * @min_blocks: the reserve to keep.
- * @max_blocks: cap on @blocks_total, 0 for none.
- * @node: NUMA node of the chunks.
- * @gfp: extra GFP flags for growth and the pool's metadata.
- * @ctor_arg: the constructor's argument.
- * @owner: the creator's cookie.
- * @fault_every: fail every Nth growth attempt (kpool_set_fault()).
- * @fault_ppm: fail growth with this probability in parts per million.
- * @fault_count: growth attempts since the fault settings changed.
- * @fail_grow: fault_attr consulted on every growth attempt (debugfs knobs
- *	       in the pool's directory, fail-nth); CONFIG_FAULT_INJECTION.
- * @drain_next: jiffies before which no asynchronous drain is requested.
- * @drain_work: the asynchronous drain of every magazine.
- * @id: registry id.
- * @list: on kpool_list; changed under kpool_registry_lock, walked under it
- *	  or under RCU (kpool_cpu_dead()).
- * @rcu: frees the pool after the readers of chunk->pool and of kpool_list
- *	 are gone.
- * @debugfs: the pool's debugfs directory.
- * @debugfs_bytes: what its entries cost, at least: a dentry and an inode
- *		   each (for meta_bytes).
- * @deferred: kpool_free_rcu()'s batches and marks.
- * @name: the pool's name.
- */
+/* A pool. */
 struct kpool {
 	/* what the fast paths read, together in the first 64 bytes */
+	/*
+	 * What the inline hit paths read (kpool.h), first.
+	 * @hot.mag_limit: @mag_size, or 0 while the pool is @tight; written
+	 * under @lock, read by the fast free (one compare for both
+	 * conditions).
+	 * @hot.finish: the allocation masks a hit hands to
+	 * kpool_alloc_finish(): __GFP_ZERO, or all of them where every hit
+	 * has more to do (zeroing, KASAN, lockdep).
+	 * @hot.inv and @hot.shift: the stride, for kpool_range_index().
+	 */
 	struct kpool_hot hot;
-	struct kpool_cpu __percpu *cpu;
-	unsigned long chunk_bytes;
+	struct kpool_cpu __percpu *cpu;	/* per-CPU magazines and counters */
+	unsigned long chunk_bytes;	/* bytes per chunk */
+	/* the unit size minus one (the chunk size without boundary) */
 	unsigned long unit_mask;
-	u32 stride_recip;
-	unsigned int unit_shift;
-	unsigned int stride;
-	unsigned int per_unit;
+	u32 stride_recip;		/* ceil(2^32 / @stride): kpool_slot() */
+	unsigned int unit_shift;	/* log2 of the unit size */
+	unsigned int stride;		/* distance between blocks */
+	unsigned int per_unit;		/* blocks per unit */
+	/* pointers a magazine may hold; 0 for debug pools */
 	unsigned int mag_size;
-	unsigned int size;
-	gfp_t zero_gfp;
-	void (*ctor)(void *block, void *arg);
+	unsigned int size;		/* block size */
+	gfp_t zero_gfp;			/* __GFP_ZERO if KPOOL_F_ZERO, else 0 */
+	void (*ctor)(void *block, void *arg);	/* block constructor */
 
-	unsigned int flags;
-	unsigned int align;
+	unsigned int flags;		/* KPOOL_F_* */
+	unsigned int align;		/* block alignment */
+	/* 0, or the unit size (kpool_params.boundary) */
 	unsigned int boundary;
-	unsigned int order;
-	unsigned int per_chunk;
-	struct reciprocal_value per_unit_recip;
-	size_t chunk_meta;
+	unsigned int order;		/* chunk order */
+	unsigned int per_chunk;		/* blocks per full chunk */
+	struct reciprocal_value per_unit_recip;	/* block address from index */
+	size_t chunk_meta;		/* bytes of kpool_chunk and state[] */
+	/*
+	 * Frees take the slow path, which wakes waiting allocations and
+	 * refills the reserve: allocations wait (@nr_hungry), or the reserve
+	 * is short while the pool can still grow (at the cap, the reserve
+	 * protects nothing the other free blocks do not: a pool with
+	 * min_blocks == max_blocks is never tight for its reserve).
+	 */
 	bool tight;
 
-	/* pool->lock: see the kernel-doc above for what it guards */
+	/*
+	 * Guards the depot (the chunk lists below, every chunk's nr_free and
+	 * cursor, the FREE states), the counts below up to @high_watermark,
+	 * @tight and @hot.mag_limit.
+	 */
 	raw_spinlock_t lock;
+	/* the chunks with some, none or all of their blocks in the depot */
 	struct list_head partial;
 	struct list_head full;
 	struct list_head empty;
-	struct list_head chunks;
-	unsigned long nr_chunks;
-	unsigned long nr_empty;
-	unsigned long blocks_total;
+	struct list_head chunks;	/* every chunk, in creation order */
+	unsigned long nr_chunks;	/* chunks on @chunks */
+	unsigned long nr_empty;		/* chunks on @empty */
+	unsigned long blocks_total;	/* blocks carved */
+	/* blocks of chunks being carved, counted against the cap */
 	unsigned long blocks_growing;
-	unsigned long depot_free;
-	unsigned int nr_reserve;
-	unsigned int nr_hungry;
-	unsigned long high_watermark;
+	unsigned long depot_free;	/* FREE blocks, the reserve included */
+	unsigned int nr_reserve;	/* of @depot_free, the reserve */
+	unsigned int nr_hungry;		/* allocations that may wait on @wait */
+	unsigned long high_watermark;	/* most blocks ever out of the depot */
+
+	/*
+	 * Allocations waiting for a free. A simple wait queue, not a
+	 * wait_queue_head: frees wake it in any context (hardirq included),
+	 * and on PREEMPT_RT a wait_queue_head's lock sleeps where swait's,
+	 * a raw spinlock, does not. Waiters are exclusive, woken one by one;
+	 * swake_up_all() only from the drains, in process context.
+	 */
 	struct swait_queue_head wait;
-	/* chunks leaving the pool: see the kernel-doc above */
+	/*
+	 * Serialises chunks leaving the pool (see the theory of operation)
+	 * with the debugfs leak walk.
+	 */
 	struct mutex release_lock;
 
-	unsigned int min_blocks;
-	unsigned int max_blocks;
-	int node;
-	gfp_t gfp;
-	void *ctor_arg;
-	const void *owner;
+	unsigned int min_blocks;	/* the reserve to keep */
+	unsigned int max_blocks;	/* cap on @blocks_total, 0 for none */
+	int node;			/* NUMA node of the chunks */
+	gfp_t gfp;			/* extra flags: growth and metadata */
+	void *ctor_arg;			/* the constructor's argument */
+	const void *owner;		/* the creator's cookie */
 
-	unsigned int fault_every;
-	unsigned int fault_ppm;
-	atomic_t fault_count;
+	/* growth attempts that fail, set by kpool_set_fault(): */
+	unsigned int fault_every;	/* every Nth */
+	unsigned int fault_ppm;		/* this many per million, at random */
+	atomic_t fault_count;		/* attempts since kpool_set_fault() */
 #ifdef CONFIG_FAULT_INJECTION
+	/*
+	 * Consulted on every growth attempt (debugfs knobs in the pool's
+	 * directory, fail-nth).
+	 */
 	struct fault_attr fail_grow;
 #endif
+	/* jiffies before which no asynchronous drain is requested */
 	unsigned long drain_next;
-	struct work_struct drain_work;
+	struct work_struct drain_work;	/* drains every magazine */
 
-	u32 id;
+	u32 id;				/* registry id */
+	/*
+	 * On kpool_list; changed under kpool_registry_lock, walked under it
+	 * or under RCU (kpool_cpu_dead()).
+	 */
 	struct list_head list;
+	/*
+	 * Frees the pool after the readers of chunk->pool and of kpool_list
+	 * are gone.
+	 */
 	struct rcu_head rcu;
-	struct dentry *debugfs;
-	unsigned int debugfs_bytes;
-	struct kpool_deferred deferred;
-	char name[KPOOL_NAME_LEN];
+	struct dentry *debugfs;		/* the pool's debugfs directory */
+	/* what its entries cost, at least a dentry and an inode each */
+	unsigned int debugfs_bytes;	/* for meta_bytes */
+	struct kpool_deferred deferred;	/* kpool_free_rcu()'s batches, marks */
+	char name[KPOOL_NAME_LEN];	/* the pool's name */
 };
 
 /* kpool_registry_lock guards kpool_list, kpool_ids and name uniqueness. */
@@ -530,6 +491,7 @@ void kpool_rcu_barrier(struct kpool *pool);
 int kpool_rcu_init(struct kpool *pool, gfp_t gfp);
 void kpool_rcu_free(struct kpool *pool);
 /* debug */
+bool kpool_debug_checks(const struct kpool *pool);
 void kpool_debug_init_block(struct kpool *pool, void *block, bool poison);
 void kpool_debug_alloc(struct kpool *pool, void *block, gfp_t gfp,
 		       unsigned long ip);

@@ -237,7 +237,7 @@ static struct kpool *kpool_alloc_pool(const struct kpool_params *p,
 	pool->flags = p->flags;
 	pool->zero_gfp = (p->flags & KPOOL_F_ZERO) ? __GFP_ZERO : 0;
 	/* debug pools have no magazines: every operation is checked */
-	pool->mag_size = (p->flags & KPOOL_F_DEBUG) ? 0 : KPOOL_MAG_SIZE;
+	pool->mag_size = kpool_debug_checks(pool) ? 0 : KPOOL_MAG_SIZE;
 	pool->hot.mag = &pool->cpu->mag;
 	pool->hot.mag_limit = pool->mag_size;
 	pool->hot.finish = kpool_finish_mask(p);
