@@ -155,18 +155,12 @@ enum kpool_event {
 	KPOOL_NR_EVENTS
 };
 
-/**
- * struct kpool_rcu_batch - blocks waiting for one grace period
- * @rcu: queued with call_rcu() once the batch is closed.
- * @pool: the pool of the blocks.
- * @nr: pointers in @blocks.
- * @blocks: blocks in state FREEING, claimed by kpool_free_rcu().
- */
+/* Blocks waiting for one grace period. */
 struct kpool_rcu_batch {
-	struct rcu_head rcu;
-	struct kpool *pool;
-	unsigned int nr;
-	void *blocks[];
+	struct rcu_head rcu;		/* call_rcu() once closed */
+	struct kpool *pool;		/* of the blocks */
+	unsigned int nr;		/* pointers in @blocks */
+	void *blocks[];			/* FREEING, claimed by kpool_free_rcu() */
 };
 
 /* A batch is one small slab object; the pointers it holds: */
@@ -188,31 +182,24 @@ struct kpool_rcu_cpu {
 	long pending;
 };
 
-/**
- * struct kpool_deferred - a pool's deferred frees
- * @cpu: the per-CPU batches.
- * @lock: guards @gen, @cookie and @marked, and orders every RCU0/RCU1 mark
- *	  against the flip of @gen; raw, irqsave (any context).
- * @gen: the generation (0 or 1) blocks are marked with now.
- * @cookie: get_state_synchronize_rcu() taken after each generation's
- *	    latest mark.
- * @marked: blocks marked with each generation and not yet finished.
- * @used: kpool_free_rcu() was called on the pool: kpool_destroy() must
- *	  wait for its grace periods (others need no rcu_barrier()).
- * @batches: batches allocated and not freed (open, spare, waiting, about
- *	     to be opened), for meta_bytes.
- * @close: closes every CPU's open batch.
- * @scan: finishes the marked blocks of a generation after its grace period.
- */
+/* A pool's deferred frees. */
 struct kpool_deferred {
-	struct kpool_rcu_cpu __percpu *cpu;
+	struct kpool_rcu_cpu __percpu *cpu;	/* the per-CPU batches */
+	/*
+	 * Raw, irqsave (any context): guards the next three and orders every
+	 * RCU0/RCU1 mark against the flip of @gen.
+	 */
 	raw_spinlock_t lock;
-	unsigned int gen;
+	unsigned int gen;		/* 0 or 1: the mark of blocks now */
+	/* get_state_synchronize_rcu() after each generation's latest mark */
 	unsigned long cookie[2];
-	unsigned long marked[2];
+	unsigned long marked[2];	/* per generation, not yet finished */
+	/* kpool_free_rcu() was called: kpool_destroy() does rcu_barrier() */
 	bool used;
+	/* for meta_bytes: allocated, not freed (open, spare, waiting...) */
 	atomic_long_t batches;
-	struct delayed_work close;
+	struct delayed_work close;	/* closes every CPU's open batch */
+	/* finishes a generation's marked blocks after its grace period */
 	struct work_struct scan;
 };
 
