@@ -164,7 +164,7 @@ struct kpool_rcu_batch {
 };
 
 /* A batch is one small slab object; the pointers it holds: */
-#define KPOOL_RCU_BATCH_BYTES	512
+#define KPOOL_RCU_BATCH_BYTES	1024
 #define KPOOL_RCU_BATCH		((KPOOL_RCU_BATCH_BYTES - \
 				  sizeof(struct kpool_rcu_batch)) / sizeof(void *))
 /* An open batch is closed at the latest this long after it was opened. */
