@@ -321,36 +321,30 @@ static unsigned long kpool_release_free_chunks(struct kpool *pool,
  * A growth attempt (kpool_grow(), the reserve filled at create included)
  * fails with -ENOMEM, counted in faults_injected and grow_failures, when
  * any of these says so, in this order:
- *  - the pool's own settings, kpool_set_fault() (the FAULT ioctl);
- *  - the module parameter fail_grow_every: every Nth growth attempt of all
- *    pools together, so that stock kernels exercise the -ENOMEM paths;
+ *  - the pool's struct kpool_fault, set by kpool_set_fault() (the FAULT
+ *    ioctl);
+ *  - every pool's struct kpool_fault, whose @every is the module parameter
+ *    fail_grow_every, so that stock kernels exercise the -ENOMEM paths;
  *  - with CONFIG_FAULT_INJECTION, the pool's fault_attr fail_grow, through
  *    should_fail(): its knobs are in debugfs (kpool/<pool>/fail_grow/) and
  *    it is a fault site of the task's fail-nth counter.
+ * kpool's own struct is not a fault_attr because Debian's kernels are
+ * built without CONFIG_FAULT_INJECTION and the FAULT ioctl's probability
+ * is in parts per million, where a fault_attr's is in percent.
  */
-static unsigned int fail_grow_every;
-module_param(fail_grow_every, uint, 0644);
+static struct kpool_fault kpool_fault_all = { .count = ATOMIC_INIT(0) };
+module_param_named(fail_grow_every, kpool_fault_all.every, uint, 0644);
 MODULE_PARM_DESC(fail_grow_every,
 		 "fail every Nth chunk growth, counted over all pools (0: never)");
 
-/* Growth attempts seen while fail_grow_every was set. */
-static atomic_t kpool_grow_attempts = ATOMIC_INIT(0);
-
-static bool kpool_fault_set(struct kpool *pool)
+static bool kpool_fault_hit(struct kpool_fault *f)
 {
-	unsigned int every = READ_ONCE(pool->fault_every);
-	unsigned int ppm = READ_ONCE(pool->fault_ppm);
+	unsigned int every = READ_ONCE(f->every);
+	unsigned int ppm = READ_ONCE(f->ppm);
 
-	if (every && !(atomic_inc_return(&pool->fault_count) % every))
+	if (every && !(atomic_inc_return(&f->count) % every))
 		return true;
 	return ppm && get_random_u32_below(KPOOL_FAULT_PPM_MAX) < ppm;
-}
-
-static bool kpool_fault_param(void)
-{
-	unsigned int every = READ_ONCE(fail_grow_every);
-
-	return every && !(atomic_inc_return(&kpool_grow_attempts) % every);
 }
 
 #ifdef CONFIG_FAULT_INJECTION
@@ -399,8 +393,8 @@ unsigned int kpool_fault_debugfs(struct kpool *pool)
 
 static bool kpool_fault(struct kpool *pool)
 {
-	bool fail = kpool_fault_set(pool) || kpool_fault_param() ||
-		    kpool_fault_attr(pool);
+	bool fail = kpool_fault_hit(&pool->fault) ||
+		    kpool_fault_hit(&kpool_fault_all) || kpool_fault_attr(pool);
 
 	if (fail)
 		kpool_count(pool, KPOOL_EV_faults_injected);

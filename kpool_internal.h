@@ -203,6 +203,13 @@ struct kpool_deferred {
 	struct work_struct scan;
 };
 
+/* Growth attempts that fail: a pool's own (kpool_set_fault()) or all's. */
+struct kpool_fault {
+	unsigned int every;		/* every Nth attempt; 0: none */
+	unsigned int ppm;		/* else this many per million, at random */
+	atomic_t count;			/* attempts since @every was set */
+};
+
 /* One CPU's part of a pool. */
 struct kpool_cpu {
 	/*
@@ -364,10 +371,7 @@ struct kpool {
 	void *ctor_arg;			/* the constructor's argument */
 	const void *owner;		/* the creator's cookie */
 
-	/* growth attempts that fail, set by kpool_set_fault(): */
-	unsigned int fault_every;	/* every Nth */
-	unsigned int fault_ppm;		/* this many per million, at random */
-	atomic_t fault_count;		/* attempts since kpool_set_fault() */
+	struct kpool_fault fault;	/* set by kpool_set_fault() */
 #ifdef CONFIG_FAULT_INJECTION
 	/*
 	 * Consulted on every growth attempt (debugfs knobs in the pool's

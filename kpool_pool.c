@@ -45,9 +45,9 @@ int kpool_set_fault(struct kpool *pool, unsigned int every_nth,
 	if (probability_ppm > KPOOL_FAULT_PPM_MAX)
 		return -EINVAL;
 	raw_spin_lock_irqsave(&pool->lock, flags);
-	WRITE_ONCE(pool->fault_every, every_nth);
-	WRITE_ONCE(pool->fault_ppm, probability_ppm);
-	atomic_set(&pool->fault_count, 0);
+	WRITE_ONCE(pool->fault.every, every_nth);
+	WRITE_ONCE(pool->fault.ppm, probability_ppm);
+	atomic_set(&pool->fault.count, 0);
 	raw_spin_unlock_irqrestore(&pool->lock, flags);
 	return 0;
 }
@@ -258,7 +258,7 @@ static struct kpool *kpool_alloc_pool(const struct kpool_params *p,
 	pool->ctor = p->ctor;
 	pool->ctor_arg = p->ctor_arg;
 	pool->owner = p->owner;
-	atomic_set(&pool->fault_count, 0);
+	atomic_set(&pool->fault.count, 0);
 	kpool_fault_attr_init(pool);
 	strscpy(pool->name, p->name, sizeof(pool->name));
 	return pool;
