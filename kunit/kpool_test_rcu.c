@@ -9,7 +9,9 @@
  *   not expired; afterwards a sleeping allocation gets that very block.
  *   From a task and from a hard hrtimer (hardirq context, where no batch
  *   can be allocated: the block is marked in its state byte), in plain,
- *   debug and type-safe pools.
+ *   debug and type-safe pools; in plain pools also with a batch already
+ *   open on the CPU, which kpool_free_rcu()'s fast path fills (from the
+ *   hrtimer too).
  * - A burst of deferred frees from a task, alone or beside a hard hrtimer
  *   doing the same, is counted (rcu_frees) and a kpool_destroy() right
  *   after it returns 0: it waits for the grace periods.
@@ -103,6 +105,7 @@ struct kt_rcu_kind {
 	const char *name;
 	unsigned int flags;
 	bool hardirq;
+	bool open;		/* a batch open on the CPU: the fast path */
 };
 
 static void kt_rcu_kind_desc(const struct kt_rcu_kind *k, char *desc)
@@ -112,7 +115,9 @@ static void kt_rcu_kind_desc(const struct kt_rcu_kind *k, char *desc)
 
 static const struct kt_rcu_kind kt_rcu_reuse_kinds[] = {
 	{ "plain, task", 0, false },
+	{ "plain, task, batch open", 0, false, true },
 	{ "plain, hardirq", 0, true },
+	{ "plain, hardirq, batch open", 0, true, true },
 	{ "debug, task", KPOOL_F_DEBUG, false },
 	{ "debug, hardirq", KPOOL_F_DEBUG, true },
 	{ "typesafe, task", KPOOL_F_TYPESAFE_RCU, false },
@@ -145,6 +150,12 @@ static void kt_rcu_not_reused(struct kunit *test)
 	kt_fill(block, KT_RCU_BLOCK, KT_RCU_SEED);
 	shot = kunit_kzalloc(test, sizeof(*shot), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, shot);
+	/* the hrtimer fires on this CPU too */
+	migrate_disable();
+	if (k->open) {
+		KUNIT_EXPECT_EQ(test, kpool_free_rcu(kp->pool, kp->blocks[1]), 0);
+		kp->blocks[1] = NULL;
+	}
 	kt_stats(kp, &st0);
 
 	rcu_read_lock();
@@ -158,6 +169,7 @@ static void kt_rcu_not_reused(struct kunit *test)
 	at = kt_check(block, KT_RCU_BLOCK, KT_RCU_SEED);
 	expired = poll_state_synchronize_rcu(cookie);
 	rcu_read_unlock();
+	migrate_enable();
 
 	/* a block handed out is the case's to free, whatever it is */
 	kp->blocks[0] = again;
@@ -165,17 +177,21 @@ static void kt_rcu_not_reused(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, again, NULL);
 	KUNIT_EXPECT_EQ_MSG(test, at, -1, "byte %ld changed in the reader", at);
 	KUNIT_EXPECT_FALSE(test, expired);
-	KUNIT_EXPECT_EQ(test, st.blocks_rcu_pending, 1);
-	KUNIT_EXPECT_EQ(test, st.rcu_frees, 1);
+	KUNIT_EXPECT_EQ(test, st.blocks_rcu_pending, st0.blocks_rcu_pending + 1);
+	KUNIT_EXPECT_EQ(test, st.rcu_frees, st0.rcu_frees + 1);
 	KUNIT_EXPECT_EQ(test, st.blocks_in_use, KT_RCU_DRY);
-	/* outside hardirq context the block went into a batch: metadata */
-	if (!k->hardirq)
+	/* outside hardirq context the block went into a new batch: metadata */
+	if (!k->hardirq && !k->open)
 		KUNIT_EXPECT_GT(test, st.meta_bytes, st0.meta_bytes);
 	if (again)
 		return;
 
-	/* after the grace period, the only free block is that one */
+	/* after the grace period, the free blocks are that one (and slot 1's) */
 	again = kpool_alloc(kp->pool, GFP_KERNEL);
+	if (k->open && again != block) {
+		kp->blocks[1] = again;
+		again = kpool_alloc(kp->pool, GFP_KERNEL);
+	}
 	kp->blocks[0] = again;
 	KUNIT_EXPECT_PTR_EQ(test, again, block);
 	KUNIT_EXPECT_TRUE(test, poll_state_synchronize_rcu(cookie));
