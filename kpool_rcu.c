@@ -13,11 +13,11 @@
  * hint, as a kpool_free() hit does), else in the chunk its page names, and
  * claimed with one cmpxchg. A bad pointer, no open batch or its last free
  * slot take the slow path: a claim as a slow free makes (which reports bad
- * pointers), then the batch is opened, filled or closed. The hint is the chunk of a
- * block in the open batch, so it stays in the pool while the fast path may
- * read it. A full batch goes to call_rcu() at once; open ones are closed by
- * a delayed work item of the pool, which walks every possible CPU (a dead
- * CPU's batch is closed like any other).
+ * pointers), then the batch is opened, filled or closed. The hint is the
+ * chunk of a block in the open batch, so it stays in the pool while the
+ * fast path may read it. A full batch goes to call_rcu() at once; open
+ * ones are closed by a delayed work item of the pool, which walks every
+ * possible CPU (a dead CPU's batch is closed like any other).
  * The callback finishes each block as a slow free does after its claim and
  * keeps the batch as its CPU's spare. A batch is allocated (GFP_NOWAIT)
  * only where kpool_may_alloc_pages() allows, outside every lock. Where no
