@@ -188,9 +188,10 @@ static void kt_rcu_not_reused(struct kunit *test)
 
 	/* after the grace period, the free blocks are that one (and slot 1's) */
 	again = kpool_alloc(kp->pool, GFP_KERNEL);
-	if (k->open && again != block) {
-		kp->blocks[1] = again;
-		again = kpool_alloc(kp->pool, GFP_KERNEL);
+	if (k->open) {
+		kp->blocks[1] = kpool_alloc(kp->pool, GFP_KERNEL);
+		if (kp->blocks[1] == block)
+			swap(again, kp->blocks[1]);
 	}
 	kp->blocks[0] = again;
 	KUNIT_EXPECT_PTR_EQ(test, again, block);
