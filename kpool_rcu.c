@@ -317,6 +317,10 @@ int kpool_free_rcu(struct kpool *pool, void *block)
 	batch = rc->open;
 	/* room after this block: the slow path fills and closes a batch */
 	if (likely(batch && batch->nr < KPOOL_RCU_BATCH - 1)) {
+		/*
+		 * As kpool_find(), but by exact division: kpool_find() here
+		 * costs each call about 12 instructions more (W10).
+		 */
 		r = rc->hint;
 		idx = kpool_range_index(&pool->hot, r, addr);
 		if (unlikely(idx >= r->nr)) {
