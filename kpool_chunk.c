@@ -26,18 +26,6 @@ bool kpool_may_alloc_pages(void)
 	return !in_hardirq();
 }
 
-void *kpool_block_addr(const struct kpool *pool,
-		       const struct kpool_chunk *chunk, unsigned int idx)
-{
-	unsigned int unit;
-
-	if (!pool->boundary)
-		return chunk->base + (unsigned long)idx * pool->stride;
-	unit = reciprocal_divide(idx, pool->per_unit_recip);
-	return chunk->base + ((unsigned long)unit << pool->unit_shift) +
-	       (idx - unit * pool->per_unit) * pool->stride;
-}
-
 /* Chunks */
 
 static void kpool_chunk_carve(struct kpool *pool, struct kpool_chunk *chunk)

@@ -75,15 +75,6 @@ DEFINE_STATIC_KEY_FALSE(kpool_traced);
 EXPORT_SYMBOL_NS_GPL(kpool_traced, KPOOL_NS);
 
 /*
- * kpool_mag_own() for the slow paths: this CPU's part, owned until
- * kpool_mag_release(), or NULL.
- */
-struct kpool_cpu *kpool_mag_get(struct kpool *pool)
-{
-	return kpool_mag_own(pool->cpu) ? this_cpu_ptr(pool->cpu) : NULL;
-}
-
-/*
  * The struct page of @ptr if @ptr is in the direct map (the only place a
  * chunk can be: its pages come from alloc_pages() without __GFP_HIGHMEM)
  * and its page frame has a struct page, else NULL. Safe for any pointer:
@@ -264,27 +255,6 @@ void kpool_mag_fill(struct kpool *pool, struct kpool_cpu *pc, void **blocks,
 			      kpool_block_index(pool, chunk, blocks[i]);
 	}
 	pc->mag.nr += n;
-}
-
-/*
- * Pop up to @n blocks of @pc's magazine, which this context owns, into
- * @out: CACHED -> ALLOC, skipping the stale slots of stolen blocks. Return
- * how many.
- */
-unsigned int kpool_mag_pop(struct kpool_cpu *pc, void **out, unsigned int n)
-{
-	struct kpool_mag *mag = &pc->mag;
-	unsigned int got = 0;
-	u8 cached;
-
-	while (mag->nr && got < n) {
-		struct kpool_slot *slot = mag->slot + --mag->nr;
-
-		cached = KPOOL_B_CACHED;
-		if (likely(try_cmpxchg(slot->state, &cached, KPOOL_B_ALLOC)))
-			out[got++] = slot->block;
-	}
-	return got;
 }
 
 /* kpool_alloc's and kpool_free's reg and unreg functions: kpool_traced */

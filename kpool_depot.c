@@ -108,8 +108,10 @@ unsigned int kpool_depot_take(struct kpool *pool, void **out, unsigned int n,
 			      u8 to, bool use_reserve)
 {
 	unsigned long avail = pool->depot_free - pool->nr_reserve, out_now;
-	unsigned int got = 0, start, want, was, i, scanned;
+	unsigned int got = 0, start, want, was, i, lo, hi;
 	struct kpool_chunk *chunk;
+	void **o, **stop;
+	u8 *state;
 	bool retight = false;
 
 	lockdep_assert_held(&pool->lock);
@@ -126,17 +128,22 @@ unsigned int kpool_depot_take(struct kpool *pool, void **out, unsigned int n,
 		start = got;
 		was = chunk->nr_free;
 		want = min(n - got, was);
-		for (i = chunk->cursor, scanned = 0;
-		     got - start < want && scanned < chunk->nr_blocks;
-		     i++, scanned++) {
-			if (i >= chunk->nr_blocks)
-				i = 0;
-			/* only FREE states are stable here: the others may change */
-			if (data_race(chunk->state[i]) == KPOOL_B_FREE) {
-				WRITE_ONCE(chunk->state[i], to);
-				out[got++] = kpool_block_addr(pool, chunk, i);
+		o = out + got;
+		stop = o + want;
+		state = chunk->state;
+		/* from the cursor to the end, then from 0 to the cursor */
+		for (lo = chunk->cursor, hi = chunk->nr_blocks;; hi = lo, lo = 0) {
+			for (i = lo; i < hi && o < stop; i++) {
+				/* only FREE states are stable here */
+				if (data_race(state[i]) != KPOOL_B_FREE)
+					continue;
+				WRITE_ONCE(state[i], to);
+				*o++ = kpool_block_addr(pool, chunk, i);
 			}
+			if (o == stop || !lo)
+				break;
 		}
+		got = o - out;
 		chunk->nr_free -= got - start;
 		chunk->cursor = round_up(i, KPOOL_STATE_GROUP);
 		if (chunk->cursor >= chunk->nr_blocks)

@@ -122,6 +122,7 @@
 #include "kpool_trace.h"
 
 #define KPOOL_MAG_BATCH		(KPOOL_MAG_SIZE / 2)
+#define KPOOL_BULK_STEP		(4 * KPOOL_MAG_SIZE)	/* per depot lock hold */
 #define KPOOL_STATE_GROUP	SMP_CACHE_BYTES	/* states on one line */
 #define KPOOL_MIN_PER_CHUNK	8	/* blocks an automatic order prefers */
 #define KPOOL_STACK_DEPTH	16	/* frames kept per allocation */
@@ -434,7 +435,6 @@ extern struct shrinker *kpool_shrinker;
 extern struct kpool_chunk kpool_no_chunk;
 
 /* cpu */
-struct kpool_cpu *kpool_mag_get(struct kpool *pool);
 struct kpool_chunk *kpool_ptr_chunk(unsigned long addr);
 void kpool_mag_flush(struct kpool *pool, struct kpool_cpu *pc, unsigned int n);
 void kpool_drain_work(struct work_struct *work);
@@ -446,7 +446,6 @@ void *kpool_hand_out_slow(struct kpool *pool, void *block, gfp_t gfp,
 			  unsigned long ip);
 void kpool_mag_fill(struct kpool *pool, struct kpool_cpu *pc, void **blocks,
 		    unsigned int n);
-unsigned int kpool_mag_pop(struct kpool_cpu *pc, void **out, unsigned int n);
 void kpool_bad_free(struct kpool *pool, const void *block, int err);
 int kpool_free_slow(struct kpool *pool, void *block, unsigned long addr);
 int kpool_cpu_dead(unsigned int cpu);
@@ -464,8 +463,6 @@ void kpool_free_finish(struct kpool *pool, struct kpool_chunk *chunk,
 		       unsigned int idx, void *block);
 /* chunk */
 bool kpool_may_alloc_pages(void);
-void *kpool_block_addr(const struct kpool *pool,
-		       const struct kpool_chunk *chunk, unsigned int idx);
 struct kpool_chunk_table *kpool_table_alloc(unsigned int size, gfp_t gfp);
 void kpool_table_set(unsigned int id, struct kpool_chunk *chunk);
 void kpool_chunk_release(struct kpool *pool, struct kpool_chunk *chunk);
@@ -502,7 +499,6 @@ unsigned int kpool_debug_debugfs(struct kpool *pool);
 void kpool_set_geometry(struct kpool *pool, const struct kpool_params *p,
 			const struct kpool_geometry *g);
 /* stats */
-void kpool_count_n(struct kpool *pool, enum kpool_event item, unsigned long n);
 const char *kpool_event_name(enum kpool_event item);
 unsigned long kpool_in_use(struct kpool *pool);
 void kpool_debugfs_add(struct kpool *pool);
@@ -513,6 +509,7 @@ void kpool_free_memory(struct kpool *pool);
 /* Bump an event counter (enum kpool_event) of this CPU; no call level. */
 #define kpool_cpu_count(cpu, item)	this_cpu_inc((cpu)->ev[item])
 #define kpool_count(pool, item)		kpool_cpu_count((pool)->cpu, item)
+#define kpool_count_n(pool, item, n)	this_cpu_add((pool)->cpu->ev[item], n)
 
 /* Pinning and magazine ownership */
 
@@ -578,6 +575,39 @@ static __always_inline void kpool_mag_release(struct kpool_cpu __percpu *cpu)
 	}
 }
 
+/*
+ * kpool_mag_own() for the slow paths: this CPU's part, owned until
+ * kpool_mag_release(), or NULL.
+ */
+static __always_inline struct kpool_cpu *kpool_mag_get(struct kpool *pool)
+{
+	return kpool_mag_own(pool->cpu) ? this_cpu_ptr(pool->cpu) : NULL;
+}
+
+/*
+ * Pop up to @n blocks of @pc's magazine, which this context owns, into
+ * @out: CACHED -> ALLOC, skipping the stale slots of stolen blocks. Return
+ * how many.
+ */
+static __always_inline unsigned int kpool_mag_pop(struct kpool_cpu *pc,
+						  void **out, unsigned int n)
+{
+	struct kpool_mag *mag = &pc->mag;
+	struct kpool_slot *slot = mag->slot + mag->nr;
+	void **o = out, **stop = out + n;
+	u8 cached;
+
+	/* nr is stored once, at the end: the magazine is this context's */
+	while (slot > mag->slot && o < stop) {
+		slot--;
+		cached = KPOOL_B_CACHED;
+		if (likely(try_cmpxchg(slot->state, &cached, KPOOL_B_ALLOC)))
+			*o++ = slot->block;
+	}
+	mag->nr = slot - mag->slot;
+	return o - out;
+}
+
 /* The chunk of a magazine's hint. */
 static __always_inline struct kpool_chunk *kpool_hint(struct kpool_mag *mag)
 {
@@ -597,6 +627,20 @@ static __always_inline unsigned int kpool_slot(const struct kpool *pool,
 					       unsigned int in)
 {
 	return ((u64)in * pool->stride_recip) >> 32;
+}
+
+/* The address of block @idx of @chunk. */
+static __always_inline void *kpool_block_addr(const struct kpool *pool,
+					      const struct kpool_chunk *chunk,
+					      unsigned int idx)
+{
+	unsigned int unit;
+
+	if (likely(!pool->boundary))
+		return chunk->base + (unsigned long)idx * pool->stride;
+	unit = reciprocal_divide(idx, pool->per_unit_recip);
+	return chunk->base + ((unsigned long)unit << pool->unit_shift) +
+	       (idx - unit * pool->per_unit) * pool->stride;
 }
 
 /* The index of a block known to be one of @chunk's. */
@@ -670,6 +714,23 @@ static __always_inline struct kpool_chunk *kpool_block_chunk(const void *block)
 }
 
 /*
+ * The index of the block at @addr if @addr is the start of a block of
+ * @chunk, else -1: by exact division (kpool_range_index()) where the
+ * blocks sit at multiples of the stride, by kpool_index() where a boundary
+ * leaves gaps (range.nr is 0 there).
+ */
+static __always_inline long kpool_chunk_index(const struct kpool *pool,
+					      const struct kpool_chunk *chunk,
+					      unsigned long addr)
+{
+	unsigned long idx = kpool_range_index(&pool->hot, &chunk->range, addr);
+
+	if (likely(idx < chunk->range.nr))
+		return idx;
+	return chunk->range.nr ? -1 : kpool_index(pool, chunk, addr);
+}
+
+/*
  * Find the block @addr of @pool: its chunk (*@chunkp, a CPU's hint or the
  * chunk of the block before, is tried first, then the chunk of its struct
  * page) and index. The task is pinned. Return the index, *@chunkp then
@@ -680,14 +741,14 @@ static __always_inline long kpool_find(struct kpool *pool, unsigned long addr,
 				       struct kpool_chunk **chunkp)
 {
 	struct kpool_chunk *chunk = *chunkp;
-	long idx = kpool_index(pool, chunk, addr);
+	long idx = kpool_chunk_index(pool, chunk, addr);
 
-	if (idx >= 0)
+	if (likely(idx >= 0))
 		return idx;
 	chunk = kpool_ptr_chunk(addr);
 	if (!chunk || READ_ONCE(chunk->pool) != pool)
 		return -EINVAL;
-	idx = kpool_index(pool, chunk, addr);
+	idx = kpool_chunk_index(pool, chunk, addr);
 	if (idx < 0)
 		return -EFAULT;
 	*chunkp = chunk;
@@ -755,6 +816,22 @@ static __always_inline void *kpool_hand_out(struct kpool *pool, void *block,
 }
 
 /*
+ * Make the ALLOC block whose state byte is @state the free block of @slot,
+ * a slot past the nr of a magazine this context owns; the caller counts
+ * it in nr.
+ */
+static __always_inline void kpool_slot_fill(struct kpool *pool,
+					    struct kpool_slot *slot,
+					    void *block, u8 *state)
+{
+	/* before any other user can get it */
+	kpool_poison_free(pool, block);
+	slot->block = block;
+	slot->state = state;
+	WRITE_ONCE(*state, KPOOL_B_CACHED);
+}
+
+/*
  * Put the ALLOC block @idx of @chunk into @pc's magazine, which this
  * context owns and which has room; @chunk becomes the hint.
  */
@@ -763,13 +840,8 @@ static __always_inline void kpool_mag_push(struct kpool *pool,
 					   struct kpool_chunk *chunk,
 					   void *block, unsigned int idx)
 {
-	struct kpool_slot *slot = pc->mag.slot + pc->mag.nr++;
-
-	/* before any other user can get it */
-	kpool_poison_free(pool, block);
-	slot->block = block;
-	slot->state = chunk->state + idx;
-	WRITE_ONCE(chunk->state[idx], KPOOL_B_CACHED);
+	kpool_slot_fill(pool, pc->mag.slot + pc->mag.nr++, block,
+			chunk->state + idx);
 	WRITE_ONCE(pc->mag.hint, &chunk->range);
 }
 

@@ -19,11 +19,6 @@ static const struct {
 #define KPOOL_EV_LONG(name, ...) -(sizeof(#name) > KPOOL_TRACE_ERROR_LEN)
 static_assert((0 KPOOL_IOC_STATS_EVENTS(KPOOL_EV_LONG)) == 0);
 
-void kpool_count_n(struct kpool *pool, enum kpool_event item, unsigned long n)
-{
-	this_cpu_add(pool->cpu->ev[item], n);
-}
-
 const char *kpool_event_name(enum kpool_event item)
 {
 	return kpool_events[item].name;

@@ -615,6 +615,7 @@ struct kt_bulk_param {
 	size_t block_size;
 	unsigned int n;
 	unsigned int flags;
+	size_t boundary;
 };
 
 static const struct kt_bulk_param kt_bulk_params[] = {
@@ -624,12 +625,19 @@ static const struct kt_bulk_param kt_bulk_params[] = {
 	{ 512, 100, 0 },
 	{ 3000, 100, 0 },
 	{ 64, 100, KPOOL_F_DEBUG },
+	/* gaps between the units: blocks found without exact division */
+	{ 48, 1000, 0, 256 },
 };
 
 static void kt_bulk_desc(const struct kt_bulk_param *b, char *desc)
 {
-	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "size %zu K %u%s",
-		 b->block_size, b->n, b->flags & KPOOL_F_DEBUG ? " debug" : "");
+	int len = snprintf(desc, KUNIT_PARAM_DESC_SIZE, "size %zu K %u%s",
+			   b->block_size, b->n,
+			   b->flags & KPOOL_F_DEBUG ? " debug" : "");
+
+	if (b->boundary)
+		snprintf(desc + len, KUNIT_PARAM_DESC_SIZE - len,
+			 " boundary %zu", b->boundary);
 }
 
 KUNIT_ARRAY_PARAM(kt_bulk, kt_bulk_params, kt_bulk_desc);
@@ -678,10 +686,11 @@ static void kt_bulk_beyond_magazine(struct kunit *test)
 	struct kt_geom g;
 	u64 k = b->n;
 
-	KUNIT_ASSERT_EQ(test, kt_geom_init(&g, b->block_size, 0, 0, b->flags,
-					   KPOOL_ORDER_AUTO), 0);
+	KUNIT_ASSERT_EQ(test, kt_geom_init(&g, b->block_size, 0, b->boundary,
+					   b->flags, KPOOL_ORDER_AUTO), 0);
 	kt_params_init(&p, kt_unique_name(test, "bulk"), b->block_size);
 	p.flags = b->flags;
+	p.boundary = b->boundary;
 	p.owner = &kt_bulk_owner;
 	kp = kt_create(test, &p, b->n + 1);
 	for (round = 0; round < KT_BULK_ROUNDS; round++) {
@@ -712,6 +721,7 @@ static void kt_bulk_beyond_magazine(struct kunit *test)
 
 	kt_params_init(&p, kt_unique_name(test, "bulkcap"), b->block_size);
 	p.flags = b->flags;
+	p.boundary = b->boundary;
 	p.max_blocks = b->n;
 	kp = kt_create(test, &p, b->n + 1);
 	KUNIT_EXPECT_EQ(test, kt_bulk_alloc_slots(kp, GFP_KERNEL, b->n + 1),

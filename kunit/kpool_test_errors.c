@@ -290,6 +290,38 @@ static void kt_free_bulk_with_bad_entry(struct kunit *test)
 	kt_expect_intact(test, kp, 1);
 }
 
+/*
+ * As above, past a magazine: the bad entries sit where kpool_free_bulk()
+ * puts blocks straight into the depot, one of them a block the same call
+ * freed already.
+ */
+static void kt_free_bulk_bad_entries_past_magazine(struct kunit *test)
+{
+	const unsigned int n = 3 * KPOOL_MAG_SIZE, bad = 2 * KPOOL_MAG_SIZE;
+	struct kt_pool *kp = kt_bad_free_pool(test, "fbulkd", n + 2);
+	struct kt_errors want = { };
+	void **bulk;
+	u8 *block;
+
+	bulk = kunit_kcalloc(test, n + 2, sizeof(*bulk), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, bulk);
+	KUNIT_ASSERT_EQ(test, kt_alloc_slots(kp, 0, n, GFP_KERNEL), n);
+	memcpy(bulk, kp->blocks, n * sizeof(*bulk));
+	block = bulk[bad];
+	bulk[bad] = block + 1;
+	bulk[n] = bulk[KPOOL_MAG_SIZE + 1];	/* freed twice */
+	bulk[n + 1] = NULL;			/* skipped */
+	KUNIT_EXPECT_EQ(test, kpool_free_bulk(kp->pool, n + 2, bulk), -EINVAL);
+	want.misaligned = 1;
+	want.double_free = 1;
+	kt_expect_errors(test, kp, &want);
+	kt_expect_in_use(test, kp, 1);
+	/* Only the block behind the bad entry is still out: to slot 0. */
+	memset(kp->blocks, 0, kp->nr_slots * sizeof(*kp->blocks));
+	kp->blocks[0] = block;
+	kt_expect_intact(test, kp, 1);
+}
+
 /* Memory in no live chunk, for the ownership lookup */
 enum kt_alien_kind {
 	KT_ALIEN_KMALLOC,	/* a kmalloc() object */
@@ -487,6 +519,8 @@ static struct kunit_case kt_bad_free_cases[] = {
 	KUNIT_CASE_PARAM(kt_free_past_the_blocks, kt_kind_gen_params),
 	KUNIT_CASE_PARAM(kt_free_null, kt_kind_gen_params),
 	KUNIT_CASE_PARAM(kt_free_bulk_with_bad_entry, kt_kind_gen_params),
+	KUNIT_CASE_PARAM(kt_free_bulk_bad_entries_past_magazine,
+			 kt_kind_gen_params),
 	KUNIT_CASE_PARAM(kt_lookup_refuses, kt_alien_gen_params),
 	{}
 };

@@ -400,15 +400,17 @@ static bool fail_nth_clear(void)
 
 /* ---- checks ------------------------------------------------------------- */
 
-/* Pools this file owns, as LIST shows them; -1 on error. */
+/* Pools this file owns, as LIST shows them; -errno on error. */
 static long own_pools(int fd)
 {
 	struct kpool_ioc_pool_entry *e;
 	long own = 0;
 	u32 n, i;
+	int ret;
 
-	if (kp_list(fd, &e, &n))
-		return -1;
+	ret = kp_list(fd, &e, &n);
+	if (ret)
+		return ret;
 	/* a set's class pools are listed as its owner's: not counted here */
 	for (i = 0; i < n; i++)
 		own += e[i].owner == KPOOL_OWNER_SELF &&
@@ -417,14 +419,16 @@ static long own_pools(int fd)
 	return own;
 }
 
-/* Sets this file owns, as SET_LIST shows them; -1 on error. */
+/* Sets this file owns, as SET_LIST shows them; -errno on error. */
 static long own_sets(int fd)
 {
 	struct kpool_ioc_set_entry *e;
 	u32 n;
+	int ret;
 
-	if (kp_set_list(fd, &e, &n))
-		return -1;
+	ret = kp_set_list(fd, &e, &n);
+	if (ret)
+		return ret;
 	free(e);
 	return n;
 }
@@ -498,8 +502,13 @@ static bool consistent(struct run *r, unsigned int n)
 	u32 i;
 	int ret;
 
-	if (pools != (!r->set && r->has_pool) ||
-	    sets != (r->set && r->has_pool)) {
+	if (pools < 0 || sets < 0) {
+		ktap_diag("N = %u: LIST %s, SET_LIST %s", n,
+			  kp_errname(pools < 0 ? pools : 0),
+			  kp_errname(sets < 0 ? sets : 0));
+		ok = false;
+	} else if (pools != (!r->set && r->has_pool) ||
+		   sets != (r->set && r->has_pool)) {
 		ktap_diag("N = %u: this file has %ld pools and %ld sets, expected %d",
 			  n, pools, sets, r->has_pool);
 		ok = false;

@@ -238,7 +238,10 @@ int kp_fault(int fd, u32 pool_id, u32 every_nth,
 	return kp_ioctl(fd, KPOOL_IOC_FAULT, &f);
 }
 
-/* Pools may appear between the sizing call and the copy: try a few times. */
+/*
+ * Pools may appear between the sizing call and the copy: try a few times,
+ * the slack doubling each time (other files may be creating pools fast).
+ */
 #define KP_SIZE_RETRIES	8
 #define KP_SIZE_SLACK	16
 
@@ -265,7 +268,7 @@ static int kp_sized_query(int fd, size_t elem_size, void **bufp, u32 *count,
 			*bufp = buf;
 			return 0;
 		}
-		cap = *count + KP_SIZE_SLACK;
+		cap = *count + (KP_SIZE_SLACK << i);
 		free(buf);
 		buf = calloc(cap, elem_size);
 		if (!buf)
